@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/naptracker/naptracker/internal/config"
+	"github.com/naptracker/naptracker/internal/httpapi"
+	"github.com/naptracker/naptracker/internal/postgres"
+	"github.com/naptracker/naptracker/internal/seed"
+)
+
+// openDB opens the database the options name.
+func openDB(ctx context.Context, opts *config.Options) (*postgres.DB, error) {
+	if opts.DatabaseURL == "" {
+		return nil, fmt.Errorf("no database: set %s or pass --database-url", config.DatabaseURLEnv)
+	}
+	return postgres.Open(ctx, opts.DatabaseURL)
+}
+
+func migrateCommand(opts *config.Options) *cobra.Command {
+	cmd := &cobra.Command{Use: "migrate", Short: "Apply, roll back or list schema migrations"}
+	sub := func(use, short string, run func(*postgres.Migrator, *cobra.Command) error) *cobra.Command {
+		return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: func(c *cobra.Command, _ []string) error {
+			db, err := openDB(c.Context(), opts)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			m, err := postgres.NewMigrator(db)
+			if err != nil {
+				return err
+			}
+			return run(m, c)
+		}}
+	}
+	cmd.AddCommand(
+		sub("up", "Apply every pending migration", func(m *postgres.Migrator, c *cobra.Command) error {
+			return m.Up(c.Context(), c.OutOrStdout())
+		}),
+		sub("down", "Roll back the latest migration", func(m *postgres.Migrator, c *cobra.Command) error {
+			return m.Down(c.Context(), c.OutOrStdout())
+		}),
+		sub("status", "List migrations and whether each is applied", func(m *postgres.Migrator, c *cobra.Command) error {
+			return m.Status(c.Context(), c.OutOrStdout())
+		}),
+	)
+	return cmd
+}
+
+func seedCommand(opts *config.Options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "seed",
+		Short: "Load the reference plan, its recommendations and organizations where absent",
+		Long: "Adds whatever of the reference data is missing, matched by code; never changes a row that\n" +
+			"exists, so running it again changes nothing.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			db, err := openDB(c.Context(), opts)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ds, err := seed.Reference()
+			if err != nil {
+				return err
+			}
+			rep, err := seed.Load(c.Context(), db.Gorm(), ds)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.OutOrStdout(), rep)
+			return nil
+		},
+	}
+}
+
+func openapiCommand() *cobra.Command {
+	var format, version, outDir string
+	cmd := &cobra.Command{
+		Use:   "openapi",
+		Short: "Print the OpenAPI document, or write both versions into a folder",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			spec := httpapi.Spec()
+			if outDir != "" {
+				return writeSpecs(spec, outDir)
+			}
+			var b []byte
+			var err error
+			switch {
+			case format == "yaml" && version == "3.1":
+				b, err = spec.YAML()
+			case format == "yaml" && version == "3.0":
+				b, err = spec.DowngradeYAML()
+			case format == "json" && version == "3.1":
+				b, err = spec.MarshalJSON()
+			case format == "json" && version == "3.0":
+				b, err = spec.Downgrade()
+			default:
+				return fmt.Errorf("--format must be json or yaml and --openapi 3.1 or 3.0")
+			}
+			if err != nil {
+				return err
+			}
+			_, err = c.OutOrStdout().Write(b)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "yaml", "json or yaml")
+	cmd.Flags().StringVar(&version, "openapi", "3.1", "OpenAPI version: 3.1 or 3.0")
+	cmd.Flags().StringVar(&outDir, "out", "", "write openapi.yaml (3.1) and openapi-3.0.yaml into this folder")
+	return cmd
+}
+
+func writeSpecs(spec interface {
+	YAML() ([]byte, error)
+	DowngradeYAML() ([]byte, error)
+}, dir string) error {
+	for name, render := range map[string]func() ([]byte, error){
+		"openapi.yaml": spec.YAML, "openapi-3.0.yaml": spec.DowngradeYAML,
+	} {
+		b, err := render()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/naptracker/naptracker/internal/config"
+	"github.com/naptracker/naptracker/internal/httpapi"
+	"github.com/naptracker/naptracker/internal/logging"
+	"github.com/naptracker/naptracker/internal/postgres"
+	"github.com/naptracker/naptracker/internal/seed"
+	"github.com/naptracker/naptracker/internal/service"
+)
+
+// shutdownGrace is how long in-flight requests get to finish after SIGTERM.
+const shutdownGrace = 15 * time.Second
+
+func serveCommand(opts *config.Options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the API",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			level, _ := opts.Level()
+			slog.SetDefault(logging.New(os.Stderr, level))
+			return serve(cmd.Context(), *opts, nil)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Addr, "addr", opts.Addr, "HOST:PORT to listen on")
+	cmd.Flags().BoolVar(&opts.Migrate, "migrate", opts.Migrate, "apply pending migrations first")
+	cmd.Flags().BoolVar(&opts.Seed, "seed", opts.Seed, "load the reference data where absent first")
+	return cmd
+}
+
+// serve runs the API until ctx ends, then shuts down gracefully. When listening is not nil it
+// receives the address the server listens on.
+func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) error {
+	db, err := postgres.Open(ctx, opts.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	m, err := postgres.NewMigrator(db)
+	if err != nil {
+		return err
+	}
+	if opts.Migrate {
+		if err := m.Up(ctx, logWriter{}); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	if err := m.Check(ctx); err != nil {
+		return err
+	}
+	if opts.Seed {
+		if err := loadReference(ctx, db); err != nil {
+			return err
+		}
+	}
+
+	handler, err := httpapi.New(httpapi.Deps{Service: service.New(db, nil), Ready: db.Ping})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return err
+	}
+	slog.Info("serving", "addr", ln.Addr().String(), "docs", "/docs")
+	if listening != nil {
+		listening <- ln.Addr()
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down", "grace", shutdownGrace.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	slog.Info("stopped")
+	return nil
+}
+
+func loadReference(ctx context.Context, db *postgres.DB) error {
+	ds, err := seed.Reference()
+	if err != nil {
+		return err
+	}
+	rep, err := seed.Load(ctx, db.Gorm(), ds)
+	if err != nil {
+		return err
+	}
+	slog.Info("reference data", "result", rep.String())
+	return nil
+}
+
+// logWriter turns each line a migration reports into an info log record.
+type logWriter struct{}
+
+func (logWriter) Write(p []byte) (int, error) {
+	slog.Info("migration", "result", string(trimNewline(p)))
+	return len(p), nil
+}
+
+func trimNewline(p []byte) []byte {
+	if n := len(p); n > 0 && p[n-1] == '\n' {
+		return p[:n-1]
+	}
+	return p
+}

@@ -1,0 +1,59 @@
+// Package config holds the settings of a naptracker process, read once from flags and the
+// environment and checked at start-up.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+)
+
+// Options are the settings of a naptracker process.
+type Options struct {
+	// DatabaseURL is the PostgreSQL connection string (URL or key=value form).
+	DatabaseURL string
+	// Addr is the address serve listens on.
+	Addr string
+	// Migrate applies pending migrations before serving.
+	Migrate bool
+	// Seed loads the reference data, where absent, before serving.
+	Seed bool
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+}
+
+// DatabaseURLEnv is the environment variable that gives the database when no flag does.
+const DatabaseURLEnv = "DATABASE_URL"
+
+// Defaults returns the settings a bare `naptracker serve` uses: the environment's
+// DATABASE_URL, port 8080 on every interface, info logs.
+func Defaults() Options {
+	return Options{DatabaseURL: os.Getenv(DatabaseURLEnv), Addr: ":8080", LogLevel: "info"}
+}
+
+// Validate fails on a missing or malformed setting, naming it.
+func (o Options) Validate() error {
+	var errs []error
+	if strings.TrimSpace(o.DatabaseURL) == "" {
+		errs = append(errs, fmt.Errorf("no database: set %s or pass --database-url", DatabaseURLEnv))
+	}
+	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q is not HOST:PORT", o.Addr))
+	}
+	if _, err := o.Level(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Level is LogLevel as a slog level.
+func (o Options) Level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(o.LogLevel)); err != nil {
+		return 0, fmt.Errorf("--log-level %q is not debug, info, warn or error", o.LogLevel)
+	}
+	return l, nil
+}

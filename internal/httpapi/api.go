@@ -1,0 +1,99 @@
+// Package httpapi is naptracker's REST API: huma operations over the service, the OpenAPI
+// document they make, and the HTTP plumbing around them (request ids, logs, errors).
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/naptracker/naptracker/internal/service"
+)
+
+// Version is the version of the API contract the OpenAPI document states.
+const Version = "1.0.0"
+
+// Deps are what the API needs to serve requests.
+type Deps struct {
+	Service *service.Service
+	// Ready reports whether the service can serve requests: nil when the database answers.
+	Ready func(context.Context) error
+}
+
+// New returns the HTTP handler of the whole API.
+func New(d Deps) (http.Handler, error) {
+	if d.Service == nil || d.Ready == nil {
+		return nil, errors.New("httpapi: Service and Ready are required")
+	}
+	mux := http.NewServeMux()
+	register(humago.New(mux, config()), d)
+	return withRequestLog(withProblemFallback(mux)), nil
+}
+
+// Spec returns the OpenAPI document, built without serving anything.
+func Spec() *huma.OpenAPI {
+	api := humago.New(http.NewServeMux(), config())
+	register(api, Deps{})
+	return api.OpenAPI()
+}
+
+func init() {
+	// Lists are never null: handlers always return a slice, and SDKs should not have to
+	// check.
+	huma.DefaultArrayNullable = false
+}
+
+func register(api huma.API, d Deps) {
+	useProblemErrors()
+	registerHealth(api, d)
+	v1 := huma.NewGroup(api, "/v1")
+	registerOrganizations(v1, d)
+	registerRecommendations(v1, d)
+	registerPlans(v1, d)
+	registerMeasures(v1, d)
+}
+
+const (
+	tagService         = "Service"
+	tagOrganizations   = "Organizations"
+	tagRecommendations = "Recommendations"
+	tagPlans           = "Plans"
+	tagMeasures        = "Measures"
+)
+
+func config() huma.Config {
+	cfg := huma.DefaultConfig("naptracker API", Version)
+	// No $schema field in bodies and no Link headers: dashboards and SDKs read plain JSON.
+	cfg.CreateHooks = nil
+	cfg.Info.Description = "Tracks how a government carries out a National Action Plan on the " +
+		"recommendations of UN human rights bodies: first of all Tajikistan's plan of 28 June 2013 " +
+		"on the Committee on Migrant Workers' concluding observations CMW/C/TJK/CO/1. Text people " +
+		"read is multilingual (tg, ru, en). Lists are paged with `limit` and the opaque `cursor` " +
+		"of the previous page's `next_cursor`. Errors are RFC 9457 problem details."
+	cfg.Info.Contact = &huma.Contact{Name: "naptracker", URL: "https://github.com/naptracker/naptracker"}
+	cfg.Info.License = &huma.License{Name: "MIT", URL: "https://opensource.org/license/mit"}
+	cfg.Servers = []*huma.Server{{URL: "http://localhost:8080", Description: "A local naptracker serve"}}
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		bearerScheme: {Type: "http", Scheme: "bearer", Description: "An API token issued to a user: `Authorization: Bearer <token>`."},
+	}
+	cfg.Tags = []*huma.Tag{
+		{Name: tagService, Description: "Health and readiness of the service."},
+		{Name: tagOrganizations, Description: "State bodies and partners that lead, co-implement or support measures."},
+		{Name: tagRecommendations, Description: "Source documents and the recommendations they make."},
+		{Name: tagPlans, Description: "Action plans, their reporting periods and summaries of progress."},
+		{Name: tagMeasures, Description: "Measures of a plan, their derived status and their indicators."},
+	}
+	return cfg
+}
+
+const bearerScheme = "bearer"
+
+// publicRead is the security of an operation anyone may call; a token may let a caller see
+// more.
+var publicRead = []map[string][]string{{}, {bearerScheme: {}}}
+
+// internalError is declared on every operation, since any can fail for reasons of ours.
+const internalError = http.StatusInternalServerError

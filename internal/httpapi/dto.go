@@ -1,0 +1,100 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// Text is multilingual text; a missing language is absent.
+type Text struct {
+	Tg string `json:"tg,omitempty" doc:"Tajik"`
+	Ru string `json:"ru,omitempty" doc:"Russian"`
+	En string `json:"en,omitempty" doc:"English"`
+}
+
+func toText(t nap.Text) Text { return Text{Tg: t["tg"], Ru: t["ru"], En: t["en"]} }
+
+// Meta are the fields every stored object has.
+type Meta struct {
+	ID        string    `json:"id" format:"uuid" doc:"Stable identifier"`
+	Version   int       `json:"version" minimum:"1" doc:"Increases by one with every change; the ETag of the object"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toMeta(m nap.Meta) Meta {
+	return Meta{ID: m.ID, Version: m.Version, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+}
+
+// Source says how far public sources support an item of reference data.
+type Source struct {
+	Provenance     string `json:"provenance" enum:"sourced,partly_sourced,illustrative" doc:"sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact"`
+	ProvenanceNote string `json:"provenance_note" doc:"What supports the item, or what is unverified"`
+}
+
+func toSource(s nap.Source) Source {
+	return Source{Provenance: string(s.Provenance), ProvenanceNote: s.Note}
+}
+
+// date writes a date as YYYY-MM-DD.
+func date(t time.Time) string { return t.Format(nap.DateLayout) }
+
+// optionalDate writes a date that may be missing.
+func optionalDate(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := date(*t)
+	return &s
+}
+
+// parseDate reads a date the schema has already checked, and "" as no date.
+func parseDate(s string) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(nap.DateLayout, s)
+	if err != nil {
+		return nil, nap.Errorf(nap.EINVALID, "%q is not a date of the form 2006-01-02", s)
+	}
+	return &t, nil
+}
+
+// PageParams are the query parameters of every list.
+type PageParams struct {
+	Limit  int    `query:"limit" default:"50" minimum:"1" maximum:"500" doc:"Largest number of items to return"`
+	Cursor string `query:"cursor" maxLength:"512" doc:"The next_cursor of the previous page; omit for the first page"`
+}
+
+func (p PageParams) request() nap.PageRequest {
+	return nap.PageRequest{Limit: p.Limit, Cursor: p.Cursor}
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as cursor to get the next page; absent on the last page"`
+}
+
+// PageOutput is the response of every list operation.
+type PageOutput[T any] struct {
+	Body Page[T]
+}
+
+// pageOutput converts a page of domain objects.
+func pageOutput[N, T any](p nap.Page[N], convert func(N) T) *PageOutput[T] {
+	items := make([]T, len(p.Items))
+	for i, n := range p.Items {
+		items[i] = convert(n)
+	}
+	return &PageOutput[T]{Body: Page[T]{Items: items, NextCursor: p.Next}}
+}
+
+// nonNil keeps a list a list in JSON: an empty slice, never null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

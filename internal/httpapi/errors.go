@@ -1,0 +1,58 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// statusOf maps every nap error code to its HTTP status. EINTERNAL and anything unknown is
+// 500.
+var statusOf = map[string]int{
+	nap.EINVALID:      http.StatusUnprocessableEntity,
+	nap.ENOTFOUND:     http.StatusNotFound,
+	nap.ECONFLICT:     http.StatusConflict,
+	nap.EUNAUTHORIZED: http.StatusUnauthorized,
+	nap.EFORBIDDEN:    http.StatusForbidden,
+	nap.EPRECONDITION: http.StatusPreconditionFailed,
+}
+
+var installErrors sync.Once
+
+// useProblemErrors makes huma answer every error as an RFC 9457 problem in naptracker's
+// vocabulary. huma's constructors are package variables, so this is done once per process.
+func useProblemErrors() {
+	installErrors.Do(func() {
+		huma.NewErrorWithContext = newError
+	})
+}
+
+// newError is the one place errors become responses. A handler's error arrives here as a
+// 500 carrying the error; a *nap.Error in it decides the status and message. Anything else
+// is logged with the request id and answered with a bare 500, so no internal text leaks.
+func newError(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+	for _, err := range errs {
+		var e *nap.Error
+		if errors.As(err, &e) {
+			if s, ok := statusOf[e.Code]; ok {
+				return problem(s, e.Message)
+			}
+		}
+	}
+	if status >= http.StatusInternalServerError {
+		c := ctx.Context()
+		slog.ErrorContext(c, "request failed", "method", ctx.Method(), "path", ctx.URL().Path,
+			"error", errors.Join(errs...))
+		return problem(http.StatusInternalServerError, "internal error")
+	}
+	return huma.NewError(status, msg, errs...)
+}
+
+func problem(status int, detail string) *huma.ErrorModel {
+	return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: detail}
+}

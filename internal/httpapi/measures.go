@@ -1,0 +1,223 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/conditional"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+
+// RecommendationRef names a recommendation a measure answers.
+type RecommendationRef struct {
+	ID        string `json:"id" format:"uuid"`
+	Document  string `json:"document" example:"CMW/C/TJK/CO/1"`
+	Code      string `json:"code" example:"CO1-R29"`
+	Paragraph string `json:"paragraph" example:"~64-65"`
+}
+
+func toRecommendationRef(r nap.RecommendationRef) RecommendationRef {
+	return RecommendationRef{ID: r.ID, Document: r.Document, Code: r.Code, Paragraph: r.Paragraph}
+}
+
+// Measure is one action of a plan, with its derived status.
+type Measure struct {
+	Meta
+	PlanID          string              `json:"plan_id" format:"uuid"`
+	Code            string              `json:"code" example:"5.4"`
+	Title           Text                `json:"title"`
+	Description     Text                `json:"description"`
+	ExpectedResult  Text                `json:"expected_result"`
+	DeadlineText    Text                `json:"deadline_text" doc:"The deadline in the plan's own words"`
+	DueStart        *string             `json:"due_start,omitempty" format:"date"`
+	DueEnd          *string             `json:"due_end,omitempty" format:"date" doc:"Absent for continuous measures"`
+	Lead            string              `json:"lead" example:"MIA" doc:"Code of the lead organization"`
+	CoImplementers  []string            `json:"co_implementers" doc:"Codes of the organizations that share the work and report on it"`
+	Partners        []string            `json:"partners" doc:"Codes of the organizations that support the measure"`
+	Recommendations []RecommendationRef `json:"recommendations"`
+	Articles        []int               `json:"articles" doc:"Articles of the Migrant Workers Convention (ICRMW) it implements"`
+	CurrentStatus   string              `json:"current_status" enum:"no_information,not_started,in_progress,ongoing,partially_implemented,implemented,not_implemented,cancelled" doc:"From the latest approved progress update; no_information until there is one"`
+	ProgressPercent *int                `json:"progress_percent,omitempty" minimum:"0" maximum:"100" doc:"From the latest approved progress update"`
+	Overdue         bool                `json:"overdue" doc:"due_end has passed and the status is neither implemented nor cancelled"`
+	Source
+}
+
+func toMeasure(m nap.Measure) Measure {
+	refs := make([]RecommendationRef, len(m.Recommendations))
+	for i, r := range m.Recommendations {
+		refs[i] = toRecommendationRef(r)
+	}
+	return Measure{
+		Meta: toMeta(m.Meta), PlanID: m.PlanID, Code: m.Code, Title: toText(m.Title),
+		Description: toText(m.Description), ExpectedResult: toText(m.ExpectedResult),
+		DeadlineText: toText(m.DeadlineText), DueStart: optionalDate(m.DueStart), DueEnd: optionalDate(m.DueEnd),
+		Lead: m.Lead, CoImplementers: nonNil(m.CoImplementers), Partners: nonNil(m.Partners),
+		Recommendations: refs, Articles: nonNil(m.Articles), CurrentStatus: string(m.CurrentStatus),
+		ProgressPercent: m.ProgressPercent, Overdue: m.Overdue, Source: toSource(m.Source),
+	}
+}
+
+// measureETag changes whenever the measure's representation does: with its version, and with
+// its overdue flag, which turns on by itself when the due date passes.
+func measureETag(m nap.Measure) string {
+	overdue := 0
+	if m.Overdue {
+		overdue = 1
+	}
+	return fmt.Sprintf("%d.%d", m.Version, overdue)
+}
+
+// Indicator is a yardstick for a measure's progress.
+type Indicator struct {
+	Meta
+	MeasureID       string   `json:"measure_id" format:"uuid"`
+	Code            string   `json:"code" example:"5.4.1"`
+	Title           Text     `json:"title"`
+	Kind            string   `json:"kind" enum:"number,percent,milestone,text" doc:"What a reported value is: a number, a percentage, whether a milestone is reached, or text"`
+	Unit            string   `json:"unit,omitempty"`
+	Baseline        *float64 `json:"baseline,omitempty"`
+	Target          *float64 `json:"target,omitempty"`
+	TargetDate      *string  `json:"target_date,omitempty" format:"date"`
+	Disaggregations []string `json:"disaggregations" doc:"Dimensions a reported value is broken down by"`
+	Source
+}
+
+func toIndicator(in nap.Indicator) Indicator {
+	return Indicator{
+		Meta: toMeta(in.Meta), MeasureID: in.MeasureID, Code: in.Code, Title: toText(in.Title),
+		Kind: in.Kind, Unit: in.Unit, Baseline: in.Baseline, Target: in.Target,
+		TargetDate: optionalDate(in.TargetDate), Disaggregations: nonNil(in.Disaggregations),
+		Source: toSource(in.Source),
+	}
+}
+
+// ListMeasuresInput filters a plan's measures.
+type ListMeasuresInput struct {
+	PlanPath
+	PageParams
+	Code           string   `query:"code" maxLength:"32" example:"3.11" doc:"Only the measure with this code"`
+	Lead           string   `query:"lead" maxLength:"32" example:"MS" doc:"Only measures this organization leads"`
+	Organization   string   `query:"organization" maxLength:"32" example:"MFA" doc:"Only measures this organization leads or co-implements"`
+	Status         []string `query:"status" enum:"no_information,not_started,in_progress,ongoing,partially_implemented,implemented,not_implemented,cancelled" maxItems:"8" doc:"Only measures in one of these current statuses (comma-separated)"`
+	Article        int      `query:"article" minimum:"1" maximum:"93" doc:"Only measures that implement this ICRMW article"`
+	Recommendation string   `query:"recommendation" maxLength:"64" example:"CO1-R29" doc:"Only measures that answer this recommendation, by id or code"`
+	Overdue        string   `query:"overdue" enum:"true,false" doc:"Only measures that are (true) or are not (false) overdue today"`
+	DueBefore      string   `query:"due_before" format:"date" doc:"Only measures due on or before this day"`
+	DueAfter       string   `query:"due_after" format:"date" doc:"Only measures due on or after this day"`
+	Q              string   `query:"q" maxLength:"200" example:"торговле" doc:"Only measures whose code, title or description contains every word, in any language, ignoring case"`
+}
+
+func (in *ListMeasuresInput) filter() (nap.MeasureFilter, error) {
+	f := nap.MeasureFilter{
+		Code: in.Code, Lead: in.Lead, Organization: in.Organization, Article: in.Article,
+		Recommendation: in.Recommendation, Query: in.Q,
+	}
+	for _, s := range in.Status {
+		f.Statuses = append(f.Statuses, nap.Status(s))
+	}
+	if in.Overdue != "" {
+		overdue := in.Overdue == "true"
+		f.Overdue = &overdue
+	}
+	var err error
+	if f.DueBefore, err = parseDate(in.DueBefore); err != nil {
+		return f, err
+	}
+	f.DueAfter, err = parseDate(in.DueAfter)
+	return f, err
+}
+
+// MeasurePath names one measure.
+type MeasurePath struct {
+	ID string `path:"id" format:"uuid" doc:"Measure id"`
+}
+
+// GetMeasureInput names a measure; If-None-Match makes the answer 304 when it has not
+// changed.
+type GetMeasureInput struct {
+	MeasurePath
+	conditional.Params
+}
+
+// GetMeasureOutput is one measure.
+type GetMeasureOutput struct {
+	ETag string `header:"ETag" doc:"Send as If-None-Match to get 304 while the measure is unchanged"`
+	Body Measure
+}
+
+// ListIndicatorsInput names a measure and a page of its indicators.
+type ListIndicatorsInput struct {
+	MeasurePath
+	PageParams
+}
+
+func registerMeasures(api huma.API, d Deps) {
+	huma.Register(api, huma.Operation{
+		OperationID: "list-measures",
+		Method:      http.MethodGet,
+		Path:        "/plans/{id}/measures",
+		Summary:     "List a plan's measures",
+		Description: "Measures in code order (1.2 before 1.10), with their derived status, filtered by code, organization, status, article, recommendation, deadline or words in any language. Filters combine with AND.",
+		Tags:        []string{tagMeasures},
+		Security:    publicRead,
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+	}, func(ctx context.Context, in *ListMeasuresInput) (*PageOutput[Measure], error) {
+		f, err := in.filter()
+		if err != nil {
+			return nil, err
+		}
+		p, err := d.Service.ListMeasures(ctx, in.ID, f, in.request())
+		if err != nil {
+			return nil, err
+		}
+		return pageOutput(p, toMeasure), nil
+	})
+
+	op := huma.Operation{
+		OperationID: "get-measure",
+		Method:      http.MethodGet,
+		Path:        "/measures/{id}",
+		Summary:     "Get a measure",
+		Description: "One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.",
+		Tags:        []string{tagMeasures},
+		Security:    publicRead,
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+		Responses: map[string]*huma.Response{
+			"304": {Description: "Not modified: the measure still has the ETag sent in If-None-Match."},
+		},
+	}
+	huma.Register(api, op, func(ctx context.Context, in *GetMeasureInput) (*GetMeasureOutput, error) {
+		m, err := d.Service.GetMeasure(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		etag := measureETag(m)
+		if in.HasConditionalParams() {
+			if err := in.PreconditionFailed(etag, m.UpdatedAt); err != nil {
+				return nil, err
+			}
+		}
+		return &GetMeasureOutput{ETag: `"` + etag + `"`, Body: toMeasure(m)}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "list-indicators",
+		Method:      http.MethodGet,
+		Path:        "/measures/{id}/indicators",
+		Summary:     "List a measure's indicators",
+		Description: "The indicators by which the measure's progress is judged, in code order.",
+		Tags:        []string{tagMeasures},
+		Security:    publicRead,
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+	}, func(ctx context.Context, in *ListIndicatorsInput) (*PageOutput[Indicator], error) {
+		p, err := d.Service.ListIndicators(ctx, in.ID, in.request())
+		if err != nil {
+			return nil, err
+		}
+		return pageOutput(p, toIndicator), nil
+	})
+}

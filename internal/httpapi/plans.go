@@ -1,0 +1,227 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// Plan is a national action plan.
+type Plan struct {
+	Meta
+	Code            string  `json:"code" example:"TJK-CMW-NAP-2013"`
+	Title           Text    `json:"title"`
+	PeriodStart     string  `json:"period_start" format:"date"`
+	PeriodEnd       string  `json:"period_end" format:"date"`
+	ExtendedTo      *string `json:"extended_to,omitempty" format:"date" doc:"End of the period as later extended"`
+	ApprovedOn      *string `json:"approved_on,omitempty" format:"date"`
+	ApprovedBy      string  `json:"approved_by,omitempty" doc:"Code of the approving organization"`
+	LegalBasis      Text    `json:"legal_basis"`
+	Status          string  `json:"status" enum:"draft,adopted,active,closed,superseded"`
+	RequiresSignOff bool    `json:"requires_sign_off" doc:"Whether a ministry approver signs progress updates off before the coordinator reviews them"`
+	Source
+}
+
+func toPlan(p nap.Plan) Plan {
+	return Plan{
+		Meta: toMeta(p.Meta), Code: p.Code, Title: toText(p.Title),
+		PeriodStart: date(p.PeriodStart), PeriodEnd: date(p.PeriodEnd), ExtendedTo: optionalDate(p.ExtendedTo),
+		ApprovedOn: optionalDate(p.ApprovedOn), ApprovedBy: p.ApprovedBy, LegalBasis: toText(p.LegalBasis),
+		Status: string(p.Status), RequiresSignOff: p.RequiresSignOff, Source: toSource(p.Source),
+	}
+}
+
+// ReportingPeriod is a span for which organizations report progress.
+type ReportingPeriod struct {
+	Meta
+	PlanID   string `json:"plan_id" format:"uuid"`
+	Label    string `json:"label" example:"2014-H1"`
+	StartsOn string `json:"starts_on" format:"date"`
+	EndsOn   string `json:"ends_on" format:"date"`
+	DueOn    string `json:"due_on" format:"date" doc:"When reports on the period are due"`
+	State    string `json:"state" enum:"open,locked" doc:"A locked period takes no new updates"`
+}
+
+func toReportingPeriod(p nap.ReportingPeriod) ReportingPeriod {
+	return ReportingPeriod{
+		Meta: toMeta(p.Meta), PlanID: p.PlanID, Label: p.Label,
+		StartsOn: date(p.StartsOn), EndsOn: date(p.EndsOn), DueOn: date(p.DueOn), State: p.State,
+	}
+}
+
+// ListPlansInput filters plans.
+type ListPlansInput struct {
+	PageParams
+	Code   string `query:"code" maxLength:"64" example:"TJK-CMW-NAP-2013" doc:"Only the plan with this code"`
+	Status string `query:"status" enum:"draft,adopted,active,closed,superseded" doc:"Only plans in this status"`
+}
+
+// PlanPath names one plan.
+type PlanPath struct {
+	ID string `path:"id" format:"uuid" doc:"Plan id"`
+}
+
+// ListPeriodsInput names a plan and a page of its periods.
+type ListPeriodsInput struct {
+	PlanPath
+	PageParams
+}
+
+// GetPlanOutput is one plan.
+type GetPlanOutput struct {
+	Body Plan
+}
+
+// StatusCounts counts measures by current status.
+type StatusCounts struct {
+	NoInformation        int `json:"no_information"`
+	NotStarted           int `json:"not_started"`
+	InProgress           int `json:"in_progress"`
+	Ongoing              int `json:"ongoing"`
+	PartiallyImplemented int `json:"partially_implemented"`
+	Implemented          int `json:"implemented"`
+	NotImplemented       int `json:"not_implemented"`
+	Cancelled            int `json:"cancelled"`
+}
+
+// Tally counts measures.
+type Tally struct {
+	Measures int          `json:"measures"`
+	Overdue  int          `json:"overdue"`
+	ByStatus StatusCounts `json:"by_status"`
+}
+
+func toTally(t nap.Tally) Tally {
+	s := t.ByStatus
+	return Tally{Measures: t.Measures, Overdue: t.Overdue, ByStatus: StatusCounts{
+		NoInformation: s[nap.NoInformation], NotStarted: s[nap.NotStarted], InProgress: s[nap.InProgress],
+		Ongoing: s[nap.Ongoing], PartiallyImplemented: s[nap.PartiallyImplemented],
+		Implemented: s[nap.Implemented], NotImplemented: s[nap.NotImplemented], Cancelled: s[nap.Cancelled],
+	}}
+}
+
+// LeadTally counts the measures one organization leads.
+type LeadTally struct {
+	Organization string `json:"organization" doc:"Organization code"`
+	Tally
+}
+
+// ArticleTally counts the measures that implement one ICRMW article.
+type ArticleTally struct {
+	Article int `json:"article"`
+	Tally
+}
+
+// RecommendationTally counts the measures that answer one recommendation.
+type RecommendationTally struct {
+	Recommendation RecommendationRef `json:"recommendation"`
+	Tally
+}
+
+// PlanSummary counts a plan's measures.
+type PlanSummary struct {
+	PlanID           string                `json:"plan_id" format:"uuid"`
+	AsOf             string                `json:"as_of" format:"date" doc:"The day against which overdue is judged"`
+	Total            Tally                 `json:"total"`
+	ByLead           []LeadTally           `json:"by_lead"`
+	ByArticle        []ArticleTally        `json:"by_article"`
+	ByRecommendation []RecommendationTally `json:"by_recommendation"`
+}
+
+func toPlanSummary(s nap.PlanSummary) PlanSummary {
+	out := PlanSummary{
+		PlanID: s.PlanID, AsOf: date(s.AsOf), Total: toTally(s.Total),
+		ByLead:           make([]LeadTally, len(s.ByLead)),
+		ByArticle:        make([]ArticleTally, len(s.ByArticle)),
+		ByRecommendation: make([]RecommendationTally, len(s.ByRecommendation)),
+	}
+	for i, t := range s.ByLead {
+		out.ByLead[i] = LeadTally{Organization: t.Organization, Tally: toTally(t.Tally)}
+	}
+	for i, t := range s.ByArticle {
+		out.ByArticle[i] = ArticleTally{Article: t.Article, Tally: toTally(t.Tally)}
+	}
+	for i, t := range s.ByRecommendation {
+		out.ByRecommendation[i] = RecommendationTally{Recommendation: toRecommendationRef(t.Recommendation), Tally: toTally(t.Tally)}
+	}
+	return out
+}
+
+// GetPlanSummaryOutput is a plan's summary.
+type GetPlanSummaryOutput struct {
+	Body PlanSummary
+}
+
+func registerPlans(api huma.API, d Deps) {
+	huma.Register(api, huma.Operation{
+		OperationID: "list-plans",
+		Method:      http.MethodGet,
+		Path:        "/plans",
+		Summary:     "List plans",
+		Description: "Action plans the caller may read, in code order. Plans still in draft are not public.",
+		Tags:        []string{tagPlans},
+		Security:    publicRead,
+		Errors:      []int{http.StatusUnprocessableEntity, internalError},
+	}, func(ctx context.Context, in *ListPlansInput) (*PageOutput[Plan], error) {
+		f := nap.PlanFilter{Code: in.Code, Status: nap.PlanStatus(in.Status)}
+		p, err := d.Service.ListPlans(ctx, f, in.request())
+		if err != nil {
+			return nil, err
+		}
+		return pageOutput(p, toPlan), nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-plan",
+		Method:      http.MethodGet,
+		Path:        "/plans/{id}",
+		Summary:     "Get a plan",
+		Description: "One plan by its id.",
+		Tags:        []string{tagPlans},
+		Security:    publicRead,
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+	}, func(ctx context.Context, in *PlanPath) (*GetPlanOutput, error) {
+		p, err := d.Service.GetPlan(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &GetPlanOutput{Body: toPlan(p)}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "list-reporting-periods",
+		Method:      http.MethodGet,
+		Path:        "/plans/{id}/periods",
+		Summary:     "List a plan's reporting periods",
+		Description: "The periods for which organizations report progress, oldest first.",
+		Tags:        []string{tagPlans},
+		Security:    publicRead,
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+	}, func(ctx context.Context, in *ListPeriodsInput) (*PageOutput[ReportingPeriod], error) {
+		p, err := d.Service.ListPeriods(ctx, in.ID, in.request())
+		if err != nil {
+			return nil, err
+		}
+		return pageOutput(p, toReportingPeriod), nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-plan-summary",
+		Method:      http.MethodGet,
+		Path:        "/plans/{id}/summary",
+		Summary:     "Summarize a plan's progress",
+		Description: "Counts of the plan's measures by current status, by lead organization, by ICRMW article and by recommendation, each with how many are overdue today.",
+		Tags:        []string{tagPlans},
+		Security:    publicRead,
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+	}, func(ctx context.Context, in *PlanPath) (*GetPlanSummaryOutput, error) {
+		s, err := d.Service.PlanSummary(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &GetPlanSummaryOutput{Body: toPlanSummary(s)}, nil
+	})
+}

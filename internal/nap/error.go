@@ -1,0 +1,55 @@
+package nap
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. The HTTP layer maps each to one status; anything that is not an *Error is
+// EINTERNAL and its text is never shown to a caller.
+const (
+	EINVALID      = "invalid"      // the request is malformed or breaks a rule
+	ENOTFOUND     = "not_found"    // the object does not exist or the caller may not see it
+	ECONFLICT     = "conflict"     // the object's state does not allow the operation
+	EUNAUTHORIZED = "unauthorized" // no or a bad credential
+	EFORBIDDEN    = "forbidden"    // the caller may see the object but not do this
+	EPRECONDITION = "precondition" // the caller's version of the object is stale
+	EINTERNAL     = "internal"     // a fault of ours
+)
+
+// Error is an error a caller may read: a code and a message meant for people.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("nap %s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the *Error in err's chain, EINTERNAL for any other error and
+// "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the message of the *Error in err's chain and a generic text for any
+// other error, so internal detail never reaches a caller.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}

@@ -1,0 +1,102 @@
+package nap
+
+import "time"
+
+// MaxPageSize is the largest page a list returns.
+const MaxPageSize = 500
+
+// PageRequest asks for one page of a list: at most Limit items after the position the
+// opaque Cursor of the previous page names ("" for the first page).
+type PageRequest struct {
+	Limit  int
+	Cursor string
+}
+
+// Page is one page of a list. Next is the cursor of the following page, "" on the last.
+type Page[T any] struct {
+	Items []T
+	Next  string
+}
+
+// Scope is what a caller may read.
+type Scope struct {
+	DraftPlans bool // plans still in draft, and everything in them
+}
+
+// RecommendationFilter narrows a list of recommendations; zero fields do not filter.
+type RecommendationFilter struct {
+	Document string // symbol
+	Article  int
+	Theme    string
+}
+
+// PlanFilter narrows a list of plans; zero fields do not filter.
+type PlanFilter struct {
+	Code   string
+	Status PlanStatus
+}
+
+// MeasureFilter narrows a list of measures; zero fields do not filter.
+type MeasureFilter struct {
+	Code           string
+	Lead           string   // organization code
+	Organization   string   // organization code: lead or co-implementer
+	Statuses       []Status // current status is any of these
+	Article        int
+	Recommendation string // recommendation id or code
+	Overdue        *bool
+	DueBefore      *time.Time // due_end on or before
+	DueAfter       *time.Time // due_end on or after
+	Query          string     // words in the code, title or description, in any language
+}
+
+// Tally counts measures.
+type Tally struct {
+	Measures int
+	Overdue  int
+	ByStatus map[Status]int
+}
+
+// Add counts n measures in status s, overdue or not.
+func (t *Tally) Add(s Status, overdue bool, n int) {
+	if t.ByStatus == nil {
+		t.ByStatus = make(map[Status]int, len(Statuses))
+	}
+	t.Measures += n
+	t.ByStatus[s] += n
+	if overdue {
+		t.Overdue += n
+	}
+}
+
+// PlanSummary counts a plan's measures as of a day, in total and by lead organization, by
+// ICRMW article and by recommendation.
+type PlanSummary struct {
+	PlanID           string
+	AsOf             time.Time
+	Total            Tally
+	ByLead           []LeadTally
+	ByArticle        []ArticleTally
+	ByRecommendation []RecommendationTally
+}
+
+// LeadTally counts the measures an organization leads.
+type LeadTally struct {
+	Organization string
+	Tally
+}
+
+// ArticleTally counts the measures that implement an article.
+type ArticleTally struct {
+	Article int
+	Tally
+}
+
+// RecommendationTally counts the measures that answer a recommendation.
+type RecommendationTally struct {
+	Recommendation RecommendationRef
+	Tally
+}
+
+// DateLayout is how dates are written: 2006-01-02.
+const DateLayout = time.DateOnly

@@ -1,0 +1,82 @@
+// Package postgres stores naptracker's data in PostgreSQL through gorm, and migrates its
+// schema with goose.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// DB is a connection pool to the naptracker database.
+type DB struct {
+	gorm *gorm.DB
+}
+
+// PoolSize is the number of connections a process keeps open. Idle connections are kept as
+// many as open ones: closing and reopening them under load costs more than all the ORM work.
+const PoolSize = 16
+
+// Open connects to the database at dsn and checks that it answers.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	g, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
+		TranslateError: true,
+		Logger:         logger.Discard,
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(PoolSize)
+	sqlDB.SetMaxIdleConns(PoolSize)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{gorm: g}
+	if err := db.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Gorm returns the underlying gorm handle, for packages that load data in bulk.
+func (db *DB) Gorm() *gorm.DB { return db.gorm }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Close closes every connection of the pool.
+func (db *DB) Close() error {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// notFound turns gorm's "record not found" into a nap error that names what was missing.
+func notFound(err error, what string) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nap.Errorf(nap.ENOTFOUND, "%s not found", what)
+	}
+	return err
+}

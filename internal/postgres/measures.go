@@ -1,0 +1,178 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+type refRow struct {
+	ID        string `json:"id"`
+	Document  string `json:"document"`
+	Code      string `json:"code"`
+	Paragraph string `json:"paragraph"`
+}
+
+type measureRow struct {
+	RowMeta
+	RowSource
+	PlanID          string
+	Code            string
+	Title           jsonOf[nap.Text]
+	Description     jsonOf[nap.Text]
+	ExpectedResult  jsonOf[nap.Text]
+	DeadlineText    jsonOf[nap.Text]
+	DueStart        *time.Time
+	DueEnd          *time.Time
+	Lead            string
+	CoImplementers  jsonOf[[]string]
+	Partners        jsonOf[[]string]
+	Recommendations jsonOf[[]refRow]
+	Articles        jsonOf[[]int]
+	CurrentStatus   string
+	ProgressPercent *int
+	Overdue         bool
+}
+
+func (r measureRow) sortKey() string { return r.Code }
+
+func (r measureRow) toNap() nap.Measure {
+	refs := make([]nap.RecommendationRef, len(r.Recommendations.V))
+	for i, ref := range r.Recommendations.V {
+		refs[i] = nap.RecommendationRef(ref)
+	}
+	return nap.Measure{
+		Meta: r.RowMeta.toNap(), PlanID: r.PlanID, Code: r.Code,
+		Title: r.Title.V, Description: r.Description.V, ExpectedResult: r.ExpectedResult.V,
+		DeadlineText: r.DeadlineText.V, DueStart: r.DueStart, DueEnd: r.DueEnd,
+		Lead: r.Lead, CoImplementers: r.CoImplementers.V, Partners: r.Partners.V,
+		Recommendations: refs, Articles: r.Articles.V, Source: r.RowSource.toNap(),
+		CurrentStatus: nap.Status(r.CurrentStatus), ProgressPercent: r.ProgressPercent, Overdue: r.Overdue,
+	}
+}
+
+// closedStatuses are the statuses in which a measure is never overdue.
+var closedStatuses = func() []string {
+	var s []string
+	for _, st := range nap.Statuses {
+		if st.Closed() {
+			s = append(s, string(st))
+		}
+	}
+	return s
+}()
+
+// overdueSQL is true for a measure m whose due date is before the day given as its argument
+// and whose status is not closed.
+const overdueSQL = `(m.due_end IS NOT NULL AND m.due_end < ? AND m.current_status NOT IN ?)`
+
+// Each measure's organizations and recommendations come as JSON from subqueries, so a page is
+// one statement however many measures it holds.
+const measureColumns = `m.id, m.version, m.created_at, m.updated_at, m.provenance, m.provenance_note,
+	m.plan_id, m.code, m.title, m.description, m.expected_result, m.deadline_text,
+	m.due_start, m.due_end, lead.code AS lead, to_jsonb(m.articles) AS articles,
+	m.current_status, m.progress_percent, ` + overdueSQL + ` AS overdue,
+	coalesce((SELECT jsonb_agg(o.code ORDER BY o.code) FROM measure_organizations mo
+		JOIN organizations o ON o.id = mo.organization_id
+		WHERE mo.measure_id = m.id AND mo.role = 'co_implementer'), '[]') AS co_implementers,
+	coalesce((SELECT jsonb_agg(o.code ORDER BY o.code) FROM measure_organizations mo
+		JOIN organizations o ON o.id = mo.organization_id
+		WHERE mo.measure_id = m.id AND mo.role = 'partner'), '[]') AS partners,
+	coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'document', d.symbol, 'code', r.code,
+			'paragraph', r.paragraph) ORDER BY d.symbol, r.code)
+		FROM measure_recommendations mr
+		JOIN recommendations r ON r.id = mr.recommendation_id
+		JOIN source_documents d ON d.id = r.document_id
+		WHERE mr.measure_id = m.id), '[]') AS recommendations`
+
+func (db *DB) measures(ctx context.Context, scope nap.Scope, today time.Time) *gorm.DB {
+	q := db.gorm.WithContext(ctx).Table("measures m").
+		Select(measureColumns, today, closedStatuses).
+		Joins("JOIN organizations lead ON lead.id = m.lead_id").
+		Joins("JOIN plans p ON p.id = m.plan_id")
+	return visiblePlans(q, scope)
+}
+
+// ListMeasures returns a page of a plan's measures that match f, in code order. Overdue is
+// judged as of today.
+func (db *DB) ListMeasures(ctx context.Context, scope nap.Scope, planID string, f nap.MeasureFilter, today time.Time, page nap.PageRequest) (nap.Page[nap.Measure], error) {
+	if err := db.checkPlan(ctx, scope, planID); err != nil {
+		return nap.Page[nap.Measure]{}, err
+	}
+	q := filterMeasures(db.measures(ctx, scope, today).Where("m.plan_id = ?", planID), f, today)
+	q, err := paginate(q, "m.code", "m.id", page)
+	if err != nil {
+		return nap.Page[nap.Measure]{}, err
+	}
+	var rows []measureRow
+	if err := q.Scan(&rows).Error; err != nil {
+		return nap.Page[nap.Measure]{}, err
+	}
+	return pageOf(rows, page.Limit, measureRow.toNap), nil
+}
+
+func filterMeasures(q *gorm.DB, f nap.MeasureFilter, today time.Time) *gorm.DB {
+	if f.Code != "" {
+		q = q.Where("m.code = ?", f.Code)
+	}
+	if f.Lead != "" {
+		q = q.Where("lead.code = ?", f.Lead)
+	}
+	if f.Organization != "" {
+		q = q.Where(`(lead.code = ? OR EXISTS (SELECT 1 FROM measure_organizations mo
+			JOIN organizations o ON o.id = mo.organization_id
+			WHERE mo.measure_id = m.id AND mo.role = 'co_implementer' AND o.code = ?))`,
+			f.Organization, f.Organization)
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("m.current_status IN ?", f.Statuses)
+	}
+	if f.Article != 0 {
+		q = q.Where("m.articles @> ARRAY[?]::smallint[]", f.Article)
+	}
+	if f.Recommendation != "" {
+		match := "r.code = ?"
+		if isUUID(f.Recommendation) {
+			match = "r.id = ?"
+		}
+		q = q.Where(`EXISTS (SELECT 1 FROM measure_recommendations mr
+			JOIN recommendations r ON r.id = mr.recommendation_id
+			WHERE mr.measure_id = m.id AND `+match+`)`, f.Recommendation)
+	}
+	if f.Overdue != nil {
+		cond := overdueSQL
+		if !*f.Overdue {
+			cond = "NOT " + overdueSQL
+		}
+		q = q.Where(cond, today, closedStatuses)
+	}
+	if f.DueBefore != nil {
+		q = q.Where("m.due_end <= ?", *f.DueBefore)
+	}
+	if f.DueAfter != nil {
+		q = q.Where("m.due_end >= ?", *f.DueAfter)
+	}
+	for _, word := range strings.Fields(strings.ToLower(f.Query)) {
+		q = q.Where(`m.search_text LIKE ? ESCAPE '\'`, "%"+escapeLike(word)+"%")
+	}
+	return q
+}
+
+// escapeLike makes s match itself literally inside a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// GetMeasure returns the measure with the given id if scope may read it. Overdue is judged
+// as of today.
+func (db *DB) GetMeasure(ctx context.Context, scope nap.Scope, id string, today time.Time) (nap.Measure, error) {
+	var row measureRow
+	if err := db.measures(ctx, scope, today).Where("m.id = ?", id).Take(&row).Error; err != nil {
+		return nap.Measure{}, notFound(err, "measure")
+	}
+	return row.toNap(), nil
+}

@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// Counted is one row of a grouped count: how many measures of a group share a status and
+// overdue flag. Exported because gorm fills only exported embedded structs.
+type Counted struct {
+	Status  nap.Status
+	Overdue bool
+	N       int
+}
+
+// PlanSummary counts a plan's measures by status, lead organization, ICRMW article and
+// recommendation, with overdue judged as of today. Each grouping is one GROUP BY query; Go
+// only folds its (group, status, overdue) counts into tallies.
+func (db *DB) PlanSummary(ctx context.Context, scope nap.Scope, planID string, today time.Time) (nap.PlanSummary, error) {
+	if err := db.checkPlan(ctx, scope, planID); err != nil {
+		return nap.PlanSummary{}, err
+	}
+	count := func(groupBy, from string, dest any) error {
+		return db.gorm.WithContext(ctx).Raw(`SELECT `+groupBy+`, m.current_status AS status,
+				`+overdueSQL+` AS overdue, count(*) AS n
+			FROM measures m `+from+`
+			WHERE m.plan_id = ?
+			GROUP BY `+groupBy+`, m.current_status, overdue
+			ORDER BY 1, 2`, today, closedStatuses, planID).Scan(dest).Error
+	}
+
+	var byLead []struct {
+		Code string
+		Counted
+	}
+	if err := count("lead.code", "JOIN organizations lead ON lead.id = m.lead_id", &byLead); err != nil {
+		return nap.PlanSummary{}, err
+	}
+	var byArticle []struct {
+		Article int
+		Counted
+	}
+	if err := count("a.article", "CROSS JOIN LATERAL unnest(m.articles) AS a(article)", &byArticle); err != nil {
+		return nap.PlanSummary{}, err
+	}
+	var byRecommendation []struct {
+		Symbol    string
+		Code      string
+		ID        string
+		Paragraph string
+		Counted
+	}
+	err := count("d.symbol, r.code, r.id, r.paragraph", `
+			JOIN measure_recommendations mr ON mr.measure_id = m.id
+			JOIN recommendations r ON r.id = mr.recommendation_id
+			JOIN source_documents d ON d.id = r.document_id`, &byRecommendation)
+	if err != nil {
+		return nap.PlanSummary{}, err
+	}
+
+	s := nap.PlanSummary{PlanID: planID, AsOf: today}
+	for i, r := range byLead {
+		s.Total.Add(r.Status, r.Overdue, r.N)
+		if i == 0 || byLead[i-1].Code != r.Code {
+			s.ByLead = append(s.ByLead, nap.LeadTally{Organization: r.Code})
+		}
+		s.ByLead[len(s.ByLead)-1].Add(r.Status, r.Overdue, r.N)
+	}
+	for i, r := range byArticle {
+		if i == 0 || byArticle[i-1].Article != r.Article {
+			s.ByArticle = append(s.ByArticle, nap.ArticleTally{Article: r.Article})
+		}
+		s.ByArticle[len(s.ByArticle)-1].Add(r.Status, r.Overdue, r.N)
+	}
+	for i, r := range byRecommendation {
+		if i == 0 || byRecommendation[i-1].ID != r.ID {
+			ref := nap.RecommendationRef{ID: r.ID, Document: r.Symbol, Code: r.Code, Paragraph: r.Paragraph}
+			s.ByRecommendation = append(s.ByRecommendation, nap.RecommendationTally{Recommendation: ref})
+		}
+		s.ByRecommendation[len(s.ByRecommendation)-1].Add(r.Status, r.Overdue, r.N)
+	}
+	return s, nil
+}

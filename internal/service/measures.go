@@ -1,0 +1,26 @@
+package service
+
+import (
+	"context"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// ListMeasures returns a page of a plan's measures that match f.
+func (s *Service) ListMeasures(ctx context.Context, planID string, f nap.MeasureFilter, page nap.PageRequest) (nap.Page[nap.Measure], error) {
+	if f.DueBefore != nil && f.DueAfter != nil && f.DueAfter.After(*f.DueBefore) {
+		return nap.Page[nap.Measure]{}, nap.Errorf(nap.EINVALID, "due_after (%s) is later than due_before (%s)",
+			f.DueAfter.Format(nap.DateLayout), f.DueBefore.Format(nap.DateLayout))
+	}
+	return s.store.ListMeasures(ctx, s.scope(ctx), planID, f, s.today(), page)
+}
+
+// GetMeasure returns a measure; ENOTFOUND if there is none or the caller may not read it.
+func (s *Service) GetMeasure(ctx context.Context, id string) (nap.Measure, error) {
+	return s.store.GetMeasure(ctx, s.scope(ctx), id, s.today())
+}
+
+// ListIndicators returns a page of a measure's indicators.
+func (s *Service) ListIndicators(ctx context.Context, measureID string, page nap.PageRequest) (nap.Page[nap.Indicator], error) {
+	return s.store.ListIndicators(ctx, s.scope(ctx), measureID, page)
+}
