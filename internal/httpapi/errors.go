@@ -22,6 +22,14 @@ var statusOf = map[string]int{
 	nap.EPRECONDITION: http.StatusPreconditionFailed,
 }
 
+// StatusOf returns the HTTP status of a nap error code.
+func StatusOf(code string) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
 var installErrors sync.Once
 
 // useProblemErrors makes huma answer every error as an RFC 9457 problem in naptracker's
@@ -39,7 +47,7 @@ func newError(ctx huma.Context, status int, msg string, errs ...error) huma.Stat
 	for _, err := range errs {
 		var e *nap.Error
 		if errors.As(err, &e) {
-			if s, ok := statusOf[e.Code]; ok {
+			if s := StatusOf(e.Code); s < http.StatusInternalServerError {
 				return problem(s, e.Message)
 			}
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
-
 // RecommendationRef names a recommendation a measure answers.
 type RecommendationRef struct {
 	ID        string `json:"id" format:"uuid"`

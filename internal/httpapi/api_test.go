@@ -1,0 +1,423 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/naptracker/naptracker/internal/httpapi"
+	"github.com/naptracker/naptracker/internal/logging"
+	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/pgtest"
+	"github.com/naptracker/naptracker/internal/postgres"
+	"github.com/naptracker/naptracker/internal/seed"
+	"github.com/naptracker/naptracker/internal/service"
+)
+
+func TestBadInputIsAProblem(t *testing.T) {
+	f := newFixture(t, today)
+	measures := "/v1/plans/" + f.planID + "/measures"
+	cases := []struct {
+		path   string
+		status int
+		where  string // the location the problem names, if any
+	}{
+		{"/v1/measures/not-a-uuid", http.StatusUnprocessableEntity, "path.id"},
+		{"/v1/plans/123/measures", http.StatusUnprocessableEntity, "path.id"},
+		{"/v1/recommendations/x", http.StatusUnprocessableEntity, "path.id"},
+		{measures + "?limit=0", http.StatusUnprocessableEntity, "query.limit"},
+		{measures + "?limit=501", http.StatusUnprocessableEntity, "query.limit"},
+		{measures + "?limit=ten", http.StatusUnprocessableEntity, "query.limit"},
+		{measures + "?status=done", http.StatusUnprocessableEntity, "query.status[0]"},
+		{measures + "?overdue=maybe", http.StatusUnprocessableEntity, "query.overdue"},
+		{measures + "?article=94", http.StatusUnprocessableEntity, "query.article"},
+		{measures + "?due_before=31.12.2014", http.StatusUnprocessableEntity, "query.due_before"},
+		{measures + "?due_after=2015-01-01&due_before=2014-01-01", http.StatusUnprocessableEntity, ""},
+		{measures + "?cursor=garbage", http.StatusUnprocessableEntity, ""},
+		{measures + "?cursor=" + url.QueryEscape("eyJrIjoiMSIsImkiOiJ4In0"), http.StatusUnprocessableEntity, ""},
+		{measures + "?q=" + strings.Repeat("a", 201), http.StatusUnprocessableEntity, "query.q"},
+		{"/v1/measures/" + uuid.NewString(), http.StatusNotFound, ""},
+		{"/v1/plans/" + uuid.NewString(), http.StatusNotFound, ""},
+		{"/v1/plans/" + uuid.NewString() + "/measures", http.StatusNotFound, ""},
+		{"/v1/plans/" + uuid.NewString() + "/summary", http.StatusNotFound, ""},
+		{"/v1/plans/" + uuid.NewString() + "/periods", http.StatusNotFound, ""},
+		{"/v1/recommendations/" + uuid.NewString(), http.StatusNotFound, ""},
+		{"/v1/organizations/NOPE", http.StatusNotFound, ""},
+		{"/v1/no-such-thing", http.StatusNotFound, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			p := f.getProblem(c.path, c.status)
+			if p.Detail == "" {
+				t.Error("problem without detail")
+			}
+			if c.where != "" && !slices.ContainsFunc(p.Errors, func(e problemDetail) bool {
+				return e.Location == c.where
+			}) {
+				t.Errorf("problem does not name %s: %+v", c.where, p)
+			}
+		})
+	}
+
+	res, body := f.do(http.MethodDelete, "/v1/plans/"+f.planID)
+	f.mustProblem(res, body, http.StatusMethodNotAllowed)
+	if allow := res.Header.Get("Allow"); !strings.Contains(allow, "GET") {
+		t.Errorf("405 without Allow: %q", allow)
+	}
+}
+
+func TestDraftPlansAreNotPublic(t *testing.T) {
+	f := newFixture(t, today)
+	planID, measureID := uuid.NewString(), uuid.NewString()
+	err := f.db.Gorm().Exec(`INSERT INTO plans (id, code, title, period_start, period_end, status, provenance)
+		VALUES (?, 'DRAFT-1', '{"en": "A plan in preparation"}', '2027-01-01', '2028-12-31', 'draft', 'illustrative')`, planID).Error
+	if err == nil {
+		err = f.db.Gorm().Exec(`INSERT INTO measures (id, plan_id, code, title, lead_id, provenance)
+			SELECT ?, ?, '1.1', '{"en": "Not yet public"}', id, 'illustrative' FROM organizations WHERE code = 'MS'`,
+			measureID, planID).Error
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plans page[struct{ Code string }]
+	f.getJSON("/v1/plans", &plans)
+	if len(plans.Items) != 1 || plans.Items[0].Code != f.ds.Plan.Code {
+		t.Errorf("public plans: %+v", plans.Items)
+	}
+	f.getJSON("/v1/plans?status=draft", &plans)
+	if len(plans.Items) != 0 {
+		t.Errorf("status=draft lists %+v", plans.Items)
+	}
+	for _, path := range []string{"/v1/plans/" + planID, "/v1/plans/" + planID + "/measures",
+		"/v1/plans/" + planID + "/summary", "/v1/plans/" + planID + "/periods",
+		"/v1/measures/" + measureID, "/v1/measures/" + measureID + "/indicators"} {
+		f.getProblem(path, http.StatusNotFound)
+	}
+}
+
+func TestCatalog(t *testing.T) {
+	f := newFixture(t, today)
+
+	var orgs page[struct {
+		Code, Successor, Parent string
+		Active                  bool
+		Name                    map[string]string
+	}]
+	f.getJSON("/v1/organizations?limit=500", &orgs)
+	if len(orgs.Items) != len(f.ds.Organizations) {
+		t.Errorf("%d organizations, want %d", len(orgs.Items), len(f.ds.Organizations))
+	}
+	for _, o := range orgs.Items {
+		if o.Code == "MLSP" && (o.Successor != "MLME" || o.Active) {
+			t.Errorf("MLSP: successor %q active %v", o.Successor, o.Active)
+		}
+		if o.Code == "MS" && o.Parent != "MLME" {
+			t.Errorf("MS: parent %q", o.Parent)
+		}
+	}
+	var ms struct{ Code string }
+	f.getJSON("/v1/organizations/MS", &ms)
+	if ms.Code != "MS" {
+		t.Errorf("GET /v1/organizations/MS: %+v", ms)
+	}
+
+	var docs page[struct{ Symbol string }]
+	f.getJSON("/v1/source-documents", &docs)
+	if len(docs.Items) != len(f.ds.Documents) {
+		t.Errorf("%d documents, want %d", len(docs.Items), len(f.ds.Documents))
+	}
+
+	var recs page[struct {
+		ID, Code, Document string
+		Articles           []int
+		Themes             []string
+	}]
+	f.getJSON("/v1/recommendations?limit=500&document="+url.QueryEscape("CMW/C/TJK/CO/1"), &recs)
+	if len(recs.Items) != len(f.ds.Documents[0].Recommendations) {
+		t.Errorf("%d recommendations, want %d", len(recs.Items), len(f.ds.Documents[0].Recommendations))
+	}
+	if recs.Items[1].Code != "CO1-R02" || recs.Items[9].Code != "CO1-R10" {
+		t.Errorf("recommendations out of order: %s, %s", recs.Items[1].Code, recs.Items[9].Code)
+	}
+	var byArticle, byTheme page[struct {
+		Articles []int
+		Themes   []string
+	}]
+	f.getJSON("/v1/recommendations?limit=500&article=68", &byArticle)
+	f.getJSON("/v1/recommendations?limit=500&theme=trafficking", &byTheme)
+	if len(byArticle.Items) == 0 || len(byTheme.Items) == 0 {
+		t.Fatalf("article=68: %d, theme=trafficking: %d", len(byArticle.Items), len(byTheme.Items))
+	}
+	for _, r := range byArticle.Items {
+		if !slices.Contains(r.Articles, 68) {
+			t.Errorf("article=68 lists %+v", r)
+		}
+	}
+	for _, r := range byTheme.Items {
+		if !slices.Contains(r.Themes, "trafficking") {
+			t.Errorf("theme=trafficking lists %+v", r)
+		}
+	}
+	var one struct{ Code string }
+	f.getJSON("/v1/recommendations/"+recs.Items[0].ID, &one)
+	if one.Code != recs.Items[0].Code {
+		t.Errorf("GET recommendation: %+v", one)
+	}
+
+	var plan struct {
+		Code, PeriodEnd, ExtendedTo, ApprovedOn, ApprovedBy, Status string
+		RequiresSignOff                                             bool `json:"requires_sign_off"`
+	}
+	f.getJSON("/v1/plans/"+f.planID, &plan)
+	if plan.Code != f.ds.Plan.Code || plan.Status != "active" || !plan.RequiresSignOff {
+		t.Errorf("plan: %+v", plan)
+	}
+	var periods page[struct{ Label, State string }]
+	f.getJSON("/v1/plans/"+f.planID+"/periods?limit=500", &periods)
+	want, _ := f.ds.Plan.Reporting.Periods()
+	if len(periods.Items) != len(want) || periods.Items[0].Label != "2013-H2" || periods.Items[len(want)-1].Label != want[len(want)-1].Label {
+		t.Errorf("periods: %+v", periods.Items)
+	}
+}
+
+func TestPlanSummary(t *testing.T) {
+	f := newFixture(t, today)
+	type tally struct {
+		Measures, Overdue int
+		ByStatus          map[string]int `json:"by_status"`
+	}
+	var s struct {
+		AsOf   string `json:"as_of"`
+		Total  tally
+		ByLead []struct {
+			Organization string
+			tally
+		} `json:"by_lead"`
+		ByArticle []struct {
+			Article int
+			tally
+		} `json:"by_article"`
+		ByRecommendation []struct {
+			Recommendation struct{ Code string }
+			tally
+		} `json:"by_recommendation"`
+	}
+	f.getJSON("/v1/plans/"+f.planID+"/summary", &s)
+	n := len(f.ds.Plan.Measures)
+	if s.AsOf != "2026-11-27" || s.Total.Measures != n || s.Total.ByStatus["no_information"] != n {
+		t.Errorf("total: %+v as of %s", s.Total, s.AsOf)
+	}
+	wantOverdue := len(codesWhere(f.ds, func(m seed.Measure) bool { return m.DueEnd != nil }))
+	if s.Total.Overdue != wantOverdue {
+		t.Errorf("overdue %d, want %d", s.Total.Overdue, wantOverdue)
+	}
+	leads := map[string]int{}
+	articles := map[int]int{}
+	recs := map[string]int{}
+	for _, m := range f.ds.Plan.Measures {
+		leads[m.Lead]++
+		for _, a := range m.Articles {
+			articles[a]++
+		}
+		for _, r := range m.Recommendations {
+			recs[r]++
+		}
+	}
+	if len(s.ByLead) != len(leads) || len(s.ByArticle) != len(articles) || len(s.ByRecommendation) != len(recs) {
+		t.Fatalf("groups: %d leads (want %d), %d articles (want %d), %d recommendations (want %d)",
+			len(s.ByLead), len(leads), len(s.ByArticle), len(articles), len(s.ByRecommendation), len(recs))
+	}
+	for _, l := range s.ByLead {
+		if l.Measures != leads[l.Organization] || l.ByStatus["no_information"] != l.Measures {
+			t.Errorf("lead %s: %+v, want %d", l.Organization, l.tally, leads[l.Organization])
+		}
+	}
+	for _, a := range s.ByArticle {
+		if a.Measures != articles[a.Article] {
+			t.Errorf("article %d: %d, want %d", a.Article, a.Measures, articles[a.Article])
+		}
+	}
+	for _, r := range s.ByRecommendation {
+		if r.Measures != recs[r.Recommendation.Code] {
+			t.Errorf("recommendation %s: %d, want %d", r.Recommendation.Code, r.Measures, recs[r.Recommendation.Code])
+		}
+	}
+}
+
+// TestInternalErrorsAreBare checks that a failure of ours is logged with the request id and
+// answered with a bare 500 that carries none of its text.
+func TestInternalErrorsAreBare(t *testing.T) {
+	f := newFixture(t, today)
+	var logs syncBuffer
+	prev := slog.Default()
+	slog.SetDefault(logging.New(&logs, slog.LevelInfo))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res, body := f.get("/v1/plans/"+f.planID+"/measures", "X-Request-ID", "trace-me-42")
+	p := f.mustProblem(res, body, http.StatusInternalServerError)
+	if p.Detail != "internal error" || len(p.Errors) != 0 || strings.Contains(string(body), "sql") {
+		t.Errorf("500 body says too much: %s", body)
+	}
+	if res.Header.Get("X-Request-ID") != "trace-me-42" {
+		t.Errorf("X-Request-ID %q", res.Header.Get("X-Request-ID"))
+	}
+	if !strings.Contains(logs.String(), `"msg":"request failed"`) || !strings.Contains(logs.String(), `"request_id":"trace-me-42"`) ||
+		!strings.Contains(logs.String(), "database is closed") {
+		t.Errorf("the failure is not logged with its request id and cause:\n%s", logs.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestReadiness(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	target, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCutProxy(t, target.Host)
+	target.Host = proxy.addr()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, target.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h, err := httpapi.New(httpapi.Deps{Service: service.New(db, nil), Ready: db.Ping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	status := func(path string) int {
+		res, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+
+	if s := status("/readyz"); s != http.StatusOK {
+		t.Fatalf("readyz with the database up: %d", s)
+	}
+	proxy.cut(true)
+	if s := status("/readyz"); s != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with the database gone: %d", s)
+	}
+	if s := status("/healthz"); s != http.StatusOK {
+		t.Fatalf("healthz with the database gone: %d", s)
+	}
+	proxy.cut(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for status("/readyz") != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("readyz stays 503 after the database came back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// cutProxy forwards TCP to a PostgreSQL server until cut, when it drops every connection
+// and refuses new ones, as a database that went away would.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	down   bool
+	conns  []net.Conn
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close(); p.cut(true) })
+	go p.serve()
+	return p
+}
+
+func (p *cutProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *cutProxy) cut(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	if down {
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.conns = nil
+	}
+}
+
+func (p *cutProxy) serve() {
+	for {
+		client, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if p.down {
+			p.mu.Unlock()
+			client.Close()
+			continue
+		}
+		server, err := net.Dial("tcp", p.target)
+		if err != nil {
+			p.mu.Unlock()
+			client.Close()
+			continue
+		}
+		p.conns = append(p.conns, client, server)
+		p.mu.Unlock()
+		go func() { _, _ = io.Copy(server, client); server.Close() }()
+		go func() { _, _ = io.Copy(client, server); client.Close() }()
+	}
+}
+
+func TestEveryErrorCodeHasAStatus(t *testing.T) {
+	for _, code := range []string{nap.EINVALID, nap.ENOTFOUND, nap.ECONFLICT, nap.EUNAUTHORIZED, nap.EFORBIDDEN, nap.EPRECONDITION} {
+		if httpapi.StatusOf(code) < 400 {
+			t.Errorf("%s has no status", code)
+		}
+	}
+	if httpapi.StatusOf(nap.EINTERNAL) != http.StatusInternalServerError || httpapi.StatusOf("made-up") != http.StatusInternalServerError {
+		t.Error("unknown codes must be 500")
+	}
+}
+
+func TestMain(m *testing.M) {
+	// Request logs would drown test output.
+	slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
+	os.Exit(m.Run())
+}

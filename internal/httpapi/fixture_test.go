@@ -1,0 +1,171 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/httpapi"
+	"github.com/naptracker/naptracker/internal/pgtest"
+	"github.com/naptracker/naptracker/internal/postgres"
+	"github.com/naptracker/naptracker/internal/seed"
+	"github.com/naptracker/naptracker/internal/service"
+)
+
+// fixture is the API over a fresh database loaded with the reference data, served on a real
+// listener.
+type fixture struct {
+	t      *testing.T
+	db     *postgres.DB
+	srv    *httptest.Server
+	ds     seed.Dataset
+	planID string
+}
+
+// today is the day the fixture's clock tells unless a test sets another.
+var today = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+
+func newFixture(t *testing.T, now time.Time) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ds, err := seed.Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Load(ctx, db.Gorm(), ds); err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.New(httpapi.Deps{
+		Service: service.New(db, func() time.Time { return now }),
+		Ready:   db.Ping,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	f := &fixture{t: t, db: db, srv: srv, ds: ds}
+	var plans page[struct{ ID string }]
+	f.getJSON("/v1/plans?code="+url.QueryEscape(ds.Plan.Code), &plans)
+	if len(plans.Items) != 1 {
+		t.Fatalf("seeded plan not listed: %+v", plans)
+	}
+	f.planID = plans.Items[0].ID
+	return f
+}
+
+type page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+type problem struct {
+	Status int             `json:"status"`
+	Title  string          `json:"title"`
+	Detail string          `json:"detail"`
+	Errors []problemDetail `json:"errors"`
+}
+
+type problemDetail struct {
+	Message  string `json:"message"`
+	Location string `json:"location"`
+}
+
+// get sends a GET with optional header name/value pairs and returns the response and body.
+func (f *fixture) get(path string, header ...string) (*http.Response, []byte) {
+	f.t.Helper()
+	return f.do(http.MethodGet, path, header...)
+}
+
+func (f *fixture) do(method, path string, header ...string) (*http.Response, []byte) {
+	f.t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := f.srv.Client().Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return res, body
+}
+
+// getJSON GETs path, requires 200 and decodes the body into v.
+func (f *fixture) getJSON(path string, v any) {
+	f.t.Helper()
+	res, body := f.get(path)
+	if res.StatusCode != http.StatusOK {
+		f.t.Fatalf("GET %s: %d %s", path, res.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		f.t.Fatalf("GET %s: %v in %s", path, err, body)
+	}
+}
+
+// getProblem GETs path, requires the status and a problem body, and returns the problem.
+func (f *fixture) getProblem(path string, status int, header ...string) problem {
+	f.t.Helper()
+	res, body := f.get(path, header...)
+	return f.mustProblem(res, body, status)
+}
+
+func (f *fixture) mustProblem(res *http.Response, body []byte, status int) problem {
+	f.t.Helper()
+	if res.StatusCode != status {
+		f.t.Fatalf("%s %s: status %d, want %d: %s", res.Request.Method, res.Request.URL, res.StatusCode, status, body)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+		f.t.Fatalf("%s: Content-Type %q, want application/problem+json", res.Request.URL, ct)
+	}
+	var p problem
+	if err := json.Unmarshal(body, &p); err != nil {
+		f.t.Fatalf("%s: %v in %s", res.Request.URL, err, body)
+	}
+	if p.Status != status || p.Title == "" {
+		f.t.Fatalf("%s: problem %+v", res.Request.URL, p)
+	}
+	return p
+}
+
+// walk follows next_cursor from path (which has a query) and returns every item's code in
+// the order served. between runs after each page, before the next is asked for.
+func (f *fixture) walk(path string, between func()) []string {
+	f.t.Helper()
+	var codes []string
+	next := path
+	for pages := 0; ; pages++ {
+		if pages > 1000 {
+			f.t.Fatal("cursor walk does not end")
+		}
+		var p page[struct{ Code string }]
+		f.getJSON(next, &p)
+		for _, it := range p.Items {
+			codes = append(codes, it.Code)
+		}
+		if p.NextCursor == "" {
+			return codes
+		}
+		if between != nil {
+			between()
+		}
+		next = path + "&cursor=" + url.QueryEscape(p.NextCursor)
+	}
+}

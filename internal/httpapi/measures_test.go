@@ -1,0 +1,259 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/naptracker/naptracker/internal/seed"
+)
+
+// naturalLess orders measure codes as people read them: 1.2 before 1.10.
+func naturalLess(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		var x, y int
+		fmt.Sscan(as[i], &x)
+		fmt.Sscan(bs[i], &y)
+		if x != y {
+			return x - y
+		}
+	}
+	return len(as) - len(bs)
+}
+
+// codesWhere returns the codes of the seeded measures for which keep is true, in code order.
+func codesWhere(ds seed.Dataset, keep func(seed.Measure) bool) []string {
+	var codes []string
+	for _, m := range ds.Plan.Measures {
+		if keep(m) {
+			codes = append(codes, m.Code)
+		}
+	}
+	slices.SortFunc(codes, naturalLess)
+	return codes
+}
+
+func containsFold(t map[string]string, word string) bool {
+	for _, s := range t {
+		if strings.Contains(strings.ToLower(s), word) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestListMeasuresFilters(t *testing.T) {
+	asOf := time.Date(2014, 12, 1, 0, 0, 0, 0, time.UTC)
+	f := newFixture(t, asOf)
+	ds := f.ds
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	overdue := func(m seed.Measure) bool { return m.DueEnd != nil && m.DueEnd.Before(asOf) }
+	var recID string
+	var recs page[struct{ ID, Code string }]
+	f.getJSON("/v1/recommendations?limit=500", &recs)
+	for _, r := range recs.Items {
+		if r.Code == "CO1-R29" {
+			recID = r.ID
+		}
+	}
+	if recID == "" {
+		t.Fatal("CO1-R29 not listed")
+	}
+	// A Russian word taken from the title of a seeded measure.
+	ruWord := strings.ToLower(strings.Fields(ds.Plan.Measures[len(ds.Plan.Measures)-2].Title["ru"])[1])
+
+	cases := []struct {
+		query string
+		keep  func(seed.Measure) bool
+	}{
+		{"", func(seed.Measure) bool { return true }},
+		{"code=3.11", func(m seed.Measure) bool { return m.Code == "3.11" }},
+		{"lead=MS", func(m seed.Measure) bool { return m.Lead == "MS" }},
+		{"organization=MFA", func(m seed.Measure) bool { return m.Lead == "MFA" || slices.Contains(m.CoImplementers, "MFA") }},
+		{"organization=IOM", func(m seed.Measure) bool { return m.Lead == "IOM" || slices.Contains(m.CoImplementers, "IOM") }},
+		{"status=no_information", func(seed.Measure) bool { return true }},
+		{"status=implemented,cancelled", func(seed.Measure) bool { return false }},
+		{"article=68", func(m seed.Measure) bool { return slices.Contains(m.Articles, 68) }},
+		{"recommendation=CO1-R29", func(m seed.Measure) bool { return slices.Contains(m.Recommendations, "CO1-R29") }},
+		{"recommendation=" + recID, func(m seed.Measure) bool { return slices.Contains(m.Recommendations, "CO1-R29") }},
+		{"overdue=true", overdue},
+		{"overdue=false", func(m seed.Measure) bool { return !overdue(m) }},
+		{"due_before=2014-12-31", func(m seed.Measure) bool { return m.DueEnd != nil && !m.DueEnd.After(day("2014-12-31")) }},
+		{"due_after=2015-06-30", func(m seed.Measure) bool { return m.DueEnd != nil && !m.DueEnd.Before(day("2015-06-30")) }},
+		{"due_after=2014-01-01&due_before=2014-12-31", func(m seed.Measure) bool {
+			return m.DueEnd != nil && !m.DueEnd.Before(day("2014-01-01")) && !m.DueEnd.After(day("2014-12-31"))
+		}},
+		{"q=" + url.QueryEscape(ruWord), func(m seed.Measure) bool {
+			return containsFold(m.Title, ruWord) || containsFold(m.Description, ruWord) || strings.Contains(m.Code, ruWord)
+		}},
+		{"q=" + url.QueryEscape("ТОРГОВЛЕ людьми"), func(m seed.Measure) bool {
+			return (containsFold(m.Title, "торговле") || containsFold(m.Description, "торговле")) &&
+				(containsFold(m.Title, "людьми") || containsFold(m.Description, "людьми"))
+		}},
+		{"q=Trafficking", func(m seed.Measure) bool {
+			return containsFold(m.Title, "trafficking") || containsFold(m.Description, "trafficking")
+		}},
+		{"q=" + url.QueryEscape("100%"), func(seed.Measure) bool { return false }},
+		{"lead=MS&article=33", func(m seed.Measure) bool { return m.Lead == "MS" && slices.Contains(m.Articles, 33) }},
+		{"lead=NOBODY", func(seed.Measure) bool { return false }},
+	}
+	for _, c := range cases {
+		t.Run(c.query, func(t *testing.T) {
+			want := codesWhere(ds, c.keep)
+			got := f.walk(fmt.Sprintf("/v1/plans/%s/measures?limit=4&%s", f.planID, c.query), nil)
+			if !slices.Equal(got, want) {
+				t.Errorf("got  %v\nwant %v", got, want)
+			}
+		})
+	}
+	if n := len(codesWhere(ds, overdue)); n == 0 || n == len(ds.Plan.Measures) {
+		t.Fatalf("%d of %d measures overdue on %s: the overdue cases cannot tell right from wrong", n, len(ds.Plan.Measures), asOf)
+	}
+	if len(codesWhere(ds, func(m seed.Measure) bool { return containsFold(m.Title, ruWord) })) == 0 {
+		t.Fatalf("the search word %q is in no title", ruWord)
+	}
+}
+
+func TestListMeasuresShape(t *testing.T) {
+	f := newFixture(t, today)
+	var p page[map[string]any]
+	f.getJSON("/v1/plans/"+f.planID+"/measures?code=5.4", &p)
+	if len(p.Items) != 1 || p.NextCursor != "" {
+		t.Fatalf("code=5.4: %+v", p)
+	}
+	m := p.Items[0]
+	var want seed.Measure
+	for _, sm := range f.ds.Plan.Measures {
+		if sm.Code == "5.4" {
+			want = sm
+		}
+	}
+	if m["lead"] != want.Lead || m["current_status"] != "no_information" || m["overdue"] != true {
+		t.Errorf("measure 5.4: lead %v status %v overdue %v", m["lead"], m["current_status"], m["overdue"])
+	}
+	if _, ok := m["progress_percent"]; ok {
+		t.Error("progress_percent present before any approved update")
+	}
+	if m["provenance"] != string(want.Provenance) {
+		t.Errorf("provenance %v, want %v", m["provenance"], want.Provenance)
+	}
+	if title := m["title"].(map[string]any); title["ru"] != want.Title["ru"] || title["en"] != want.Title["en"] {
+		t.Errorf("title %v", title)
+	}
+	if got := len(m["recommendations"].([]any)); got != len(want.Recommendations) {
+		t.Errorf("%d recommendations, want %d", got, len(want.Recommendations))
+	}
+	for _, key := range []string{"co_implementers", "partners", "articles"} {
+		if _, ok := m[key].([]any); !ok {
+			t.Errorf("%s is %T, want a list", key, m[key])
+		}
+	}
+}
+
+func TestCursorWalk(t *testing.T) {
+	f := newFixture(t, today)
+	all := codesWhere(f.ds, func(seed.Measure) bool { return true })
+	if i, j := slices.Index(all, "1.2"), slices.Index(all, "1.10"); i < 0 || j < 0 || i > j {
+		t.Fatalf("natural order broken in expectations: %v", all)
+	}
+
+	// The walk the issue names: every MS-led measure, five at a time.
+	ms := codesWhere(f.ds, func(m seed.Measure) bool { return m.Lead == "MS" })
+	if got := f.walk("/v1/plans/"+f.planID+"/measures?lead=MS&limit=5", nil); !slices.Equal(got, ms) {
+		t.Fatalf("lead=MS walk: got %v, want %v", got, ms)
+	}
+
+	// Measures added while a walk goes on, before and after the cursor, never make it repeat
+	// or skip a measure that existed when it began.
+	added := 0
+	insert := func() {
+		added++
+		for _, code := range []string{fmt.Sprintf("0.%d", added), fmt.Sprintf("9.%d", added), fmt.Sprintf("3.%d", 50+added)} {
+			err := f.db.Gorm().Exec(`INSERT INTO measures (id, plan_id, code, title, lead_id, provenance)
+				SELECT ?, ?, ?, '{"en": "added during the walk"}', id, 'illustrative' FROM organizations WHERE code = 'MS'`,
+				uuid.Must(uuid.NewV7()).String(), f.planID, code).Error
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got := f.walk("/v1/plans/"+f.planID+"/measures?limit=7", insert)
+	seen := map[string]int{}
+	for _, c := range got {
+		seen[c]++
+	}
+	for c, n := range seen {
+		if n > 1 {
+			t.Errorf("%s served %d times", c, n)
+		}
+	}
+	for _, c := range all {
+		if seen[c] != 1 {
+			t.Errorf("%s served %d times, want once", c, seen[c])
+		}
+	}
+	if !slices.IsSortedFunc(got, naturalLess) {
+		t.Errorf("walk not in code order: %v", got)
+	}
+}
+
+func TestGetMeasureETag(t *testing.T) {
+	f := newFixture(t, today)
+	var p page[struct{ ID, Code string }]
+	f.getJSON("/v1/plans/"+f.planID+"/measures?code=3.11", &p)
+	path := "/v1/measures/" + p.Items[0].ID
+
+	res, body := f.get(path)
+	etag := res.Header.Get("ETag")
+	if res.StatusCode != http.StatusOK || etag == "" {
+		t.Fatalf("GET: %d ETag %q", res.StatusCode, etag)
+	}
+	var m struct{ Code string }
+	if err := json.Unmarshal(body, &m); err != nil || m.Code != "3.11" {
+		t.Fatalf("GET body: %v %s", err, body)
+	}
+
+	res, body = f.get(path, "If-None-Match", etag)
+	if res.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Fatalf("matching If-None-Match: %d %q", res.StatusCode, body)
+	}
+	if res, _ = f.get(path, "If-None-Match", `"0.0"`); res.StatusCode != http.StatusOK {
+		t.Fatalf("stale If-None-Match: %d", res.StatusCode)
+	}
+
+	// A change to the measure changes its ETag, and the old one no longer gets a 304.
+	if err := f.db.Gorm().Exec(`UPDATE measures SET version = version + 1 WHERE id = ?`, p.Items[0].ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	res, _ = f.get(path, "If-None-Match", etag)
+	if res.StatusCode != http.StatusOK || res.Header.Get("ETag") == etag {
+		t.Fatalf("after a change: %d ETag %q (was %q)", res.StatusCode, res.Header.Get("ETag"), etag)
+	}
+}
+
+func TestMeasureIndicators(t *testing.T) {
+	f := newFixture(t, today)
+	var p page[struct{ ID, Code string }]
+	f.getJSON("/v1/plans/"+f.planID+"/measures?code=5.4", &p)
+	var want []string
+	for _, m := range f.ds.Plan.Measures {
+		if m.Code == "5.4" {
+			for _, in := range m.Indicators {
+				want = append(want, in.Code)
+			}
+		}
+	}
+	got := f.walk("/v1/measures/"+p.Items[0].ID+"/indicators?limit=1", nil)
+	if !slices.Equal(got, want) || len(want) == 0 {
+		t.Fatalf("indicators %v, want %v", got, want)
+	}
+	f.getProblem("/v1/measures/"+uuid.NewString()+"/indicators", http.StatusNotFound)
+}
