@@ -75,7 +75,7 @@ func config() huma.Config {
 		"of the previous page's `next_cursor`. Errors are RFC 9457 problem details."
 	cfg.Info.Contact = &huma.Contact{Name: "naptracker", URL: "https://github.com/naptracker/naptracker"}
 	cfg.Info.License = &huma.License{Name: "MIT", URL: "https://opensource.org/license/mit"}
-	cfg.Servers = []*huma.Server{{URL: "http://localhost:8080", Description: "A local naptracker serve"}}
+	cfg.Servers = []*huma.Server{{URL: "/", Description: "The server that serves this document"}}
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		bearerScheme: {Type: "http", Scheme: "bearer", Description: "An API token issued to a user: `Authorization: Bearer <token>`."},
 	}

@@ -31,7 +31,7 @@ type Measure struct {
 	Title           Text                `json:"title"`
 	Description     Text                `json:"description"`
 	ExpectedResult  Text                `json:"expected_result"`
-	DeadlineText    Text                `json:"deadline_text" doc:"The deadline in the plan's own words"`
+	DeadlineText    Text                `json:"deadline_text"`
 	DueStart        *string             `json:"due_start,omitempty" format:"date"`
 	DueEnd          *string             `json:"due_end,omitempty" format:"date" doc:"Absent for continuous measures"`
 	Lead            string              `json:"lead" example:"MIA" doc:"Code of the lead organization"`

@@ -36,7 +36,7 @@ type Recommendation struct {
 	Section   string   `json:"section"`
 	Themes    []string `json:"themes"`
 	Articles  []int    `json:"articles" doc:"Articles of the Migrant Workers Convention (ICRMW)"`
-	Text      Text     `json:"text" doc:"The recommendation, paraphrased"`
+	Text      Text     `json:"text"`
 	Source
 }
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test against a real PostgreSQL: NAPTRACKER_TEST_DATABASE_URL or DATABASE_URL
+# when set, else the local server, else a throwaway cluster removed afterwards. Extra
+# arguments go to go test (for example -race or -run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/postgres.sh
+
+if [ -z "${NAPTRACKER_TEST_DATABASE_URL:-}" ]; then
+  PG_REMOVE=$(mktemp -d /tmp/naptracker-pg.XXXXXX)
+  use_postgres "$PG_REMOVE" || { rm -rf "$PG_REMOVE"; exit 1; }
+  trap 'stop_postgres' EXIT
+  export NAPTRACKER_TEST_DATABASE_URL=$PG_SERVER_URL
+fi
+go test "$@" ./...
