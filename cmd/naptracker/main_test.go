@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/config"
+	"github.com/naptracker/naptracker/internal/logging"
+	"github.com/naptracker/naptracker/internal/pgtest"
+	"github.com/naptracker/naptracker/internal/postgres"
+	"github.com/naptracker/naptracker/internal/seed"
+)
+
+// TestServe boots the program as `naptracker serve --migrate --seed` would, reads the seeded
+// plan over HTTP, and shuts down gracefully when its context ends (as on SIGTERM).
+func TestServe(t *testing.T) {
+	slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
+	opts := config.Defaults()
+	opts.DatabaseURL = pgtest.NewDatabase(t)
+	opts.Addr = "127.0.0.1:0"
+	opts.Migrate, opts.Seed = true, true
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	listening := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, opts, listening) }()
+
+	var addr net.Addr
+	select {
+	case addr = <-listening:
+	case err := <-done:
+		t.Fatalf("serve ended before listening: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start listening")
+	}
+	res, err := http.Get("http://" + addr.String() + "/v1/plans")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plans struct{ Items []struct{ Code string } }
+	err = json.NewDecoder(res.Body).Decode(&plans)
+	res.Body.Close()
+	if err != nil || len(plans.Items) != 1 {
+		t.Fatalf("plans: %v %+v", err, plans)
+	}
+	for _, path := range []string{"/docs", "/openapi.json", "/openapi.yaml", "/openapi-3.0.json", "/healthz", "/readyz"} {
+		res, err := http.Get("http://" + addr.String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", path, res.StatusCode)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+// TestServeRefusesAStaleSchema checks that serve without --migrate will not run on a schema
+// behind the binary.
+func TestServeRefusesAStaleSchema(t *testing.T) {
+	slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
+	ctx := context.Background()
+	opts := config.Defaults()
+	opts.DatabaseURL = pgtest.NewDatabase(t)
+	opts.Addr = "127.0.0.1:0"
+	db, err := postgres.Open(ctx, opts.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := postgres.NewMigrator(db)
+	if err == nil {
+		err = m.Down(ctx, io.Discard)
+	}
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = serve(ctx, opts, nil)
+	if err == nil || !strings.Contains(err.Error(), "migrate") {
+		t.Fatalf("serve on a stale schema: %v", err)
+	}
+}
+
+// TestCommands runs the migrate, seed and openapi subcommands as an operator would.
+func TestCommands(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	run := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		cmd := rootCommand()
+		cmd.SetOut(&out)
+		cmd.SetArgs(append(args, "--database-url", dsn))
+		if err := cmd.ExecuteContext(context.Background()); err != nil {
+			t.Fatalf("naptracker %s: %v", strings.Join(args, " "), err)
+		}
+		return out.String()
+	}
+	if out := run("migrate", "status"); !strings.Contains(out, "00001_foundations.sql") || strings.Contains(out, "pending") {
+		t.Errorf("migrate status on a migrated database:\n%s", out)
+	}
+	if out := run("migrate", "down"); !strings.Contains(out, "rolled back") {
+		t.Errorf("migrate down: %s", out)
+	}
+	if out := run("migrate", "up"); !strings.Contains(out, "applied") {
+		t.Errorf("migrate up: %s", out)
+	}
+	ds, err := seed.Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := run("seed"); !strings.Contains(out, fmt.Sprintf("added %d organizations", len(ds.Organizations))) {
+		t.Errorf("first seed: %s", out)
+	}
+	if out := run("seed"); !strings.Contains(out, "added 0 organizations, 0 documents, 0 recommendations, 0 plans") {
+		t.Errorf("second seed: %s", out)
+	}
+	for _, args := range [][]string{{"--format", "json"}, {"--format", "json", "--openapi", "3.0"}, {"--openapi", "3.0"}} {
+		out := run(append([]string{"openapi"}, args...)...)
+		if !strings.Contains(out, "list-measures") {
+			t.Errorf("openapi %v prints no spec", args)
+		}
+	}
+}
