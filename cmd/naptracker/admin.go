@@ -128,7 +128,7 @@ func writeSpecs(spec interface {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil { //nolint:gosec // the spec is public and committed
 			return err
 		}
 	}

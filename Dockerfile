@@ -1,0 +1,13 @@
+# Builds the naptracker binary and runs it on a small base.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/naptracker ./cmd/naptracker
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/naptracker /usr/local/bin/naptracker
+EXPOSE 8080
+ENTRYPOINT ["naptracker"]
+CMD ["serve", "--migrate", "--seed", "--addr", ":8080"]
