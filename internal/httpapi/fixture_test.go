@@ -20,7 +20,7 @@ import (
 // fixture is the API over a fresh database loaded with the reference data, served on a real
 // listener.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	db     *postgres.DB
 	srv    *httptest.Server
 	ds     seed.Dataset
@@ -30,7 +30,7 @@ type fixture struct {
 // today is the day the fixture's clock tells unless a test sets another.
 var today = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T, now time.Time) *fixture {
+func newFixture(t testing.TB, now time.Time) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
