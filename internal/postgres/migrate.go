@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -25,10 +24,6 @@ func NewMigrator(db *DB) (*Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newMigrator(sqlDB)
-}
-
-func newMigrator(sqlDB *sql.DB) (*Migrator, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return nil, err

@@ -80,15 +80,7 @@ func TestReportingPeriods(t *testing.T) {
 
 func TestLoadIsIdempotent(t *testing.T) {
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ds, err := seed.Reference()
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, ds := openDatabase(t)
 
 	first, err := seed.Load(ctx, db.Gorm(), ds)
 	if err != nil {
@@ -140,15 +132,7 @@ func TestLoadIsIdempotent(t *testing.T) {
 
 func TestLoadFailsWholeOnUnknownCode(t *testing.T) {
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ds, err := seed.Reference()
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, ds := openDatabase(t)
 	ds.Plan.Measures[len(ds.Plan.Measures)-1].Lead = "NO-SUCH-ORG"
 	if _, err := seed.Load(ctx, db.Gorm(), ds); err == nil {
 		t.Fatal("a measure led by an unknown organization loaded")
@@ -160,4 +144,19 @@ func TestLoadFailsWholeOnUnknownCode(t *testing.T) {
 	if n != 0 {
 		t.Errorf("a failed load left %d organizations behind", n)
 	}
+}
+
+// openDatabase returns an empty database and the reference data.
+func openDatabase(t *testing.T) (*postgres.DB, seed.Dataset) {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ds, err := seed.Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, ds
 }
