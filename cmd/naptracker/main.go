@@ -34,6 +34,7 @@ func rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&opts.DatabaseURL, "database-url", opts.DatabaseURL,
 		"PostgreSQL connection string (default $"+config.DatabaseURLEnv+")")
 	root.PersistentFlags().StringVar(&opts.LogLevel, "log-level", opts.LogLevel, "debug, info, warn or error")
-	root.AddCommand(serveCommand(&opts), migrateCommand(&opts), seedCommand(&opts), openapiCommand())
+	root.AddCommand(serveCommand(&opts), migrateCommand(&opts), seedCommand(&opts), openapiCommand(),
+		usersCommand(&opts), tokensCommand(&opts))
 	return root
 }

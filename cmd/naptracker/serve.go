@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/naptracker/naptracker/internal/authz"
 	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
@@ -40,6 +41,9 @@ func serveCommand(opts *config.Options) *cobra.Command {
 	cmd.Flags().StringVar(&opts.Addr, "addr", opts.Addr, "HOST:PORT to listen on")
 	cmd.Flags().BoolVar(&opts.Migrate, "migrate", opts.Migrate, "apply pending migrations first")
 	cmd.Flags().BoolVar(&opts.Seed, "seed", opts.Seed, "load the reference data where absent first")
+	cmd.Flags().Int64Var(&opts.MaxBodyBytes, "max-body-bytes", opts.MaxBodyBytes, "largest request body")
+	cmd.Flags().Float64Var(&opts.RateLimit, "rate-limit", opts.RateLimit, "requests per second per token, or per address for anonymous callers; 0 is off")
+	cmd.Flags().IntVar(&opts.RateBurst, "rate-burst", opts.RateBurst, "requests a caller may send at once above --rate-limit")
 	return cmd
 }
 
@@ -70,7 +74,18 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 		}
 	}
 
-	handler, err := httpapi.New(httpapi.Deps{Service: service.New(db, nil), Ready: db.Ping})
+	enforcer, err := authz.New(ctx, db)
+	if err != nil {
+		return err
+	}
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	go enforcer.Watch(watchCtx, opts.DatabaseURL)
+
+	handler, err := httpapi.New(httpapi.Deps{
+		Service: service.New(db, nil), Authorizer: enforcer, Ready: db.Ping,
+		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst},
+	})
 	if err != nil {
 		return err
 	}

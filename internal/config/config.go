@@ -23,15 +23,23 @@ type Options struct {
 	Seed bool
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64
+	// RateLimit is the sustained requests per second allowed per token, or per client address
+	// for anonymous callers; 0 turns rate limiting off.
+	RateLimit float64
+	// RateBurst is how many requests a caller may send at once above RateLimit.
+	RateBurst int
 }
 
 // DatabaseURLEnv is the environment variable that gives the database when no flag does.
 const DatabaseURLEnv = "DATABASE_URL"
 
 // Defaults returns the settings a bare `naptracker serve` uses: the environment's
-// DATABASE_URL, port 8080 on every interface, info logs.
+// DATABASE_URL, port 8080 on every interface, info logs, 1 MiB bodies, 50 requests a second.
 func Defaults() Options {
-	return Options{DatabaseURL: os.Getenv(DatabaseURLEnv), Addr: ":8080", LogLevel: "info"}
+	return Options{DatabaseURL: os.Getenv(DatabaseURLEnv), Addr: ":8080", LogLevel: "info",
+		MaxBodyBytes: 1 << 20, RateLimit: 50, RateBurst: 100}
 }
 
 // Validate fails on a missing or malformed setting, naming it.
@@ -45,6 +53,12 @@ func (o Options) Validate() error {
 	}
 	if _, err := o.Level(); err != nil {
 		errs = append(errs, err)
+	}
+	if o.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("--max-body-bytes %d is below 1024", o.MaxBodyBytes))
+	}
+	if o.RateLimit < 0 || (o.RateLimit > 0 && o.RateBurst < 1) {
+		errs = append(errs, fmt.Errorf("--rate-limit must be 0 (off) or positive, with --rate-burst at least 1"))
 	}
 	return errors.Join(errs...)
 }

@@ -6,7 +6,8 @@ import (
 )
 
 func TestValidate(t *testing.T) {
-	ok := Options{DatabaseURL: "postgres://localhost/naptracker", Addr: ":8080", LogLevel: "info"}
+	ok := Defaults()
+	ok.DatabaseURL = "postgres://localhost/naptracker"
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid options: %v", err)
 	}
@@ -17,6 +18,9 @@ func TestValidate(t *testing.T) {
 		{func(o *Options) { o.DatabaseURL = " " }, "DATABASE_URL"},
 		{func(o *Options) { o.Addr = "8080" }, "--addr"},
 		{func(o *Options) { o.LogLevel = "loud" }, "--log-level"},
+		{func(o *Options) { o.MaxBodyBytes = 10 }, "--max-body-bytes"},
+		{func(o *Options) { o.RateLimit = -1 }, "--rate-limit"},
+		{func(o *Options) { o.RateBurst = 0 }, "--rate-limit"},
 	}
 	for _, c := range cases {
 		o := ok

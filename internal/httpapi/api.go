@@ -18,25 +18,27 @@ const Version = "1.0.0"
 
 // Deps are what the API needs to serve requests.
 type Deps struct {
-	Service *service.Service
+	Service    *service.Service
+	Authorizer Authorizer
 	// Ready reports whether the service can serve requests: nil when the database answers.
-	Ready func(context.Context) error
+	Ready  func(context.Context) error
+	Limits Limits
 }
 
 // New returns the HTTP handler of the whole API.
 func New(d Deps) (http.Handler, error) {
-	if d.Service == nil || d.Ready == nil {
-		return nil, errors.New("httpapi: Service and Ready are required")
+	if d.Service == nil || d.Authorizer == nil || d.Ready == nil {
+		return nil, errors.New("httpapi: Service, Authorizer and Ready are required")
 	}
 	mux := http.NewServeMux()
-	register(humago.New(mux, config()), d)
+	registerAll(humago.New(mux, config()), d)
 	return withRequestLog(withProblemFallback(mux)), nil
 }
 
 // Spec returns the OpenAPI document, built without serving anything.
 func Spec() *huma.OpenAPI {
 	api := humago.New(http.NewServeMux(), config())
-	register(api, Deps{})
+	registerAll(api, Deps{})
 	return api.OpenAPI()
 }
 
@@ -46,14 +48,16 @@ func init() {
 	huma.DefaultArrayNullable = false
 }
 
-func register(api huma.API, d Deps) {
+func registerAll(api huma.API, d Deps) {
 	useProblemErrors()
+	api.UseMiddleware(authenticate(api, d, newRateLimiter(d.Limits)))
 	registerHealth(api, d)
 	v1 := huma.NewGroup(api, "/v1")
 	registerOrganizations(v1, d)
 	registerRecommendations(v1, d)
 	registerPlans(v1, d)
 	registerMeasures(v1, d)
+	registerIdentity(v1, d)
 }
 
 const (
@@ -62,6 +66,7 @@ const (
 	tagRecommendations = "Recommendations"
 	tagPlans           = "Plans"
 	tagMeasures        = "Measures"
+	tagAccess          = "Access"
 )
 
 func config() huma.Config {
@@ -85,6 +90,7 @@ func config() huma.Config {
 		{Name: tagRecommendations, Description: "Source documents and the recommendations they make."},
 		{Name: tagPlans, Description: "Action plans, their reporting periods and summaries of progress."},
 		{Name: tagMeasures, Description: "Measures of a plan, their derived status and their indicators."},
+		{Name: tagAccess, Description: "Users, their roles in organizations, and their API tokens."},
 	}
 	return cfg
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/naptracker/naptracker/internal/authz"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
 	"github.com/naptracker/naptracker/internal/nap"
@@ -309,7 +310,11 @@ func TestReadiness(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	h, err := httpapi.New(httpapi.Deps{Service: service.New(db, nil), Ready: db.Ping})
+	enforcer, err := authz.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.New(httpapi.Deps{Service: service.New(db, nil), Authorizer: enforcer, Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,12 +83,8 @@ type PageOutput[T any] struct {
 }
 
 // pageOutput converts a page of domain objects.
-func pageOutput[N, T any](p nap.Page[N], convert func(N) T) *PageOutput[T] {
-	items := make([]T, len(p.Items))
-	for i, n := range p.Items {
-		items[i] = convert(n)
-	}
-	return &PageOutput[T]{Body: Page[T]{Items: items, NextCursor: p.Next}}
+func pageOutput[N, T any](p nap.Page[N], f func(N) T) *PageOutput[T] {
+	return &PageOutput[T]{Body: Page[T]{Items: convert(p.Items, f), NextCursor: p.Next}}
 }
 
 // nonNil keeps a list a list in JSON: an empty slice, never null.
@@ -97,4 +93,49 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// fromText reads multilingual text from a request; empty languages are absent.
+func fromText(t *Text) *nap.Text {
+	if t == nil {
+		return nil
+	}
+	out := nap.Text{}
+	for k, v := range map[string]string{"tg": t.Tg, "ru": t.Ru, "en": t.En} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return &out
+}
+
+// dates reads the optional dates of a request, naming the first malformed one.
+func dates(fields map[string]*string) (map[string]*time.Time, error) {
+	out := make(map[string]*time.Time, len(fields))
+	for name, s := range fields {
+		if s == nil {
+			continue
+		}
+		t, err := parseDate(*s)
+		if err != nil {
+			return nil, nap.Errorf(nap.EINVALID, "%s: %s", name, nap.ErrorMessage(err))
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// provenance reads an optional provenance.
+func provenance(s *string) *nap.Provenance {
+	if s == nil {
+		return nil
+	}
+	p := nap.Provenance(*s)
+	return &p
+}
+
+// SourceFields set the provenance of reference data; both default to a sourced item.
+type SourceFields struct {
+	Provenance     *string `json:"provenance,omitempty" enum:"sourced,partly_sourced,illustrative" doc:"Default: sourced"`
+	ProvenanceNote *string `json:"provenance_note,omitempty" maxLength:"2000"`
 }

@@ -20,6 +20,8 @@ var statusOf = map[string]int{
 	nap.EUNAUTHORIZED: http.StatusUnauthorized,
 	nap.EFORBIDDEN:    http.StatusForbidden,
 	nap.EPRECONDITION: http.StatusPreconditionFailed,
+	nap.ENOVERSION:    http.StatusPreconditionRequired,
+	nap.ETOOMANY:      http.StatusTooManyRequests,
 }
 
 // StatusOf returns the HTTP status of a nap error code.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/naptracker/naptracker/internal/authz"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
@@ -22,6 +23,7 @@ import (
 type fixture struct {
 	t      testing.TB
 	db     *postgres.DB
+	authz  *authz.Enforcer
 	srv    *httptest.Server
 	ds     seed.Dataset
 	planID string
@@ -45,16 +47,21 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 	if _, err := seed.Load(ctx, db.Gorm(), ds); err != nil {
 		t.Fatal(err)
 	}
+	enforcer, err := authz.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := httpapi.New(httpapi.Deps{
-		Service: service.New(db, func() time.Time { return now }),
-		Ready:   db.Ping,
+		Service:    service.New(db, func() time.Time { return now }),
+		Authorizer: enforcer,
+		Ready:      db.Ping,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, db: db, srv: srv, ds: ds}
+	f := &fixture{t: t, db: db, authz: enforcer, srv: srv, ds: ds}
 	var plans page[struct{ ID string }]
 	f.getJSON("/v1/plans?code="+url.QueryEscape(ds.Plan.Code), &plans)
 	if len(plans.Items) != 1 {

@@ -20,31 +20,29 @@ type HealthOutput struct {
 const readyTimeout = 2 * time.Second
 
 func registerHealth(api huma.API, d Deps) {
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "get-health",
 		Method:      http.MethodGet,
 		Path:        "/healthz",
 		Summary:     "Check that the process serves",
 		Description: "Answers 200 while the process runs, whatever the state of the database. For liveness probes.",
 		Tags:        []string{tagService},
-		Security:    []map[string][]string{{}},
 		Errors:      []int{internalError},
-	}, func(context.Context, *struct{}) (*HealthOutput, error) {
+	}, access{public: true}, func(context.Context, *struct{}) (*HealthOutput, error) {
 		out := &HealthOutput{}
 		out.Body.Status = "ok"
 		return out, nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "get-readiness",
 		Method:      http.MethodGet,
 		Path:        "/readyz",
 		Summary:     "Check that the service can serve requests",
 		Description: "Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.",
 		Tags:        []string{tagService},
-		Security:    []map[string][]string{{}},
 		Errors:      []int{http.StatusServiceUnavailable, internalError},
-	}, func(ctx context.Context, _ *struct{}) (*HealthOutput, error) {
+	}, access{public: true}, func(ctx context.Context, _ *struct{}) (*HealthOutput, error) {
 		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 		defer cancel()
 		if err := d.Ready(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/conditional"
+	"github.com/google/uuid"
 
 	"github.com/naptracker/naptracker/internal/nap"
 )
@@ -155,16 +156,15 @@ type ListIndicatorsInput struct {
 }
 
 func registerMeasures(api huma.API, d Deps) {
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "list-measures",
 		Method:      http.MethodGet,
 		Path:        "/plans/{id}/measures",
 		Summary:     "List a plan's measures",
 		Description: "Measures in code order (1.2 before 1.10), with their derived status, filtered by code, organization, status, article, recommendation, deadline or words in any language. Filters combine with AND.",
 		Tags:        []string{tagMeasures},
-		Security:    publicRead,
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *ListMeasuresInput) (*PageOutput[Measure], error) {
+	}, access{public: true}, func(ctx context.Context, in *ListMeasuresInput) (*PageOutput[Measure], error) {
 		f, err := in.filter()
 		if err != nil {
 			return nil, err
@@ -183,13 +183,12 @@ func registerMeasures(api huma.API, d Deps) {
 		Summary:     "Get a measure",
 		Description: "One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.",
 		Tags:        []string{tagMeasures},
-		Security:    publicRead,
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 		Responses: map[string]*huma.Response{
 			"304": {Description: "Not modified: the measure still has the ETag sent in If-None-Match."},
 		},
 	}
-	huma.Register(api, op, func(ctx context.Context, in *GetMeasureInput) (*GetMeasureOutput, error) {
+	register(api, d, op, access{public: true}, func(ctx context.Context, in *GetMeasureInput) (*GetMeasureOutput, error) {
 		m, err := d.Service.GetMeasure(ctx, in.ID)
 		if err != nil {
 			return nil, err
@@ -203,20 +202,250 @@ func registerMeasures(api huma.API, d Deps) {
 		return &GetMeasureOutput{ETag: `"` + etag + `"`, Body: toMeasure(m)}, nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "list-indicators",
 		Method:      http.MethodGet,
 		Path:        "/measures/{id}/indicators",
 		Summary:     "List a measure's indicators",
 		Description: "The indicators by which the measure's progress is judged, in code order.",
 		Tags:        []string{tagMeasures},
-		Security:    publicRead,
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *ListIndicatorsInput) (*PageOutput[Indicator], error) {
+	}, access{public: true}, func(ctx context.Context, in *ListIndicatorsInput) (*PageOutput[Indicator], error) {
 		p, err := d.Service.ListIndicators(ctx, in.ID, in.request())
 		if err != nil {
 			return nil, err
 		}
 		return pageOutput(p, toIndicator), nil
 	})
+
+	registerMeasureWrites(api, d)
+}
+
+// MeasureFields are the fields of a measure a request sets. Creating one needs code, title
+// and lead. A list, when sent, replaces the measure's whole list.
+type MeasureFields struct {
+	Code            *string   `json:"code,omitempty" pattern:"^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$" example:"3.12"`
+	Title           *Text     `json:"title,omitempty"`
+	Description     *Text     `json:"description,omitempty"`
+	ExpectedResult  *Text     `json:"expected_result,omitempty"`
+	DeadlineText    *Text     `json:"deadline_text,omitempty"`
+	DueStart        *string   `json:"due_start,omitempty" format:"date"`
+	DueEnd          *string   `json:"due_end,omitempty" format:"date"`
+	Lead            *string   `json:"lead,omitempty" maxLength:"32" example:"MS" doc:"Code of the lead organization"`
+	CoImplementers  *[]string `json:"co_implementers,omitempty" maxItems:"50" doc:"Organization codes"`
+	Partners        *[]string `json:"partners,omitempty" maxItems:"50" doc:"Organization codes"`
+	Recommendations *[]string `json:"recommendations,omitempty" maxItems:"100" doc:"Recommendation ids"`
+	Articles        *[]int    `json:"articles,omitempty" maxItems:"93" doc:"ICRMW articles, 1 to 93"`
+	SourceFields
+}
+
+func (f MeasureFields) change() (nap.MeasureChange, error) {
+	d, err := dates(map[string]*string{"due_start": f.DueStart, "due_end": f.DueEnd})
+	if err != nil {
+		return nap.MeasureChange{}, err
+	}
+	if f.Articles != nil {
+		for _, a := range *f.Articles {
+			if a < 1 || a > 93 {
+				return nap.MeasureChange{}, nap.Errorf(nap.EINVALID, "articles: %d is not an article of the Convention (1 to 93)", a)
+			}
+		}
+	}
+	if f.Recommendations != nil {
+		for _, id := range *f.Recommendations {
+			if _, err := uuid.Parse(id); err != nil {
+				return nap.MeasureChange{}, nap.Errorf(nap.EINVALID, "recommendations: %q is not a recommendation id", id)
+			}
+		}
+	}
+	return nap.MeasureChange{
+		Code: f.Code, Title: fromText(f.Title), Description: fromText(f.Description),
+		ExpectedResult: fromText(f.ExpectedResult), DeadlineText: fromText(f.DeadlineText),
+		DueStart: d["due_start"], DueEnd: d["due_end"], Lead: f.Lead, CoImplementers: f.CoImplementers,
+		Partners: f.Partners, Recommendations: f.Recommendations, Articles: f.Articles,
+		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote,
+	}, nil
+}
+
+// CreateMeasureInput is a new measure of a plan.
+type CreateMeasureInput struct {
+	PlanPath
+	Body MeasureFields
+}
+
+// UpdateMeasureInput changes a measure.
+type UpdateMeasureInput struct {
+	MeasurePath
+	IfMatch
+	Body MeasureFields
+}
+
+// IndicatorFields are the fields of an indicator a request sets. Creating one needs code,
+// title and kind.
+type IndicatorFields struct {
+	Code            *string   `json:"code,omitempty" pattern:"^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$" example:"3.12.1"`
+	Title           *Text     `json:"title,omitempty"`
+	Kind            *string   `json:"kind,omitempty" enum:"number,percent,milestone,text"`
+	Unit            *string   `json:"unit,omitempty" maxLength:"50"`
+	Baseline        *float64  `json:"baseline,omitempty" doc:"Only for number and percent indicators"`
+	Target          *float64  `json:"target,omitempty" doc:"Only for number and percent indicators"`
+	TargetDate      *string   `json:"target_date,omitempty" format:"date"`
+	Disaggregations *[]string `json:"disaggregations,omitempty" enum:"sex,age_group,region,country" maxItems:"4"`
+	SourceFields
+}
+
+func (f IndicatorFields) change() (nap.IndicatorChange, error) {
+	d, err := dates(map[string]*string{"target_date": f.TargetDate})
+	return nap.IndicatorChange{
+		Code: f.Code, Title: fromText(f.Title), Kind: f.Kind, Unit: f.Unit, Baseline: f.Baseline,
+		Target: f.Target, TargetDate: d["target_date"], Disaggregations: f.Disaggregations,
+		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote,
+	}, err
+}
+
+// CreateIndicatorInput is a new indicator of a measure.
+type CreateIndicatorInput struct {
+	MeasurePath
+	Body IndicatorFields
+}
+
+// IndicatorPath names an indicator.
+type IndicatorPath struct {
+	ID string `path:"id" format:"uuid" doc:"Indicator id"`
+}
+
+// UpdateIndicatorInput changes an indicator.
+type UpdateIndicatorInput struct {
+	IndicatorPath
+	IfMatch
+	Body IndicatorFields
+}
+
+// IndicatorOutput is one indicator.
+type IndicatorOutput struct {
+	ETag string `header:"ETag"`
+	Body Indicator
+}
+
+func registerMeasureWrites(api huma.API, d Deps) {
+	// A measure's own domain is its lead organization's.
+	measure := func(ctx huma.Context) (string, error) {
+		id, err := pathID(ctx, "id")
+		if err != nil {
+			return "", err
+		}
+		p, err := d.Service.MeasurePlace(ctx.Context(), id)
+		if err != nil {
+			return "", err
+		}
+		return nap.OrganizationDomain(p.Organizations[0]), nil
+	}
+
+	register(api, d, huma.Operation{
+		OperationID:   "create-measure",
+		Method:        http.MethodPost,
+		Path:          "/plans/{id}/measures",
+		Summary:       "Add a measure to a plan",
+		Description:   "code, title and lead are required; the organizations and recommendations are linked at once.",
+		Tags:          []string{tagMeasures},
+		DefaultStatus: http.StatusCreated,
+		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
+	}, access{permission: nap.CreateMeasure, domain: visibleTo("id", discard(d.Service.GetPlan))},
+		func(ctx context.Context, in *CreateMeasureInput) (*GetMeasureOutput, error) {
+			ch, err := in.Body.change()
+			if err != nil {
+				return nil, err
+			}
+			m, err := d.Service.CreateMeasure(ctx, in.ID, ch)
+			if err != nil {
+				return nil, err
+			}
+			return &GetMeasureOutput{ETag: `"` + measureETag(m) + `"`, Body: toMeasure(m)}, nil
+		})
+
+	register(api, d, huma.Operation{
+		OperationID: "update-measure",
+		Method:      http.MethodPatch,
+		Path:        "/measures/{id}",
+		Summary:     "Change a measure",
+		Description: "Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.",
+		Tags:        []string{tagMeasures},
+		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
+	}, access{permission: nap.UpdateMeasure, domain: measure}, func(ctx context.Context, in *UpdateMeasureInput) (*GetMeasureOutput, error) {
+		v, err := in.version()
+		if err != nil {
+			return nil, err
+		}
+		ch, err := in.Body.change()
+		if err != nil {
+			return nil, err
+		}
+		m, err := d.Service.UpdateMeasure(ctx, in.ID, v, ch)
+		if err != nil {
+			return nil, err
+		}
+		return &GetMeasureOutput{ETag: `"` + measureETag(m) + `"`, Body: toMeasure(m)}, nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID:   "create-indicator",
+		Method:        http.MethodPost,
+		Path:          "/measures/{id}/indicators",
+		Summary:       "Add an indicator to a measure",
+		Description:   "code, title and kind are required; baseline and target only for number and percent indicators.",
+		Tags:          []string{tagMeasures},
+		DefaultStatus: http.StatusCreated,
+		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
+	}, access{permission: nap.CreateIndicator, domain: measure}, func(ctx context.Context, in *CreateIndicatorInput) (*IndicatorOutput, error) {
+		ch, err := in.Body.change()
+		if err != nil {
+			return nil, err
+		}
+		i, err := d.Service.CreateIndicator(ctx, in.ID, ch)
+		if err != nil {
+			return nil, err
+		}
+		return &IndicatorOutput{ETag: etag(i.Version), Body: toIndicator(i)}, nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID: "get-indicator",
+		Method:      http.MethodGet,
+		Path:        "/indicators/{id}",
+		Summary:     "Get an indicator",
+		Description: "One indicator by id, with its ETag.",
+		Tags:        []string{tagMeasures},
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+	}, access{public: true}, func(ctx context.Context, in *IndicatorPath) (*IndicatorOutput, error) {
+		i, err := d.Service.GetIndicator(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &IndicatorOutput{ETag: etag(i.Version), Body: toIndicator(i)}, nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID: "update-indicator",
+		Method:      http.MethodPatch,
+		Path:        "/indicators/{id}",
+		Summary:     "Change an indicator",
+		Description: "Changes the fields sent, if the indicator is still at the version If-Match names.",
+		Tags:        []string{tagMeasures},
+		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
+	}, access{permission: nap.UpdateIndicator, domain: visibleTo("id", discard(d.Service.GetIndicator))},
+		func(ctx context.Context, in *UpdateIndicatorInput) (*IndicatorOutput, error) {
+			v, err := in.version()
+			if err != nil {
+				return nil, err
+			}
+			ch, err := in.Body.change()
+			if err != nil {
+				return nil, err
+			}
+			i, err := d.Service.UpdateIndicator(ctx, in.ID, v, ch)
+			if err != nil {
+				return nil, err
+			}
+			return &IndicatorOutput{ETag: etag(i.Version), Body: toIndicator(i)}, nil
+		})
 }

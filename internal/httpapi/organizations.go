@@ -38,20 +38,20 @@ type GetOrganizationInput struct {
 
 // GetOrganizationOutput is one organization.
 type GetOrganizationOutput struct {
+	ETag string `header:"ETag"`
 	Body Organization
 }
 
 func registerOrganizations(api huma.API, d Deps) {
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "list-organizations",
 		Method:      http.MethodGet,
 		Path:        "/organizations",
 		Summary:     "List organizations",
 		Description: "State bodies and partners, in code order, with their names in every language and their predecessors and successors.",
 		Tags:        []string{tagOrganizations},
-		Security:    publicRead,
 		Errors:      []int{http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *PageParams) (*PageOutput[Organization], error) {
+	}, access{public: true}, func(ctx context.Context, in *PageParams) (*PageOutput[Organization], error) {
 		p, err := d.Service.ListOrganizations(ctx, in.request())
 		if err != nil {
 			return nil, err
@@ -59,20 +59,106 @@ func registerOrganizations(api huma.API, d Deps) {
 		return pageOutput(p, toOrganization), nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "get-organization",
 		Method:      http.MethodGet,
 		Path:        "/organizations/{code}",
 		Summary:     "Get an organization",
 		Description: "One organization by its code.",
 		Tags:        []string{tagOrganizations},
-		Security:    publicRead,
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *GetOrganizationInput) (*GetOrganizationOutput, error) {
+	}, access{public: true}, func(ctx context.Context, in *GetOrganizationInput) (*GetOrganizationOutput, error) {
 		o, err := d.Service.GetOrganization(ctx, in.Code)
 		if err != nil {
 			return nil, err
 		}
-		return &GetOrganizationOutput{Body: toOrganization(o)}, nil
+		return &GetOrganizationOutput{ETag: etag(o.Version), Body: toOrganization(o)}, nil
+	})
+
+	registerOrganizationWrites(api, d)
+}
+
+// OrganizationFields are the fields of an organization a request sets. Creating one needs
+// code, kind and name.
+type OrganizationFields struct {
+	Code      *string `json:"code,omitempty" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"AEA"`
+	Kind      *string `json:"kind,omitempty" enum:"ministry,agency,coordinating_body,nhri,local_government,ngo,international_org"`
+	Name      *Text   `json:"name,omitempty"`
+	Parent    *string `json:"parent,omitempty" maxLength:"32" doc:"Code of the parent organization; empty for none"`
+	Successor *string `json:"successor,omitempty" maxLength:"32" doc:"Code of the successor organization; empty for none"`
+	Active    *bool   `json:"active,omitempty"`
+	ValidFrom *string `json:"valid_from,omitempty" format:"date"`
+	ValidTo   *string `json:"valid_to,omitempty" format:"date"`
+	SourceFields
+}
+
+func (f OrganizationFields) change() (nap.OrganizationChange, error) {
+	d, err := dates(map[string]*string{"valid_from": f.ValidFrom, "valid_to": f.ValidTo})
+	return nap.OrganizationChange{
+		Code: f.Code, Kind: f.Kind, Name: fromText(f.Name), Parent: f.Parent, Successor: f.Successor,
+		Active: f.Active, ValidFrom: d["valid_from"], ValidTo: d["valid_to"],
+		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote,
+	}, err
+}
+
+// CreateOrganizationInput is a new organization.
+type CreateOrganizationInput struct {
+	Body OrganizationFields
+}
+
+// UpdateOrganizationInput changes an organization.
+type UpdateOrganizationInput struct {
+	GetOrganizationInput
+	IfMatch
+	Body OrganizationFields
+}
+
+func registerOrganizationWrites(api huma.API, d Deps) {
+	register(api, d, huma.Operation{
+		OperationID:   "create-organization",
+		Method:        http.MethodPost,
+		Path:          "/organizations",
+		Summary:       "Create an organization",
+		Description:   "Adds a state body or partner. code, kind and name are required.",
+		Tags:          []string{tagOrganizations},
+		DefaultStatus: http.StatusCreated,
+		Errors:        []int{http.StatusConflict, http.StatusUnprocessableEntity, internalError},
+	}, access{permission: nap.CreateOrganization}, func(ctx context.Context, in *CreateOrganizationInput) (*GetOrganizationOutput, error) {
+		ch, err := in.Body.change()
+		if err != nil {
+			return nil, err
+		}
+		o, err := d.Service.CreateOrganization(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		return &GetOrganizationOutput{ETag: etag(o.Version), Body: toOrganization(o)}, nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID: "update-organization",
+		Method:      http.MethodPatch,
+		Path:        "/organizations/{code}",
+		Summary:     "Change an organization",
+		Description: "Changes the fields sent, if the organization is still at the version If-Match names.",
+		Tags:        []string{tagOrganizations},
+		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
+	}, access{permission: nap.UpdateOrganization, domain: func(ctx huma.Context) (string, error) {
+		o, err := d.Service.GetOrganization(ctx.Context(), ctx.Param("code"))
+		return nap.OrganizationDomain(o.ID), err
+	}}, func(ctx context.Context, in *UpdateOrganizationInput) (*GetOrganizationOutput, error) {
+		v, err := in.version()
+		if err != nil {
+			return nil, err
+		}
+		ch, err := in.Body.change()
+		if err != nil {
+			return nil, err
+		}
+		o, err := d.Service.UpdateOrganization(ctx, in.Code, v, ch)
+		if err != nil {
+			return nil, err
+		}
+		return &GetOrganizationOutput{ETag: etag(o.Version), Body: toOrganization(o)}, nil
 	})
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -72,6 +73,7 @@ type ListPeriodsInput struct {
 
 // GetPlanOutput is one plan.
 type GetPlanOutput struct {
+	ETag string `header:"ETag"`
 	Body Plan
 }
 
@@ -156,16 +158,15 @@ type GetPlanSummaryOutput struct {
 }
 
 func registerPlans(api huma.API, d Deps) {
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "list-plans",
 		Method:      http.MethodGet,
 		Path:        "/plans",
 		Summary:     "List plans",
 		Description: "Action plans the caller may read, in code order. Plans still in draft are not public.",
 		Tags:        []string{tagPlans},
-		Security:    publicRead,
 		Errors:      []int{http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *ListPlansInput) (*PageOutput[Plan], error) {
+	}, access{public: true}, func(ctx context.Context, in *ListPlansInput) (*PageOutput[Plan], error) {
 		f := nap.PlanFilter{Code: in.Code, Status: nap.PlanStatus(in.Status)}
 		p, err := d.Service.ListPlans(ctx, f, in.request())
 		if err != nil {
@@ -174,33 +175,31 @@ func registerPlans(api huma.API, d Deps) {
 		return pageOutput(p, toPlan), nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "get-plan",
 		Method:      http.MethodGet,
 		Path:        "/plans/{id}",
 		Summary:     "Get a plan",
 		Description: "One plan by its id.",
 		Tags:        []string{tagPlans},
-		Security:    publicRead,
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *PlanPath) (*GetPlanOutput, error) {
+	}, access{public: true}, func(ctx context.Context, in *PlanPath) (*GetPlanOutput, error) {
 		p, err := d.Service.GetPlan(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
-		return &GetPlanOutput{Body: toPlan(p)}, nil
+		return &GetPlanOutput{ETag: etag(p.Version), Body: toPlan(p)}, nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "list-reporting-periods",
 		Method:      http.MethodGet,
 		Path:        "/plans/{id}/periods",
 		Summary:     "List a plan's reporting periods",
 		Description: "The periods for which organizations report progress, oldest first.",
 		Tags:        []string{tagPlans},
-		Security:    publicRead,
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *ListPeriodsInput) (*PageOutput[ReportingPeriod], error) {
+	}, access{public: true}, func(ctx context.Context, in *ListPeriodsInput) (*PageOutput[ReportingPeriod], error) {
 		p, err := d.Service.ListPeriods(ctx, in.ID, in.request())
 		if err != nil {
 			return nil, err
@@ -208,20 +207,184 @@ func registerPlans(api huma.API, d Deps) {
 		return pageOutput(p, toReportingPeriod), nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "get-plan-summary",
 		Method:      http.MethodGet,
 		Path:        "/plans/{id}/summary",
 		Summary:     "Summarize a plan's progress",
 		Description: "Counts of the plan's measures by current status, by lead organization, by ICRMW article and by recommendation, each with how many are overdue today.",
 		Tags:        []string{tagPlans},
-		Security:    publicRead,
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *PlanPath) (*GetPlanSummaryOutput, error) {
+	}, access{public: true}, func(ctx context.Context, in *PlanPath) (*GetPlanSummaryOutput, error) {
 		s, err := d.Service.PlanSummary(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
 		return &GetPlanSummaryOutput{Body: toPlanSummary(s)}, nil
 	})
+
+	registerPlanWrites(api, d)
+}
+
+// PlanFields are the fields of a plan a request sets. Creating one needs code, title,
+// period_start and period_end; it starts in draft unless status says otherwise.
+type PlanFields struct {
+	Code            *string `json:"code,omitempty" pattern:"^[A-Z0-9][A-Z0-9-]{0,63}$" example:"TJK-CMW-NAP-2020"`
+	Title           *Text   `json:"title,omitempty"`
+	PeriodStart     *string `json:"period_start,omitempty" format:"date"`
+	PeriodEnd       *string `json:"period_end,omitempty" format:"date"`
+	ExtendedTo      *string `json:"extended_to,omitempty" format:"date"`
+	ApprovedOn      *string `json:"approved_on,omitempty" format:"date"`
+	ApprovedBy      *string `json:"approved_by,omitempty" maxLength:"32" doc:"Code of the approving organization"`
+	LegalBasis      *Text   `json:"legal_basis,omitempty"`
+	Status          *string `json:"status,omitempty" enum:"draft,adopted,active,closed,superseded"`
+	RequiresSignOff *bool   `json:"requires_sign_off,omitempty"`
+	SourceFields
+}
+
+func (f PlanFields) change() (nap.PlanChange, error) {
+	d, err := dates(map[string]*string{"period_start": f.PeriodStart, "period_end": f.PeriodEnd,
+		"extended_to": f.ExtendedTo, "approved_on": f.ApprovedOn})
+	var status *nap.PlanStatus
+	if f.Status != nil {
+		s := nap.PlanStatus(*f.Status)
+		status = &s
+	}
+	return nap.PlanChange{
+		Code: f.Code, Title: fromText(f.Title), PeriodStart: d["period_start"], PeriodEnd: d["period_end"],
+		ExtendedTo: d["extended_to"], ApprovedOn: d["approved_on"], ApprovedBy: f.ApprovedBy,
+		LegalBasis: fromText(f.LegalBasis), Status: status, RequiresSignOff: f.RequiresSignOff,
+		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote,
+	}, err
+}
+
+// CreatePlanInput is a new plan.
+type CreatePlanInput struct {
+	Body PlanFields
+}
+
+// UpdatePlanInput changes a plan.
+type UpdatePlanInput struct {
+	PlanPath
+	IfMatch
+	Body PlanFields
+}
+
+// CreatePeriodInput is a new reporting period of a plan.
+type CreatePeriodInput struct {
+	PlanPath
+	Body struct {
+		Label    string `json:"label" pattern:"^[0-9]{4}-(H[12]|Q[1-4]|Y)$" example:"2018-H1"`
+		StartsOn string `json:"starts_on" format:"date"`
+		EndsOn   string `json:"ends_on" format:"date"`
+		DueOn    string `json:"due_on" format:"date"`
+	}
+}
+
+// PeriodPath names a reporting period.
+type PeriodPath struct {
+	ID string `path:"id" format:"uuid" doc:"Reporting period id"`
+}
+
+// PeriodOutput is one reporting period.
+type PeriodOutput struct {
+	ETag string `header:"ETag"`
+	Body ReportingPeriod
+}
+
+func registerPlanWrites(api huma.API, d Deps) {
+	plan := visibleTo("id", discard(d.Service.GetPlan))
+
+	register(api, d, huma.Operation{
+		OperationID:   "create-plan",
+		Method:        http.MethodPost,
+		Path:          "/plans",
+		Summary:       "Create a plan",
+		Description:   "Adds a plan, in draft unless status says otherwise; a draft is not public. code, title, period_start and period_end are required.",
+		Tags:          []string{tagPlans},
+		DefaultStatus: http.StatusCreated,
+		Errors:        []int{http.StatusConflict, http.StatusUnprocessableEntity, internalError},
+	}, access{permission: nap.CreatePlan}, func(ctx context.Context, in *CreatePlanInput) (*GetPlanOutput, error) {
+		ch, err := in.Body.change()
+		if err != nil {
+			return nil, err
+		}
+		p, err := d.Service.CreatePlan(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		return &GetPlanOutput{ETag: etag(p.Version), Body: toPlan(p)}, nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID: "update-plan",
+		Method:      http.MethodPatch,
+		Path:        "/plans/{id}",
+		Summary:     "Change a plan",
+		Description: "Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.",
+		Tags:        []string{tagPlans},
+		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
+	}, access{permission: nap.UpdatePlan, domain: plan}, func(ctx context.Context, in *UpdatePlanInput) (*GetPlanOutput, error) {
+		v, err := in.version()
+		if err != nil {
+			return nil, err
+		}
+		ch, err := in.Body.change()
+		if err != nil {
+			return nil, err
+		}
+		p, err := d.Service.UpdatePlan(ctx, in.ID, v, ch)
+		if err != nil {
+			return nil, err
+		}
+		return &GetPlanOutput{ETag: etag(p.Version), Body: toPlan(p)}, nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID:   "create-reporting-period",
+		Method:        http.MethodPost,
+		Path:          "/plans/{id}/periods",
+		Summary:       "Add a reporting period",
+		Description:   "Adds an open period to the plan; organizations report progress for it until it is locked.",
+		Tags:          []string{tagPlans},
+		DefaultStatus: http.StatusCreated,
+		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
+	}, access{permission: nap.CreatePeriod, domain: plan}, func(ctx context.Context, in *CreatePeriodInput) (*PeriodOutput, error) {
+		d1, err := dates(map[string]*string{"starts_on": &in.Body.StartsOn, "ends_on": &in.Body.EndsOn, "due_on": &in.Body.DueOn})
+		if err != nil {
+			return nil, err
+		}
+		p, err := d.Service.CreatePeriod(ctx, in.ID, nap.PeriodInput{Label: in.Body.Label,
+			StartsOn: *d1["starts_on"], EndsOn: *d1["ends_on"], DueOn: *d1["due_on"]})
+		if err != nil {
+			return nil, err
+		}
+		return &PeriodOutput{ETag: etag(p.Version), Body: toReportingPeriod(p)}, nil
+	})
+
+	for _, st := range []struct {
+		state, verb string
+		perm        nap.Permission
+		description string
+	}{
+		{nap.PeriodLocked, "lock", nap.LockPeriod, "Locks the period: it takes no new progress updates or submissions. 409 when it is locked already."},
+		{nap.PeriodOpen, "open", nap.OpenPeriod, "Opens a locked period again. 409 when it is open already."},
+	} {
+		register(api, d, huma.Operation{
+			OperationID: st.verb + "-reporting-period",
+			Method:      http.MethodPost,
+			Path:        "/periods/{id}/" + st.verb,
+			Summary:     strings.ToUpper(st.verb[:1]) + st.verb[1:] + " a reporting period",
+			Description: st.description,
+			Tags:        []string{tagPlans},
+			Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
+		}, access{permission: st.perm, domain: visibleTo("id", discard(d.Service.GetPeriod))},
+			func(ctx context.Context, in *PeriodPath) (*PeriodOutput, error) {
+				p, err := d.Service.SetPeriodState(ctx, in.ID, st.state)
+				if err != nil {
+					return nil, err
+				}
+				return &PeriodOutput{ETag: etag(p.Version), Body: toReportingPeriod(p)}, nil
+			})
+	}
 }

@@ -67,16 +67,15 @@ type GetRecommendationOutput struct {
 }
 
 func registerRecommendations(api huma.API, d Deps) {
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "list-source-documents",
 		Method:      http.MethodGet,
 		Path:        "/source-documents",
 		Summary:     "List source documents",
 		Description: "The documents whose recommendations plans implement, in symbol order.",
 		Tags:        []string{tagRecommendations},
-		Security:    publicRead,
 		Errors:      []int{http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *PageParams) (*PageOutput[SourceDocument], error) {
+	}, access{public: true}, func(ctx context.Context, in *PageParams) (*PageOutput[SourceDocument], error) {
 		p, err := d.Service.ListSourceDocuments(ctx, in.request())
 		if err != nil {
 			return nil, err
@@ -84,16 +83,15 @@ func registerRecommendations(api huma.API, d Deps) {
 		return pageOutput(p, toSourceDocument), nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "list-recommendations",
 		Method:      http.MethodGet,
 		Path:        "/recommendations",
 		Summary:     "List recommendations",
 		Description: "Recommendations in code order, filtered by document, ICRMW article or theme.",
 		Tags:        []string{tagRecommendations},
-		Security:    publicRead,
 		Errors:      []int{http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *ListRecommendationsInput) (*PageOutput[Recommendation], error) {
+	}, access{public: true}, func(ctx context.Context, in *ListRecommendationsInput) (*PageOutput[Recommendation], error) {
 		f := nap.RecommendationFilter{Document: in.Document, Article: in.Article, Theme: in.Theme}
 		p, err := d.Service.ListRecommendations(ctx, f, in.request())
 		if err != nil {
@@ -102,16 +100,15 @@ func registerRecommendations(api huma.API, d Deps) {
 		return pageOutput(p, toRecommendation), nil
 	})
 
-	huma.Register(api, huma.Operation{
+	register(api, d, huma.Operation{
 		OperationID: "get-recommendation",
 		Method:      http.MethodGet,
 		Path:        "/recommendations/{id}",
 		Summary:     "Get a recommendation",
 		Description: "One recommendation by its id.",
 		Tags:        []string{tagRecommendations},
-		Security:    publicRead,
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
-	}, func(ctx context.Context, in *GetRecommendationInput) (*GetRecommendationOutput, error) {
+	}, access{public: true}, func(ctx context.Context, in *GetRecommendationInput) (*GetRecommendationOutput, error) {
 		r, err := d.Service.GetRecommendation(ctx, in.ID)
 		if err != nil {
 			return nil, err

@@ -14,6 +14,8 @@ const (
 	EUNAUTHORIZED = "unauthorized" // no or a bad credential
 	EFORBIDDEN    = "forbidden"    // the caller may see the object but not do this
 	EPRECONDITION = "precondition" // the caller's version of the object is stale
+	ENOVERSION    = "no_version"   // a change to an object did not say which version it changes
+	ETOOMANY      = "too_many"     // the caller sent too many requests; it should wait
 	EINTERNAL     = "internal"     // a fault of ours
 )
 

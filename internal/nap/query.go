@@ -18,9 +18,35 @@ type Page[T any] struct {
 	Next  string
 }
 
-// Scope is what a caller may read.
+// Scope is what a caller may read: a tier, and the organizations whose internal data it
+// reads (every organization when AllOrganizations).
 type Scope struct {
-	DraftPlans bool // plans still in draft, and everything in them
+	Tier             Tier
+	AllOrganizations bool
+	Organizations    []string // organization ids
+}
+
+// DraftPlans reports whether the scope reads plans still in draft, and everything in them.
+func (s Scope) DraftPlans() bool { return s.Tier == TierInternal }
+
+// ScopeOf returns what the caller a may read; nil is an anonymous caller.
+func ScopeOf(a *Actor) Scope {
+	var s Scope
+	if a == nil {
+		return s
+	}
+	for _, m := range a.Memberships {
+		switch {
+		case m.Role == RolePartner:
+			s.Tier = max(s.Tier, TierPartners)
+		case m.Role.Global():
+			s.Tier, s.AllOrganizations = TierInternal, true
+		default:
+			s.Tier = TierInternal
+			s.Organizations = append(s.Organizations, m.OrganizationID)
+		}
+	}
+	return s
 }
 
 // RecommendationFilter narrows a list of recommendations; zero fields do not filter.
@@ -100,3 +126,10 @@ type RecommendationTally struct {
 
 // DateLayout is how dates are written: 2006-01-02.
 const DateLayout = time.DateOnly
+
+// Place is where an object sits: its plan, and the organizations whose work it is (a
+// measure's lead and co-implementers), which are the domains its permissions are asked in.
+type Place struct {
+	PlanID        string
+	Organizations []string // organization ids
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
@@ -31,23 +33,22 @@ func (r indicatorRow) toNap() nap.Indicator {
 	}
 }
 
-// ListIndicators returns a page of a measure's indicators in code order.
-func (db *DB) ListIndicators(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.Indicator], error) {
-	var n int64
-	visible := db.gorm.WithContext(ctx).Table("measures m").
-		Joins("JOIN plans p ON p.id = m.plan_id").Where("m.id = ?", measureID)
-	if err := visiblePlans(visible, scope).Count(&n).Error; err != nil {
-		return nap.Page[nap.Indicator]{}, err
-	}
-	if n == 0 {
-		return nap.Page[nap.Indicator]{}, nap.Errorf(nap.ENOTFOUND, "measure not found")
-	}
+func (db *DB) indicators(ctx context.Context, scope nap.Scope) *gorm.DB {
 	q := db.gorm.WithContext(ctx).Table("indicators i").
 		Select(`i.id, i.version, i.created_at, i.updated_at, i.provenance, i.provenance_note,
 			i.measure_id, i.code, i.title, i.kind, i.unit, i.baseline::float8 AS baseline,
 			i.target::float8 AS target, i.target_date, to_jsonb(i.disaggregations) AS disaggregations`).
-		Where("i.measure_id = ?", measureID)
-	q, err := paginate(q, "i.code", "i.id", page)
+		Joins("JOIN measures m ON m.id = i.measure_id").
+		Joins("JOIN plans p ON p.id = m.plan_id")
+	return visiblePlans(q, scope)
+}
+
+// ListIndicators returns a page of a measure's indicators in code order.
+func (db *DB) ListIndicators(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.Indicator], error) {
+	if _, err := db.MeasurePlace(ctx, scope, measureID); err != nil {
+		return nap.Page[nap.Indicator]{}, err
+	}
+	q, err := paginate(db.indicators(ctx, scope).Where("i.measure_id = ?", measureID), "i.code", "i.id", page)
 	if err != nil {
 		return nap.Page[nap.Indicator]{}, err
 	}
@@ -56,4 +57,13 @@ func (db *DB) ListIndicators(ctx context.Context, scope nap.Scope, measureID str
 		return nap.Page[nap.Indicator]{}, err
 	}
 	return pageOf(rows, page.Limit, indicatorRow.toNap), nil
+}
+
+// GetIndicator returns an indicator if scope may read its plan.
+func (db *DB) GetIndicator(ctx context.Context, scope nap.Scope, id string) (nap.Indicator, error) {
+	var row indicatorRow
+	if err := db.indicators(ctx, scope).Where("i.id = ?", id).Take(&row).Error; err != nil {
+		return nap.Indicator{}, notFound(err, "indicator")
+	}
+	return row.toNap(), nil
 }

@@ -176,3 +176,20 @@ func (db *DB) GetMeasure(ctx context.Context, scope nap.Scope, id string, today 
 	}
 	return row.toNap(), nil
 }
+
+// MeasurePlace returns the plan of the measure with the given id and the organizations that
+// lead and co-implement it, if scope may read it.
+func (db *DB) MeasurePlace(ctx context.Context, scope nap.Scope, id string) (nap.Place, error) {
+	var row struct {
+		PlanID string
+		Orgs   jsonOf[[]string]
+	}
+	q := db.gorm.WithContext(ctx).Table("measures m").
+		Select(`m.plan_id, to_jsonb(array_prepend(m.lead_id, ARRAY(SELECT mo.organization_id FROM measure_organizations mo
+			WHERE mo.measure_id = m.id AND mo.role = 'co_implementer'))) AS orgs`).
+		Joins("JOIN plans p ON p.id = m.plan_id").Where("m.id = ?", id)
+	if err := visiblePlans(q, scope).Take(&row).Error; err != nil {
+		return nap.Place{}, notFound(err, "measure")
+	}
+	return nap.Place{PlanID: row.PlanID, Organizations: row.Orgs.V}, nil
+}

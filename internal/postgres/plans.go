@@ -37,7 +37,7 @@ func (r planRow) toNap() nap.Plan {
 
 // visiblePlans limits q, which names the plans table p, to the plans scope may read.
 func visiblePlans(q *gorm.DB, scope nap.Scope) *gorm.DB {
-	if scope.DraftPlans {
+	if scope.DraftPlans() {
 		return q
 	}
 	return q.Where("p.status <> ?", nap.PlanDraft)
@@ -94,6 +94,9 @@ func (db *DB) checkPlan(ctx context.Context, scope nap.Scope, id string) error {
 	return nil
 }
 
+const periodColumns = `rp.id, rp.version, rp.created_at, rp.updated_at, rp.plan_id, rp.label,
+	rp.starts_on, rp.ends_on, rp.due_on, rp.state`
+
 type periodRow struct {
 	RowMeta
 	PlanID   string
@@ -118,10 +121,7 @@ func (db *DB) ListPeriods(ctx context.Context, scope nap.Scope, planID string, p
 	if err := db.checkPlan(ctx, scope, planID); err != nil {
 		return nap.Page[nap.ReportingPeriod]{}, err
 	}
-	q := db.gorm.WithContext(ctx).Table("reporting_periods rp").
-		Select(`rp.id, rp.version, rp.created_at, rp.updated_at, rp.plan_id, rp.label,
-			rp.starts_on, rp.ends_on, rp.due_on, rp.state`).
-		Where("rp.plan_id = ?", planID)
+	q := db.gorm.WithContext(ctx).Table("reporting_periods rp").Select(periodColumns).Where("rp.plan_id = ?", planID)
 	q, err := paginate(q, "rp.label", "rp.id", page)
 	if err != nil {
 		return nap.Page[nap.ReportingPeriod]{}, err

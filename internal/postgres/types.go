@@ -4,6 +4,10 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/naptracker/naptracker/internal/nap"
 )
 
 // jsonOf scans a json or jsonb column into a T and writes a T as JSON. Queries select
@@ -28,4 +32,35 @@ func (j *jsonOf[T]) Scan(src any) error {
 func (j jsonOf[T]) Value() (driver.Value, error) {
 	b, err := json.Marshal(j.V)
 	return string(b), err
+}
+
+// Text writes multilingual text as a JSON object argument; nil as an empty object.
+func Text(t nap.Text) driver.Valuer {
+	if t == nil {
+		t = nap.Text{}
+	}
+	return jsonOf[nap.Text]{V: t}
+}
+
+// TextArray writes a []string as a PostgreSQL array literal. gorm would otherwise expand a
+// slice argument into a list of values.
+type TextArray []string
+
+func (a TextArray) Value() (driver.Value, error) {
+	quoted := make([]string, len(a))
+	for i, s := range a {
+		quoted[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	}
+	return "{" + strings.Join(quoted, ",") + "}", nil
+}
+
+// IntArray writes a []int as a PostgreSQL array literal.
+type IntArray []int
+
+func (a IntArray) Value() (driver.Value, error) {
+	parts := make([]string, len(a))
+	for i, n := range a {
+		parts[i] = strconv.Itoa(n)
+	}
+	return "{" + strings.Join(parts, ",") + "}", nil
 }

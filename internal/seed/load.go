@@ -2,16 +2,12 @@ package seed
 
 import (
 	"context"
-	"database/sql/driver"
-	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/postgres"
 )
 
 // Report counts what a load added; everything else was present already.
@@ -81,7 +77,7 @@ func (l loader) organizations(orgs []Organization) error {
 				VALUES (?, ?, ?, ?, (SELECT id FROM organizations WHERE code = ?),
 					(SELECT id FROM organizations WHERE code = ?), ?, ?, ?, ?, ?)
 				ON CONFLICT (code) DO NOTHING`,
-				newID(), o.Code, o.Kind, jsonb(o.Name), o.Parent, o.Successor, o.ValidTo == nil,
+				newID(), o.Code, o.Kind, postgres.Text(o.Name), o.Parent, o.Successor, o.ValidTo == nil,
 				o.ValidFrom, o.ValidTo, o.Provenance, o.Note)
 			if err != nil {
 				return err
@@ -103,7 +99,7 @@ func (l loader) document(d Document) error {
 		INSERT INTO source_documents (id, symbol, mechanism, title, adopted_on, url, provenance, provenance_note)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (symbol) DO NOTHING`,
-		newID(), d.Symbol, d.Mechanism, jsonb(d.Title), d.AdoptedOn, d.URL, d.Provenance, d.Note)
+		newID(), d.Symbol, d.Mechanism, postgres.Text(d.Title), d.AdoptedOn, d.URL, d.Provenance, d.Note)
 	if err != nil {
 		return err
 	}
@@ -116,8 +112,8 @@ func (l loader) document(d Document) error {
 				text, provenance, provenance_note)
 			VALUES (?, (SELECT id FROM source_documents WHERE symbol = ?), ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (document_id, code) DO NOTHING`,
-			newID(), d.Symbol, r.Code, r.Paragraph, r.Section, textArray(r.Themes), intArray(r.Articles),
-			jsonb(r.Text), r.Provenance, r.Note)
+			newID(), d.Symbol, r.Code, r.Paragraph, r.Section, postgres.TextArray(r.Themes), postgres.IntArray(r.Articles),
+			postgres.Text(r.Text), r.Provenance, r.Note)
 		if err != nil {
 			return err
 		}
@@ -139,8 +135,8 @@ func (l loader) plan(p Plan) error {
 			approved_by_id, legal_basis, status, requires_sign_off, provenance, provenance_note)
 		VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT id FROM organizations WHERE code = ?), ?, ?, ?, ?, ?)
 		ON CONFLICT (code) DO NOTHING`,
-		planID, p.Code, jsonb(p.Title), p.PeriodStart, p.PeriodEnd, p.ExtendedTo, p.ApprovedOn,
-		p.ApprovedBy, jsonb(p.LegalBasis), p.Status, p.RequiresSignOff, p.Provenance, p.Note)
+		planID, p.Code, postgres.Text(p.Title), p.PeriodStart, p.PeriodEnd, p.ExtendedTo, p.ApprovedOn,
+		p.ApprovedBy, postgres.Text(p.LegalBasis), p.Status, p.RequiresSignOff, p.Provenance, p.Note)
 	if err != nil || !added {
 		return err
 	}
@@ -169,8 +165,8 @@ func (l loader) measure(planID, document string, m Measure) error {
 		INSERT INTO measures (id, plan_id, code, title, description, expected_result, deadline_text,
 			due_start, due_end, lead_id, articles, provenance, provenance_note)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM organizations WHERE code = ?), ?, ?, ?)`,
-		id, planID, m.Code, jsonb(m.Title), jsonb(m.Description), jsonb(m.ExpectedResult),
-		jsonb(m.DeadlineText), m.DueStart, m.DueEnd, m.Lead, intArray(m.Articles), m.Provenance, m.Note)
+		id, planID, m.Code, postgres.Text(m.Title), postgres.Text(m.Description), postgres.Text(m.ExpectedResult),
+		postgres.Text(m.DeadlineText), m.DueStart, m.DueEnd, m.Lead, postgres.IntArray(m.Articles), m.Provenance, m.Note)
 	if err != nil {
 		return err
 	}
@@ -197,8 +193,8 @@ func (l loader) measure(planID, document string, m Measure) error {
 			INSERT INTO indicators (id, measure_id, code, title, kind, unit, baseline, target,
 				target_date, disaggregations, provenance, provenance_note)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			newID(), id, in.Code, jsonb(in.Title), in.Kind, in.Unit, in.Baseline, in.Target,
-			in.TargetDate, textArray(in.Disaggregations), in.Provenance, in.Note); err != nil {
+			newID(), id, in.Code, postgres.Text(in.Title), in.Kind, in.Unit, in.Baseline, in.Target,
+			in.TargetDate, postgres.TextArray(in.Disaggregations), in.Provenance, in.Note); err != nil {
 			return err
 		}
 		l.rep.Indicators++
@@ -217,36 +213,3 @@ func (l loader) exec(what, query string, args ...any) error {
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
-
-// jsonb writes multilingual text as a JSON object; nil as an empty one.
-type jsonb nap.Text
-
-func (t jsonb) Value() (driver.Value, error) {
-	if t == nil {
-		return "{}", nil
-	}
-	b, err := json.Marshal(t)
-	return string(b), err
-}
-
-// textArray and intArray write slices as PostgreSQL array literals; gorm would otherwise
-// expand a slice argument into a list of values.
-type textArray []string
-
-func (a textArray) Value() (driver.Value, error) {
-	quoted := make([]string, len(a))
-	for i, s := range a {
-		quoted[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-	}
-	return "{" + strings.Join(quoted, ",") + "}", nil
-}
-
-type intArray []int
-
-func (a intArray) Value() (driver.Value, error) {
-	parts := make([]string, len(a))
-	for i, n := range a {
-		parts[i] = strconv.Itoa(n)
-	}
-	return "{" + strings.Join(parts, ",") + "}", nil
-}

@@ -9,9 +9,16 @@ import (
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
-// Store reads naptracker's data. Every method that reads plan content takes the caller's
-// scope, and the store, not its callers, keeps out what the scope may not read.
+// Store keeps naptracker's data.
 type Store interface {
+	Reader
+	IdentityStore
+	StructureStore
+}
+
+// Reader reads plans and what they hold. Every method that reads plan content takes the
+// caller's scope, and the store, not its callers, keeps out what the scope may not read.
+type Reader interface {
 	ListOrganizations(ctx context.Context, page nap.PageRequest) (nap.Page[nap.Organization], error)
 	GetOrganization(ctx context.Context, code string) (nap.Organization, error)
 	ListSourceDocuments(ctx context.Context, page nap.PageRequest) (nap.Page[nap.SourceDocument], error)
@@ -24,6 +31,42 @@ type Store interface {
 	GetMeasure(ctx context.Context, scope nap.Scope, id string, today time.Time) (nap.Measure, error)
 	ListIndicators(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.Indicator], error)
 	PlanSummary(ctx context.Context, scope nap.Scope, planID string, today time.Time) (nap.PlanSummary, error)
+	GetIndicator(ctx context.Context, scope nap.Scope, id string) (nap.Indicator, error)
+	GetPeriod(ctx context.Context, id string) (nap.ReportingPeriod, error)
+	MeasurePlace(ctx context.Context, scope nap.Scope, id string) (nap.Place, error)
+}
+
+// IdentityStore keeps users, their memberships and their tokens. actorID names who makes a
+// change ("" for an operator at the command line).
+type IdentityStore interface {
+	Authenticate(ctx context.Context, hash []byte, now time.Time) (nap.Actor, error)
+	CreateUser(ctx context.Context, actorID, email, name string) (nap.User, error)
+	GetUser(ctx context.Context, id string) (nap.User, error)
+	UserByEmail(ctx context.Context, email string) (nap.User, error)
+	ListUsers(ctx context.Context, page nap.PageRequest) (nap.Page[nap.User], error)
+	UpdateUser(ctx context.Context, actorID, id string, version int, name *string, active *bool) (nap.User, error)
+	GrantMembership(ctx context.Context, actorID, userID string, role nap.Role, org string, validFrom, validTo *time.Time) (nap.Membership, error)
+	ListMemberships(ctx context.Context, userID string) ([]nap.Membership, error)
+	RevokeMembership(ctx context.Context, actorID, userID, membershipID string) error
+	CreateToken(ctx context.Context, actorID, userID, name string, hash []byte, expiresAt *time.Time) (nap.Token, error)
+	GetToken(ctx context.Context, id string) (nap.Token, error)
+	ListTokens(ctx context.Context, userID string) ([]nap.Token, error)
+	RevokeToken(ctx context.Context, actorID, id string) error
+}
+
+// StructureStore changes plans and what they hold. Updates take the version the caller read
+// and fail with EPRECONDITION when the object has changed since.
+type StructureStore interface {
+	CreateOrganization(ctx context.Context, actorID string, ch nap.OrganizationChange) (nap.Organization, error)
+	UpdateOrganization(ctx context.Context, actorID, code string, version int, ch nap.OrganizationChange) (nap.Organization, error)
+	CreatePlan(ctx context.Context, actorID string, ch nap.PlanChange) (nap.Plan, error)
+	UpdatePlan(ctx context.Context, actorID, id string, version int, ch nap.PlanChange) (nap.Plan, error)
+	CreatePeriod(ctx context.Context, actorID, planID string, in nap.PeriodInput) (nap.ReportingPeriod, error)
+	SetPeriodState(ctx context.Context, actorID, id, state string) (nap.ReportingPeriod, error)
+	CreateMeasure(ctx context.Context, actorID, planID string, ch nap.MeasureChange, today time.Time) (nap.Measure, error)
+	UpdateMeasure(ctx context.Context, actorID, id string, version int, ch nap.MeasureChange, today time.Time) (nap.Measure, error)
+	CreateIndicator(ctx context.Context, actorID, measureID string, ch nap.IndicatorChange) (nap.Indicator, error)
+	UpdateIndicator(ctx context.Context, actorID, id string, version int, ch nap.IndicatorChange) (nap.Indicator, error)
 }
 
 // Service carries out naptracker's use cases.
@@ -46,8 +89,7 @@ func (s *Service) today() time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// scope is what the caller of ctx may read. Until callers authenticate, everyone reads what
-// the public reads: nothing of a plan still in draft.
-func (s *Service) scope(context.Context) nap.Scope {
-	return nap.Scope{}
+// scope is what the caller of ctx may read.
+func (s *Service) scope(ctx context.Context) nap.Scope {
+	return nap.ScopeOf(nap.ActorFromContext(ctx))
 }

@@ -1,0 +1,135 @@
+// Package authz decides what a user may do: a casbin enforcer (RBAC with domains) over the
+// policy in policies/ and the memberships in the database, reloaded whenever memberships
+// change on any server.
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/persist"
+
+	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/policies"
+)
+
+// MembershipSource reads who holds which role where.
+type MembershipSource interface {
+	// LiveMemberships returns the memberships of active users that hold at now, and the next
+	// moment after now at which a membership starts or ends (zero when none will).
+	LiveMemberships(ctx context.Context, now time.Time) ([]nap.Membership, time.Time, error)
+}
+
+// Enforcer answers whether a user may do something in a domain. It keeps no decision cache:
+// a reload replaces the role links at once, so a revoked role is denied from then on.
+type Enforcer struct {
+	casbin *casbin.SyncedEnforcer
+	src    MembershipSource
+
+	mu   sync.Mutex // serializes reloads
+	next time.Time  // when the next membership starts or ends
+	now  func() time.Time
+}
+
+// New returns an Enforcer loaded with the policy and the live memberships.
+func New(ctx context.Context, src MembershipSource) (*Enforcer, error) {
+	m, err := model.NewModelFromString(policies.Model)
+	if err != nil {
+		return nil, fmt.Errorf("access model: %w", err)
+	}
+	e := &Enforcer{src: src, now: time.Now}
+	ce, err := casbin.NewSyncedEnforcer(m, &adapter{e: e, ctx: ctx})
+	if err != nil {
+		return nil, fmt.Errorf("access policy: %w", err)
+	}
+	ce.EnableAutoSave(false)
+	e.casbin = ce
+	return e, nil
+}
+
+// Can reports whether the user may take the permission's action in domain.
+func (e *Enforcer) Can(userID, domain string, p nap.Permission) (bool, error) {
+	return e.casbin.Enforce(nap.Subject(userID), domain, p.Object, p.Action)
+}
+
+// Reload reads the memberships again. Enforce calls go on during the read and see the new
+// role links as soon as they are complete.
+func (e *Enforcer) Reload(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.casbin.LoadPolicy()
+}
+
+// NextChange is when a membership next starts or ends by the clock alone.
+func (e *Enforcer) NextChange() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.next
+}
+
+// Policy returns the permissions the policy file grants, by role.
+func Policy() (map[string][]nap.Permission, error) {
+	out := map[string][]nap.Permission{}
+	for _, line := range strings.Split(policies.Policy, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, ",")
+		if len(f) != 4 || strings.TrimSpace(f[0]) != "p" {
+			return nil, fmt.Errorf("policy line %q is not \"p, role, object, action\"", line)
+		}
+		role := strings.TrimSpace(f[1])
+		out[role] = append(out[role], nap.Permission{Object: strings.TrimSpace(f[2]), Action: strings.TrimSpace(f[3])})
+	}
+	return out, nil
+}
+
+// adapter is a read-only casbin adapter: the policy file's lines, and one role link per live
+// membership.
+type adapter struct {
+	e   *Enforcer
+	ctx context.Context
+}
+
+func (a *adapter) LoadPolicy(m model.Model) error {
+	for _, line := range strings.Split(policies.Policy, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			if err := persist.LoadPolicyLine(line, m); err != nil {
+				return err
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.ctx), 30*time.Second)
+	defer cancel()
+	memberships, next, err := a.e.src.LiveMemberships(ctx, a.e.now())
+	if err != nil {
+		return fmt.Errorf("load memberships: %w", err)
+	}
+	for _, ms := range memberships {
+		domain := nap.DomainAll
+		if ms.OrganizationID != "" {
+			domain = nap.OrganizationDomain(ms.OrganizationID)
+		}
+		if err := persist.LoadPolicyArray([]string{"g", nap.Subject(ms.UserID), string(ms.Role), domain}, m); err != nil {
+			return err
+		}
+	}
+	a.e.next = next
+	slog.Debug("access policy loaded", "memberships", len(memberships))
+	return nil
+}
+
+var errReadOnly = errors.New("authz: memberships change through the API, not the enforcer")
+
+func (a *adapter) SavePolicy(model.Model) error                              { return errReadOnly }
+func (a *adapter) AddPolicy(string, string, []string) error                  { return errReadOnly }
+func (a *adapter) RemovePolicy(string, string, []string) error               { return errReadOnly }
+func (a *adapter) RemoveFilteredPolicy(string, string, int, ...string) error { return errReadOnly }

@@ -1,0 +1,80 @@
+package authz
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Channel is the PostgreSQL notification channel on which a change of memberships, users'
+// activity or organization codes is announced (by triggers, whoever makes the change).
+const Channel = "naptracker_access"
+
+// retryAfter is how long Watch waits before listening again after the connection failed.
+const retryAfter = time.Second
+
+// Watch keeps the enforcer current until ctx ends: it reloads on every notification on
+// Channel, when a membership starts or ends by the clock, and after each reconnection (a
+// notification may have been missed meanwhile). dsn is the database's connection string.
+func (e *Enforcer) Watch(ctx context.Context, dsn string) {
+	changed := make(chan struct{}, 1)
+	go func() {
+		for ctx.Err() == nil {
+			if err := listen(ctx, dsn, changed); err != nil && ctx.Err() == nil {
+				slog.Warn("access changes: listening failed; retrying", "error", err, "retry_in", retryAfter.String())
+				select {
+				case <-time.After(retryAfter):
+				case <-ctx.Done():
+				}
+			}
+		}
+	}()
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		timer.Reset(untilNext(e.NextChange(), e.now()))
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-timer.C:
+		}
+		if err := e.Reload(ctx); err != nil {
+			slog.Error("access policy reload failed; keeping the previous one", "error", err)
+		}
+	}
+}
+
+// untilNext is how long to sleep before the next membership boundary; an hour at most, so a
+// missed boundary is caught up.
+func untilNext(next, now time.Time) time.Duration {
+	if next.IsZero() || next.Sub(now) > time.Hour {
+		return time.Hour
+	}
+	return max(next.Sub(now), time.Millisecond)
+}
+
+// listen signals changed (without blocking: one pending signal covers many changes) once
+// listening starts and on every notification, until the connection fails or ctx ends.
+func listen(ctx context.Context, dsn string, changed chan<- struct{}) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		return err
+	}
+	for {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,189 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// Authorizer decides whether a user may use a permission in a domain.
+type Authorizer interface {
+	Can(userID, domain string, p nap.Permission) (bool, error)
+}
+
+// access is what an operation asks of its caller. Every operation is registered with one,
+// through register, so none can be added without saying who may call it.
+type access struct {
+	public     bool           // anonymous callers may call it; a token may let them see more
+	permission nap.Permission // zero: any authenticated caller
+	// domain names the domain the permission is asked in, derived from the target object
+	// (never from a value the client chooses); nil means the whole system, "*". It answers
+	// ENOTFOUND for an object the caller may not see.
+	domain func(ctx huma.Context) (string, error)
+}
+
+// Extension names, in the OpenAPI document, the permission an operation requires.
+const permissionExtension = "x-permission"
+
+func (a access) describe() string {
+	switch {
+	case a.public:
+		return "public"
+	case a.permission == nap.Permission{}:
+		return "authenticated"
+	default:
+		return a.permission.String()
+	}
+}
+
+// register registers an operation with its access rule: the security requirement and the
+// permission go into the spec, and the authorize middleware enforces them.
+func register[I, O any](api huma.API, d Deps, op huma.Operation, a access, handler func(context.Context, *I) (*O, error)) {
+	if a.public {
+		op.Security = publicRead
+	} else {
+		op.Security = []map[string][]string{{bearerScheme: {}}}
+		op.Errors = append(op.Errors, http.StatusUnauthorized)
+		if a.permission != (nap.Permission{}) || a.domain != nil {
+			op.Errors = append(op.Errors, http.StatusForbidden)
+		}
+	}
+	op.Errors = append(op.Errors, http.StatusTooManyRequests)
+	if op.Extensions == nil {
+		op.Extensions = map[string]any{}
+	}
+	op.Extensions[permissionExtension] = a.describe()
+	if d.Limits.MaxBodyBytes > 0 {
+		op.MaxBodyBytes = d.Limits.MaxBodyBytes
+	}
+	op.Middlewares = append(op.Middlewares, authorize(api, d, a))
+	huma.Register(api, op, handler)
+}
+
+// authorize enforces an operation's access rule: 401 without a caller where one is needed,
+// 404 when the target is not the caller's to see, 403 when the caller's roles do not grant
+// the permission in the target's domain.
+func authorize(api huma.API, d Deps, a access) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		actor := nap.ActorFromContext(ctx.Context())
+		if actor == nil {
+			if a.public {
+				next(ctx)
+				return
+			}
+			ctx.SetHeader("WWW-Authenticate", `Bearer realm="naptracker"`)
+			writeError(api, ctx, nap.Errorf(nap.EUNAUTHORIZED, "this operation needs a bearer token"))
+			return
+		}
+		domain := nap.DomainAll
+		if a.domain != nil {
+			var err error
+			if domain, err = a.domain(ctx); err != nil {
+				writeError(api, ctx, err)
+				return
+			}
+		}
+		if a.permission != (nap.Permission{}) {
+			ok, err := d.Authorizer.Can(actor.User.ID, domain, a.permission)
+			if err != nil {
+				writeError(api, ctx, err)
+				return
+			}
+			if !ok {
+				writeError(api, ctx, nap.Errorf(nap.EFORBIDDEN, "your roles do not allow %s here", a.permission))
+				return
+			}
+		}
+		next(ctx)
+	}
+}
+
+// writeError answers with err in the one vocabulary of errors.go.
+func writeError(api huma.API, ctx huma.Context, err error) {
+	_ = huma.WriteErr(api, ctx, http.StatusInternalServerError, "", err)
+}
+
+// pathID returns the path parameter name when it is a UUID; EINVALID otherwise, since domain
+// resolvers run before huma validates the input.
+func pathID(ctx huma.Context, name string) (string, error) {
+	id := ctx.Param(name)
+	if _, err := uuid.Parse(id); err != nil {
+		return "", nap.Errorf(nap.EINVALID, "path parameter %s is not a UUID", name)
+	}
+	return id, nil
+}
+
+// authenticate reads the bearer token, if any, puts its caller in the context, and applies
+// the rate limit of the token or, for anonymous callers, of the client address. A bad token is
+// 401 wherever it is sent; the log says why, never what the token was.
+func authenticate(api huma.API, d Deps, limits *rateLimiter) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		key := "ip:" + clientIP(ctx.RemoteAddr())
+		if header := ctx.Header("Authorization"); header != "" {
+			scheme, secret, _ := strings.Cut(header, " ")
+			if !strings.EqualFold(scheme, "Bearer") {
+				secret = ""
+			}
+			actor, err := d.Service.Authenticate(ctx.Context(), strings.TrimSpace(secret))
+			if err != nil {
+				slog.WarnContext(ctx.Context(), "authentication failed", "reason", nap.ErrorMessage(err),
+					"client", clientIP(ctx.RemoteAddr()), "scheme", scheme, "token_length", len(secret))
+				ctx.SetHeader("WWW-Authenticate", `Bearer realm="naptracker", error="invalid_token"`)
+				writeError(api, ctx, err)
+				return
+			}
+			ctx = huma.WithContext(ctx, nap.NewContextWithActor(ctx.Context(), actor))
+			key = "token:" + actor.TokenID
+		}
+		if wait, ok := limits.allow(key); !ok {
+			ctx.SetHeader("Retry-After", strconv.Itoa(wait))
+			writeError(api, ctx, nap.Errorf(nap.ETOOMANY, "too many requests; retry in %d s", wait))
+			return
+		}
+		next(ctx)
+	}
+}
+
+func clientIP(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	return host
+}
+
+// visibleTo is the domain resolver of objects that belong to the whole system: it checks only
+// that the caller may see the object, with read, and answers "*".
+func visibleTo(param string, read func(ctx context.Context, id string) error) func(huma.Context) (string, error) {
+	return func(ctx huma.Context) (string, error) {
+		id, err := pathID(ctx, param)
+		if err == nil {
+			err = read(ctx.Context(), id)
+		}
+		return nap.DomainAll, err
+	}
+}
+
+// ownerOf is the domain of a user's own things: the user path parameter's domain.
+func ownerOf(param string) func(huma.Context) (string, error) {
+	return func(ctx huma.Context) (string, error) {
+		id, err := pathID(ctx, param)
+		return nap.UserDomain(id), err
+	}
+}
+
+// discard drops a read's result, keeping its error, to make a visibility check of it.
+func discard[T any](read func(context.Context, string) (T, error)) func(context.Context, string) error {
+	return func(ctx context.Context, id string) error {
+		_, err := read(ctx, id)
+		return err
+	}
+}

@@ -1,0 +1,34 @@
+package httpapi
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// An object's ETag is its version in quotes ("7"); a measure's adds whether it is overdue
+// ("7.1"), since that changes with the date alone. A change sends the ETag back in If-Match.
+
+// IfMatch is the header a change of an existing object requires.
+type IfMatch struct {
+	IfMatch string `header:"If-Match" doc:"The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412."`
+}
+
+// version reads the object version If-Match names: ENOVERSION without one, EPRECONDITION
+// when it names no version (it can match none).
+func (h IfMatch) version() (int, error) {
+	tag := strings.TrimSpace(h.IfMatch)
+	if tag == "" || tag == "*" {
+		return 0, nap.Errorf(nap.ENOVERSION, "send If-Match with the ETag of the object as last read")
+	}
+	tag = strings.Trim(strings.TrimPrefix(tag, "W/"), `"`)
+	v, _, _ := strings.Cut(tag, ".")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, nap.Errorf(nap.EPRECONDITION, "If-Match %q names no version of this object", h.IfMatch)
+	}
+	return n, nil
+}
+
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }

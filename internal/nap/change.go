@@ -1,0 +1,83 @@
+package nap
+
+import "time"
+
+// The changes below name what to set on an object; a nil field stays as it is. A create
+// takes the same change, with the fields it requires set.
+
+// OrganizationChange changes an organization.
+type OrganizationChange struct {
+	Code           *string
+	Kind           *string
+	Name           *Text
+	Parent         *string // organization code; "" for none
+	Successor      *string // organization code; "" for none
+	Active         *bool
+	ValidFrom      *time.Time
+	ValidTo        *time.Time
+	Provenance     *Provenance
+	ProvenanceNote *string
+}
+
+// PlanChange changes a plan.
+type PlanChange struct {
+	Code            *string
+	Title           *Text
+	PeriodStart     *time.Time
+	PeriodEnd       *time.Time
+	ExtendedTo      *time.Time
+	ApprovedOn      *time.Time
+	ApprovedBy      *string // organization code; "" for none
+	LegalBasis      *Text
+	Status          *PlanStatus
+	RequiresSignOff *bool
+	Provenance      *Provenance
+	ProvenanceNote  *string
+}
+
+// PeriodInput is a new reporting period.
+type PeriodInput struct {
+	Label    string
+	StartsOn time.Time
+	EndsOn   time.Time
+	DueOn    time.Time
+}
+
+// Period states.
+const (
+	PeriodOpen   = "open"
+	PeriodLocked = "locked"
+)
+
+// MeasureChange changes a measure. The organization lists and recommendations, when set,
+// replace the measure's whole list.
+type MeasureChange struct {
+	Code            *string
+	Title           *Text
+	Description     *Text
+	ExpectedResult  *Text
+	DeadlineText    *Text
+	DueStart        *time.Time
+	DueEnd          *time.Time
+	Lead            *string   // organization code
+	CoImplementers  *[]string // organization codes
+	Partners        *[]string // organization codes
+	Recommendations *[]string // recommendation ids
+	Articles        *[]int
+	Provenance      *Provenance
+	ProvenanceNote  *string
+}
+
+// IndicatorChange changes an indicator.
+type IndicatorChange struct {
+	Code            *string
+	Title           *Text
+	Kind            *string
+	Unit            *string
+	Baseline        *float64
+	Target          *float64
+	TargetDate      *time.Time
+	Disaggregations *[]string
+	Provenance      *Provenance
+	ProvenanceNote  *string
+}

@@ -1,0 +1,51 @@
+package nap
+
+// Permission is an action on a kind of object, as the access policy names it.
+type Permission struct {
+	Object string
+	Action string
+}
+
+func (p Permission) String() string { return p.Object + ":" + p.Action }
+
+// The permissions operations require. policies/policy.csv grants them to roles.
+var (
+	CreateOrganization = Permission{"organization", "create"}
+	UpdateOrganization = Permission{"organization", "update"}
+	ReadUsers          = Permission{"user", "read"}
+	CreateUser         = Permission{"user", "create"}
+	UpdateUser         = Permission{"user", "update"}
+	ReadMemberships    = Permission{"membership", "read"}
+	GrantMembership    = Permission{"membership", "grant"}
+	RevokeMembership   = Permission{"membership", "revoke"}
+	ReadTokens         = Permission{"token", "read"}
+	IssueToken         = Permission{"token", "issue"}
+	RevokeToken        = Permission{"token", "revoke"}
+	CreatePlan         = Permission{"plan", "create"}
+	UpdatePlan         = Permission{"plan", "update"}
+	CreatePeriod       = Permission{"period", "create"}
+	LockPeriod         = Permission{"period", "lock"}
+	OpenPeriod         = Permission{"period", "open"}
+	CreateMeasure      = Permission{"measure", "create"}
+	UpdateMeasure      = Permission{"measure", "update"}
+	CreateIndicator    = Permission{"indicator", "create"}
+	UpdateIndicator    = Permission{"indicator", "update"}
+)
+
+// Permissions lists every permission an operation may require.
+var Permissions = []Permission{CreateOrganization, UpdateOrganization, ReadUsers, CreateUser, UpdateUser,
+	ReadMemberships, GrantMembership, RevokeMembership, ReadTokens, IssueToken, RevokeToken,
+	CreatePlan, UpdatePlan, CreatePeriod, LockPeriod, OpenPeriod, CreateMeasure, UpdateMeasure,
+	CreateIndicator, UpdateIndicator}
+
+// Domains name where a role holds.
+const DomainAll = "*"
+
+// OrganizationDomain is the domain of an organization's own work.
+func OrganizationDomain(orgID string) string { return "org:" + orgID }
+
+// UserDomain is the domain of a user's own things, such as their tokens.
+func UserDomain(userID string) string { return "user:" + userID }
+
+// Subject names a user to the access policy.
+func Subject(userID string) string { return "user:" + userID }

@@ -1,0 +1,310 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+type userRow struct {
+	RowMeta
+	Email  string
+	Name   string
+	Active bool
+}
+
+func (r userRow) sortKey() string { return strings.ToLower(r.Email) }
+
+func (r userRow) toNap() nap.User {
+	return nap.User{Meta: r.RowMeta.toNap(), Email: r.Email, Name: r.Name, Active: r.Active}
+}
+
+const userColumns = `u.id, u.version, u.created_at, u.updated_at, u.email, u.name, u.active`
+
+// newID returns a new time-ordered id.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// nullable turns "" (no actor, as for an operator at the command line) into SQL NULL.
+func nullable(id string) any {
+	if id == "" {
+		return nil
+	}
+	return id
+}
+
+// CreateUser adds a user; ECONFLICT when the email is taken.
+func (db *DB) CreateUser(ctx context.Context, actorID, email, name string) (nap.User, error) {
+	id := newID()
+	err := db.gorm.WithContext(ctx).Exec(`INSERT INTO users (id, email, name, created_by, updated_by)
+		VALUES (?, ?, ?, ?, ?)`, id, email, name, nullable(actorID), nullable(actorID)).Error
+	if err != nil {
+		if nap.ErrorCode(translate(err)) == nap.ECONFLICT {
+			return nap.User{}, nap.Errorf(nap.ECONFLICT, "a user with email %s exists", email)
+		}
+		return nap.User{}, err
+	}
+	return db.GetUser(ctx, id)
+}
+
+// GetUser returns the user with the given id.
+func (db *DB) GetUser(ctx context.Context, id string) (nap.User, error) {
+	var row userRow
+	err := db.gorm.WithContext(ctx).Table("users u").Select(userColumns).Where("u.id = ?", id).Take(&row).Error
+	if err != nil {
+		return nap.User{}, notFound(err, "user")
+	}
+	return row.toNap(), nil
+}
+
+// UserByEmail returns the user with the given email, in any case.
+func (db *DB) UserByEmail(ctx context.Context, email string) (nap.User, error) {
+	var row userRow
+	err := db.gorm.WithContext(ctx).Table("users u").Select(userColumns).
+		Where("lower(u.email) = lower(?)", email).Take(&row).Error
+	if err != nil {
+		return nap.User{}, notFound(err, "user "+email)
+	}
+	return row.toNap(), nil
+}
+
+// ListUsers returns a page of users in email order.
+func (db *DB) ListUsers(ctx context.Context, page nap.PageRequest) (nap.Page[nap.User], error) {
+	q, err := paginate(db.gorm.WithContext(ctx).Table("users u").Select(userColumns), "lower(u.email)", "u.id", page)
+	if err != nil {
+		return nap.Page[nap.User]{}, err
+	}
+	var rows []userRow
+	if err := q.Scan(&rows).Error; err != nil {
+		return nap.Page[nap.User]{}, err
+	}
+	return pageOf(rows, page.Limit, userRow.toNap), nil
+}
+
+// UpdateUser renames or (de)activates a user if it is still at version; nil fields stay.
+func (db *DB) UpdateUser(ctx context.Context, actorID, id string, version int, name *string, active *bool) (nap.User, error) {
+	set := map[string]any{}
+	if name != nil {
+		set["name"] = *name
+	}
+	if active != nil {
+		set["active"] = *active
+	}
+	if err := db.update(ctx, "users", "user", actorID, id, version, set); err != nil {
+		return nap.User{}, err
+	}
+	return db.GetUser(ctx, id)
+}
+
+type membershipRow struct {
+	ID             string
+	UserID         string
+	OrganizationID *string
+	Organization   string
+	Role           string
+	ValidFrom      time.Time
+	ValidTo        *time.Time
+	CreatedAt      time.Time
+}
+
+func (r membershipRow) toNap() nap.Membership {
+	m := nap.Membership{ID: r.ID, UserID: r.UserID, Organization: r.Organization, Role: nap.Role(r.Role),
+		ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, CreatedAt: r.CreatedAt}
+	if r.OrganizationID != nil {
+		m.OrganizationID = *r.OrganizationID
+	}
+	return m
+}
+
+func (db *DB) memberships(ctx context.Context) *gorm.DB {
+	return db.gorm.WithContext(ctx).Table("memberships ms").
+		Select(`ms.id, ms.user_id, ms.organization_id, coalesce(o.code, '') AS organization, ms.role,
+			ms.valid_from, ms.valid_to, ms.created_at`).
+		Joins("LEFT JOIN organizations o ON o.id = ms.organization_id")
+}
+
+// GrantMembership gives a user a role, globally (org "") or in the organization with that
+// code, from validFrom (now when nil) until validTo (open-ended when nil).
+func (db *DB) GrantMembership(ctx context.Context, actorID, userID string, role nap.Role, org string, validFrom, validTo *time.Time) (nap.Membership, error) {
+	id := newID()
+	var orgID any
+	if org != "" {
+		var o struct{ ID string }
+		if err := db.gorm.WithContext(ctx).Table("organizations").Select("id").Where("code = ?", org).Take(&o).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return nap.Membership{}, nap.Errorf(nap.EINVALID, "organization %s does not exist", org)
+			}
+			return nap.Membership{}, err
+		}
+		orgID = o.ID
+	}
+	err := db.gorm.WithContext(ctx).Exec(`INSERT INTO memberships (id, user_id, organization_id, role, valid_from, valid_to, created_by)
+		VALUES (?, ?, ?, ?, coalesce(?, now()), ?, ?)`, id, userID, orgID, role, validFrom, validTo, nullable(actorID)).Error
+	if err = translate(err); err != nil {
+		return nap.Membership{}, err
+	}
+	var row membershipRow
+	if err := db.memberships(ctx).Where("ms.id = ?", id).Take(&row).Error; err != nil {
+		return nap.Membership{}, err
+	}
+	return row.toNap(), nil
+}
+
+// ListMemberships returns every membership of a user, ended ones too, oldest first.
+func (db *DB) ListMemberships(ctx context.Context, userID string) ([]nap.Membership, error) {
+	var rows []membershipRow
+	if err := db.memberships(ctx).Where("ms.user_id = ?", userID).Order("ms.created_at, ms.id").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]nap.Membership, len(rows))
+	for i, r := range rows {
+		out[i] = r.toNap()
+	}
+	return out, nil
+}
+
+// RevokeMembership ends a user's membership now; ECONFLICT when it has already ended.
+func (db *DB) RevokeMembership(ctx context.Context, actorID, userID, membershipID string) error {
+	res := db.gorm.WithContext(ctx).Exec(`UPDATE memberships SET valid_to = greatest(now(), valid_from), revoked_by = ?
+		WHERE id = ? AND user_id = ? AND (valid_to IS NULL OR valid_to > now())`, nullable(actorID), membershipID, userID)
+	if res.Error != nil || res.RowsAffected == 1 {
+		return res.Error
+	}
+	var n int64
+	if err := db.gorm.WithContext(ctx).Table("memberships").Where("id = ? AND user_id = ?", membershipID, userID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return nap.Errorf(nap.ENOTFOUND, "membership not found")
+	}
+	return nap.Errorf(nap.ECONFLICT, "the membership has already ended")
+}
+
+// LiveMemberships returns the memberships of active users that hold at now, and when the
+// next one starts or ends.
+func (db *DB) LiveMemberships(ctx context.Context, now time.Time) ([]nap.Membership, time.Time, error) {
+	var rows []membershipRow
+	err := db.gorm.WithContext(ctx).Table("memberships ms").
+		Select("ms.id, ms.user_id, ms.organization_id, ms.role, ms.valid_from, ms.valid_to").
+		Joins("JOIN users u ON u.id = ms.user_id AND u.active").
+		Where("ms.valid_from <= ? AND (ms.valid_to IS NULL OR ms.valid_to > ?)", now, now).
+		Scan(&rows).Error
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	var next struct{ At *time.Time }
+	err = db.gorm.WithContext(ctx).Raw(`SELECT min(t) AS at FROM (
+			SELECT valid_from AS t FROM memberships WHERE valid_from > ?
+			UNION ALL SELECT valid_to FROM memberships WHERE valid_to > ?) boundaries`, now, now).Scan(&next).Error
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	out := make([]nap.Membership, len(rows))
+	for i, r := range rows {
+		out[i] = r.toNap()
+	}
+	if next.At == nil {
+		return out, time.Time{}, nil
+	}
+	return out, *next.At, nil
+}
+
+type tokenRow struct {
+	ID         string
+	UserID     string
+	Name       string
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+	CreatedAt  time.Time
+}
+
+func (r tokenRow) toNap() nap.Token { return nap.Token(r) }
+
+const tokenColumns = "t.id, t.user_id, t.name, t.expires_at, t.last_used_at, t.revoked_at, t.created_at"
+
+// CreateToken stores a token by the SHA-256 of its secret.
+func (db *DB) CreateToken(ctx context.Context, actorID, userID, name string, hash []byte, expiresAt *time.Time) (nap.Token, error) {
+	id := newID()
+	err := db.gorm.WithContext(ctx).Exec(`INSERT INTO api_tokens (id, user_id, name, secret_hash, expires_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?)`, id, userID, name, hash, expiresAt, nullable(actorID)).Error
+	if err != nil {
+		return nap.Token{}, err
+	}
+	return db.GetToken(ctx, id)
+}
+
+// GetToken returns a token's record.
+func (db *DB) GetToken(ctx context.Context, id string) (nap.Token, error) {
+	var row tokenRow
+	if err := db.gorm.WithContext(ctx).Table("api_tokens t").Select(tokenColumns).Where("t.id = ?", id).Take(&row).Error; err != nil {
+		return nap.Token{}, notFound(err, "token")
+	}
+	return row.toNap(), nil
+}
+
+// ListTokens returns a user's tokens, revoked and expired ones too, newest first.
+func (db *DB) ListTokens(ctx context.Context, userID string) ([]nap.Token, error) {
+	var rows []tokenRow
+	err := db.gorm.WithContext(ctx).Table("api_tokens t").Select(tokenColumns).
+		Where("t.user_id = ?", userID).Order("t.created_at DESC, t.id DESC").Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make([]nap.Token, len(rows))
+	for i, r := range rows {
+		out[i] = r.toNap()
+	}
+	return out, nil
+}
+
+// RevokeToken revokes a token; ECONFLICT when it is revoked already.
+func (db *DB) RevokeToken(ctx context.Context, actorID, id string) error {
+	res := db.gorm.WithContext(ctx).Exec(`UPDATE api_tokens SET revoked_at = now(), revoked_by = ?
+		WHERE id = ? AND revoked_at IS NULL`, nullable(actorID), id)
+	if res.Error != nil || res.RowsAffected == 1 {
+		return res.Error
+	}
+	if _, err := db.GetToken(ctx, id); err != nil {
+		return err
+	}
+	return nap.Errorf(nap.ECONFLICT, "the token is revoked already")
+}
+
+// Authenticate returns the caller a token secret's hash names, with the memberships live at
+// now: ENOTFOUND when no usable token has that hash (unknown, revoked, expired, or its user
+// inactive). It marks the token used, at most once a minute, to spare a write per request.
+func (db *DB) Authenticate(ctx context.Context, hash []byte, now time.Time) (nap.Actor, error) {
+	var row struct {
+		TokenID    string
+		LastUsedAt *time.Time
+		userRow
+	}
+	err := db.gorm.WithContext(ctx).Table("api_tokens t").
+		Select("t.id AS token_id, t.last_used_at, "+userColumns).
+		Joins("JOIN users u ON u.id = t.user_id").
+		Where("t.secret_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active", hash, now).
+		Take(&row).Error
+	if err != nil {
+		return nap.Actor{}, notFound(err, "token")
+	}
+	var rows []membershipRow
+	err = db.memberships(ctx).Where("ms.user_id = ? AND ms.valid_from <= ? AND (ms.valid_to IS NULL OR ms.valid_to > ?)",
+		row.ID, now, now).Order("ms.created_at").Scan(&rows).Error
+	if err != nil {
+		return nap.Actor{}, err
+	}
+	a := nap.Actor{User: row.userRow.toNap(), TokenID: row.TokenID, Memberships: make([]nap.Membership, len(rows))}
+	for i, r := range rows {
+		a.Memberships[i] = r.toNap()
+	}
+	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) > time.Minute {
+		err = db.gorm.WithContext(ctx).Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, now, row.TokenID).Error
+	}
+	return a, err
+}

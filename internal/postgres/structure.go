@@ -1,0 +1,342 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// columns collects the columns a change sets.
+type columns map[string]any
+
+func (c columns) text(name string, v *nap.Text) {
+	if v != nil {
+		c[name] = Text(*v)
+	}
+}
+
+func (c columns) value(name string, v any, set bool) {
+	if set {
+		c[name] = v
+	}
+}
+
+func setString(c columns, name string, v *string) {
+	if v != nil {
+		c.value(name, *v, true)
+	}
+}
+
+func setDate(c columns, name string, v *time.Time) {
+	if v != nil {
+		c.value(name, *v, true)
+	}
+}
+
+func setSource(c columns, p *nap.Provenance, note *string) {
+	if p != nil {
+		c["provenance"] = string(*p)
+	}
+	setString(c, "provenance_note", note)
+}
+
+// orgID resolves an organization code; "" resolves to NULL, an unknown code is EINVALID.
+func orgID(tx *gorm.DB, field, code string) (any, error) {
+	if code == "" {
+		return nil, nil
+	}
+	var o struct{ ID string }
+	err := tx.Table("organizations").Select("id").Where("code = ?", code).Take(&o).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nap.Errorf(nap.EINVALID, "%s: organization %s does not exist", field, code)
+	}
+	return o.ID, err
+}
+
+// create inserts a row of a new object with its id, creator and version 1.
+func create(tx *gorm.DB, table, actorID string, c columns) (string, error) {
+	id := newID()
+	c["id"] = id
+	c["created_by"], c["updated_by"] = nullable(actorID), nullable(actorID)
+	return id, translate(tx.Table(table).Create(map[string]any(c)).Error)
+}
+
+func organizationColumns(tx *gorm.DB, ch nap.OrganizationChange) (columns, error) {
+	c := columns{}
+	setString(c, "code", ch.Code)
+	setString(c, "kind", ch.Kind)
+	c.text("name", ch.Name)
+	for field, code := range map[string]*string{"parent_id": ch.Parent, "successor_id": ch.Successor} {
+		if code != nil {
+			id, err := orgID(tx, field[:len(field)-3], *code)
+			if err != nil {
+				return nil, err
+			}
+			c[field] = id
+		}
+	}
+	if ch.Active != nil {
+		c["active"] = *ch.Active
+	}
+	setDate(c, "valid_from", ch.ValidFrom)
+	setDate(c, "valid_to", ch.ValidTo)
+	setSource(c, ch.Provenance, ch.ProvenanceNote)
+	return c, nil
+}
+
+// CreateOrganization adds an organization.
+func (db *DB) CreateOrganization(ctx context.Context, actorID string, ch nap.OrganizationChange) (nap.Organization, error) {
+	tx := db.gorm.WithContext(ctx)
+	c, err := organizationColumns(tx, ch)
+	if err == nil {
+		_, err = create(tx, "organizations", actorID, c)
+	}
+	if err != nil {
+		return nap.Organization{}, err
+	}
+	return db.GetOrganization(ctx, *ch.Code)
+}
+
+// UpdateOrganization changes the organization with the given code if it is still at version.
+func (db *DB) UpdateOrganization(ctx context.Context, actorID, code string, version int, ch nap.OrganizationChange) (nap.Organization, error) {
+	org, err := db.GetOrganization(ctx, code)
+	if err != nil {
+		return nap.Organization{}, err
+	}
+	tx := db.gorm.WithContext(ctx)
+	c, err := organizationColumns(tx, ch)
+	if err == nil {
+		err = db.updateWith(tx, "organizations", "organization", actorID, org.ID, version, c)
+	}
+	if err != nil {
+		return nap.Organization{}, err
+	}
+	if ch.Code != nil {
+		code = *ch.Code
+	}
+	return db.GetOrganization(ctx, code)
+}
+
+func planColumns(tx *gorm.DB, ch nap.PlanChange) (columns, error) {
+	c := columns{}
+	setString(c, "code", ch.Code)
+	c.text("title", ch.Title)
+	setDate(c, "period_start", ch.PeriodStart)
+	setDate(c, "period_end", ch.PeriodEnd)
+	setDate(c, "extended_to", ch.ExtendedTo)
+	setDate(c, "approved_on", ch.ApprovedOn)
+	if ch.ApprovedBy != nil {
+		id, err := orgID(tx, "approved_by", *ch.ApprovedBy)
+		if err != nil {
+			return nil, err
+		}
+		c["approved_by_id"] = id
+	}
+	c.text("legal_basis", ch.LegalBasis)
+	if ch.Status != nil {
+		c["status"] = string(*ch.Status)
+	}
+	if ch.RequiresSignOff != nil {
+		c["requires_sign_off"] = *ch.RequiresSignOff
+	}
+	setSource(c, ch.Provenance, ch.ProvenanceNote)
+	return c, nil
+}
+
+// CreatePlan adds a plan.
+func (db *DB) CreatePlan(ctx context.Context, actorID string, ch nap.PlanChange) (nap.Plan, error) {
+	tx := db.gorm.WithContext(ctx)
+	c, err := planColumns(tx, ch)
+	var id string
+	if err == nil {
+		id, err = create(tx, "plans", actorID, c)
+	}
+	if err != nil {
+		return nap.Plan{}, err
+	}
+	return db.GetPlan(ctx, nap.Scope{Tier: nap.TierInternal}, id)
+}
+
+// UpdatePlan changes a plan if it is still at version.
+func (db *DB) UpdatePlan(ctx context.Context, actorID, id string, version int, ch nap.PlanChange) (nap.Plan, error) {
+	tx := db.gorm.WithContext(ctx)
+	c, err := planColumns(tx, ch)
+	if err == nil {
+		err = db.updateWith(tx, "plans", "plan", actorID, id, version, c)
+	}
+	if err != nil {
+		return nap.Plan{}, err
+	}
+	return db.GetPlan(ctx, nap.Scope{Tier: nap.TierInternal}, id)
+}
+
+// CreatePeriod adds a reporting period to a plan, open.
+func (db *DB) CreatePeriod(ctx context.Context, actorID, planID string, in nap.PeriodInput) (nap.ReportingPeriod, error) {
+	id, err := create(db.gorm.WithContext(ctx), "reporting_periods", actorID, columns{
+		"plan_id": planID, "label": in.Label, "starts_on": in.StartsOn, "ends_on": in.EndsOn, "due_on": in.DueOn,
+	})
+	if err != nil {
+		return nap.ReportingPeriod{}, err
+	}
+	return db.GetPeriod(ctx, id)
+}
+
+// GetPeriod returns a reporting period.
+func (db *DB) GetPeriod(ctx context.Context, id string) (nap.ReportingPeriod, error) {
+	var row periodRow
+	err := db.gorm.WithContext(ctx).Table("reporting_periods rp").Select(periodColumns).Where("rp.id = ?", id).Take(&row).Error
+	if err != nil {
+		return nap.ReportingPeriod{}, notFound(err, "reporting period")
+	}
+	return row.toNap(), nil
+}
+
+// SetPeriodState locks or opens a period; ECONFLICT when it is in that state already.
+func (db *DB) SetPeriodState(ctx context.Context, actorID, id, state string) (nap.ReportingPeriod, error) {
+	res := db.gorm.WithContext(ctx).Exec(`UPDATE reporting_periods
+		SET state = ?, version = version + 1, updated_at = now(), updated_by = ?
+		WHERE id = ? AND state <> ?`, state, nullable(actorID), id, state)
+	if res.Error != nil {
+		return nap.ReportingPeriod{}, res.Error
+	}
+	p, err := db.GetPeriod(ctx, id)
+	if err == nil && res.RowsAffected == 0 {
+		err = nap.Errorf(nap.ECONFLICT, "the period %s is %s already", p.Label, state)
+	}
+	return p, err
+}
+
+func measureColumnsOf(tx *gorm.DB, ch nap.MeasureChange) (columns, error) {
+	c := columns{}
+	setString(c, "code", ch.Code)
+	c.text("title", ch.Title)
+	c.text("description", ch.Description)
+	c.text("expected_result", ch.ExpectedResult)
+	c.text("deadline_text", ch.DeadlineText)
+	setDate(c, "due_start", ch.DueStart)
+	setDate(c, "due_end", ch.DueEnd)
+	if ch.Lead != nil {
+		id, err := orgID(tx, "lead", *ch.Lead)
+		if err != nil {
+			return nil, err
+		}
+		c["lead_id"] = id
+	}
+	if ch.Articles != nil {
+		c["articles"] = IntArray(*ch.Articles)
+	}
+	setSource(c, ch.Provenance, ch.ProvenanceNote)
+	return c, nil
+}
+
+// replaceLinks replaces the organizations and recommendations of a measure that ch names.
+func replaceLinks(tx *gorm.DB, measureID string, ch nap.MeasureChange) error {
+	for role, codes := range map[string]*[]string{"co_implementer": ch.CoImplementers, "partner": ch.Partners} {
+		if codes == nil {
+			continue
+		}
+		if err := tx.Exec(`DELETE FROM measure_organizations WHERE measure_id = ? AND role = ?`, measureID, role).Error; err != nil {
+			return err
+		}
+		for _, code := range *codes {
+			id, err := orgID(tx, role+"s", code)
+			if err != nil {
+				return err
+			}
+			err = tx.Exec(`INSERT INTO measure_organizations (measure_id, organization_id, role) VALUES (?, ?, ?)`,
+				measureID, id, role).Error
+			if err = translate(err); err != nil {
+				return nap.Errorf(nap.EINVALID, "organization %s is listed twice", code)
+			}
+		}
+	}
+	if ch.Recommendations != nil {
+		if err := tx.Exec(`DELETE FROM measure_recommendations WHERE measure_id = ?`, measureID).Error; err != nil {
+			return err
+		}
+		for _, id := range *ch.Recommendations {
+			err := tx.Exec(`INSERT INTO measure_recommendations (measure_id, recommendation_id) VALUES (?, ?)`, measureID, id).Error
+			if err = translate(err); err != nil {
+				return nap.Errorf(nap.EINVALID, "recommendation %s does not exist or is listed twice", id)
+			}
+		}
+	}
+	return nil
+}
+
+// CreateMeasure adds a measure to a plan with its organizations and recommendations.
+func (db *DB) CreateMeasure(ctx context.Context, actorID, planID string, ch nap.MeasureChange, today time.Time) (nap.Measure, error) {
+	var id string
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := measureColumnsOf(tx, ch)
+		if err != nil {
+			return err
+		}
+		c["plan_id"] = planID
+		if id, err = create(tx, "measures", actorID, c); err != nil {
+			return err
+		}
+		return replaceLinks(tx, id, ch)
+	})
+	if err != nil {
+		return nap.Measure{}, err
+	}
+	return db.GetMeasure(ctx, nap.Scope{Tier: nap.TierInternal}, id, today)
+}
+
+// UpdateMeasure changes a measure if it is still at version.
+func (db *DB) UpdateMeasure(ctx context.Context, actorID, id string, version int, ch nap.MeasureChange, today time.Time) (nap.Measure, error) {
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := measureColumnsOf(tx, ch)
+		if err != nil {
+			return err
+		}
+		if err := db.updateWith(tx, "measures", "measure", actorID, id, version, c); err != nil {
+			return err
+		}
+		return replaceLinks(tx, id, ch)
+	})
+	if err != nil {
+		return nap.Measure{}, err
+	}
+	return db.GetMeasure(ctx, nap.Scope{Tier: nap.TierInternal}, id, today)
+}
+
+func indicatorColumns(ch nap.IndicatorChange) columns {
+	c := columns{}
+	setString(c, "code", ch.Code)
+	c.text("title", ch.Title)
+	setString(c, "kind", ch.Kind)
+	setString(c, "unit", ch.Unit)
+	c.value("baseline", ch.Baseline, ch.Baseline != nil)
+	c.value("target", ch.Target, ch.Target != nil)
+	setDate(c, "target_date", ch.TargetDate)
+	if ch.Disaggregations != nil {
+		c["disaggregations"] = TextArray(*ch.Disaggregations)
+	}
+	setSource(c, ch.Provenance, ch.ProvenanceNote)
+	return c
+}
+
+// CreateIndicator adds an indicator to a measure.
+func (db *DB) CreateIndicator(ctx context.Context, actorID, measureID string, ch nap.IndicatorChange) (nap.Indicator, error) {
+	c := indicatorColumns(ch)
+	c["measure_id"] = measureID
+	id, err := create(db.gorm.WithContext(ctx), "indicators", actorID, c)
+	if err != nil {
+		return nap.Indicator{}, err
+	}
+	return db.GetIndicator(ctx, nap.Scope{Tier: nap.TierInternal}, id)
+}
+
+// UpdateIndicator changes an indicator if it is still at version.
+func (db *DB) UpdateIndicator(ctx context.Context, actorID, id string, version int, ch nap.IndicatorChange) (nap.Indicator, error) {
+	if err := db.update(ctx, "indicators", "indicator", actorID, id, version, indicatorColumns(ch)); err != nil {
+		return nap.Indicator{}, err
+	}
+	return db.GetIndicator(ctx, nap.Scope{Tier: nap.TierInternal}, id)
+}

@@ -1,0 +1,147 @@
+package service
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// MaxTokenTTL is the longest a token may live.
+const MaxTokenTTL = 366 * 24 * time.Hour
+
+// Authenticate returns the caller a bearer token names; EUNAUTHORIZED for a malformed,
+// unknown, revoked or expired token, or one whose user is inactive.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*nap.Actor, error) {
+	if !nap.LooksLikeToken(secret) {
+		return nil, nap.Errorf(nap.EUNAUTHORIZED, "the bearer token is malformed")
+	}
+	a, err := s.store.Authenticate(ctx, nap.HashToken(secret), s.now())
+	if nap.ErrorCode(err) == nap.ENOTFOUND {
+		return nil, nap.Errorf(nap.EUNAUTHORIZED, "the bearer token is unknown, revoked or expired")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// actorID is the id of the authenticated caller, or "" for an operator at the command line.
+func actorID(ctx context.Context) string {
+	if a := nap.ActorFromContext(ctx); a != nil {
+		return a.User.ID
+	}
+	return ""
+}
+
+// CreateUser adds a user.
+func (s *Service) CreateUser(ctx context.Context, email, name string) (nap.User, error) {
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != strings.TrimSpace(email) {
+		return nap.User{}, nap.Errorf(nap.EINVALID, "%q is not an email address", email)
+	}
+	if strings.TrimSpace(name) == "" {
+		return nap.User{}, nap.Errorf(nap.EINVALID, "the name is empty")
+	}
+	return s.store.CreateUser(ctx, actorID(ctx), addr.Address, strings.TrimSpace(name))
+}
+
+// GetUser returns a user.
+func (s *Service) GetUser(ctx context.Context, id string) (nap.User, error) {
+	return s.store.GetUser(ctx, id)
+}
+
+// UserByEmail returns the user with an email.
+func (s *Service) UserByEmail(ctx context.Context, email string) (nap.User, error) {
+	return s.store.UserByEmail(ctx, email)
+}
+
+// ListUsers returns a page of users.
+func (s *Service) ListUsers(ctx context.Context, page nap.PageRequest) (nap.Page[nap.User], error) {
+	return s.store.ListUsers(ctx, page)
+}
+
+// UpdateUser renames, deactivates or reactivates a user at version. A deactivated user's
+// tokens stop working at once.
+func (s *Service) UpdateUser(ctx context.Context, id string, version int, name *string, active *bool) (nap.User, error) {
+	if name != nil && strings.TrimSpace(*name) == "" {
+		return nap.User{}, nap.Errorf(nap.EINVALID, "the name is empty")
+	}
+	if a := nap.ActorFromContext(ctx); a != nil && a.User.ID == id && active != nil && !*active {
+		return nap.User{}, nap.Errorf(nap.ECONFLICT, "you cannot deactivate yourself")
+	}
+	return s.store.UpdateUser(ctx, actorID(ctx), id, version, name, active)
+}
+
+// GrantMembership gives a user a role: a global role without org, an organization's role in
+// the organization with code org.
+func (s *Service) GrantMembership(ctx context.Context, userID string, role nap.Role, org string, validFrom, validTo *time.Time) (nap.Membership, error) {
+	if err := role.CheckAssignment(org); err != nil {
+		return nap.Membership{}, err
+	}
+	if validFrom != nil && validTo != nil && validTo.Before(*validFrom) {
+		return nap.Membership{}, nap.Errorf(nap.EINVALID, "valid_to is before valid_from")
+	}
+	if _, err := s.store.GetUser(ctx, userID); err != nil {
+		return nap.Membership{}, err
+	}
+	return s.store.GrantMembership(ctx, actorID(ctx), userID, role, org, validFrom, validTo)
+}
+
+// ListMemberships returns every membership of a user, ended ones too.
+func (s *Service) ListMemberships(ctx context.Context, userID string) ([]nap.Membership, error) {
+	if _, err := s.store.GetUser(ctx, userID); err != nil {
+		return nil, err
+	}
+	return s.store.ListMemberships(ctx, userID)
+}
+
+// RevokeMembership ends a membership now.
+func (s *Service) RevokeMembership(ctx context.Context, userID, membershipID string) error {
+	return s.store.RevokeMembership(ctx, actorID(ctx), userID, membershipID)
+}
+
+// IssueToken makes a token for a user, valid for ttl (0: MaxTokenTTL), and returns its secret:
+// the only time the secret is ever seen.
+func (s *Service) IssueToken(ctx context.Context, userID, name string, ttl time.Duration) (nap.Token, string, error) {
+	if strings.TrimSpace(name) == "" {
+		return nap.Token{}, "", nap.Errorf(nap.EINVALID, "the token needs a name")
+	}
+	if ttl < 0 || ttl > MaxTokenTTL {
+		return nap.Token{}, "", nap.Errorf(nap.EINVALID, "a token lives between a second and %s", MaxTokenTTL)
+	}
+	if ttl == 0 {
+		ttl = MaxTokenTTL
+	}
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil {
+		return nap.Token{}, "", err
+	}
+	if !u.Active {
+		return nap.Token{}, "", nap.Errorf(nap.ECONFLICT, "user %s is inactive", u.Email)
+	}
+	secret, hash := nap.NewTokenSecret()
+	expires := s.now().Add(ttl)
+	t, err := s.store.CreateToken(ctx, actorID(ctx), userID, strings.TrimSpace(name), hash, &expires)
+	return t, secret, err
+}
+
+// ListTokens returns a user's tokens.
+func (s *Service) ListTokens(ctx context.Context, userID string) ([]nap.Token, error) {
+	if _, err := s.store.GetUser(ctx, userID); err != nil {
+		return nil, err
+	}
+	return s.store.ListTokens(ctx, userID)
+}
+
+// GetToken returns a token's record.
+func (s *Service) GetToken(ctx context.Context, id string) (nap.Token, error) {
+	return s.store.GetToken(ctx, id)
+}
+
+// RevokeToken revokes a token; it stops working at once.
+func (s *Service) RevokeToken(ctx context.Context, id string) error {
+	return s.store.RevokeToken(ctx, actorID(ctx), id)
+}
