@@ -82,8 +82,12 @@ func withProblemFallback(mux *http.ServeMux) http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		probe := &headerProbe{header: http.Header{}, status: http.StatusNotFound}
+		probe := &headerProbe{header: http.Header{}, status: http.StatusOK}
 		h.ServeHTTP(probe, r)
+		if probe.status != http.StatusNotFound && probe.status != http.StatusMethodNotAllowed {
+			mux.ServeHTTP(w, r) // a redirect to the clean path
+			return
+		}
 		if allow := probe.header.Get("Allow"); allow != "" {
 			w.Header().Set("Allow", allow)
 		}

@@ -283,7 +283,7 @@ func (db *DB) Authenticate(ctx context.Context, hash []byte, now time.Time) (nap
 	var row struct {
 		TokenID    string
 		LastUsedAt *time.Time
-		userRow
+		User       userRow `gorm:"embedded"`
 	}
 	err := db.gorm.WithContext(ctx).Table("api_tokens t").
 		Select("t.id AS token_id, t.last_used_at, "+userColumns).
@@ -295,11 +295,11 @@ func (db *DB) Authenticate(ctx context.Context, hash []byte, now time.Time) (nap
 	}
 	var rows []membershipRow
 	err = db.memberships(ctx).Where("ms.user_id = ? AND ms.valid_from <= ? AND (ms.valid_to IS NULL OR ms.valid_to > ?)",
-		row.ID, now, now).Order("ms.created_at").Scan(&rows).Error
+		row.User.ID, now, now).Order("ms.created_at").Scan(&rows).Error
 	if err != nil {
 		return nap.Actor{}, err
 	}
-	a := nap.Actor{User: row.userRow.toNap(), TokenID: row.TokenID, Memberships: make([]nap.Membership, len(rows))}
+	a := nap.Actor{User: row.User.toNap(), TokenID: row.TokenID, Memberships: make([]nap.Membership, len(rows))}
 	for i, r := range rows {
 		a.Memberships[i] = r.toNap()
 	}
