@@ -5,13 +5,13 @@ CREATE TABLE measures (
     id               uuid PRIMARY KEY,
     plan_id          uuid NOT NULL REFERENCES plans (id),
     code             text COLLATE natural_sort NOT NULL CHECK (code ~ '^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$'),
-    title            jsonb NOT NULL CHECK (i18n_valid(title) AND title <> '{}'),
+    title            jsonb NOT NULL CONSTRAINT measures_title_in_tg_ru_or_en CHECK (i18n_valid(title) AND title <> '{}'),
     description      jsonb NOT NULL DEFAULT '{}' CHECK (i18n_valid(description)),
     expected_result  jsonb NOT NULL DEFAULT '{}' CHECK (i18n_valid(expected_result)),
     -- The plan's own wording of the deadline ("постоянно", "IV кв. 2014").
     deadline_text    jsonb NOT NULL DEFAULT '{}' CHECK (i18n_valid(deadline_text)),
     due_start        date,
-    due_end          date CHECK (due_end >= due_start),
+    due_end          date CONSTRAINT measures_due_end_after_due_start CHECK (due_end >= due_start),
     lead_id          uuid NOT NULL REFERENCES organizations (id),
     articles         smallint[] NOT NULL DEFAULT '{}'
                      CHECK (array_position(articles, NULL) IS NULL

@@ -21,8 +21,10 @@ CREATE TABLE indicators (
     updated_at      timestamptz NOT NULL DEFAULT now(),
     updated_by      uuid,
     UNIQUE (measure_id, code),
-    CHECK (kind <> 'percent' OR (coalesce(baseline, 0) BETWEEN 0 AND 100 AND coalesce(target, 0) BETWEEN 0 AND 100)),
-    CHECK (kind IN ('number', 'percent') OR (baseline IS NULL AND target IS NULL))
+    CONSTRAINT indicators_percent_within_0_100
+        CHECK (kind <> 'percent' OR (coalesce(baseline, 0) BETWEEN 0 AND 100 AND coalesce(target, 0) BETWEEN 0 AND 100)),
+    CONSTRAINT indicators_baseline_target_only_for_numbers
+        CHECK (kind IN ('number', 'percent') OR (baseline IS NULL AND target IS NULL))
 );
 
 -- +goose Down

@@ -2,31 +2,30 @@
 # use_postgres DATADIR: it sets PG_SERVER_URL to a postgres:// URL of a server's maintenance
 # database, trying in turn
 #   1. DATABASE_URL, when set;
-#   2. the local server on 127.0.0.1:5432, when it answers;
+#   2. the local server on 127.0.0.1:5432, when it lets user postgres in without a password;
 #   3. a cluster of its own in DATADIR, from the installed PostgreSQL binaries (as the
 #      postgres user when run as root), stopped when the calling script exits.
 # Anything else is a one-line error naming the package to install.
 
-pg_answers() { # HOST PORT
-  if command -v pg_isready >/dev/null 2>&1; then
-    pg_isready -q -h "$1" -p "$2" -t 2
+LOCAL_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+# pg_login URL succeeds when the server at URL answers and lets us in (no password prompt).
+pg_login() {
+  if command -v psql >/dev/null 2>&1; then
+    PGCONNECT_TIMEOUT=3 psql -w "$1" -Atqc 'select 1' >/dev/null 2>&1
+  elif command -v pg_isready >/dev/null 2>&1; then
+    pg_isready -q -d "$1" -t 3
   else
-    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+    return 1
   fi
 }
 
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 pg_bindir() {
   local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) $(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)"); do
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) "$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")"; do
     [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return 0; }
-  done
-  return 1
-}
-
-free_port() {
-  local port
-  for port in $(seq 54329 54429); do
-    pg_answers 127.0.0.1 "$port" || { echo "$port"; return 0; }
   done
   return 1
 }
@@ -37,39 +36,43 @@ use_postgres() { # DATADIR
     PG_SERVER_URL=$DATABASE_URL
     return 0
   fi
-  if pg_answers 127.0.0.1 5432; then
-    PG_SERVER_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+  if pg_login "$LOCAL_URL"; then
+    PG_SERVER_URL=$LOCAL_URL
     return 0
   fi
-  local bindir port
+  local bindir port as=()
   if ! bindir=$(pg_bindir); then
-    echo "naptracker: no PostgreSQL server answers and none is installed: install PostgreSQL 15 or newer (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL" >&2
+    echo "naptracker: no PostgreSQL server lets us in on 127.0.0.1:5432 and none is installed: install PostgreSQL 15 or newer (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL" >&2
     return 1
   fi
-  port=$(free_port) || { echo "naptracker: no free port in 54329-54429 for a PostgreSQL cluster" >&2; return 1; }
-  local as=()
-  if [ "$(id -u)" = 0 ]; then
-    # PostgreSQL refuses to run as root.
-    as=(runuser -u postgres --)
-    mkdir -p "$datadir" && chown postgres: "$datadir"
-  fi
   mkdir -p "$datadir"
-  if [ ! -f "$datadir/data/PG_VERSION" ]; then
-    "${as[@]}" "$bindir/initdb" -D "$datadir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$datadir/initdb.log" 2>&1 \
-      || { echo "naptracker: initdb failed; see $datadir/initdb.log" >&2; return 1; }
+  if [ "$(id -u)" = 0 ]; then
+    # PostgreSQL refuses to run as root; its own user must own the data.
+    as=(runuser -u postgres --)
+    chown postgres: "$datadir"
+    if ! runuser -u postgres -- test -w "$datadir"; then
+      echo "naptracker: user postgres cannot write to $datadir (a parent folder is closed to it)" >&2
+      return 1
+    fi
   fi
+  [ -f "$datadir/data/PG_VERSION" ] || "${as[@]}" "$bindir/initdb" -D "$datadir/data" -U postgres -A trust -E UTF8 \
+      --locale=C.UTF-8 --no-sync >"$datadir/initdb.log" 2>&1 \
+    || { echo "naptracker: initdb failed; see $datadir/initdb.log" >&2; return 1; }
+  # A server left running by an earlier run that was killed is stopped first.
+  "${as[@]}" "$bindir/pg_ctl" -D "$datadir/data" status >/dev/null 2>&1 && "${as[@]}" "$bindir/pg_ctl" -D "$datadir/data" -m fast -w stop >/dev/null
+  for port in $(seq 54329 54429); do port_taken "$port" || break; done
   "${as[@]}" "$bindir/pg_ctl" -D "$datadir/data" -l "$datadir/server.log" -w -t 30 \
-    -o "-k $datadir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null \
+    -o "-k '$datadir' -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null \
     || { echo "naptracker: PostgreSQL did not start; see $datadir/server.log" >&2; return 1; }
   PG_STOP=("${as[@]}" "$bindir/pg_ctl" -D "$datadir/data" -m fast -w stop)
-  trap 'stop_postgres' EXIT
   PG_SERVER_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
   echo "naptracker: started PostgreSQL from $bindir in $datadir on port $port" >&2
 }
 
+# stop_postgres stops the cluster use_postgres started, if any, and removes PG_REMOVE if set.
 stop_postgres() {
-  [ -n "${PG_STOP:-}" ] && "${PG_STOP[@]}" >/dev/null 2>&1
-  [ -n "${PG_REMOVE:-}" ] && rm -rf "$PG_REMOVE"
+  if [ -n "${PG_STOP:-}" ]; then "${PG_STOP[@]}" >/dev/null 2>&1 || true; fi
+  if [ -n "${PG_REMOVE:-}" ]; then rm -rf "$PG_REMOVE"; fi
   return 0
 }
 
@@ -77,20 +80,7 @@ stop_postgres() {
 with_database() {
   local url=$1 name=$2 base query=""
   case $url in *\?*) query="?${url#*\?}"; base=${url%%\?*} ;; *) base=$url ;; esac
-  base=${base%/}
   local rest=${base#*://}
   case $rest in */*) base=${base%/*} ;; esac
   echo "$base/$name$query"
-}
-
-# ensure_database URL creates the database URL names when it does not exist.
-ensure_database() {
-  local url=$1 name
-  name=${url%%\?*}; name=${name##*/}
-  command -v psql >/dev/null 2>&1 || return 0
-  local admin
-  admin=$(with_database "$url" postgres)
-  if ! psql "$admin" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$name'" 2>/dev/null | grep -q 1; then
-    psql "$admin" -qc "CREATE DATABASE \"$name\"" >/dev/null && echo "naptracker: created database $name" >&2
-  fi
 }

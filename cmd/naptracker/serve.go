@@ -39,7 +39,7 @@ func serveCommand(opts *config.Options) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&opts.Addr, "addr", opts.Addr, "HOST:PORT to listen on")
-	cmd.Flags().BoolVar(&opts.Migrate, "migrate", opts.Migrate, "apply pending migrations first")
+	cmd.Flags().BoolVar(&opts.Migrate, "migrate", opts.Migrate, "create the database if missing and apply pending migrations first")
 	cmd.Flags().BoolVar(&opts.Seed, "seed", opts.Seed, "load the reference data where absent first")
 	cmd.Flags().Int64Var(&opts.MaxBodyBytes, "max-body-bytes", opts.MaxBodyBytes, "largest request body")
 	cmd.Flags().Float64Var(&opts.RateLimit, "rate-limit", opts.RateLimit, "requests per second per token, or per address for anonymous callers; 0 is off")
@@ -50,6 +50,15 @@ func serveCommand(opts *config.Options) *cobra.Command {
 // serve runs the API until ctx ends, then shuts down gracefully. When listening is not nil it
 // receives the address the server listens on.
 func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) error {
+	if opts.Migrate {
+		created, err := postgres.CreateDatabase(ctx, opts.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		if created {
+			slog.Info("created the database")
+		}
+	}
 	db, err := postgres.Open(ctx, opts.DatabaseURL)
 	if err != nil {
 		return err

@@ -56,8 +56,13 @@ func newError(ctx huma.Context, status int, msg string, errs ...error) huma.Stat
 	}
 	if status >= http.StatusInternalServerError {
 		c := ctx.Context()
-		slog.ErrorContext(c, "request failed", "method", ctx.Method(), "path", ctx.URL().Path,
-			"error", errors.Join(errs...))
+		if c.Err() != nil {
+			// The client went away or the server is stopping; nothing failed on our side.
+			slog.InfoContext(c, "request abandoned", "method", ctx.Method(), "path", ctx.URL().Path, "reason", c.Err().Error())
+		} else {
+			slog.ErrorContext(c, "request failed", "method", ctx.Method(), "path", ctx.URL().Path,
+				"error", errors.Join(errs...))
+		}
 		return problem(http.StatusInternalServerError, "internal error")
 	}
 	return huma.NewError(status, msg, errs...)

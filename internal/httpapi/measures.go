@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/conditional"
 	"github.com/google/uuid"
 
 	"github.com/naptracker/naptracker/internal/nap"
@@ -140,7 +139,7 @@ type MeasurePath struct {
 // changed.
 type GetMeasureInput struct {
 	MeasurePath
-	conditional.Params
+	IfNoneMatch string `header:"If-None-Match" doc:"ETags the client holds; 304 when one is current"`
 }
 
 // GetMeasureOutput is one measure.
@@ -193,13 +192,11 @@ func registerMeasures(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		etag := measureETag(m)
-		if in.HasConditionalParams() {
-			if err := in.PreconditionFailed(etag, m.UpdatedAt); err != nil {
-				return nil, err
-			}
+		etag := `"` + measureETag(m) + `"`
+		if matchesAny(in.IfNoneMatch, etag) {
+			return nil, huma.ErrorWithHeaders(huma.Status304NotModified(), http.Header{"ETag": {etag}})
 		}
-		return &GetMeasureOutput{ETag: `"` + etag + `"`, Body: toMeasure(m)}, nil
+		return &GetMeasureOutput{ETag: etag, Body: toMeasure(m)}, nil
 	})
 
 	register(api, d, huma.Operation{

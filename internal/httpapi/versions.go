@@ -32,3 +32,15 @@ func (h IfMatch) version() (int, error) {
 }
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// matchesAny reports whether an If-None-Match header names etag (compared weakly, as RFC 9110
+// asks for If-None-Match) or is "*".
+func matchesAny(ifNoneMatch, etag string) bool {
+	for _, tag := range strings.Split(ifNoneMatch, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == etag {
+			return true
+		}
+	}
+	return false
+}

@@ -3,6 +3,8 @@ package postgres
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -30,12 +32,14 @@ func decodeCursor(s string) (cursor, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &c)
 	}
+	var id uuid.UUID
 	if err == nil {
-		_, err = uuid.Parse(c.ID)
+		id, err = uuid.Parse(c.ID)
 	}
-	if err != nil {
+	if err != nil || !utf8.ValidString(c.Key) || strings.ContainsRune(c.Key, 0) {
 		return cursor{}, nap.Errorf(nap.EINVALID, "cursor is not one this API returned")
 	}
+	c.ID = id.String()
 	return c, nil
 }
 

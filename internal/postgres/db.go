@@ -37,6 +37,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	translateErrors(g)
 	sqlDB.SetMaxOpenConns(PoolSize)
 	sqlDB.SetMaxIdleConns(PoolSize)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
@@ -78,4 +79,21 @@ func notFound(err error, what string) error {
 		return nap.Errorf(nap.ENOTFOUND, "%s not found", what)
 	}
 	return err
+}
+
+// translateErrors makes every statement's error pass through translate, so no caller can
+// forget to: a value a client sent that the database refuses is the client's error, not ours.
+func translateErrors(g *gorm.DB) {
+	fn := func(db *gorm.DB) {
+		if db.Error != nil {
+			db.Error = translate(db.Error)
+		}
+	}
+	cb := g.Callback()
+	_ = cb.Query().After("gorm:query").Register("naptracker:translate", fn)
+	_ = cb.Row().After("gorm:row").Register("naptracker:translate", fn)
+	_ = cb.Raw().After("gorm:raw").Register("naptracker:translate", fn)
+	_ = cb.Create().After("gorm:create").Register("naptracker:translate", fn)
+	_ = cb.Update().After("gorm:update").Register("naptracker:translate", fn)
+	_ = cb.Delete().After("gorm:delete").Register("naptracker:translate", fn)
 }

@@ -44,7 +44,7 @@ func (db *DB) CreateUser(ctx context.Context, actorID, email, name string) (nap.
 	err := db.gorm.WithContext(ctx).Exec(`INSERT INTO users (id, email, name, created_by, updated_by)
 		VALUES (?, ?, ?, ?, ?)`, id, email, name, nullable(actorID), nullable(actorID)).Error
 	if err != nil {
-		if nap.ErrorCode(translate(err)) == nap.ECONFLICT {
+		if nap.ErrorCode(err) == nap.ECONFLICT {
 			return nap.User{}, nap.Errorf(nap.ECONFLICT, "a user with email %s exists", email)
 		}
 		return nap.User{}, err
@@ -145,7 +145,7 @@ func (db *DB) GrantMembership(ctx context.Context, actorID, userID string, role 
 	}
 	err := db.gorm.WithContext(ctx).Exec(`INSERT INTO memberships (id, user_id, organization_id, role, valid_from, valid_to, created_by)
 		VALUES (?, ?, ?, ?, coalesce(?, now()), ?, ?)`, id, userID, orgID, role, validFrom, validTo, nullable(actorID)).Error
-	if err = translate(err); err != nil {
+	if err != nil {
 		return nap.Membership{}, err
 	}
 	var row membershipRow

@@ -135,13 +135,13 @@ func filterMeasures(q *gorm.DB, f nap.MeasureFilter, today time.Time) *gorm.DB {
 		q = q.Where("m.articles @> ARRAY[?]::smallint[]", f.Article)
 	}
 	if f.Recommendation != "" {
-		match := "r.code = ?"
-		if isUUID(f.Recommendation) {
-			match = "r.id = ?"
+		match, value := "r.code = ?", f.Recommendation
+		if id, ok := canonicalUUID(f.Recommendation); ok {
+			match, value = "r.id = ?", id
 		}
 		q = q.Where(`EXISTS (SELECT 1 FROM measure_recommendations mr
 			JOIN recommendations r ON r.id = mr.recommendation_id
-			WHERE mr.measure_id = m.id AND `+match+`)`, f.Recommendation)
+			WHERE mr.measure_id = m.id AND `+match+`)`, value)
 	}
 	if f.Overdue != nil {
 		cond := overdueSQL

@@ -108,8 +108,9 @@ func (db *DB) GetRecommendation(ctx context.Context, id string) (nap.Recommendat
 	return row.toNap(), nil
 }
 
-// isUUID reports whether s is a UUID, so that a filter can take an id or a code.
-func isUUID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil
+// canonicalUUID returns s in the one form PostgreSQL reads when it is a UUID in any form
+// (braces, urn:uuid:), so that a filter can take an id or a code.
+func canonicalUUID(s string) (string, bool) {
+	id, err := uuid.Parse(s)
+	return id.String(), err == nil
 }

@@ -62,7 +62,7 @@ func create(tx *gorm.DB, table, actorID string, c columns) (string, error) {
 	id := newID()
 	c["id"] = id
 	c["created_by"], c["updated_by"] = nullable(actorID), nullable(actorID)
-	return id, translate(tx.Table(table).Create(map[string]any(c)).Error)
+	return id, tx.Table(table).Create(map[string]any(c)).Error
 }
 
 func organizationColumns(tx *gorm.DB, ch nap.OrganizationChange) (columns, error) {
@@ -249,8 +249,11 @@ func replaceLinks(tx *gorm.DB, measureID string, ch nap.MeasureChange) error {
 			}
 			err = tx.Exec(`INSERT INTO measure_organizations (measure_id, organization_id, role) VALUES (?, ?, ?)`,
 				measureID, id, role).Error
-			if err = translate(err); err != nil {
+			if nap.ErrorCode(err) == nap.ECONFLICT {
 				return nap.Errorf(nap.EINVALID, "organization %s is listed twice", code)
+			}
+			if err != nil {
+				return err
 			}
 		}
 	}
@@ -260,8 +263,14 @@ func replaceLinks(tx *gorm.DB, measureID string, ch nap.MeasureChange) error {
 		}
 		for _, id := range *ch.Recommendations {
 			err := tx.Exec(`INSERT INTO measure_recommendations (measure_id, recommendation_id) VALUES (?, ?)`, measureID, id).Error
-			if err = translate(err); err != nil {
-				return nap.Errorf(nap.EINVALID, "recommendation %s does not exist or is listed twice", id)
+			switch nap.ErrorCode(err) {
+			case "":
+			case nap.ECONFLICT:
+				return nap.Errorf(nap.EINVALID, "recommendation %s is listed twice", id)
+			case nap.EINVALID:
+				return nap.Errorf(nap.EINVALID, "recommendation %s does not exist", id)
+			default:
+				return err
 			}
 		}
 	}

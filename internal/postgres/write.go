@@ -25,8 +25,8 @@ func (db *DB) updateWith(tx *gorm.DB, table, what, actorID, id string, version i
 	set["updated_at"] = gorm.Expr("now()")
 	set["updated_by"] = nullable(actorID)
 	res := tx.Table(table).Where("id = ? AND version = ?", id, version).Updates(set)
-	if err := translate(res.Error); err != nil || res.RowsAffected == 1 {
-		return err
+	if res.Error != nil || res.RowsAffected == 1 {
+		return res.Error
 	}
 	var n int64
 	if err := tx.Table(table).Where("id = ?", id).Count(&n).Error; err != nil {
@@ -38,8 +38,8 @@ func (db *DB) updateWith(tx *gorm.DB, table, what, actorID, id string, version i
 	return nap.Errorf(nap.EPRECONDITION, "the %s has changed since version %d; read it again", what, version)
 }
 
-// translate turns the constraint violations a client can cause into nap errors that name the
-// broken rule; any other error passes unchanged.
+// translate turns the errors a client's values can cause (constraint violations, malformed
+// values) into nap errors that name the broken rule; any other error passes unchanged.
 func translate(err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
@@ -50,8 +50,11 @@ func translate(err error) error {
 		return nap.Errorf(nap.ECONFLICT, "%s", conflictMessage(pgErr))
 	case "23503":
 		return nap.Errorf(nap.EINVALID, "a referenced object does not exist (%s)", pgErr.ConstraintName)
-	case "23514", "23502", "22001", "22003", "22007", "22008":
+	case "23514", "23502":
 		return nap.Errorf(nap.EINVALID, "the values break the rule %s", ruleName(pgErr))
+	}
+	if strings.HasPrefix(pgErr.Code, "22") { // data exceptions: malformed or out-of-range values
+		return nap.Errorf(nap.EINVALID, "a value is malformed: %s", pgErr.Message)
 	}
 	return err
 }
