@@ -104,16 +104,22 @@ func TestServeRefusesAStaleSchema(t *testing.T) {
 // TestCommands runs the migrate, seed and openapi subcommands as an operator would.
 func TestCommands(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
-	run := func(args ...string) string {
-		t.Helper()
+	try := func(args ...string) (string, error) {
 		var out bytes.Buffer
 		cmd := rootCommand()
 		cmd.SetOut(&out)
+		cmd.SetErr(io.Discard)
 		cmd.SetArgs(append(args, "--database-url", dsn))
-		if err := cmd.ExecuteContext(context.Background()); err != nil {
+		err := cmd.ExecuteContext(context.Background())
+		return out.String(), err
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := try(args...)
+		if err != nil {
 			t.Fatalf("naptracker %s: %v", strings.Join(args, " "), err)
 		}
-		return out.String()
+		return out
 	}
 	if out := run("migrate", "status"); !strings.Contains(out, "00001_foundations.sql") || strings.Contains(out, "pending") {
 		t.Errorf("migrate status on a migrated database:\n%s", out)
@@ -134,6 +140,26 @@ func TestCommands(t *testing.T) {
 	if out := run("seed"); !strings.Contains(out, "added 0 organizations, 0 documents, 0 recommendations, 0 plans") {
 		t.Errorf("second seed: %s", out)
 	}
+
+	// Bootstrapping the first admin, and a partner's token.
+	if out := run("users", "add", "--email", "admin@example.org", "--name", "First Admin", "--role", "admin"); !strings.Contains(out, "role admin everywhere") {
+		t.Errorf("users add: %s", out)
+	}
+	if out := run("users", "add", "--email", "fp@example.org", "--name", "Focal", "--role", "focal_point", "--org", "MS"); !strings.Contains(out, "role focal_point in MS") {
+		t.Errorf("users add with --org: %s", out)
+	}
+	if _, err := try("users", "add", "--email", "bad@example.org", "--name", "Bad", "--role", "focal_point"); err == nil {
+		t.Error("an organization's role without --org was accepted")
+	}
+	if _, err := try("tokens", "issue", "--email", "bad@example.org"); err == nil {
+		t.Error("a rejected users add left a user behind")
+	}
+	out := run("tokens", "issue", "--email", "ADMIN@example.org", "--ttl", "1h")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if secret := lines[len(lines)-1]; !strings.HasPrefix(secret, "napt_") || len(secret) != 48 {
+		t.Errorf("tokens issue: the last line is not a token: %q", out)
+	}
+
 	for _, args := range [][]string{{"--format", "json"}, {"--format", "json", "--openapi", "3.0"}, {"--openapi", "3.0"}} {
 		out := run(append([]string{"openapi"}, args...)...)
 		if !strings.Contains(out, "list-measures") {

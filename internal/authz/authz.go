@@ -22,9 +22,9 @@ import (
 
 // MembershipSource reads who holds which role where.
 type MembershipSource interface {
-	// LiveMemberships returns the memberships of active users that hold at now, and the next
-	// moment after now at which a membership starts or ends (zero when none will).
-	LiveMemberships(ctx context.Context, now time.Time) ([]nap.Membership, time.Time, error)
+	// LiveMemberships returns the memberships of active users that hold now, and the next
+	// moment at which a membership starts or ends (zero when none will).
+	LiveMemberships(ctx context.Context) ([]nap.Membership, time.Time, error)
 }
 
 // Enforcer answers whether a user may do something in a domain. It keeps no decision cache:
@@ -109,7 +109,7 @@ func (a *adapter) LoadPolicy(m model.Model) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.ctx), 30*time.Second)
 	defer cancel()
-	memberships, next, err := a.e.src.LiveMemberships(ctx, a.e.now())
+	memberships, next, err := a.e.src.LiveMemberships(ctx)
 	if err != nil {
 		return fmt.Errorf("load memberships: %w", err)
 	}

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net"
@@ -57,10 +58,26 @@ func TestBadInputIsAProblem(t *testing.T) {
 		{"/v1/plans/" + uuid.NewString() + "/periods", http.StatusNotFound, ""},
 		{"/v1/recommendations/" + uuid.NewString(), http.StatusNotFound, ""},
 		{"/v1/organizations/NOPE", http.StatusNotFound, ""},
+		{"/v1/measures/urn:uuid:" + uuid.NewString(), http.StatusUnprocessableEntity, ""},
+		{"/v1/plans/{" + uuid.NewString() + "}", http.StatusNotFound, ""},
+		{measures + "?recommendation=urn:uuid:" + uuid.NewString(), http.StatusOK, ""},
+		{measures + "?q=a%00b", http.StatusUnprocessableEntity, ""},
+		{measures + "?lead=%FF", http.StatusUnprocessableEntity, ""},
+		{measures + "?code=%00", http.StatusUnprocessableEntity, ""},
+		{"/v1/recommendations?theme=%00", http.StatusUnprocessableEntity, ""},
+		{"/v1/organizations/M%00S", http.StatusUnprocessableEntity, ""},
+		{"/v1/organizations/%FF", http.StatusUnprocessableEntity, ""},
+		{measures + "?cursor=" + url.QueryEscape(base64.RawURLEncoding.EncodeToString([]byte(`{"k":"\u0000","i":"`+uuid.NewString()+`"}`))), http.StatusUnprocessableEntity, ""},
 		{"/v1/no-such-thing", http.StatusNotFound, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
+			if c.status == http.StatusOK {
+				if res, body := f.get(c.path); res.StatusCode != http.StatusOK {
+					t.Fatalf("%d %s", res.StatusCode, body)
+				}
+				return
+			}
 			p := f.getProblem(c.path, c.status)
 			if p.Detail == "" {
 				t.Error("problem without detail")
@@ -102,10 +119,26 @@ func TestDraftPlansAreNotPublic(t *testing.T) {
 	if len(plans.Items) != 0 {
 		t.Errorf("status=draft lists %+v", plans.Items)
 	}
-	for _, path := range []string{"/v1/plans/" + planID, "/v1/plans/" + planID + "/measures",
+	paths := []string{"/v1/plans/" + planID, "/v1/plans/" + planID + "/measures",
 		"/v1/plans/" + planID + "/summary", "/v1/plans/" + planID + "/periods",
-		"/v1/measures/" + measureID, "/v1/measures/" + measureID + "/indicators"} {
+		"/v1/measures/" + measureID, "/v1/measures/" + measureID + "/indicators"}
+	for _, path := range paths {
 		f.getProblem(path, http.StatusNotFound)
+	}
+	// Partners read what is published; state bodies and the coordinator read drafts too.
+	partner := f.newCaller(nap.RolePartner, "")
+	for _, path := range paths {
+		f.getProblem(path, http.StatusNotFound, partner.auth()...)
+	}
+	f.getProblem("/v1/plans/"+planID, http.StatusNotFound, f.newCaller(nap.RolePartner, "").auth()...)
+	res, body := f.send("PATCH", "/v1/plans/"+planID, map[string]any{"status": "adopted"}, append(partner.auth(), "If-Match", `"1"`)...)
+	f.mustProblem(res, body, http.StatusNotFound)
+	for _, c := range []caller{f.newCaller(nap.RoleCoordinator, ""), f.newCaller(nap.RoleFocalPoint, "MFA"), f.newCaller(nap.RoleAuditor, "")} {
+		for _, path := range paths {
+			if res, body := f.get(path, c.auth()...); res.StatusCode != http.StatusOK {
+				t.Errorf("%s reads %s: %d %s", c.name, path, res.StatusCode, body)
+			}
+		}
 	}
 }
 
@@ -411,9 +444,10 @@ func (p *cutProxy) serve() {
 }
 
 func TestEveryErrorCodeHasAStatus(t *testing.T) {
-	for _, code := range []string{nap.EINVALID, nap.ENOTFOUND, nap.ECONFLICT, nap.EUNAUTHORIZED, nap.EFORBIDDEN, nap.EPRECONDITION} {
-		if httpapi.StatusOf(code) < 400 {
-			t.Errorf("%s has no status", code)
+	for code, want := range map[string]int{nap.EINVALID: 422, nap.ENOTFOUND: 404, nap.ECONFLICT: 409,
+		nap.EUNAUTHORIZED: 401, nap.EFORBIDDEN: 403, nap.EPRECONDITION: 412, nap.ENOVERSION: 428, nap.ETOOMANY: 429} {
+		if got := httpapi.StatusOf(code); got != want {
+			t.Errorf("%s: %d, want %d", code, got, want)
 		}
 	}
 	if httpapi.StatusOf(nap.EINTERNAL) != http.StatusInternalServerError || httpapi.StatusOf("made-up") != http.StatusInternalServerError {

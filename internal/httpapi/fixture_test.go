@@ -1,17 +1,23 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/naptracker/naptracker/internal/authz"
 	"github.com/naptracker/naptracker/internal/httpapi"
+	"github.com/naptracker/naptracker/internal/nap"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/seed"
@@ -24,6 +30,7 @@ type fixture struct {
 	t      testing.TB
 	db     *postgres.DB
 	authz  *authz.Enforcer
+	svc    *service.Service
 	srv    *httptest.Server
 	ds     seed.Dataset
 	planID string
@@ -51,8 +58,9 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := service.New(db, func() time.Time { return now })
 	h, err := httpapi.New(httpapi.Deps{
-		Service:    service.New(db, func() time.Time { return now }),
+		Service:    svc,
 		Authorizer: enforcer,
 		Ready:      db.Ping,
 	})
@@ -61,7 +69,7 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, db: db, authz: enforcer, srv: srv, ds: ds}
+	f := &fixture{t: t, db: db, authz: enforcer, svc: svc, srv: srv, ds: ds}
 	var plans page[struct{ ID string }]
 	f.getJSON("/v1/plans?code="+url.QueryEscape(ds.Plan.Code), &plans)
 	if len(plans.Items) != 1 {
@@ -96,9 +104,26 @@ func (f *fixture) get(path string, header ...string) (*http.Response, []byte) {
 
 func (f *fixture) do(method, path string, header ...string) (*http.Response, []byte) {
 	f.t.Helper()
-	req, err := http.NewRequest(method, f.srv.URL+path, nil)
+	return f.send(method, path, nil, header...)
+}
+
+// send sends body, when not nil, as JSON.
+func (f *fixture) send(method, path string, body any, header ...string) (*http.Response, []byte) {
+	f.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, f.srv.URL+path, r)
 	if err != nil {
 		f.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -108,11 +133,11 @@ func (f *fixture) do(method, path string, header ...string) (*http.Response, []b
 		f.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
+	got, err := io.ReadAll(res.Body)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return res, body
+	return res, got
 }
 
 // getJSON GETs path, requires 200 and decodes the body into v.
@@ -175,4 +200,47 @@ func (f *fixture) walk(path string, between func()) []string {
 		}
 		next = path + "&cursor=" + url.QueryEscape(p.NextCursor)
 	}
+}
+
+// caller is someone who calls the API: a user with one role and a token, or anonymous.
+type caller struct {
+	name   string
+	role   nap.Role // "" for anonymous
+	org    string   // organization code of an organization's role
+	userID string
+	token  string
+}
+
+// auth returns the Authorization header of the caller, if any, as header pairs.
+func (c caller) auth() []string {
+	if c.token == "" {
+		return nil
+	}
+	return []string{"Authorization", "Bearer " + c.token}
+}
+
+// newCaller creates a user holding role (in org, for an organization's role) with a token,
+// and makes the enforcer see the membership.
+func (f *fixture) newCaller(role nap.Role, org string) caller {
+	f.t.Helper()
+	ctx := context.Background()
+	name := string(role)
+	if org != "" {
+		name += "@" + org
+	}
+	u, err := f.svc.CreateUser(ctx, fmt.Sprintf("%s.%s@example.org", strings.ReplaceAll(name, "@", "."), uuid.NewString()[:8]), name)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.svc.GrantMembership(ctx, u.ID, role, org, nil, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	_, secret, err := f.svc.IssueToken(ctx, u.ID, "test", time.Hour)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.authz.Reload(ctx); err != nil {
+		f.t.Fatal(err)
+	}
+	return caller{name: name, role: role, org: org, userID: u.ID, token: secret}
 }

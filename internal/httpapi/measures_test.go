@@ -101,7 +101,8 @@ func TestListMeasuresFilters(t *testing.T) {
 		{"q=Trafficking", func(m seed.Measure) bool {
 			return containsFold(m.Title, "trafficking") || containsFold(m.Description, "trafficking")
 		}},
-		{"q=" + url.QueryEscape("100%"), func(seed.Measure) bool { return false }},
+		{"q=" + url.QueryEscape("%"), func(seed.Measure) bool { return false }},
+		{"q=_", func(seed.Measure) bool { return false }},
 		{"lead=MS&article=33", func(m seed.Measure) bool { return m.Lead == "MS" && slices.Contains(m.Articles, 33) }},
 		{"lead=NOBODY", func(seed.Measure) bool { return false }},
 	}
@@ -221,9 +222,11 @@ func TestGetMeasureETag(t *testing.T) {
 		t.Fatalf("GET body: %v %s", err, body)
 	}
 
-	res, body = f.get(path, "If-None-Match", etag)
-	if res.StatusCode != http.StatusNotModified || len(body) != 0 {
-		t.Fatalf("matching If-None-Match: %d %q", res.StatusCode, body)
+	for _, inm := range []string{etag, "W/" + etag, `"x", ` + etag, "*"} {
+		res, body = f.get(path, "If-None-Match", inm)
+		if res.StatusCode != http.StatusNotModified || len(body) != 0 || res.Header.Get("ETag") != etag {
+			t.Fatalf("If-None-Match %s: %d %q ETag %q", inm, res.StatusCode, body, res.Header.Get("ETag"))
+		}
 	}
 	if res, _ = f.get(path, "If-None-Match", `"0.0"`); res.StatusCode != http.StatusOK {
 		t.Fatalf("stale If-None-Match: %d", res.StatusCode)
@@ -256,4 +259,74 @@ func TestMeasureIndicators(t *testing.T) {
 		t.Fatalf("indicators %v, want %v", got, want)
 	}
 	f.getProblem("/v1/measures/"+uuid.NewString()+"/indicators", http.StatusNotFound)
+}
+
+// TestOverdueAndStatus sets measures to the cases the seed lacks (closed statuses, no end
+// date, due today) and checks the filters and the summary judge them alike.
+func TestOverdueAndStatus(t *testing.T) {
+	f := newFixture(t, today)
+	set := func(code, sql string, args ...any) {
+		t.Helper()
+		err := f.db.Gorm().Exec(`UPDATE measures SET `+sql+` WHERE plan_id = ? AND code = ?`, append(args, f.planID, code)...).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("1.1", "current_status = 'implemented'")
+	set("1.2", "current_status = 'cancelled'")
+	set("1.3", "current_status = 'in_progress', progress_percent = 40")
+	set("1.4", "due_start = NULL, due_end = NULL")
+	set("1.5", "due_start = ?, due_end = ?", today.AddDate(0, -1, 0), today)
+	set("1.6", "current_status = 'partially_implemented', due_end = ?", today.AddDate(0, 0, 1))
+
+	codes := func(query string) []string {
+		return f.walk("/v1/plans/"+f.planID+"/measures?limit=100&"+query, nil)
+	}
+	notOverdue := []string{"1.1", "1.2", "1.4", "1.5", "1.6"}
+	all := codesWhere(f.ds, func(seed.Measure) bool { return true })
+	var overdue []string
+	for _, c := range all {
+		if !slices.Contains(notOverdue, c) {
+			overdue = append(overdue, c)
+		}
+	}
+	if got := codes("overdue=false"); !slices.Equal(got, notOverdue) {
+		t.Errorf("overdue=false: %v, want %v", got, notOverdue)
+	}
+	if got := codes("overdue=true"); !slices.Equal(got, overdue) {
+		t.Errorf("overdue=true: %v, want %v", got, overdue)
+	}
+	if got := codes("status=implemented,in_progress"); !slices.Equal(got, []string{"1.1", "1.3"}) {
+		t.Errorf("status=implemented,in_progress: %v", got)
+	}
+	if got := codes("status=partially_implemented&overdue=false"); !slices.Equal(got, []string{"1.6"}) {
+		t.Errorf("status and overdue: %v", got)
+	}
+	if got := codes("due_after=" + today.Format(time.DateOnly)); !slices.Equal(got, []string{"1.5", "1.6"}) {
+		t.Errorf("due_after today: %v", got)
+	}
+
+	var m struct {
+		CurrentStatus   string `json:"current_status"`
+		ProgressPercent *int   `json:"progress_percent"`
+		Overdue         bool
+	}
+	var p page[struct{ ID string }]
+	f.getJSON("/v1/plans/"+f.planID+"/measures?code=1.3", &p)
+	f.getJSON("/v1/measures/"+p.Items[0].ID, &m)
+	if m.CurrentStatus != "in_progress" || m.ProgressPercent == nil || *m.ProgressPercent != 40 || !m.Overdue {
+		t.Errorf("measure 1.3: %+v", m)
+	}
+
+	var s struct {
+		Total struct {
+			Measures, Overdue int
+			ByStatus          map[string]int `json:"by_status"`
+		}
+	}
+	f.getJSON("/v1/plans/"+f.planID+"/summary", &s)
+	if s.Total.Overdue != len(overdue) || s.Total.ByStatus["implemented"] != 1 || s.Total.ByStatus["cancelled"] != 1 ||
+		s.Total.ByStatus["no_information"] != len(all)-4 {
+		t.Errorf("summary: %+v", s.Total)
+	}
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -28,6 +29,38 @@ func TestSpecIsCommitted(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s is stale: run `go run ./cmd/naptracker openapi --out openapi`", file)
+		}
+	}
+}
+
+// publicOperations may be called without a token. Any other operation must require one and
+// name its permission (or "authenticated").
+var publicOperations = []string{"get-health", "get-readiness", "list-organizations", "get-organization",
+	"list-source-documents", "list-recommendations", "get-recommendation", "list-plans", "get-plan",
+	"list-reporting-periods", "get-plan-summary", "list-measures", "get-measure", "list-indicators", "get-indicator"}
+
+// TestEveryOperationDeclaresItsAccess walks the spec: every operation states its permission,
+// and only the operations listed as public accept anonymous callers.
+func TestEveryOperationDeclaresItsAccess(t *testing.T) {
+	for path, item := range httpapi.Spec().Paths {
+		for method, op := range operations(item) {
+			where := method + " " + path
+			perm, _ := op.Extensions["x-permission"].(string)
+			anonymous := false
+			for _, req := range op.Security {
+				if len(req) == 0 {
+					anonymous = true
+				}
+			}
+			public := slices.Contains(publicOperations, op.OperationID)
+			switch {
+			case perm == "":
+				t.Errorf("%s declares no permission", where)
+			case public != (perm == "public") || public != anonymous:
+				t.Errorf("%s: permission %q, anonymous %v, listed as public %v", where, perm, anonymous, public)
+			case !public && !slices.ContainsFunc(op.Security, func(r map[string][]string) bool { _, ok := r["bearer"]; return ok }):
+				t.Errorf("%s needs a caller but does not ask for a bearer token", where)
+			}
 		}
 	}
 }

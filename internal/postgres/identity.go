@@ -185,22 +185,22 @@ func (db *DB) RevokeMembership(ctx context.Context, actorID, userID, membershipI
 	return nap.Errorf(nap.ECONFLICT, "the membership has already ended")
 }
 
-// LiveMemberships returns the memberships of active users that hold at now, and when the
-// next one starts or ends.
-func (db *DB) LiveMemberships(ctx context.Context, now time.Time) ([]nap.Membership, time.Time, error) {
+// LiveMemberships returns the memberships of active users that hold now, by the database's
+// clock, and when the next one starts or ends.
+func (db *DB) LiveMemberships(ctx context.Context) ([]nap.Membership, time.Time, error) {
 	var rows []membershipRow
 	err := db.gorm.WithContext(ctx).Table("memberships ms").
 		Select("ms.id, ms.user_id, ms.organization_id, ms.role, ms.valid_from, ms.valid_to").
 		Joins("JOIN users u ON u.id = ms.user_id AND u.active").
-		Where("ms.valid_from <= ? AND (ms.valid_to IS NULL OR ms.valid_to > ?)", now, now).
+		Where("ms.valid_from <= now() AND (ms.valid_to IS NULL OR ms.valid_to > now())").
 		Scan(&rows).Error
 	if err != nil {
 		return nil, time.Time{}, err
 	}
 	var next struct{ At *time.Time }
 	err = db.gorm.WithContext(ctx).Raw(`SELECT min(t) AS at FROM (
-			SELECT valid_from AS t FROM memberships WHERE valid_from > ?
-			UNION ALL SELECT valid_to FROM memberships WHERE valid_to > ?) boundaries`, now, now).Scan(&next).Error
+			SELECT valid_from AS t FROM memberships WHERE valid_from > now()
+			UNION ALL SELECT valid_to FROM memberships WHERE valid_to > now()) boundaries`).Scan(&next).Error
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -226,13 +226,14 @@ type tokenRow struct {
 
 func (r tokenRow) toNap() nap.Token { return nap.Token(r) }
 
-const tokenColumns = "t.id, t.user_id, t.name, t.expires_at, t.last_used_at, t.revoked_at, t.created_at"
+const tokenColumns = "t.id, t.user_id, t.name, t.expires_at, t.last_used_at, t.revoked_at, t.created_at" //nolint:gosec // column names, not a credential
 
-// CreateToken stores a token by the SHA-256 of its secret.
-func (db *DB) CreateToken(ctx context.Context, actorID, userID, name string, hash []byte, expiresAt *time.Time) (nap.Token, error) {
+// CreateToken stores a token by the SHA-256 of its secret, expiring ttl from now by the
+// database's clock, which judges it.
+func (db *DB) CreateToken(ctx context.Context, actorID, userID, name string, hash []byte, ttl time.Duration) (nap.Token, error) {
 	id := newID()
 	err := db.gorm.WithContext(ctx).Exec(`INSERT INTO api_tokens (id, user_id, name, secret_hash, expires_at, created_by)
-		VALUES (?, ?, ?, ?, ?, ?)`, id, userID, name, hash, expiresAt, nullable(actorID)).Error
+		VALUES (?, ?, ?, ?, now() + make_interval(secs => ?), ?)`, id, userID, name, hash, ttl.Seconds(), nullable(actorID)).Error
 	if err != nil {
 		return nap.Token{}, err
 	}
@@ -276,26 +277,28 @@ func (db *DB) RevokeToken(ctx context.Context, actorID, id string) error {
 	return nap.Errorf(nap.ECONFLICT, "the token is revoked already")
 }
 
-// Authenticate returns the caller a token secret's hash names, with the memberships live at
-// now: ENOTFOUND when no usable token has that hash (unknown, revoked, expired, or its user
-// inactive). It marks the token used, at most once a minute, to spare a write per request.
-func (db *DB) Authenticate(ctx context.Context, hash []byte, now time.Time) (nap.Actor, error) {
+// Authenticate returns the caller a token secret's hash names, with the memberships live now:
+// ENOTFOUND when no usable token has that hash (unknown, revoked, expired, or its user
+// inactive). Validity is judged by the database's clock, which also stamped it. The token is
+// marked used at most once a minute, to spare a write per request.
+func (db *DB) Authenticate(ctx context.Context, hash []byte) (nap.Actor, error) {
 	var row struct {
 		TokenID    string
 		LastUsedAt *time.Time
+		Now        time.Time
 		User       userRow `gorm:"embedded"`
 	}
 	err := db.gorm.WithContext(ctx).Table("api_tokens t").
-		Select("t.id AS token_id, t.last_used_at, "+userColumns).
+		Select("t.id AS token_id, t.last_used_at, now() AS now, "+userColumns).
 		Joins("JOIN users u ON u.id = t.user_id").
-		Where("t.secret_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active", hash, now).
+		Where("t.secret_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.active", hash).
 		Take(&row).Error
 	if err != nil {
 		return nap.Actor{}, notFound(err, "token")
 	}
 	var rows []membershipRow
-	err = db.memberships(ctx).Where("ms.user_id = ? AND ms.valid_from <= ? AND (ms.valid_to IS NULL OR ms.valid_to > ?)",
-		row.User.ID, now, now).Order("ms.created_at").Scan(&rows).Error
+	err = db.memberships(ctx).Where("ms.user_id = ? AND ms.valid_from <= now() AND (ms.valid_to IS NULL OR ms.valid_to > now())",
+		row.User.ID).Order("ms.created_at").Scan(&rows).Error
 	if err != nil {
 		return nap.Actor{}, err
 	}
@@ -303,8 +306,8 @@ func (db *DB) Authenticate(ctx context.Context, hash []byte, now time.Time) (nap
 	for i, r := range rows {
 		a.Memberships[i] = r.toNap()
 	}
-	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) > time.Minute {
-		err = db.gorm.WithContext(ctx).Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, now, row.TokenID).Error
+	if row.LastUsedAt == nil || row.Now.Sub(*row.LastUsedAt) > time.Minute {
+		err = db.gorm.WithContext(ctx).Exec(`UPDATE api_tokens SET last_used_at = now() WHERE id = ?`, row.TokenID).Error
 	}
 	return a, err
 }

@@ -18,7 +18,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*nap.Actor, 
 	if !nap.LooksLikeToken(secret) {
 		return nil, nap.Errorf(nap.EUNAUTHORIZED, "the bearer token is malformed")
 	}
-	a, err := s.store.Authenticate(ctx, nap.HashToken(secret), s.now())
+	a, err := s.store.Authenticate(ctx, nap.HashToken(secret))
 	if nap.ErrorCode(err) == nap.ENOTFOUND {
 		return nil, nap.Errorf(nap.EUNAUTHORIZED, "the bearer token is unknown, revoked or expired")
 	}
@@ -123,8 +123,7 @@ func (s *Service) IssueToken(ctx context.Context, userID, name string, ttl time.
 		return nap.Token{}, "", nap.Errorf(nap.ECONFLICT, "user %s is inactive", u.Email)
 	}
 	secret, hash := nap.NewTokenSecret()
-	expires := s.now().Add(ttl)
-	t, err := s.store.CreateToken(ctx, actorID(ctx), userID, strings.TrimSpace(name), hash, &expires)
+	t, err := s.store.CreateToken(ctx, actorID(ctx), userID, strings.TrimSpace(name), hash, ttl)
 	return t, secret, err
 }
 

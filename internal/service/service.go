@@ -39,7 +39,7 @@ type Reader interface {
 // IdentityStore keeps users, their memberships and their tokens. actorID names who makes a
 // change ("" for an operator at the command line).
 type IdentityStore interface {
-	Authenticate(ctx context.Context, hash []byte, now time.Time) (nap.Actor, error)
+	Authenticate(ctx context.Context, hash []byte) (nap.Actor, error)
 	CreateUser(ctx context.Context, actorID, email, name string) (nap.User, error)
 	GetUser(ctx context.Context, id string) (nap.User, error)
 	UserByEmail(ctx context.Context, email string) (nap.User, error)
@@ -48,7 +48,7 @@ type IdentityStore interface {
 	GrantMembership(ctx context.Context, actorID, userID string, role nap.Role, org string, validFrom, validTo *time.Time) (nap.Membership, error)
 	ListMemberships(ctx context.Context, userID string) ([]nap.Membership, error)
 	RevokeMembership(ctx context.Context, actorID, userID, membershipID string) error
-	CreateToken(ctx context.Context, actorID, userID, name string, hash []byte, expiresAt *time.Time) (nap.Token, error)
+	CreateToken(ctx context.Context, actorID, userID, name string, hash []byte, ttl time.Duration) (nap.Token, error)
 	GetToken(ctx context.Context, id string) (nap.Token, error)
 	ListTokens(ctx context.Context, userID string) ([]nap.Token, error)
 	RevokeToken(ctx context.Context, actorID, id string) error

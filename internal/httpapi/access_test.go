@@ -1,0 +1,285 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/httpapi"
+	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/seed"
+)
+
+// request is one call of an operation, built afresh for each caller so that writes have
+// something to change.
+type request struct {
+	method, path string
+	body         any
+	header       []string
+}
+
+// expect is the exact status a caller gets; own says whether the target is the caller's own
+// (their organization's measure, their own tokens).
+type expect func(c caller, own bool) int
+
+func public(int) expect { return func(caller, bool) int { return http.StatusOK } }
+
+func authenticated(ok int) expect {
+	return func(c caller, _ bool) int {
+		if c.role == "" {
+			return http.StatusUnauthorized
+		}
+		return ok
+	}
+}
+
+func granted(ok int, roles ...nap.Role) expect {
+	return func(c caller, _ bool) int {
+		switch {
+		case c.role == "":
+			return http.StatusUnauthorized
+		case slices.Contains(roles, c.role):
+			return ok
+		default:
+			return http.StatusForbidden
+		}
+	}
+}
+
+func selfOrAdmin(ok int) expect {
+	return func(c caller, own bool) int {
+		switch {
+		case c.role == "":
+			return http.StatusUnauthorized
+		case own || c.role == nap.RoleAdmin:
+			return ok
+		default:
+			return http.StatusForbidden
+		}
+	}
+}
+
+// TestAuthorizationMatrix calls every operation of the API as every role, in the target's own
+// organization and in another, and anonymously, and checks the exact status. It fails when an
+// operation of the spec has no row.
+func TestAuthorizationMatrix(t *testing.T) {
+	f := newFixture(t, today)
+	ctx := context.Background()
+	target := f.ds.Plan.Measures[0]
+	own, other := target.Lead, unrelatedOrganization(f.ds, target)
+	var measures page[struct{ ID string }]
+	f.getJSON("/v1/plans/"+f.planID+"/measures?code="+target.Code, &measures)
+	measureID := measures.Items[0].ID
+	var indicators page[struct{ ID string }]
+	f.getJSON("/v1/measures/"+measureID+"/indicators", &indicators)
+	indicatorID := indicators.Items[0].ID
+	var recs page[struct{ ID string }]
+	f.getJSON("/v1/recommendations?limit=1", &recs)
+
+	callers := []caller{{name: "anonymous"}}
+	owns := map[string]bool{"anonymous": false}
+	for _, role := range nap.Roles {
+		for _, mine := range []bool{true, false} {
+			org := ""
+			if !role.Global() {
+				org = map[bool]string{true: own, false: other}[mine]
+			}
+			c := f.newCaller(role, org)
+			c.name = fmt.Sprintf("%s/own=%v", c.name, mine)
+			callers = append(callers, c)
+			owns[c.name] = mine
+		}
+	}
+	stranger := f.newCaller(nap.RoleViewer, other)
+
+	seq := 0
+	next := func() int { seq++; return seq }
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	version := func(v int) []string { return []string{"If-Match", fmt.Sprintf(`"%d"`, v)} }
+	dummyUser := func() nap.User {
+		u, err := f.svc.CreateUser(ctx, fmt.Sprintf("dummy%d@example.org", next()), "Dummy")
+		must(err)
+		return u
+	}
+	newPeriod := func(lock bool) nap.ReportingPeriod {
+		day := time.Date(3000+next(), 1, 1, 0, 0, 0, 0, time.UTC)
+		p, err := f.svc.CreatePeriod(ctx, f.planID, nap.PeriodInput{Label: fmt.Sprintf("%d-Y", day.Year()),
+			StartsOn: day, EndsOn: day.AddDate(1, 0, -1), DueOn: day.AddDate(1, 1, 0)})
+		must(err)
+		if lock {
+			p, err = f.svc.SetPeriodState(ctx, p.ID, nap.PeriodLocked)
+			must(err)
+		}
+		return p
+	}
+	userFor := func(c caller, own bool) string {
+		if own && c.userID != "" {
+			return c.userID
+		}
+		return stranger.userID
+	}
+
+	rows := map[string]struct {
+		build  func(c caller, own bool) request
+		expect expect
+	}{
+		"get-health":            {func(caller, bool) request { return request{method: "GET", path: "/healthz"} }, public(200)},
+		"get-readiness":         {func(caller, bool) request { return request{method: "GET", path: "/readyz"} }, public(200)},
+		"list-organizations":    {func(caller, bool) request { return request{method: "GET", path: "/v1/organizations"} }, public(200)},
+		"get-organization":      {func(caller, bool) request { return request{method: "GET", path: "/v1/organizations/" + own} }, public(200)},
+		"list-source-documents": {func(caller, bool) request { return request{method: "GET", path: "/v1/source-documents"} }, public(200)},
+		"list-recommendations":  {func(caller, bool) request { return request{method: "GET", path: "/v1/recommendations"} }, public(200)},
+		"get-recommendation": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/recommendations/" + recs.Items[0].ID}
+		}, public(200)},
+		"list-plans":             {func(caller, bool) request { return request{method: "GET", path: "/v1/plans"} }, public(200)},
+		"get-plan":               {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID} }, public(200)},
+		"list-reporting-periods": {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/periods"} }, public(200)},
+		"get-plan-summary":       {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/summary"} }, public(200)},
+		"list-measures":          {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/measures"} }, public(200)},
+		"get-measure":            {func(caller, bool) request { return request{method: "GET", path: "/v1/measures/" + measureID} }, public(200)},
+		"list-indicators": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/measures/" + measureID + "/indicators"}
+		}, public(200)},
+		"get-indicator": {func(caller, bool) request { return request{method: "GET", path: "/v1/indicators/" + indicatorID} }, public(200)},
+		"get-me":        {func(caller, bool) request { return request{method: "GET", path: "/v1/me"} }, authenticated(200)},
+
+		"list-users": {func(caller, bool) request { return request{method: "GET", path: "/v1/users"} }, granted(200, nap.RoleAdmin)},
+		"create-user": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/users", body: map[string]any{"email": fmt.Sprintf("new%d@example.org", next()), "name": "New"}}
+		}, granted(201, nap.RoleAdmin)},
+		"get-user": {func(caller, bool) request { return request{method: "GET", path: "/v1/users/" + stranger.userID} }, granted(200, nap.RoleAdmin)},
+		"update-user": {func(caller, bool) request {
+			u := dummyUser()
+			return request{method: "PATCH", path: "/v1/users/" + u.ID, body: map[string]any{"name": "Renamed"}, header: version(u.Version)}
+		}, granted(200, nap.RoleAdmin)},
+		"list-memberships": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/users/" + stranger.userID + "/memberships"}
+		}, granted(200, nap.RoleAdmin)},
+		"grant-membership": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/users/" + dummyUser().ID + "/memberships", body: map[string]any{"role": "viewer", "organization": own}}
+		}, granted(201, nap.RoleAdmin)},
+		"revoke-membership": {func(caller, bool) request {
+			u := dummyUser()
+			m, err := f.svc.GrantMembership(ctx, u.ID, nap.RoleViewer, own, nil, nil)
+			must(err)
+			return request{method: "DELETE", path: "/v1/users/" + u.ID + "/memberships/" + m.ID}
+		}, granted(204, nap.RoleAdmin)},
+		"issue-token": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/users/" + stranger.userID + "/tokens", body: map[string]any{"name": "dashboard"}}
+		}, granted(201, nap.RoleAdmin)},
+		"list-tokens": {func(c caller, own bool) request {
+			return request{method: "GET", path: "/v1/users/" + userFor(c, own) + "/tokens"}
+		}, selfOrAdmin(200)},
+		"revoke-token": {func(c caller, own bool) request {
+			tok, _, err := f.svc.IssueToken(ctx, userFor(c, own), "to revoke", time.Hour)
+			must(err)
+			return request{method: "DELETE", path: "/v1/tokens/" + tok.ID}
+		}, selfOrAdmin(204)},
+
+		"create-organization": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/organizations", body: map[string]any{"code": fmt.Sprintf("T%d", next()), "kind": "ngo", "name": map[string]string{"en": "Test"}}}
+		}, granted(201, nap.RoleAdmin)},
+		"update-organization": {func(caller, bool) request {
+			o, err := f.svc.GetOrganization(ctx, own)
+			must(err)
+			return request{method: "PATCH", path: "/v1/organizations/" + own, body: map[string]any{"active": true}, header: version(o.Version)}
+		}, granted(200, nap.RoleAdmin)},
+
+		"create-plan": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/plans", body: map[string]any{"code": fmt.Sprintf("P-%d", next()),
+				"title": map[string]string{"en": "Test"}, "period_start": "2030-01-01", "period_end": "2031-12-31"}}
+		}, granted(201, nap.RoleAdmin, nap.RoleCoordinator)},
+		"update-plan": {func(caller, bool) request {
+			p, err := f.svc.GetPlan(ctx, f.planID)
+			must(err)
+			return request{method: "PATCH", path: "/v1/plans/" + f.planID, body: map[string]any{"requires_sign_off": true}, header: version(p.Version)}
+		}, granted(200, nap.RoleAdmin, nap.RoleCoordinator)},
+		"create-reporting-period": {func(caller, bool) request {
+			y := 2500 + next()
+			return request{method: "POST", path: "/v1/plans/" + f.planID + "/periods", body: map[string]any{"label": fmt.Sprintf("%d-H1", y),
+				"starts_on": fmt.Sprintf("%d-01-01", y), "ends_on": fmt.Sprintf("%d-06-30", y), "due_on": fmt.Sprintf("%d-07-31", y)}}
+		}, granted(201, nap.RoleAdmin, nap.RoleCoordinator)},
+		"lock-reporting-period": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/periods/" + newPeriod(false).ID + "/lock"}
+		}, granted(200, nap.RoleAdmin, nap.RoleCoordinator)},
+		"open-reporting-period": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/periods/" + newPeriod(true).ID + "/open"}
+		}, granted(200, nap.RoleAdmin, nap.RoleCoordinator)},
+		"create-measure": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/plans/" + f.planID + "/measures", body: map[string]any{"code": fmt.Sprintf("9.%d", next()),
+				"title": map[string]string{"en": "Test"}, "lead": own}}
+		}, granted(201, nap.RoleAdmin, nap.RoleCoordinator)},
+		"update-measure": {func(caller, bool) request {
+			m, err := f.svc.GetMeasure(ctx, measureID)
+			must(err)
+			return request{method: "PATCH", path: "/v1/measures/" + measureID, body: map[string]any{"articles": target.Articles}, header: version(m.Version)}
+		}, granted(200, nap.RoleAdmin, nap.RoleCoordinator)},
+		"create-indicator": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/measures/" + measureID + "/indicators", body: map[string]any{"code": fmt.Sprintf("t.%d", next()),
+				"title": map[string]string{"en": "Test"}, "kind": "text"}}
+		}, granted(201, nap.RoleAdmin, nap.RoleCoordinator)},
+		"update-indicator": {func(caller, bool) request {
+			in, err := f.svc.GetIndicator(ctx, indicatorID)
+			must(err)
+			return request{method: "PATCH", path: "/v1/indicators/" + indicatorID, body: map[string]any{"unit": in.Unit}, header: version(in.Version)}
+		}, granted(200, nap.RoleAdmin, nap.RoleCoordinator)},
+	}
+
+	var missing []string
+	for _, op := range specOperations() {
+		if _, ok := rows[op]; !ok {
+			missing = append(missing, op)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("operations without a row in the authorization matrix: %v", missing)
+	}
+
+	ops := make([]string, 0, len(rows))
+	for op := range rows {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	for _, op := range ops {
+		row := rows[op]
+		for _, c := range callers {
+			own := owns[c.name]
+			r := row.build(c, own)
+			res, body := f.send(r.method, r.path, r.body, append(r.header, c.auth()...)...)
+			if want := row.expect(c, own); res.StatusCode != want {
+				t.Errorf("%s as %s: %d, want %d: %s", op, c.name, res.StatusCode, want, body)
+			}
+		}
+	}
+}
+
+// unrelatedOrganization returns a state body with no part in measure m.
+func unrelatedOrganization(ds seed.Dataset, m seed.Measure) string {
+	for _, o := range ds.Organizations {
+		if o.Code != m.Lead && !slices.Contains(m.CoImplementers, o.Code) && !slices.Contains(m.Partners, o.Code) && o.Kind == "ministry" {
+			return o.Code
+		}
+	}
+	panic("every ministry has a part in measure " + m.Code)
+}
+
+// specOperations lists the operation ids of the OpenAPI document.
+func specOperations() []string {
+	var ids []string
+	for _, item := range httpapi.Spec().Paths {
+		for _, op := range operations(item) {
+			ids = append(ids, op.OperationID)
+		}
+	}
+	return ids
+}
