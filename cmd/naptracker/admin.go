@@ -11,7 +11,6 @@ import (
 	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/postgres"
-	"github.com/naptracker/naptracker/internal/seed"
 )
 
 // openDB opens the database the options name.
@@ -65,11 +64,7 @@ func seedCommand(opts *config.Options) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			ds, err := seed.Reference()
-			if err != nil {
-				return err
-			}
-			rep, err := seed.Load(c.Context(), db.Gorm(), ds)
+			rep, err := loadReference(c.Context(), db)
 			if err != nil {
 				return err
 			}

@@ -78,9 +78,11 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 		return err
 	}
 	if opts.Seed {
-		if err := loadReference(ctx, db); err != nil {
+		rep, err := loadReference(ctx, db)
+		if err != nil {
 			return err
 		}
+		slog.Info("reference data", "result", rep.String())
 	}
 
 	enforcer, err := authz.New(ctx, db)
@@ -134,17 +136,13 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 	return nil
 }
 
-func loadReference(ctx context.Context, db *postgres.DB) error {
+// loadReference adds whatever of the embedded reference data the database lacks.
+func loadReference(ctx context.Context, db *postgres.DB) (seed.Report, error) {
 	ds, err := seed.Reference()
 	if err != nil {
-		return err
+		return seed.Report{}, err
 	}
-	rep, err := seed.Load(ctx, db.Gorm(), ds)
-	if err != nil {
-		return err
-	}
-	slog.Info("reference data", "result", rep.String())
-	return nil
+	return seed.Load(ctx, db.Gorm(), ds)
 }
 
 // logWriter turns each line a migration reports into an info log record.

@@ -94,16 +94,6 @@ type Actor struct {
 	Memberships []Membership
 }
 
-// Has reports whether the actor holds role globally.
-func (a *Actor) Has(role Role) bool {
-	for _, m := range a.Memberships {
-		if m.Role == role && m.OrganizationID == "" {
-			return true
-		}
-	}
-	return false
-}
-
 type actorKey struct{}
 
 // NewContextWithActor returns ctx carrying the authenticated caller.

@@ -2,9 +2,6 @@ package nap
 
 import "time"
 
-// MaxPageSize is the largest page a list returns.
-const MaxPageSize = 500
-
 // PageRequest asks for one page of a list: at most Limit items after the position the
 // opaque Cursor of the previous page names ("" for the first page).
 type PageRequest struct {

@@ -114,6 +114,29 @@ func ensureTemplate(admin *sql.DB, server string) (string, error) {
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, building, name)); err != nil {
 		return "", err
 	}
+	// Templates of earlier migrations are of no more use.
+	rows, err := conn.QueryContext(ctx, `SELECT datname FROM pg_database
+		WHERE datname LIKE 'naptracker\_template\_%' AND datname <> $1 AND datname NOT LIKE '%\_building'`, name)
+	if err != nil {
+		return "", err
+	}
+	var stale []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return "", err
+		}
+		stale = append(stale, n)
+	}
+	if err := rows.Close(); err != nil {
+		return "", err
+	}
+	for _, n := range stale {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, n)); err != nil {
+			return "", err
+		}
+	}
 	return name, nil
 }
 
