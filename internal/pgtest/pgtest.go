@@ -6,6 +6,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
@@ -124,8 +125,7 @@ func ensureTemplate(admin *sql.DB, server string) (string, error) {
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return "", err
+			return "", errors.Join(err, rows.Close())
 		}
 		stale = append(stale, n)
 	}
