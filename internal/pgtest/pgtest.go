@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -116,20 +115,8 @@ func ensureTemplate(admin *sql.DB, server string) (string, error) {
 		return "", err
 	}
 	// Templates of earlier migrations are of no more use.
-	rows, err := conn.QueryContext(ctx, `SELECT datname FROM pg_database
-		WHERE datname LIKE 'naptracker\_template\_%' AND datname <> $1 AND datname NOT LIKE '%\_building'`, name)
+	stale, err := staleTemplates(ctx, conn, name)
 	if err != nil {
-		return "", err
-	}
-	var stale []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return "", errors.Join(err, rows.Close())
-		}
-		stale = append(stale, n)
-	}
-	if err := rows.Close(); err != nil {
 		return "", err
 	}
 	for _, n := range stale {
@@ -138,6 +125,24 @@ func ensureTemplate(admin *sql.DB, server string) (string, error) {
 		}
 	}
 	return name, nil
+}
+
+func staleTemplates(ctx context.Context, conn *sql.Conn, current string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT datname FROM pg_database
+		WHERE datname LIKE 'naptracker\_template\_%' AND datname <> $1 AND datname NOT LIKE '%\_building'`, current)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
 }
 
 func migrate(dsn string) error {
