@@ -27,7 +27,7 @@ func usersCommand(opts *config.Options) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			svc := service.New(db, nil)
+			svc := service.New(service.Deps{Store: db})
 			if role != "" {
 				// Checked before anything is created, so a typo leaves no user behind.
 				if err := nap.Role(role).CheckAssignment(org); err != nil {
@@ -79,7 +79,7 @@ func tokensCommand(opts *config.Options) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			svc := service.New(db, nil)
+			svc := service.New(service.Deps{Store: db})
 			u, err := svc.UserByEmail(c.Context(), email)
 			if err != nil {
 				return err

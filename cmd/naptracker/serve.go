@@ -41,7 +41,8 @@ func serveCommand(opts *config.Options) *cobra.Command {
 	cmd.Flags().StringVar(&opts.Addr, "addr", opts.Addr, "HOST:PORT to listen on")
 	cmd.Flags().BoolVar(&opts.Migrate, "migrate", opts.Migrate, "create the database if missing and apply pending migrations first")
 	cmd.Flags().BoolVar(&opts.Seed, "seed", opts.Seed, "load the reference data where absent first")
-	cmd.Flags().Int64Var(&opts.MaxBodyBytes, "max-body-bytes", opts.MaxBodyBytes, "largest request body")
+	cmd.Flags().Int64Var(&opts.MaxBodyBytes, "max-body-bytes", opts.MaxBodyBytes, "largest JSON request body")
+	cmd.Flags().Int64Var(&opts.MaxUploadBytes, "max-upload-bytes", opts.MaxUploadBytes, "largest evidence file")
 	cmd.Flags().Float64Var(&opts.RateLimit, "rate-limit", opts.RateLimit, "requests per second per token, or per address for anonymous callers; 0 is off")
 	cmd.Flags().IntVar(&opts.RateBurst, "rate-burst", opts.RateBurst, "requests a caller may send at once above --rate-limit")
 	return cmd
@@ -94,7 +95,8 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 	go enforcer.Watch(watchCtx, opts.DatabaseURL)
 
 	handler, err := httpapi.New(httpapi.Deps{
-		Service: service.New(db, nil), Authorizer: enforcer, Ready: db.Ping,
+		Service: service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes}),
+		Authorizer: enforcer, Ready: db.Ping,
 		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst},
 	})
 	if err != nil {

@@ -23,8 +23,10 @@ type Options struct {
 	Seed bool
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
-	// MaxBodyBytes bounds a request body.
+	// MaxBodyBytes bounds a JSON request body.
 	MaxBodyBytes int64
+	// MaxUploadBytes bounds an evidence file.
+	MaxUploadBytes int64
 	// RateLimit is the sustained requests per second allowed per token, or per client address
 	// for anonymous callers; 0 turns rate limiting off.
 	RateLimit float64
@@ -39,7 +41,7 @@ const DatabaseURLEnv = "DATABASE_URL"
 // DATABASE_URL, port 8080 on every interface, info logs, 1 MiB bodies, 50 requests a second.
 func Defaults() Options {
 	return Options{DatabaseURL: os.Getenv(DatabaseURLEnv), Addr: ":8080", LogLevel: "info",
-		MaxBodyBytes: 1 << 20, RateLimit: 50, RateBurst: 100}
+		MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20, RateLimit: 50, RateBurst: 100}
 }
 
 // Validate fails on a missing or malformed setting, naming it.
@@ -56,6 +58,9 @@ func (o Options) Validate() error {
 	}
 	if o.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("--max-body-bytes %d is below 1024", o.MaxBodyBytes))
+	}
+	if o.MaxUploadBytes < 1024 {
+		errs = append(errs, fmt.Errorf("--max-upload-bytes %d is below 1024", o.MaxUploadBytes))
 	}
 	if o.RateLimit < 0 || (o.RateLimit > 0 && o.RateBurst < 1) {
 		errs = append(errs, fmt.Errorf("--rate-limit must be 0 (off) or positive, with --rate-burst at least 1"))

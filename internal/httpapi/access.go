@@ -24,10 +24,10 @@ type Authorizer interface {
 type access struct {
 	public     bool           // anonymous callers may call it; a token may let them see more
 	permission nap.Permission // zero: any authenticated caller
-	// domain names the domain the permission is asked in, derived from the target object
-	// (never from a value the client chooses); nil means the whole system, "*". It answers
-	// ENOTFOUND for an object the caller may not see.
-	domain func(ctx huma.Context) (string, error)
+	// domains names the domains the permission is asked in, derived from the target object
+	// (never from a value the client chooses): it is granted when any of them grants it. nil
+	// means the whole system, "*". It answers ENOTFOUND for an object the caller may not see.
+	domains func(ctx huma.Context) ([]string, error)
 }
 
 // Extension names, in the OpenAPI document, the permission an operation requires.
@@ -52,7 +52,7 @@ func register[I, O any](api huma.API, d Deps, op huma.Operation, a access, handl
 	} else {
 		op.Security = []map[string][]string{{bearerScheme: {}}}
 		op.Errors = append(op.Errors, http.StatusUnauthorized)
-		if a.permission != (nap.Permission{}) || a.domain != nil {
+		if a.permission != (nap.Permission{}) || a.domains != nil {
 			op.Errors = append(op.Errors, http.StatusForbidden)
 		}
 	}
@@ -83,16 +83,16 @@ func authorize(api huma.API, d Deps, a access) func(huma.Context, func(huma.Cont
 			writeError(api, ctx, nap.Errorf(nap.EUNAUTHORIZED, "this operation needs a bearer token"))
 			return
 		}
-		domain := nap.DomainAll
-		if a.domain != nil {
+		domains := []string{nap.DomainAll}
+		if a.domains != nil {
 			var err error
-			if domain, err = a.domain(ctx); err != nil {
+			if domains, err = a.domains(ctx); err != nil {
 				writeError(api, ctx, err)
 				return
 			}
 		}
 		if a.permission != (nap.Permission{}) {
-			ok, err := d.Authorizer.Can(actor.User.ID, domain, a.permission)
+			ok, err := canInAny(d.Authorizer, actor.User.ID, domains, a.permission)
 			if err != nil {
 				writeError(api, ctx, err)
 				return
@@ -104,6 +104,15 @@ func authorize(api huma.API, d Deps, a access) func(huma.Context, func(huma.Cont
 		}
 		next(ctx)
 	}
+}
+
+func canInAny(az Authorizer, userID string, domains []string, p nap.Permission) (bool, error) {
+	for _, d := range domains {
+		if ok, err := az.Can(userID, d, p); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 // writeError answers with err in the one vocabulary of errors.go.
@@ -162,21 +171,32 @@ func clientIP(remoteAddr string) string {
 
 // visibleTo is the domain resolver of objects that belong to the whole system: it checks only
 // that the caller may see the object, with read, and answers "*".
-func visibleTo(param string, read func(ctx context.Context, id string) error) func(huma.Context) (string, error) {
-	return func(ctx huma.Context) (string, error) {
+func visibleTo(param string, read func(ctx context.Context, id string) error) func(huma.Context) ([]string, error) {
+	return func(ctx huma.Context) ([]string, error) {
 		id, err := pathID(ctx, param)
 		if err == nil {
 			err = read(ctx.Context(), id)
 		}
-		return nap.DomainAll, err
+		return []string{nap.DomainAll}, err
 	}
 }
 
 // ownerOf is the domain of a user's own things: the user path parameter's domain.
-func ownerOf(param string) func(huma.Context) (string, error) {
-	return func(ctx huma.Context) (string, error) {
+func ownerOf(param string) func(huma.Context) ([]string, error) {
+	return func(ctx huma.Context) ([]string, error) {
 		id, err := pathID(ctx, param)
-		return nap.UserDomain(id), err
+		return []string{nap.UserDomain(id)}, err
+	}
+}
+
+// byID resolves the domains of the object the path parameter param names with resolve.
+func byID(param string, resolve func(ctx context.Context, id string) ([]string, error)) func(huma.Context) ([]string, error) {
+	return func(ctx huma.Context) ([]string, error) {
+		id, err := pathID(ctx, param)
+		if err != nil {
+			return nil, err
+		}
+		return resolve(ctx.Context(), id)
 	}
 }
 

@@ -58,6 +58,7 @@ func registerAll(api huma.API, d Deps) {
 	registerPlans(v1, d)
 	registerMeasures(v1, d)
 	registerIdentity(v1, d)
+	registerUpdates(v1, d)
 }
 
 const (
@@ -67,6 +68,7 @@ const (
 	tagPlans           = "Plans"
 	tagMeasures        = "Measures"
 	tagAccess          = "Access"
+	tagProgress        = "Progress"
 )
 
 func config() huma.Config {
@@ -90,6 +92,7 @@ func config() huma.Config {
 		{Name: tagRecommendations, Description: "Source documents and the recommendations they make."},
 		{Name: tagPlans, Description: "Action plans, their reporting periods and summaries of progress."},
 		{Name: tagMeasures, Description: "Measures of a plan, their derived status and their indicators."},
+		{Name: tagProgress, Description: "Six-monthly progress updates, their review, and their evidence."},
 		{Name: tagAccess, Description: "Users, their roles in organizations, and their API tokens."},
 	}
 	return cfg

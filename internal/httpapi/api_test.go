@@ -347,7 +347,7 @@ func TestReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.New(httpapi.Deps{Service: service.New(db, nil), Authorizer: enforcer, Ready: db.Ping})
+	h, err := httpapi.New(httpapi.Deps{Service: service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer}), Authorizer: enforcer, Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,8 @@ var statusOf = map[string]int{
 	nap.EPRECONDITION: http.StatusPreconditionFailed,
 	nap.ENOVERSION:    http.StatusPreconditionRequired,
 	nap.ETOOMANY:      http.StatusTooManyRequests,
+	nap.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	nap.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 }
 
 // StatusOf returns the HTTP status of a nap error code.

@@ -58,7 +58,7 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(db, func() time.Time { return now })
+	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, Now: func() time.Time { return now }})
 	h, err := httpapi.New(httpapi.Deps{
 		Service:    svc,
 		Authorizer: enforcer,

@@ -292,7 +292,7 @@ func registerIdentity(api huma.API, d Deps) {
 		Description: "The records of the user's tokens, newest first; secrets are never shown again. Users may list their own.",
 		Tags:        []string{tagAccess},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.ReadTokens, domain: ownerOf("id")}, func(ctx context.Context, in *UserPath) (*TokensOutput, error) {
+	}, access{permission: nap.ReadTokens, domains: ownerOf("id")}, func(ctx context.Context, in *UserPath) (*TokensOutput, error) {
 		ts, err := d.Service.ListTokens(ctx, in.UserID)
 		if err != nil {
 			return nil, err
@@ -330,14 +330,10 @@ func registerIdentity(api huma.API, d Deps) {
 		Tags:          []string{tagAccess},
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.RevokeToken, domain: func(ctx huma.Context) (string, error) {
-		id, err := pathID(ctx, "id")
-		if err != nil {
-			return "", err
-		}
-		t, err := d.Service.GetToken(ctx.Context(), id)
-		return nap.UserDomain(t.UserID), err
-	}}, func(ctx context.Context, in *TokenPath) (*struct{}, error) {
+	}, access{permission: nap.RevokeToken, domains: byID("id", func(ctx context.Context, id string) ([]string, error) {
+		t, err := d.Service.GetToken(ctx, id)
+		return []string{nap.UserDomain(t.UserID)}, err
+	})}, func(ctx context.Context, in *TokenPath) (*struct{}, error) {
 		return nil, d.Service.RevokeToken(ctx, in.ID)
 	})
 }

@@ -187,7 +187,7 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 			t.Fatal(err)
 		}
 		go e.Watch(ctx, dsn)
-		svc := service.New(db, nil)
+		svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
 		h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping})
 		if err != nil {
 			t.Fatal(err)
@@ -263,7 +263,7 @@ func TestAbuseLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(db, nil)
+	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
 	h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping,
 		Limits: httpapi.Limits{MaxBodyBytes: 2048, PerSecond: 1, Burst: 3}})
 	if err != nil {

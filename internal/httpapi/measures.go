@@ -325,18 +325,8 @@ type IndicatorOutput struct {
 }
 
 func registerMeasureWrites(api huma.API, d Deps) {
-	// A measure's own domain is its lead organization's.
-	measure := func(ctx huma.Context) (string, error) {
-		id, err := pathID(ctx, "id")
-		if err != nil {
-			return "", err
-		}
-		p, err := d.Service.MeasurePlace(ctx.Context(), id)
-		if err != nil {
-			return "", err
-		}
-		return nap.OrganizationDomain(p.Organizations[0]), nil
-	}
+	// A measure's domains are its lead's and its co-implementers'.
+	measure := byID("id", d.Service.UpdateDomains)
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-measure",
@@ -347,7 +337,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Tags:          []string{tagMeasures},
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.CreateMeasure, domain: visibleTo("id", discard(d.Service.GetPlan))},
+	}, access{permission: nap.CreateMeasure, domains: visibleTo("id", discard(d.Service.GetPlan))},
 		func(ctx context.Context, in *CreateMeasureInput) (*GetMeasureOutput, error) {
 			ch, err := in.Body.change()
 			if err != nil {
@@ -368,7 +358,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Description: "Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.",
 		Tags:        []string{tagMeasures},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.UpdateMeasure, domain: measure}, func(ctx context.Context, in *UpdateMeasureInput) (*GetMeasureOutput, error) {
+	}, access{permission: nap.UpdateMeasure, domains: measure}, func(ctx context.Context, in *UpdateMeasureInput) (*GetMeasureOutput, error) {
 		v, err := in.version()
 		if err != nil {
 			return nil, err
@@ -393,7 +383,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Tags:          []string{tagMeasures},
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.CreateIndicator, domain: measure}, func(ctx context.Context, in *CreateIndicatorInput) (*IndicatorOutput, error) {
+	}, access{permission: nap.CreateIndicator, domains: measure}, func(ctx context.Context, in *CreateIndicatorInput) (*IndicatorOutput, error) {
 		ch, err := in.Body.change()
 		if err != nil {
 			return nil, err
@@ -429,7 +419,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Description: "Changes the fields sent, if the indicator is still at the version If-Match names.",
 		Tags:        []string{tagMeasures},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.UpdateIndicator, domain: visibleTo("id", discard(d.Service.GetIndicator))},
+	}, access{permission: nap.UpdateIndicator, domains: visibleTo("id", discard(d.Service.GetIndicator))},
 		func(ctx context.Context, in *UpdateIndicatorInput) (*IndicatorOutput, error) {
 			v, err := in.version()
 			if err != nil {

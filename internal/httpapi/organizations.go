@@ -143,9 +143,9 @@ func registerOrganizationWrites(api huma.API, d Deps) {
 		Description: "Changes the fields sent, if the organization is still at the version If-Match names.",
 		Tags:        []string{tagOrganizations},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.UpdateOrganization, domain: func(ctx huma.Context) (string, error) {
+	}, access{permission: nap.UpdateOrganization, domains: func(ctx huma.Context) ([]string, error) {
 		o, err := d.Service.GetOrganization(ctx.Context(), ctx.Param("code"))
-		return nap.OrganizationDomain(o.ID), err
+		return []string{nap.OrganizationDomain(o.ID)}, err
 	}}, func(ctx context.Context, in *UpdateOrganizationInput) (*GetOrganizationOutput, error) {
 		v, err := in.version()
 		if err != nil {

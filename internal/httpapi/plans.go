@@ -324,7 +324,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 		Description: "Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.",
 		Tags:        []string{tagPlans},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.UpdatePlan, domain: plan}, func(ctx context.Context, in *UpdatePlanInput) (*GetPlanOutput, error) {
+	}, access{permission: nap.UpdatePlan, domains: plan}, func(ctx context.Context, in *UpdatePlanInput) (*GetPlanOutput, error) {
 		v, err := in.version()
 		if err != nil {
 			return nil, err
@@ -349,7 +349,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 		Tags:          []string{tagPlans},
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.CreatePeriod, domain: plan}, func(ctx context.Context, in *CreatePeriodInput) (*PeriodOutput, error) {
+	}, access{permission: nap.CreatePeriod, domains: plan}, func(ctx context.Context, in *CreatePeriodInput) (*PeriodOutput, error) {
 		d1, err := dates(map[string]*string{"starts_on": &in.Body.StartsOn, "ends_on": &in.Body.EndsOn, "due_on": &in.Body.DueOn})
 		if err != nil {
 			return nil, err
@@ -378,7 +378,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 			Description: st.description,
 			Tags:        []string{tagPlans},
 			Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
-		}, access{permission: st.perm, domain: visibleTo("id", discard(d.Service.GetPeriod))},
+		}, access{permission: st.perm, domains: visibleTo("id", discard(d.Service.GetPeriod))},
 			func(ctx context.Context, in *PeriodPath) (*PeriodOutput, error) {
 				p, err := d.Service.SetPeriodState(ctx, in.ID, st.state)
 				if err != nil {

@@ -81,3 +81,19 @@ type IndicatorChange struct {
 	Provenance      *Provenance
 	ProvenanceNote  *string
 }
+
+// UpdateChange is what a progress update reports, as its organization writes it. Creating
+// one needs the period and the proposed status. IndicatorValues, when set, replace the
+// update's values.
+type UpdateChange struct {
+	PeriodID         *string
+	ProposedStatus   *Status
+	ProgressPercent  *int
+	Narrative        *Text
+	Challenges       *Text
+	NextSteps        *Text
+	IndicatorValues  *[]IndicatorValue
+	Visibility       *Visibility
+	Supersedes       *string
+	CorrectionReason *string
+}

@@ -16,6 +16,8 @@ const (
 	EPRECONDITION = "precondition" // the caller's version of the object is stale
 	ENOVERSION    = "no_version"   // a change to an object did not say which version it changes
 	ETOOMANY      = "too_many"     // the caller sent too many requests; it should wait
+	ETOOLARGE     = "too_large"    // the content is over the size limit
+	EUNSUPPORTED  = "unsupported"  // the content is of a kind that is not accepted
 	EINTERNAL     = "internal"     // a fault of ours
 )
 

@@ -30,13 +30,30 @@ var (
 	UpdateMeasure      = Permission{"measure", "update"}
 	CreateIndicator    = Permission{"indicator", "create"}
 	UpdateIndicator    = Permission{"indicator", "update"}
+	CreateUpdate       = Permission{"update", "create"}
+	EditUpdate         = Permission{"update", "edit"}
+	SubmitUpdate       = Permission{"update", "submit"}
+	WithdrawUpdate     = Permission{"update", "withdraw"}
+	SignOffUpdate      = Permission{"update", "sign_off"}
+	ReturnUpdate       = Permission{"update", "return"}
+	ApproveUpdate      = Permission{"update", "approve"}
+	RejectUpdate       = Permission{"update", "reject"}
+	AddEvidence        = Permission{"evidence", "add"}
+	DeleteEvidence     = Permission{"evidence", "delete"}
 )
+
+// ActionPermission is the permission each review action requires.
+var ActionPermission = map[ReviewAction]Permission{
+	ActionSubmit: SubmitUpdate, ActionSignOff: SignOffUpdate, ActionReturn: ReturnUpdate,
+	ActionApprove: ApproveUpdate, ActionReject: RejectUpdate, ActionWithdraw: WithdrawUpdate,
+}
 
 // Permissions lists every permission an operation may require.
 var Permissions = []Permission{CreateOrganization, UpdateOrganization, ReadUsers, CreateUser, UpdateUser,
 	ReadMemberships, GrantMembership, RevokeMembership, ReadTokens, IssueToken, RevokeToken,
 	CreatePlan, UpdatePlan, CreatePeriod, LockPeriod, OpenPeriod, CreateMeasure, UpdateMeasure,
-	CreateIndicator, UpdateIndicator}
+	CreateIndicator, UpdateIndicator, CreateUpdate, EditUpdate, SubmitUpdate, WithdrawUpdate,
+	SignOffUpdate, ReturnUpdate, ApproveUpdate, RejectUpdate, AddEvidence, DeleteEvidence}
 
 // Domains name where a role holds.
 const DomainAll = "*"

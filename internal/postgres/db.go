@@ -97,3 +97,24 @@ func translateErrors(g *gorm.DB) {
 	_ = cb.Update().After("gorm:update").Register("naptracker:translate", fn)
 	_ = cb.Delete().After("gorm:delete").Register("naptracker:translate", fn)
 }
+
+type txKey struct{}
+
+// conn is the handle a statement runs on: the transaction InTx put in ctx, or the pool.
+func (db *DB) conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx.WithContext(ctx)
+	}
+	return db.gorm.WithContext(ctx)
+}
+
+// InTx runs fn in one transaction: every statement made with the context fn receives commits
+// with the others or not at all. Inside a transaction already, fn joins it.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}

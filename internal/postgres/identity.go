@@ -41,7 +41,7 @@ func nullable(id string) any {
 // CreateUser adds a user; ECONFLICT when the email is taken.
 func (db *DB) CreateUser(ctx context.Context, actorID, email, name string) (nap.User, error) {
 	id := newID()
-	err := db.gorm.WithContext(ctx).Exec(`INSERT INTO users (id, email, name, created_by, updated_by)
+	err := db.conn(ctx).Exec(`INSERT INTO users (id, email, name, created_by, updated_by)
 		VALUES (?, ?, ?, ?, ?)`, id, email, name, nullable(actorID), nullable(actorID)).Error
 	if err != nil {
 		if nap.ErrorCode(err) == nap.ECONFLICT {
@@ -55,7 +55,7 @@ func (db *DB) CreateUser(ctx context.Context, actorID, email, name string) (nap.
 // GetUser returns the user with the given id.
 func (db *DB) GetUser(ctx context.Context, id string) (nap.User, error) {
 	var row userRow
-	err := db.gorm.WithContext(ctx).Table("users u").Select(userColumns).Where("u.id = ?", id).Take(&row).Error
+	err := db.conn(ctx).Table("users u").Select(userColumns).Where("u.id = ?", id).Take(&row).Error
 	if err != nil {
 		return nap.User{}, notFound(err, "user")
 	}
@@ -65,7 +65,7 @@ func (db *DB) GetUser(ctx context.Context, id string) (nap.User, error) {
 // UserByEmail returns the user with the given email, in any case.
 func (db *DB) UserByEmail(ctx context.Context, email string) (nap.User, error) {
 	var row userRow
-	err := db.gorm.WithContext(ctx).Table("users u").Select(userColumns).
+	err := db.conn(ctx).Table("users u").Select(userColumns).
 		Where("lower(u.email) = lower(?)", email).Take(&row).Error
 	if err != nil {
 		return nap.User{}, notFound(err, "user "+email)
@@ -75,7 +75,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (nap.User, error) {
 
 // ListUsers returns a page of users in email order.
 func (db *DB) ListUsers(ctx context.Context, page nap.PageRequest) (nap.Page[nap.User], error) {
-	q, err := paginate(db.gorm.WithContext(ctx).Table("users u").Select(userColumns), "lower(u.email)", "u.id", page)
+	q, err := paginate(db.conn(ctx).Table("users u").Select(userColumns), "lower(u.email)", "u.id", page)
 	if err != nil {
 		return nap.Page[nap.User]{}, err
 	}
@@ -122,7 +122,7 @@ func (r membershipRow) toNap() nap.Membership {
 }
 
 func (db *DB) memberships(ctx context.Context) *gorm.DB {
-	return db.gorm.WithContext(ctx).Table("memberships ms").
+	return db.conn(ctx).Table("memberships ms").
 		Select(`ms.id, ms.user_id, ms.organization_id, coalesce(o.code, '') AS organization, ms.role,
 			ms.valid_from, ms.valid_to, ms.created_at`).
 		Joins("LEFT JOIN organizations o ON o.id = ms.organization_id")
@@ -135,7 +135,7 @@ func (db *DB) GrantMembership(ctx context.Context, actorID, userID string, role 
 	var orgID any
 	if org != "" {
 		var o struct{ ID string }
-		if err := db.gorm.WithContext(ctx).Table("organizations").Select("id").Where("code = ?", org).Take(&o).Error; err != nil {
+		if err := db.conn(ctx).Table("organizations").Select("id").Where("code = ?", org).Take(&o).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return nap.Membership{}, nap.Errorf(nap.EINVALID, "organization %s does not exist", org)
 			}
@@ -143,7 +143,7 @@ func (db *DB) GrantMembership(ctx context.Context, actorID, userID string, role 
 		}
 		orgID = o.ID
 	}
-	err := db.gorm.WithContext(ctx).Exec(`INSERT INTO memberships (id, user_id, organization_id, role, valid_from, valid_to, created_by)
+	err := db.conn(ctx).Exec(`INSERT INTO memberships (id, user_id, organization_id, role, valid_from, valid_to, created_by)
 		VALUES (?, ?, ?, ?, coalesce(?, now()), ?, ?)`, id, userID, orgID, role, validFrom, validTo, nullable(actorID)).Error
 	if err != nil {
 		return nap.Membership{}, err
@@ -170,13 +170,13 @@ func (db *DB) ListMemberships(ctx context.Context, userID string) ([]nap.Members
 
 // RevokeMembership ends a user's membership now; ECONFLICT when it has already ended.
 func (db *DB) RevokeMembership(ctx context.Context, actorID, userID, membershipID string) error {
-	res := db.gorm.WithContext(ctx).Exec(`UPDATE memberships SET valid_to = greatest(now(), valid_from), revoked_by = ?
+	res := db.conn(ctx).Exec(`UPDATE memberships SET valid_to = greatest(now(), valid_from), revoked_by = ?
 		WHERE id = ? AND user_id = ? AND (valid_to IS NULL OR valid_to > now())`, nullable(actorID), membershipID, userID)
 	if res.Error != nil || res.RowsAffected == 1 {
 		return res.Error
 	}
 	var n int64
-	if err := db.gorm.WithContext(ctx).Table("memberships").Where("id = ? AND user_id = ?", membershipID, userID).Count(&n).Error; err != nil {
+	if err := db.conn(ctx).Table("memberships").Where("id = ? AND user_id = ?", membershipID, userID).Count(&n).Error; err != nil {
 		return err
 	}
 	if n == 0 {
@@ -189,7 +189,7 @@ func (db *DB) RevokeMembership(ctx context.Context, actorID, userID, membershipI
 // clock, and when the next one starts or ends.
 func (db *DB) LiveMemberships(ctx context.Context) ([]nap.Membership, time.Time, error) {
 	var rows []membershipRow
-	err := db.gorm.WithContext(ctx).Table("memberships ms").
+	err := db.conn(ctx).Table("memberships ms").
 		Select("ms.id, ms.user_id, ms.organization_id, ms.role, ms.valid_from, ms.valid_to").
 		Joins("JOIN users u ON u.id = ms.user_id AND u.active").
 		Where("ms.valid_from <= now() AND (ms.valid_to IS NULL OR ms.valid_to > now())").
@@ -198,7 +198,7 @@ func (db *DB) LiveMemberships(ctx context.Context) ([]nap.Membership, time.Time,
 		return nil, time.Time{}, err
 	}
 	var next struct{ At *time.Time }
-	err = db.gorm.WithContext(ctx).Raw(`SELECT min(t) AS at FROM (
+	err = db.conn(ctx).Raw(`SELECT min(t) AS at FROM (
 			SELECT valid_from AS t FROM memberships WHERE valid_from > now()
 			UNION ALL SELECT valid_to FROM memberships WHERE valid_to > now()) boundaries`).Scan(&next).Error
 	if err != nil {
@@ -232,7 +232,7 @@ const tokenColumns = "t.id, t.user_id, t.name, t.expires_at, t.last_used_at, t.r
 // database's clock, which judges it.
 func (db *DB) CreateToken(ctx context.Context, actorID, userID, name string, hash []byte, ttl time.Duration) (nap.Token, error) {
 	id := newID()
-	err := db.gorm.WithContext(ctx).Exec(`INSERT INTO api_tokens (id, user_id, name, secret_hash, expires_at, created_by)
+	err := db.conn(ctx).Exec(`INSERT INTO api_tokens (id, user_id, name, secret_hash, expires_at, created_by)
 		VALUES (?, ?, ?, ?, now() + make_interval(secs => ?), ?)`, id, userID, name, hash, ttl.Seconds(), nullable(actorID)).Error
 	if err != nil {
 		return nap.Token{}, err
@@ -243,7 +243,7 @@ func (db *DB) CreateToken(ctx context.Context, actorID, userID, name string, has
 // GetToken returns a token's record.
 func (db *DB) GetToken(ctx context.Context, id string) (nap.Token, error) {
 	var row tokenRow
-	if err := db.gorm.WithContext(ctx).Table("api_tokens t").Select(tokenColumns).Where("t.id = ?", id).Take(&row).Error; err != nil {
+	if err := db.conn(ctx).Table("api_tokens t").Select(tokenColumns).Where("t.id = ?", id).Take(&row).Error; err != nil {
 		return nap.Token{}, notFound(err, "token")
 	}
 	return row.toNap(), nil
@@ -252,7 +252,7 @@ func (db *DB) GetToken(ctx context.Context, id string) (nap.Token, error) {
 // ListTokens returns a user's tokens, revoked and expired ones too, newest first.
 func (db *DB) ListTokens(ctx context.Context, userID string) ([]nap.Token, error) {
 	var rows []tokenRow
-	err := db.gorm.WithContext(ctx).Table("api_tokens t").Select(tokenColumns).
+	err := db.conn(ctx).Table("api_tokens t").Select(tokenColumns).
 		Where("t.user_id = ?", userID).Order("t.created_at DESC, t.id DESC").Scan(&rows).Error
 	if err != nil {
 		return nil, err
@@ -266,7 +266,7 @@ func (db *DB) ListTokens(ctx context.Context, userID string) ([]nap.Token, error
 
 // RevokeToken revokes a token; ECONFLICT when it is revoked already.
 func (db *DB) RevokeToken(ctx context.Context, actorID, id string) error {
-	res := db.gorm.WithContext(ctx).Exec(`UPDATE api_tokens SET revoked_at = now(), revoked_by = ?
+	res := db.conn(ctx).Exec(`UPDATE api_tokens SET revoked_at = now(), revoked_by = ?
 		WHERE id = ? AND revoked_at IS NULL`, nullable(actorID), id)
 	if res.Error != nil || res.RowsAffected == 1 {
 		return res.Error
@@ -288,7 +288,7 @@ func (db *DB) Authenticate(ctx context.Context, hash []byte) (nap.Actor, error) 
 		Now        time.Time
 		User       userRow `gorm:"embedded"`
 	}
-	err := db.gorm.WithContext(ctx).Table("api_tokens t").
+	err := db.conn(ctx).Table("api_tokens t").
 		Select("t.id AS token_id, t.last_used_at, now() AS now, "+userColumns).
 		Joins("JOIN users u ON u.id = t.user_id").
 		Where("t.secret_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.active", hash).
@@ -307,7 +307,7 @@ func (db *DB) Authenticate(ctx context.Context, hash []byte) (nap.Actor, error) 
 		a.Memberships[i] = r.toNap()
 	}
 	if row.LastUsedAt == nil || row.Now.Sub(*row.LastUsedAt) > time.Minute {
-		err = db.gorm.WithContext(ctx).Exec(`UPDATE api_tokens SET last_used_at = now() WHERE id = ?`, row.TokenID).Error
+		err = db.conn(ctx).Exec(`UPDATE api_tokens SET last_used_at = now() WHERE id = ?`, row.TokenID).Error
 	}
 	return a, err
 }

@@ -34,7 +34,7 @@ func (r indicatorRow) toNap() nap.Indicator {
 }
 
 func (db *DB) indicators(ctx context.Context, scope nap.Scope) *gorm.DB {
-	q := db.gorm.WithContext(ctx).Table("indicators i").
+	q := db.conn(ctx).Table("indicators i").
 		Select(`i.id, i.version, i.created_at, i.updated_at, i.provenance, i.provenance_note,
 			i.measure_id, i.code, i.title, i.kind, i.unit, i.baseline::float8 AS baseline,
 			i.target::float8 AS target, i.target_date, to_jsonb(i.disaggregations) AS disaggregations`).

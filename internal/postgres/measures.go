@@ -90,7 +90,7 @@ const measureColumns = `m.id, m.version, m.created_at, m.updated_at, m.provenanc
 		WHERE mr.measure_id = m.id), '[]') AS recommendations`
 
 func (db *DB) measures(ctx context.Context, scope nap.Scope, today time.Time) *gorm.DB {
-	q := db.gorm.WithContext(ctx).Table("measures m").
+	q := db.conn(ctx).Table("measures m").
 		Select(measureColumns, today, closedStatuses).
 		Joins("JOIN organizations lead ON lead.id = m.lead_id").
 		Joins("JOIN plans p ON p.id = m.plan_id")
@@ -184,7 +184,7 @@ func (db *DB) MeasurePlace(ctx context.Context, scope nap.Scope, id string) (nap
 		PlanID string
 		Orgs   jsonOf[[]string]
 	}
-	q := db.gorm.WithContext(ctx).Table("measures m").
+	q := db.conn(ctx).Table("measures m").
 		Select(`m.plan_id, to_jsonb(array_prepend(m.lead_id, ARRAY(SELECT mo.organization_id FROM measure_organizations mo
 			WHERE mo.measure_id = m.id AND mo.role = 'co_implementer'))) AS orgs`).
 		Joins("JOIN plans p ON p.id = m.plan_id").Where("m.id = ?", id)

@@ -55,7 +55,7 @@ func (r organizationRow) toNap() nap.Organization {
 }
 
 func (db *DB) organizations(ctx context.Context) *gorm.DB {
-	return db.gorm.WithContext(ctx).Table("organizations o").
+	return db.conn(ctx).Table("organizations o").
 		Select(`o.id, o.version, o.created_at, o.updated_at, o.provenance, o.provenance_note,
 			o.code, o.kind, o.name, o.active, o.valid_from, o.valid_to,
 			coalesce(parent.code, '') AS parent, coalesce(successor.code, '') AS successor`).

@@ -44,7 +44,7 @@ func visiblePlans(q *gorm.DB, scope nap.Scope) *gorm.DB {
 }
 
 func (db *DB) plans(ctx context.Context, scope nap.Scope) *gorm.DB {
-	q := db.gorm.WithContext(ctx).Table("plans p").
+	q := db.conn(ctx).Table("plans p").
 		Select(`p.id, p.version, p.created_at, p.updated_at, p.provenance, p.provenance_note,
 			p.code, p.title, p.period_start, p.period_end, p.extended_to, p.approved_on,
 			coalesce(o.code, '') AS approved_by, p.legal_basis, p.status, p.requires_sign_off`).
@@ -84,7 +84,7 @@ func (db *DB) GetPlan(ctx context.Context, scope nap.Scope, id string) (nap.Plan
 // checkPlan returns ENOTFOUND unless scope may read the plan with the given id.
 func (db *DB) checkPlan(ctx context.Context, scope nap.Scope, id string) error {
 	var n int64
-	q := db.gorm.WithContext(ctx).Table("plans p").Where("p.id = ?", id)
+	q := db.conn(ctx).Table("plans p").Where("p.id = ?", id)
 	if err := visiblePlans(q, scope).Count(&n).Error; err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (db *DB) ListPeriods(ctx context.Context, scope nap.Scope, planID string, p
 	if err := db.checkPlan(ctx, scope, planID); err != nil {
 		return nap.Page[nap.ReportingPeriod]{}, err
 	}
-	q := db.gorm.WithContext(ctx).Table("reporting_periods rp").Select(periodColumns).Where("rp.plan_id = ?", planID)
+	q := db.conn(ctx).Table("reporting_periods rp").Select(periodColumns).Where("rp.plan_id = ?", planID)
 	q, err := paginate(q, "rp.label", "rp.id", page)
 	if err != nil {
 		return nap.Page[nap.ReportingPeriod]{}, err

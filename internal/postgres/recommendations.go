@@ -31,7 +31,7 @@ func (r sourceDocumentRow) toNap() nap.SourceDocument {
 
 // ListSourceDocuments returns a page of source documents in symbol order.
 func (db *DB) ListSourceDocuments(ctx context.Context, page nap.PageRequest) (nap.Page[nap.SourceDocument], error) {
-	q := db.gorm.WithContext(ctx).Table("source_documents d").
+	q := db.conn(ctx).Table("source_documents d").
 		Select(`d.id, d.version, d.created_at, d.updated_at, d.provenance, d.provenance_note,
 			d.symbol, d.mechanism, d.title, d.adopted_on, d.url`)
 	q, err := paginate(q, "d.symbol", "d.id", page)
@@ -68,7 +68,7 @@ func (r recommendationRow) toNap() nap.Recommendation {
 }
 
 func (db *DB) recommendations(ctx context.Context) *gorm.DB {
-	return db.gorm.WithContext(ctx).Table("recommendations r").
+	return db.conn(ctx).Table("recommendations r").
 		Select(`r.id, r.version, r.created_at, r.updated_at, r.provenance, r.provenance_note,
 			d.symbol AS document, r.code, r.paragraph, r.section,
 			to_jsonb(r.themes) AS themes, to_jsonb(r.articles) AS articles, r.text`).

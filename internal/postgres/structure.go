@@ -90,7 +90,7 @@ func organizationColumns(tx *gorm.DB, ch nap.OrganizationChange) (columns, error
 
 // CreateOrganization adds an organization.
 func (db *DB) CreateOrganization(ctx context.Context, actorID string, ch nap.OrganizationChange) (nap.Organization, error) {
-	tx := db.gorm.WithContext(ctx)
+	tx := db.conn(ctx)
 	c, err := organizationColumns(tx, ch)
 	if err == nil {
 		_, err = create(tx, "organizations", actorID, c)
@@ -107,7 +107,7 @@ func (db *DB) UpdateOrganization(ctx context.Context, actorID, code string, vers
 	if err != nil {
 		return nap.Organization{}, err
 	}
-	tx := db.gorm.WithContext(ctx)
+	tx := db.conn(ctx)
 	c, err := organizationColumns(tx, ch)
 	if err == nil {
 		err = db.updateWith(tx, "organizations", "organization", actorID, org.ID, version, c)
@@ -149,7 +149,7 @@ func planColumns(tx *gorm.DB, ch nap.PlanChange) (columns, error) {
 
 // CreatePlan adds a plan.
 func (db *DB) CreatePlan(ctx context.Context, actorID string, ch nap.PlanChange) (nap.Plan, error) {
-	tx := db.gorm.WithContext(ctx)
+	tx := db.conn(ctx)
 	c, err := planColumns(tx, ch)
 	var id string
 	if err == nil {
@@ -163,7 +163,7 @@ func (db *DB) CreatePlan(ctx context.Context, actorID string, ch nap.PlanChange)
 
 // UpdatePlan changes a plan if it is still at version.
 func (db *DB) UpdatePlan(ctx context.Context, actorID, id string, version int, ch nap.PlanChange) (nap.Plan, error) {
-	tx := db.gorm.WithContext(ctx)
+	tx := db.conn(ctx)
 	c, err := planColumns(tx, ch)
 	if err == nil {
 		err = db.updateWith(tx, "plans", "plan", actorID, id, version, c)
@@ -176,7 +176,7 @@ func (db *DB) UpdatePlan(ctx context.Context, actorID, id string, version int, c
 
 // CreatePeriod adds a reporting period to a plan, open.
 func (db *DB) CreatePeriod(ctx context.Context, actorID, planID string, in nap.PeriodInput) (nap.ReportingPeriod, error) {
-	id, err := create(db.gorm.WithContext(ctx), "reporting_periods", actorID, columns{
+	id, err := create(db.conn(ctx), "reporting_periods", actorID, columns{
 		"plan_id": planID, "label": in.Label, "starts_on": in.StartsOn, "ends_on": in.EndsOn, "due_on": in.DueOn,
 	})
 	if err != nil {
@@ -188,7 +188,7 @@ func (db *DB) CreatePeriod(ctx context.Context, actorID, planID string, in nap.P
 // GetPeriod returns a reporting period.
 func (db *DB) GetPeriod(ctx context.Context, id string) (nap.ReportingPeriod, error) {
 	var row periodRow
-	err := db.gorm.WithContext(ctx).Table("reporting_periods rp").Select(periodColumns).Where("rp.id = ?", id).Take(&row).Error
+	err := db.conn(ctx).Table("reporting_periods rp").Select(periodColumns).Where("rp.id = ?", id).Take(&row).Error
 	if err != nil {
 		return nap.ReportingPeriod{}, notFound(err, "reporting period")
 	}
@@ -197,7 +197,7 @@ func (db *DB) GetPeriod(ctx context.Context, id string) (nap.ReportingPeriod, er
 
 // SetPeriodState locks or opens a period; ECONFLICT when it is in that state already.
 func (db *DB) SetPeriodState(ctx context.Context, actorID, id, state string) (nap.ReportingPeriod, error) {
-	res := db.gorm.WithContext(ctx).Exec(`UPDATE reporting_periods
+	res := db.conn(ctx).Exec(`UPDATE reporting_periods
 		SET state = ?, version = version + 1, updated_at = now(), updated_by = ?
 		WHERE id = ? AND state <> ?`, state, nullable(actorID), id, state)
 	if res.Error != nil {
@@ -280,7 +280,7 @@ func replaceLinks(tx *gorm.DB, measureID string, ch nap.MeasureChange) error {
 // CreateMeasure adds a measure to a plan with its organizations and recommendations.
 func (db *DB) CreateMeasure(ctx context.Context, actorID, planID string, ch nap.MeasureChange, today time.Time) (nap.Measure, error) {
 	var id string
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		c, err := measureColumnsOf(tx, ch)
 		if err != nil {
 			return err
@@ -299,7 +299,7 @@ func (db *DB) CreateMeasure(ctx context.Context, actorID, planID string, ch nap.
 
 // UpdateMeasure changes a measure if it is still at version.
 func (db *DB) UpdateMeasure(ctx context.Context, actorID, id string, version int, ch nap.MeasureChange, today time.Time) (nap.Measure, error) {
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		c, err := measureColumnsOf(tx, ch)
 		if err != nil {
 			return err
@@ -335,7 +335,7 @@ func indicatorColumns(ch nap.IndicatorChange) columns {
 func (db *DB) CreateIndicator(ctx context.Context, actorID, measureID string, ch nap.IndicatorChange) (nap.Indicator, error) {
 	c := indicatorColumns(ch)
 	c["measure_id"] = measureID
-	id, err := create(db.gorm.WithContext(ctx), "indicators", actorID, c)
+	id, err := create(db.conn(ctx), "indicators", actorID, c)
 	if err != nil {
 		return nap.Indicator{}, err
 	}

@@ -23,7 +23,7 @@ func (db *DB) PlanSummary(ctx context.Context, scope nap.Scope, planID string, t
 		return nap.PlanSummary{}, err
 	}
 	count := func(groupBy, from string, dest any) error {
-		return db.gorm.WithContext(ctx).Raw(`SELECT `+groupBy+`, m.current_status AS status,
+		return db.conn(ctx).Raw(`SELECT `+groupBy+`, m.current_status AS status,
 				`+overdueSQL+` AS overdue, count(*) AS n
 			FROM measures m `+from+`
 			WHERE m.plan_id = ?

@@ -17,7 +17,7 @@ import (
 // two writers holding the same version exactly one succeeds; the other gets EPRECONDITION.
 // what names the object in errors.
 func (db *DB) update(ctx context.Context, table, what, actorID, id string, version int, set map[string]any) error {
-	return db.updateWith(db.gorm.WithContext(ctx), table, what, actorID, id, version, set)
+	return db.updateWith(db.conn(ctx), table, what, actorID, id, version, set)
 }
 
 func (db *DB) updateWith(tx *gorm.DB, table, what, actorID, id string, version int, set map[string]any) error {
@@ -52,6 +52,8 @@ func translate(err error) error {
 		return nap.Errorf(nap.EINVALID, "a referenced object does not exist (%s)", pgErr.ConstraintName)
 	case "23514", "23502":
 		return nap.Errorf(nap.EINVALID, "the values break the rule %s", ruleName(pgErr))
+	case "P0001": // raised by the schema's own triggers, which guard what may never change
+		return nap.Errorf(nap.ECONFLICT, "%s", pgErr.Message)
 	}
 	if strings.HasPrefix(pgErr.Code, "22") { // data exceptions: malformed or out-of-range values
 		return nap.Errorf(nap.EINVALID, "a value is malformed: %s", pgErr.Message)

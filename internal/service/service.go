@@ -14,6 +14,7 @@ type Store interface {
 	Reader
 	IdentityStore
 	StructureStore
+	ProgressStore
 }
 
 // Reader reads plans and what they hold. Every method that reads plan content takes the
@@ -71,17 +72,43 @@ type StructureStore interface {
 
 // Service carries out naptracker's use cases.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store     Store
+	blobs     BlobStore
+	authz     Authorizer
+	now       func() time.Time
+	maxUpload int64
 }
 
-// New returns a Service over store. now tells the time; nil means the system clock.
-func New(store Store, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
-	}
-	return &Service{store: store, now: now}
+// Deps are what a Service works with. Store is required; the others have defaults: no
+// content store and no authorizer (so no evidence files and no review steps), the system
+// clock, and MaxUploadDefault.
+type Deps struct {
+	Store          Store
+	Blobs          BlobStore
+	Authorizer     Authorizer
+	Now            func() time.Time
+	MaxUploadBytes int64
 }
+
+// New returns a Service over d.
+func New(d Deps) *Service {
+	s := &Service{store: d.Store, blobs: d.Blobs, authz: d.Authorizer, now: d.Now, maxUpload: d.MaxUploadBytes}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxUpload <= 0 {
+		s.maxUpload = MaxUploadDefault
+	}
+	if s.authz == nil {
+		s.authz = denyAll{}
+	}
+	return s
+}
+
+// denyAll is the authorizer of a Service not given one.
+type denyAll struct{}
+
+func (denyAll) Can(string, string, nap.Permission) (bool, error) { return false, nil }
 
 // today is the date against which deadlines are judged, in UTC.
 func (s *Service) today() time.Time {

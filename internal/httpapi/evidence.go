@@ -1,0 +1,302 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"reflect"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// Evidence supports a progress update: a stored file or a link.
+type Evidence struct {
+	ID           string    `json:"id" format:"uuid"`
+	UpdateID     string    `json:"update_id" format:"uuid"`
+	Kind         string    `json:"kind" enum:"legal_act,decree,statistics,report,training_record,agreement,publication,media,photo,web_page,other"`
+	Title        Text      `json:"title"`
+	Language     string    `json:"language,omitempty" enum:"tg,ru,en,other"`
+	DocumentDate *string   `json:"document_date,omitempty" format:"date"`
+	URL          string    `json:"url,omitempty" format:"uri" doc:"For a link"`
+	Filename     string    `json:"filename,omitempty" doc:"For a file: the name it was uploaded under, as a label"`
+	MediaType    string    `json:"media_type,omitempty" doc:"For a file: sniffed from its content"`
+	SizeBytes    int64     `json:"size_bytes,omitempty"`
+	SHA256       string    `json:"sha256,omitempty" doc:"For a file: SHA-256 of its content, in hex"`
+	ContentURL   string    `json:"content_url,omitempty" doc:"For a file: where to download it"`
+	Visibility   string    `json:"visibility" enum:"internal,partners,public" doc:"Who beyond the update's organization reads it, once the update is approved"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func toEvidence(e nap.Evidence) Evidence {
+	out := Evidence{ID: e.ID, UpdateID: e.UpdateID, Kind: e.Kind, Title: toText(e.Title), Language: e.Language,
+		DocumentDate: optionalDate(e.DocumentDate), URL: e.URL, Filename: e.Filename, MediaType: e.MediaType,
+		SizeBytes: e.SizeBytes, SHA256: e.SHA256, Visibility: string(e.Visibility), CreatedAt: e.CreatedAt}
+	if e.SHA256 != "" {
+		out.ContentURL = "/v1/evidence/" + e.ID + "/content"
+	}
+	return out
+}
+
+// EvidenceMetadata describes a piece of evidence.
+type EvidenceMetadata struct {
+	Kind         string  `json:"kind" enum:"legal_act,decree,statistics,report,training_record,agreement,publication,media,photo,web_page,other"`
+	Title        Text    `json:"title"`
+	Language     string  `json:"language,omitempty" enum:"tg,ru,en,other"`
+	DocumentDate *string `json:"document_date,omitempty" format:"date"`
+	Visibility   string  `json:"visibility,omitempty" enum:"internal,partners,public" doc:"Default: internal"`
+}
+
+// EvidenceLink cites a document or page by its address.
+type EvidenceLink struct {
+	EvidenceMetadata
+	URL string `json:"url" format:"uri" maxLength:"2000" example:"https://www.parlament.tj/"`
+}
+
+func (m EvidenceMetadata) evidence(updateID string) (nap.Evidence, error) {
+	t := fromText(&m.Title)
+	d, err := dates(map[string]*string{"document_date": m.DocumentDate})
+	return nap.Evidence{UpdateID: updateID, Kind: m.Kind, Title: *t, Language: m.Language,
+		DocumentDate: d["document_date"], Visibility: nap.Visibility(m.Visibility)}, err
+}
+
+// EvidenceOutput is one piece of evidence.
+type EvidenceOutput struct {
+	Body Evidence
+}
+
+// EvidenceListOutput is an update's evidence.
+type EvidenceListOutput struct {
+	Body struct {
+		Items []Evidence `json:"items"`
+	}
+}
+
+// EvidencePath names a piece of evidence.
+type EvidencePath struct {
+	ID string `path:"id" format:"uuid" doc:"Evidence id"`
+}
+
+// UploadInput names the update evidence is added to. The body is read as a stream by the
+// handler, not by huma, so a file is never held whole in memory.
+type UploadInput struct {
+	UpdatePath
+}
+
+type streamKey struct{}
+
+// stream is a request body left for the handler to read.
+type stream struct {
+	body        io.Reader
+	contentType string
+}
+
+// maxMetadataBytes bounds the JSON parts of an upload.
+const maxMetadataBytes = 64 << 10
+
+func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string, error)) {
+	registry := api.OpenAPI().Components.Schemas
+	register(api, d, huma.Operation{
+		OperationID: "list-evidence",
+		Method:      http.MethodGet,
+		Path:        "/updates/{id}/evidence",
+		Summary:     "List an update's evidence",
+		Description: "The files and links that support the update, as far as the caller may read them.",
+		Tags:        []string{tagProgress},
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+	}, access{public: true}, func(ctx context.Context, in *UpdatePath) (*EvidenceListOutput, error) {
+		es, err := d.Service.ListEvidence(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		out := &EvidenceListOutput{}
+		out.Body.Items = convert(es, toEvidence)
+		return out, nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID: "add-evidence",
+		Method:      http.MethodPost,
+		Path:        "/updates/{id}/evidence",
+		Summary:     "Add evidence to an update",
+		Description: "A file, as multipart/form-data with a `metadata` part (JSON, first) and a `file` part; or a link, as JSON with `url`. " +
+			"The file's type is judged by its content: PDF, images, office documents, CSV and plain text are accepted (415 otherwise); " +
+			"files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).",
+		Tags:          []string{tagProgress},
+		DefaultStatus: http.StatusCreated,
+		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
+		RequestBody: &huma.RequestBody{
+			Required: true,
+			Content: map[string]*huma.MediaType{
+				"multipart/form-data": {
+					Schema: &huma.Schema{Type: "object", Required: []string{"metadata", "file"}, Properties: map[string]*huma.Schema{
+						"metadata": registry.Schema(reflect.TypeOf(EvidenceMetadata{}), true, ""),
+						"file":     {Type: "string", Format: "binary", Description: "The file"},
+					}},
+					Encoding: map[string]*huma.Encoding{"metadata": {ContentType: "application/json"}},
+				},
+				"application/json": {Schema: registry.Schema(reflect.TypeOf(EvidenceLink{}), true, "")},
+			},
+		},
+		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
+			next(huma.WithValue(ctx, streamKey{}, stream{body: ctx.BodyReader(), contentType: ctx.Header("Content-Type")}))
+		}},
+	}, access{permission: nap.AddEvidence, domains: update}, func(ctx context.Context, in *UploadInput) (*EvidenceOutput, error) {
+		e, err := addEvidence(ctx, d, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &EvidenceOutput{Body: toEvidence(e)}, nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID: "get-evidence",
+		Method:      http.MethodGet,
+		Path:        "/evidence/{id}",
+		Summary:     "Get a piece of evidence",
+		Description: "One piece of evidence, as far as its update and its own visibility let the caller read it.",
+		Tags:        []string{tagProgress},
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+	}, access{public: true}, func(ctx context.Context, in *EvidencePath) (*EvidenceOutput, error) {
+		e, err := d.Service.GetEvidence(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &EvidenceOutput{Body: toEvidence(e)}, nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID:   "delete-evidence",
+		Method:        http.MethodDelete,
+		Path:          "/evidence/{id}",
+		Summary:       "Delete a piece of evidence",
+		Description:   "Only while its update is draft or returned (409 otherwise); evidence of an approved update is frozen.",
+		Tags:          []string{tagProgress},
+		DefaultStatus: http.StatusNoContent,
+		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
+	}, access{permission: nap.DeleteEvidence, domains: byID("id", func(ctx context.Context, id string) ([]string, error) {
+		e, err := d.Service.GetEvidence(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		u, err := d.Service.GetUpdate(ctx, e.UpdateID)
+		return []string{nap.OrganizationDomain(u.ReportingOrgID)}, err
+	})}, func(ctx context.Context, in *EvidencePath) (*struct{}, error) {
+		return nil, d.Service.DeleteEvidence(ctx, in.ID)
+	})
+
+	register(api, d, huma.Operation{
+		OperationID: "get-evidence-content",
+		Method:      http.MethodGet,
+		Path:        "/evidence/{id}/content",
+		Summary:     "Download an evidence file",
+		Description: "The file's bytes, with its sniffed Content-Type, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Supports `Range` (206) and `If-None-Match` on its ETag, the SHA-256.",
+		Tags:        []string{tagProgress},
+		Errors:      []int{http.StatusNotFound, http.StatusRequestedRangeNotSatisfiable, http.StatusUnprocessableEntity, internalError},
+		Responses: map[string]*huma.Response{
+			"200": {Description: "The file", Content: map[string]*huma.MediaType{"application/octet-stream": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}},
+			"206": {Description: "The part of the file the Range asked for"},
+			"304": {Description: "Not modified: the client holds the file already"},
+		},
+	}, access{public: true}, func(ctx context.Context, in *EvidencePath) (*huma.StreamResponse, error) {
+		e, content, err := d.Service.OpenEvidence(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			defer content.Close()
+			r, w := humago.Unwrap(hctx)
+			h := w.Header()
+			h.Set("Content-Type", e.MediaType)
+			h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": e.Filename}))
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("ETag", `"`+e.SHA256+`"`)
+			if sum, err := hex.DecodeString(e.SHA256); err == nil {
+				h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
+			}
+			http.ServeContent(w, r, "", e.CreatedAt, content)
+		}}, nil
+	})
+}
+
+// addEvidence reads an upload as it arrives: a link as JSON, or a file as multipart with its
+// metadata first, passing the file's part on to the service unread.
+func addEvidence(ctx context.Context, d Deps, updateID string) (nap.Evidence, error) {
+	s, _ := ctx.Value(streamKey{}).(stream)
+	mediaType, params, err := mime.ParseMediaType(s.contentType)
+	if err != nil || s.body == nil {
+		return nap.Evidence{}, nap.Errorf(nap.EUNSUPPORTED, "send multipart/form-data (a file) or application/json (a link)")
+	}
+	switch mediaType {
+	case "application/json":
+		var link EvidenceLink
+		if err := decodeJSON(io.LimitReader(s.body, maxMetadataBytes+1), &link); err != nil {
+			return nap.Evidence{}, err
+		}
+		e, err := link.evidence(updateID)
+		if err != nil {
+			return nap.Evidence{}, err
+		}
+		e.URL = link.URL
+		return d.Service.AddEvidenceLink(ctx, e)
+	case "multipart/form-data":
+		mr := multipart.NewReader(s.body, params["boundary"])
+		var meta *EvidenceMetadata
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				return nap.Evidence{}, nap.Errorf(nap.EINVALID, "the upload has no file part")
+			}
+			if err != nil {
+				return nap.Evidence{}, nap.Errorf(nap.EINVALID, "the multipart body is malformed")
+			}
+			switch part.FormName() {
+			case "metadata":
+				meta = &EvidenceMetadata{}
+				if err := decodeJSON(io.LimitReader(part, maxMetadataBytes+1), meta); err != nil {
+					return nap.Evidence{}, err
+				}
+			case "file":
+				if meta == nil {
+					return nap.Evidence{}, nap.Errorf(nap.EINVALID, "send the metadata part before the file part")
+				}
+				e, err := meta.evidence(updateID)
+				if err != nil {
+					return nap.Evidence{}, err
+				}
+				e.Filename = part.FileName()
+				return d.Service.AddEvidenceFile(ctx, e, part)
+			default:
+				return nap.Evidence{}, nap.Errorf(nap.EINVALID, "unexpected part %q: send metadata, then file", part.FormName())
+			}
+		}
+	}
+	return nap.Evidence{}, nap.Errorf(nap.EUNSUPPORTED, "send multipart/form-data (a file) or application/json (a link), not %s", mediaType)
+}
+
+// decodeJSON reads one JSON object of known fields, or fails with EINVALID.
+func decodeJSON(r io.Reader, v any) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nap.Errorf(nap.EINVALID, "the body could not be read")
+	}
+	if len(b) > maxMetadataBytes {
+		return nap.Errorf(nap.ETOOLARGE, "the metadata is larger than %d bytes", maxMetadataBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return nap.Errorf(nap.EINVALID, "the metadata is not valid: %v", err)
+	}
+	return nil
+}

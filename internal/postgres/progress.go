@@ -1,0 +1,324 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+type valueRow struct {
+	IndicatorID    string            `json:"indicator_id"`
+	Indicator      string            `json:"indicator"`
+	Value          *float64          `json:"value"`
+	Text           string            `json:"text"`
+	Disaggregation map[string]string `json:"disaggregation"`
+	Note           string            `json:"note"`
+}
+
+type updateRow struct {
+	RowMeta
+	RowSource
+	MeasureID        string
+	PlanID           string
+	PeriodID         string
+	Period           string
+	ReportingOrgID   string
+	ReportingOrg     string
+	AuthorID         *string
+	LastEditorID     *string
+	SignedOffBy      *string
+	ApprovedBy       *string
+	State            string
+	ProposedStatus   string
+	ProgressPercent  *int
+	Narrative        jsonOf[nap.Text]
+	Challenges       jsonOf[nap.Text]
+	NextSteps        jsonOf[nap.Text]
+	IndicatorValues  jsonOf[[]valueRow]
+	Visibility       string
+	Supersedes       *string
+	CorrectionReason string
+	SupersededBy     *string
+	ContentSHA256    *string `gorm:"column:content_sha256"`
+	SubmittedAt      *time.Time
+	ApprovedAt       *time.Time
+}
+
+func (r updateRow) sortKey() string { return r.Period }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func (r updateRow) toNap() nap.ProgressUpdate {
+	values := make([]nap.IndicatorValue, len(r.IndicatorValues.V))
+	for i, v := range r.IndicatorValues.V {
+		values[i] = nap.IndicatorValue(v)
+	}
+	return nap.ProgressUpdate{
+		Meta: r.RowMeta.toNap(), MeasureID: r.MeasureID, PlanID: r.PlanID, PeriodID: r.PeriodID, Period: r.Period,
+		ReportingOrgID: r.ReportingOrgID, ReportingOrg: r.ReportingOrg, AuthorID: deref(r.AuthorID),
+		LastEditorID: deref(r.LastEditorID), SignedOffBy: deref(r.SignedOffBy), ApprovedBy: deref(r.ApprovedBy),
+		State: nap.UpdateState(r.State), ProposedStatus: nap.Status(r.ProposedStatus), ProgressPercent: r.ProgressPercent,
+		Narrative: r.Narrative.V, Challenges: r.Challenges.V, NextSteps: r.NextSteps.V, IndicatorValues: values,
+		Visibility: nap.Visibility(r.Visibility), Supersedes: deref(r.Supersedes), CorrectionReason: r.CorrectionReason,
+		SupersededBy: deref(r.SupersededBy), ContentSHA256: deref(r.ContentSHA256), SubmittedAt: r.SubmittedAt,
+		ApprovedAt: r.ApprovedAt, Source: r.RowSource.toNap(),
+	}
+}
+
+const updateColumns = `u.id, u.version, u.created_at, u.updated_at, u.provenance, u.provenance_note,
+	u.measure_id, m.plan_id, u.period_id, rp.label AS period, u.reporting_org_id, o.code AS reporting_org,
+	u.author_id, u.last_editor_id, u.signed_off_by, u.approved_by, u.state, u.proposed_status,
+	u.progress_percent, u.narrative, u.challenges, u.next_steps, u.visibility, u.supersedes,
+	u.correction_reason, u.superseded_by, u.content_sha256, u.submitted_at, u.approved_at,
+	coalesce((SELECT jsonb_agg(jsonb_build_object('indicator_id', iv.indicator_id, 'indicator', i.code,
+			'value', iv.value, 'text', iv.text, 'disaggregation', iv.disaggregation, 'note', iv.note)
+			ORDER BY i.code, iv.disaggregation::text)
+		FROM indicator_values iv JOIN indicators i ON i.id = iv.indicator_id
+		WHERE iv.update_id = u.id), '[]') AS indicator_values`
+
+// publishedTo lists the visibilities of approved updates and evidence a tier reads beyond its
+// own organizations.
+func publishedTo(t nap.Tier) []string {
+	if t == nap.TierPublic {
+		return []string{string(nap.VisibilityPublic)}
+	}
+	return []string{string(nap.VisibilityPartners), string(nap.VisibilityPublic)}
+}
+
+// visibleUpdates limits q, which names progress_updates u and plans p, to what scope reads:
+// its own organizations' updates in every state; others' once approved, as their visibility
+// allows; everything for the coordinating roles. Nothing of a plan in draft for the public.
+func visibleUpdates(q *gorm.DB, scope nap.Scope) *gorm.DB {
+	q = visiblePlans(q, scope)
+	if scope.AllOrganizations {
+		return q
+	}
+	published := `(u.state IN ('approved', 'superseded') AND u.visibility IN ?)`
+	if len(scope.Organizations) == 0 {
+		return q.Where(published, publishedTo(scope.Tier))
+	}
+	return q.Where("("+published+" OR u.reporting_org_id IN ?)", publishedTo(scope.Tier), scope.Organizations)
+}
+
+func (db *DB) updates(ctx context.Context, scope nap.Scope) *gorm.DB {
+	q := db.conn(ctx).Table("progress_updates u").Select(updateColumns).
+		Joins("JOIN measures m ON m.id = u.measure_id").
+		Joins("JOIN plans p ON p.id = m.plan_id").
+		Joins("JOIN reporting_periods rp ON rp.id = u.period_id").
+		Joins("JOIN organizations o ON o.id = u.reporting_org_id")
+	return visibleUpdates(q, scope)
+}
+
+// GetUpdate returns a progress update if scope may read it.
+func (db *DB) GetUpdate(ctx context.Context, scope nap.Scope, id string) (nap.ProgressUpdate, error) {
+	var row updateRow
+	if err := db.updates(ctx, scope).Where("u.id = ?", id).Take(&row).Error; err != nil {
+		return nap.ProgressUpdate{}, notFound(err, "progress update")
+	}
+	return row.toNap(), nil
+}
+
+// ListUpdates returns a page of the updates of a measure that scope may read, by period.
+func (db *DB) ListUpdates(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.ProgressUpdate], error) {
+	q, err := paginate(db.updates(ctx, scope).Where("u.measure_id = ?", measureID), "rp.label", "u.id", page)
+	if err != nil {
+		return nap.Page[nap.ProgressUpdate]{}, err
+	}
+	var rows []updateRow
+	if err := q.Scan(&rows).Error; err != nil {
+		return nap.Page[nap.ProgressUpdate]{}, err
+	}
+	return pageOf(rows, page.Limit, updateRow.toNap), nil
+}
+
+func updateColumnsOf(ch nap.UpdateChange) columns {
+	c := columns{}
+	setString(c, "period_id", ch.PeriodID)
+	if ch.ProposedStatus != nil {
+		c["proposed_status"] = string(*ch.ProposedStatus)
+	}
+	if ch.ProgressPercent != nil {
+		c["progress_percent"] = *ch.ProgressPercent
+	}
+	c.text("narrative", ch.Narrative)
+	c.text("challenges", ch.Challenges)
+	c.text("next_steps", ch.NextSteps)
+	if ch.Visibility != nil {
+		c["visibility"] = string(*ch.Visibility)
+	}
+	setString(c, "supersedes", ch.Supersedes)
+	setString(c, "correction_reason", ch.CorrectionReason)
+	return c
+}
+
+func replaceValues(tx *gorm.DB, updateID string, values *[]nap.IndicatorValue) error {
+	if values == nil {
+		return nil
+	}
+	if err := tx.Exec(`DELETE FROM indicator_values WHERE update_id = ?`, updateID).Error; err != nil {
+		return err
+	}
+	for _, v := range *values {
+		dis, err := json.Marshal(v.Disaggregation)
+		if err != nil {
+			return err
+		}
+		if v.Disaggregation == nil {
+			dis = []byte("{}")
+		}
+		err = tx.Exec(`INSERT INTO indicator_values (id, update_id, indicator_id, value, text, disaggregation, note)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, newID(), updateID, v.IndicatorID, v.Value, v.Text, string(dis), v.Note).Error
+		if nap.ErrorCode(err) == nap.ECONFLICT {
+			return nap.Errorf(nap.EINVALID, "indicator %s has two values for the same disaggregation", v.Indicator)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateUpdate adds a draft update of a measure, reported by an organization and written by
+// actorID, with its indicator values. ECONFLICT when the organization has an update of that
+// measure and period in the works already.
+func (db *DB) CreateUpdate(ctx context.Context, actorID, measureID, orgID string, ch nap.UpdateChange, source nap.Source) (string, error) {
+	var id string
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		c := updateColumnsOf(ch)
+		c["measure_id"], c["reporting_org_id"] = measureID, orgID
+		c["author_id"], c["last_editor_id"] = nullable(actorID), nullable(actorID)
+		c["provenance"], c["provenance_note"] = string(source.Provenance), source.Note
+		var err error
+		id, err = create(db.conn(ctx), "progress_updates", actorID, c)
+		if nap.ErrorCode(err) == nap.ECONFLICT {
+			return nap.Errorf(nap.ECONFLICT, "your organization has an update of this measure for this period in the works already")
+		}
+		if err != nil {
+			return err
+		}
+		return replaceValues(db.conn(ctx), id, ch.IndicatorValues)
+	})
+	return id, err
+}
+
+// EditUpdate changes an update still at version and still editable (draft or returned):
+// EPRECONDITION when its version moved on, ECONFLICT when it went into review meanwhile.
+func (db *DB) EditUpdate(ctx context.Context, actorID, id string, version int, ch nap.UpdateChange) error {
+	return db.InTx(ctx, func(ctx context.Context) error {
+		c := updateColumnsOf(ch)
+		c["last_editor_id"] = nullable(actorID)
+		c["version"], c["updated_at"], c["updated_by"] = gorm.Expr("version + 1"), gorm.Expr("now()"), nullable(actorID)
+		editable := []string{string(nap.UpdateDraft), string(nap.UpdateReturned)}
+		res := db.conn(ctx).Table("progress_updates").Where("id = ? AND version = ? AND state IN ?", id, version, editable).
+			Updates(map[string]any(c))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			var cur struct {
+				Version int
+				State   string
+			}
+			if err := db.conn(ctx).Raw(`SELECT version, state FROM progress_updates WHERE id = ?`, id).Scan(&cur).Error; err != nil {
+				return err
+			}
+			switch {
+			case cur.State == "":
+				return nap.Errorf(nap.ENOTFOUND, "progress update not found")
+			case cur.Version != version:
+				return nap.Errorf(nap.EPRECONDITION, "the progress update has changed since version %d; read it again", version)
+			default:
+				return nap.Errorf(nap.ECONFLICT, "an update that is %s cannot be changed; only draft or returned updates can", cur.State)
+			}
+		}
+		return replaceValues(db.conn(ctx), id, ch.IndicatorValues)
+	})
+}
+
+// TransitionUpdate moves an update from one state to another and records the step, in one
+// transaction, with what the step fixes: who submitted, signed off or approved it, and when;
+// on approval, digest. ECONFLICT when the update is no longer in state from: someone acted
+// first.
+func (db *DB) TransitionUpdate(ctx context.Context, r nap.Review, digest string) error {
+	return db.InTx(ctx, func(ctx context.Context) error {
+		c := columns{"state": string(r.To), "version": gorm.Expr("version + 1"), "updated_at": gorm.Expr("now()"),
+			"updated_by": nullable(r.ActorID)}
+		switch r.Action {
+		case nap.ActionSubmit:
+			c["submitted_at"], c["signed_off_by"] = gorm.Expr("now()"), nil
+		case nap.ActionSignOff:
+			c["signed_off_by"] = nullable(r.ActorID)
+		case nap.ActionApprove:
+			c["approved_by"], c["approved_at"], c["content_sha256"] = nullable(r.ActorID), gorm.Expr("now()"), digest
+		}
+		res := db.conn(ctx).Table("progress_updates").Where("id = ? AND state = ?", r.UpdateID, string(r.From)).
+			Updates(map[string]any(c))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return nap.Errorf(nap.ECONFLICT, "the update is no longer %s; read it again", r.From)
+		}
+		return db.conn(ctx).Exec(`INSERT INTO review_actions (id, update_id, actor_id, action, from_state, to_state, comment)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, newID(), r.UpdateID, nullable(r.ActorID), string(r.Action),
+			string(r.From), string(r.To), r.Comment).Error
+	})
+}
+
+// Supersede marks the approved update id as replaced by the approved correction by.
+func (db *DB) Supersede(ctx context.Context, actorID, id, by string) error {
+	res := db.conn(ctx).Exec(`UPDATE progress_updates SET state = 'superseded', superseded_by = ?,
+			version = version + 1, updated_at = now(), updated_by = ?
+		WHERE id = ? AND state = 'approved'`, by, nullable(actorID), id)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return nap.Errorf(nap.ECONFLICT, "the update this corrects is no longer approved")
+	}
+	return res.Error
+}
+
+// RecomputeMeasure derives a measure's current status and progress from its latest approved
+// update (by period, then approval): no_information when there is none. The measure's version
+// rises only when they change.
+func (db *DB) RecomputeMeasure(ctx context.Context, measureID string) error {
+	return db.conn(ctx).Exec(`
+		WITH latest AS (
+			SELECT u.proposed_status, u.progress_percent
+			FROM progress_updates u JOIN reporting_periods rp ON rp.id = u.period_id
+			WHERE u.measure_id = ? AND u.state = 'approved'
+			ORDER BY rp.ends_on DESC, u.approved_at DESC
+			LIMIT 1)
+		UPDATE measures SET current_status = coalesce((SELECT proposed_status FROM latest), 'no_information'),
+			progress_percent = (SELECT progress_percent FROM latest),
+			version = version + 1, updated_at = now()
+		WHERE id = ? AND (current_status, progress_percent) IS DISTINCT FROM
+			(coalesce((SELECT proposed_status FROM latest), 'no_information'), (SELECT progress_percent FROM latest))`,
+		measureID, measureID).Error
+}
+
+// ListReviews returns the steps of an update's review, oldest first.
+func (db *DB) ListReviews(ctx context.Context, updateID string) ([]nap.Review, error) {
+	var rows []struct {
+		ID, UpdateID      string
+		ActorID           *string
+		Action, FromState string
+		ToState, Comment  string
+		At                time.Time
+	}
+	err := db.conn(ctx).Raw(`SELECT id, update_id, actor_id, action, from_state, to_state, comment, at
+		FROM review_actions WHERE update_id = ? ORDER BY at, id`, updateID).Scan(&rows).Error
+	out := make([]nap.Review, len(rows))
+	for i, r := range rows {
+		out[i] = nap.Review{ID: r.ID, UpdateID: r.UpdateID, ActorID: deref(r.ActorID), Action: nap.ReviewAction(r.Action),
+			From: nap.UpdateState(r.FromState), To: nap.UpdateState(r.ToState), Comment: r.Comment, At: r.At}
+	}
+	return out, err
+}
