@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,38 @@ func granted(ok int, roles ...nap.Role) expect {
 		switch {
 		case c.role == "":
 			return http.StatusUnauthorized
+		case slices.Contains(roles, c.role):
+			return ok
+		default:
+			return http.StatusForbidden
+		}
+	}
+}
+
+// sees reports whether a caller reads another organization's draft update: the coordinating
+// roles do, and the organization's own roles.
+func seesDrafts(c caller, own bool) bool {
+	return (c.role.Global() && c.role != nap.RolePartner) || (c.role != "" && !c.role.Global() && own)
+}
+
+// readsDraft is the status of reading one of the target organization's draft updates.
+func readsDraft(c caller, own bool) int {
+	if seesDrafts(c, own) {
+		return http.StatusOK
+	}
+	return http.StatusNotFound
+}
+
+// onUpdate is the status of acting on one of the target organization's updates in review:
+// 401 without a token, 404 for who may not see it, ok for the roles given (in the target's
+// organization for an organization's role), 403 for the rest.
+func onUpdate(ok int, roles ...nap.Role) expect {
+	return func(c caller, own bool) int {
+		switch {
+		case c.role == "":
+			return http.StatusUnauthorized
+		case !seesDrafts(c, own):
+			return http.StatusNotFound
 		case slices.Contains(roles, c.role):
 			return ok
 		default:
@@ -121,6 +154,44 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		return p
 	}
+	// Progress updates of the target measure by its lead organization, in the state a row
+	// needs, made through the service by that organization's people.
+	author, signer := f.newCaller(nap.RoleFocalPoint, own), f.newCaller(nap.RoleApprover, own)
+	openPeriod := func() string { return newPeriod(false).ID }
+	draft := func() nap.ProgressUpdate {
+		status := nap.InProgress
+		u, err := f.svc.CreateUpdate(f.as(author), measureID, nap.UpdateChange{PeriodID: ptr(openPeriod()), ProposedStatus: &status})
+		must(err)
+		return u
+	}
+	inState := func(state nap.UpdateState) string {
+		u := draft()
+		if state == nap.UpdateDraft {
+			return u.ID
+		}
+		_, err := f.svc.Act(f.as(author), u.ID, nap.ActionSubmit, "")
+		must(err)
+		if state == nap.UpdateSignedOff {
+			_, err = f.svc.Act(f.as(signer), u.ID, nap.ActionSignOff, "")
+			must(err)
+		}
+		return u.ID
+	}
+	withLink := func() (string, string) {
+		u := draft()
+		e, err := f.svc.AddEvidenceLink(f.as(author), nap.Evidence{UpdateID: u.ID, Kind: "web_page",
+			Title: nap.Text{"en": "Page"}, URL: "https://example.org/page", Visibility: nap.VisibilityPublic})
+		must(err)
+		return u.ID, e.ID
+	}
+	withFile := func() string {
+		u := draft()
+		e, err := f.svc.AddEvidenceFile(f.as(author), nap.Evidence{UpdateID: u.ID, Kind: "report",
+			Title: nap.Text{"en": "Report"}, Filename: "report.txt", Visibility: nap.VisibilityPublic}, strings.NewReader("A report."))
+		must(err)
+		return e.ID
+	}
+	reason := map[string]any{"reason": "Please add the figures for 2014."}
 	userFor := func(c caller, own bool) string {
 		if own && c.userID != "" {
 			return c.userID
@@ -228,6 +299,65 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return request{method: "POST", path: "/v1/measures/" + measureID + "/indicators", body: map[string]any{"code": fmt.Sprintf("t.%d", next()),
 				"title": map[string]string{"en": "Test"}, "kind": "text"}}
 		}, granted(201, nap.RoleAdmin, nap.RoleCoordinator)},
+		"list-progress-updates": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/measures/" + measureID + "/updates"}
+		}, public(200)},
+		"get-progress-update": {func(caller, bool) request { return request{method: "GET", path: "/v1/updates/" + draft().ID} }, func(c caller, own bool) int { return readsDraft(c, own) }},
+		"list-review-actions": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/updates/" + draft().ID + "/reviews"}
+		}, func(c caller, own bool) int { return readsDraft(c, own) }},
+		"list-evidence": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/updates/" + draft().ID + "/evidence"}
+		}, func(c caller, own bool) int { return readsDraft(c, own) }},
+		"get-evidence": {func(caller, bool) request {
+			_, e := withLink()
+			return request{method: "GET", path: "/v1/evidence/" + e}
+		}, func(c caller, own bool) int { return readsDraft(c, own) }},
+		"get-evidence-content": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/evidence/" + withFile() + "/content"}
+		}, func(c caller, own bool) int { return readsDraft(c, own) }},
+		"create-progress-update": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/measures/" + measureID + "/updates", body: map[string]any{"period_id": openPeriod(), "proposed_status": "in_progress"}}
+		}, func(c caller, own bool) int {
+			if c.role == "" {
+				return http.StatusUnauthorized
+			}
+			if c.role == nap.RoleFocalPoint && own {
+				return http.StatusCreated
+			}
+			return http.StatusForbidden
+		}},
+		"edit-progress-update": {func(caller, bool) request {
+			u := draft()
+			return request{method: "PATCH", path: "/v1/updates/" + u.ID, body: map[string]any{"progress_percent": 30}, header: version(u.Version)}
+		}, onUpdate(200, nap.RoleFocalPoint)},
+		"submit-progress-update": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/updates/" + inState(nap.UpdateDraft) + "/submit"}
+		}, onUpdate(200, nap.RoleFocalPoint)},
+		"withdraw-progress-update": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/updates/" + inState(nap.UpdateDraft) + "/withdraw"}
+		}, onUpdate(200, nap.RoleFocalPoint)},
+		"sign-off-progress-update": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/updates/" + inState(nap.UpdateSubmitted) + "/sign-off"}
+		}, onUpdate(200, nap.RoleApprover)},
+		"return-progress-update": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/updates/" + inState(nap.UpdateSubmitted) + "/return", body: reason}
+		}, onUpdate(200, nap.RoleApprover)},
+		"approve-progress-update": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/updates/" + inState(nap.UpdateSignedOff) + "/approve"}
+		}, onUpdate(200, nap.RoleCoordinator)},
+		"reject-progress-update": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/updates/" + inState(nap.UpdateSignedOff) + "/reject", body: reason}
+		}, onUpdate(200, nap.RoleCoordinator)},
+		"add-evidence": {func(caller, bool) request {
+			return request{method: "POST", path: "/v1/updates/" + draft().ID + "/evidence", body: map[string]any{"kind": "web_page",
+				"title": map[string]string{"en": "Law on the parliament's site"}, "url": "https://www.parlament.tj/"}}
+		}, onUpdate(201, nap.RoleFocalPoint)},
+		"delete-evidence": {func(caller, bool) request {
+			_, e := withLink()
+			return request{method: "DELETE", path: "/v1/evidence/" + e}
+		}, onUpdate(204, nap.RoleFocalPoint)},
+
 		"update-indicator": {func(caller, bool) request {
 			in, err := f.svc.GetIndicator(ctx, indicatorID)
 			must(err)
@@ -283,3 +413,5 @@ func specOperations() []string {
 	}
 	return ids
 }
+
+func ptr[T any](v T) *T { return &v }

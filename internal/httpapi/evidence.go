@@ -135,19 +135,6 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 		Tags:          []string{tagProgress},
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
-		RequestBody: &huma.RequestBody{
-			Required: true,
-			Content: map[string]*huma.MediaType{
-				"multipart/form-data": {
-					Schema: &huma.Schema{Type: "object", Required: []string{"metadata", "file"}, Properties: map[string]*huma.Schema{
-						"metadata": registry.Schema(reflect.TypeOf(EvidenceMetadata{}), true, ""),
-						"file":     {Type: "string", Format: "binary", Description: "The file"},
-					}},
-					Encoding: map[string]*huma.Encoding{"metadata": {ContentType: "application/json"}},
-				},
-				"application/json": {Schema: registry.Schema(reflect.TypeOf(EvidenceLink{}), true, "")},
-			},
-		},
 		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
 			next(huma.WithValue(ctx, streamKey{}, stream{body: ctx.BodyReader(), contentType: ctx.Header("Content-Type")}))
 		}},
@@ -157,6 +144,20 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 			return nil, err
 		}
 		return &EvidenceOutput{Body: toEvidence(e)}, nil
+	})
+	// Documented only after registration: huma would otherwise read the body itself.
+	describeBody(api, "add-evidence", &huma.RequestBody{
+		Required: true,
+		Content: map[string]*huma.MediaType{
+			"multipart/form-data": {
+				Schema: &huma.Schema{Type: "object", Required: []string{"metadata", "file"}, Properties: map[string]*huma.Schema{
+					"metadata": registry.Schema(reflect.TypeOf(EvidenceMetadata{}), true, ""),
+					"file":     {Type: "string", Format: "binary", Description: "The file"},
+				}},
+				Encoding: map[string]*huma.Encoding{"metadata": {ContentType: "application/json"}},
+			},
+			"application/json": {Schema: registry.Schema(reflect.TypeOf(EvidenceLink{}), true, "")},
+		},
 	})
 
 	register(api, d, huma.Operation{
@@ -284,11 +285,24 @@ func addEvidence(ctx context.Context, d Deps, updateID string) (nap.Evidence, er
 	return nap.Evidence{}, nap.Errorf(nap.EUNSUPPORTED, "send multipart/form-data (a file) or application/json (a link), not %s", mediaType)
 }
 
+// describeBody sets the documented request body of a registered operation.
+func describeBody(api huma.API, operationID string, body *huma.RequestBody) {
+	for _, item := range api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{item.Post, item.Put, item.Patch} {
+			if op != nil && op.OperationID == operationID {
+				op.RequestBody = body
+				return
+			}
+		}
+	}
+	panic("describeBody: no operation " + operationID)
+}
+
 // decodeJSON reads one JSON object of known fields, or fails with EINVALID.
 func decodeJSON(r io.Reader, v any) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
-		return nap.Errorf(nap.EINVALID, "the body could not be read")
+		return nap.Errorf(nap.EINVALID, "the body could not be read: %v", err)
 	}
 	if len(b) > maxMetadataBytes {
 		return nap.Errorf(nap.ETOOLARGE, "the metadata is larger than %d bytes", maxMetadataBytes)

@@ -58,7 +58,8 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, Now: func() time.Time { return now }})
+	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, Now: func() time.Time { return now },
+		MaxUploadBytes: fixtureUploadLimit})
 	h, err := httpapi.New(httpapi.Deps{
 		Service:    svc,
 		Authorizer: enforcer,
@@ -243,4 +244,18 @@ func (f *fixture) newCaller(role nap.Role, org string) caller {
 		f.t.Fatal(err)
 	}
 	return caller{name: name, role: role, org: org, userID: u.ID, token: secret}
+}
+
+// fixtureUploadLimit is the evidence file limit of the test server.
+const fixtureUploadLimit = 1 << 20
+
+// as returns a context in which c is the authenticated caller, for calling the service
+// directly.
+func (f *fixture) as(c caller) context.Context {
+	f.t.Helper()
+	a, err := f.svc.Authenticate(context.Background(), c.token)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return nap.NewContextWithActor(context.Background(), a)
 }
