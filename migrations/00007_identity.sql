@@ -64,8 +64,6 @@ CREATE TRIGGER memberships_changed AFTER INSERT OR UPDATE OR DELETE ON membershi
   FOR EACH STATEMENT EXECUTE FUNCTION notify_access_changed();
 CREATE TRIGGER users_changed AFTER UPDATE OF active ON users
   FOR EACH STATEMENT EXECUTE FUNCTION notify_access_changed();
-CREATE TRIGGER organizations_changed AFTER UPDATE OF code ON organizations
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_access_changed();
 
 -- Whoever created or last changed a row is a user.
 ALTER TABLE organizations ADD FOREIGN KEY (created_by) REFERENCES users (id), ADD FOREIGN KEY (updated_by) REFERENCES users (id);
@@ -84,7 +82,6 @@ ALTER TABLE plans DROP CONSTRAINT plans_created_by_fkey, DROP CONSTRAINT plans_u
 ALTER TABLE recommendations DROP CONSTRAINT recommendations_created_by_fkey, DROP CONSTRAINT recommendations_updated_by_fkey;
 ALTER TABLE source_documents DROP CONSTRAINT source_documents_created_by_fkey, DROP CONSTRAINT source_documents_updated_by_fkey;
 ALTER TABLE organizations DROP CONSTRAINT organizations_created_by_fkey, DROP CONSTRAINT organizations_updated_by_fkey;
-DROP TRIGGER organizations_changed ON organizations;
 DROP TABLE api_tokens;
 DROP TABLE memberships;
 DROP TABLE users;

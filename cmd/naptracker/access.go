@@ -33,6 +33,11 @@ func usersCommand(opts *config.Options) *cobra.Command {
 				if err := nap.Role(role).CheckAssignment(org); err != nil {
 					return err
 				}
+				if org != "" {
+					if _, err := svc.GetOrganization(c.Context(), org); err != nil {
+						return err
+					}
+				}
 			}
 			u, err := svc.CreateUser(c.Context(), email, name)
 			if err != nil {

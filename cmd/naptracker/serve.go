@@ -95,7 +95,7 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 	go enforcer.Watch(watchCtx, opts.DatabaseURL)
 
 	handler, err := httpapi.New(httpapi.Deps{
-		Service: service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes}),
+		Service:    service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes}),
 		Authorizer: enforcer, Ready: db.Ping,
 		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst},
 	})

@@ -22,9 +22,10 @@ import (
 
 // MembershipSource reads who holds which role where.
 type MembershipSource interface {
-	// LiveMemberships returns the memberships of active users that hold now, and the next
-	// moment at which a membership starts or ends (zero when none will).
-	LiveMemberships(ctx context.Context) ([]nap.Membership, time.Time, error)
+	// LiveMemberships returns the memberships of active users that hold now, and how long
+	// until a membership next starts or ends (zero when none will), both by the database's
+	// clock.
+	LiveMemberships(ctx context.Context) ([]nap.Membership, time.Duration, error)
 }
 
 // Enforcer answers whether a user may do something in a domain. It keeps no decision cache:
@@ -34,8 +35,7 @@ type Enforcer struct {
 	src    MembershipSource
 
 	mu   sync.Mutex // serializes reloads
-	next time.Time  // when the next membership starts or ends
-	now  func() time.Time
+	next time.Time  // when the next membership starts or ends, by this process's clock
 }
 
 // New returns an Enforcer loaded with the policy and the live memberships.
@@ -44,7 +44,7 @@ func New(ctx context.Context, src MembershipSource) (*Enforcer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("access model: %w", err)
 	}
-	e := &Enforcer{src: src, now: time.Now}
+	e := &Enforcer{src: src}
 	ce, err := casbin.NewSyncedEnforcer(m, &adapter{e: e, ctx: ctx})
 	if err != nil {
 		return nil, fmt.Errorf("access policy: %w", err)
@@ -67,11 +67,15 @@ func (e *Enforcer) Reload(ctx context.Context) error {
 	return e.casbin.LoadPolicy()
 }
 
-// NextChange is when a membership next starts or ends by the clock alone.
-func (e *Enforcer) NextChange() time.Time {
+// UntilNextChange is how long until a membership starts or ends by the clock alone; an hour
+// when none will.
+func (e *Enforcer) UntilNextChange() time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.next
+	if e.next.IsZero() {
+		return time.Hour
+	}
+	return max(time.Until(e.next), 10*time.Millisecond)
 }
 
 // Policy returns the permissions the policy file grants, by role.
@@ -109,7 +113,7 @@ func (a *adapter) LoadPolicy(m model.Model) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.ctx), 30*time.Second)
 	defer cancel()
-	memberships, next, err := a.e.src.LiveMemberships(ctx)
+	memberships, until, err := a.e.src.LiveMemberships(ctx)
 	if err != nil {
 		return fmt.Errorf("load memberships: %w", err)
 	}
@@ -122,7 +126,10 @@ func (a *adapter) LoadPolicy(m model.Model) error {
 			return err
 		}
 	}
-	a.e.next = next
+	a.e.next = time.Time{}
+	if until > 0 {
+		a.e.next = time.Now().Add(until)
+	}
 	slog.Debug("access policy loaded", "memberships", len(memberships))
 	return nil
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Channel is the PostgreSQL notification channel on which a change of memberships, users'
-// activity or organization codes is announced (by triggers, whoever makes the change).
+// Channel is the PostgreSQL notification channel on which a change of memberships or of users'
+// activity is announced (by triggers, whoever makes the change).
 const Channel = "naptracker_access"
 
 // retryAfter is how long Watch waits before listening again after the connection failed.
@@ -34,8 +34,13 @@ func (e *Enforcer) Watch(ctx context.Context, dsn string) {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	retry := time.Duration(0) // after a failed reload: how long until the next try
 	for {
-		timer.Reset(untilNext(e.NextChange(), e.now()))
+		wait := min(e.UntilNextChange(), time.Hour)
+		if retry > 0 {
+			wait = retry
+		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
@@ -43,18 +48,13 @@ func (e *Enforcer) Watch(ctx context.Context, dsn string) {
 		case <-timer.C:
 		}
 		if err := e.Reload(ctx); err != nil {
-			slog.Error("access policy reload failed; keeping the previous one", "error", err)
+			// The previous policy stays in force, and is stale: try again soon, then less often.
+			retry = min(max(2*retry, 500*time.Millisecond), 30*time.Second)
+			slog.Error("access policy reload failed; keeping the previous one and retrying", "error", err, "retry_in", retry.String())
+			continue
 		}
+		retry = 0
 	}
-}
-
-// untilNext is how long to sleep before the next membership boundary; an hour at most, so a
-// missed boundary is caught up.
-func untilNext(next, now time.Time) time.Duration {
-	if next.IsZero() || next.Sub(now) > time.Hour {
-		return time.Hour
-	}
-	return max(next.Sub(now), time.Millisecond)
 }
 
 // listen signals changed (without blocking: one pending signal covers many changes) once

@@ -132,19 +132,28 @@ func pathID(ctx huma.Context, name string) (string, error) {
 
 // authenticate reads the bearer token, if any, puts its caller in the context, and applies
 // the rate limit of the token or, for anonymous callers, of the client address. A bad token is
-// 401 wherever it is sent; the log says why, never what the token was.
+// 401 wherever it is sent, and counts against its address's budget of failures, checked
+// before the token is looked up. The log says why it failed, never what was sent.
 func authenticate(api huma.API, d Deps, limits *rateLimiter) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
-		key := "ip:" + clientIP(ctx.RemoteAddr())
+		ip := clientIP(ctx.RemoteAddr())
+		key := "ip:" + ip
 		if header := ctx.Header("Authorization"); header != "" {
+			if wait, ok := limits.peek("failed:" + ip); !ok {
+				ctx.SetHeader("Retry-After", strconv.Itoa(wait))
+				writeError(api, ctx, nap.Errorf(nap.ETOOMANY, "too many failed authentications; retry in %d s", wait))
+				return
+			}
 			scheme, secret, _ := strings.Cut(header, " ")
-			if !strings.EqualFold(scheme, "Bearer") {
+			bearer := strings.EqualFold(scheme, "Bearer")
+			if !bearer {
 				secret = ""
 			}
 			actor, err := d.Service.Authenticate(ctx.Context(), strings.TrimSpace(secret))
 			if err != nil {
+				limits.allow("failed:" + ip)
 				slog.WarnContext(ctx.Context(), "authentication failed", "reason", nap.ErrorMessage(err),
-					"client", clientIP(ctx.RemoteAddr()), "scheme", scheme, "token_length", len(secret))
+					"client", ip, "bearer_scheme", bearer, "credential_length", len(header))
 				ctx.SetHeader("WWW-Authenticate", `Bearer realm="naptracker", error="invalid_token"`)
 				writeError(api, ctx, err)
 				return

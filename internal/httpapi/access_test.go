@@ -83,7 +83,9 @@ func onUpdate(ok int, roles ...nap.Role) expect {
 	}
 }
 
-func selfOrAdmin(ok int) expect {
+// selfOrAdmin is the status of an operation on a user's tokens: their own and admins may;
+// others get denied, the status saying so.
+func selfOrAdmin(ok, denied int) expect {
 	return func(c caller, own bool) int {
 		switch {
 		case c.role == "":
@@ -91,7 +93,7 @@ func selfOrAdmin(ok int) expect {
 		case own || c.role == nap.RoleAdmin:
 			return ok
 		default:
-			return http.StatusForbidden
+			return denied
 		}
 	}
 }
@@ -250,12 +252,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, granted(201, nap.RoleAdmin)},
 		"list-tokens": {func(c caller, own bool) request {
 			return request{method: "GET", path: "/v1/users/" + userFor(c, own) + "/tokens"}
-		}, selfOrAdmin(200)},
+		}, selfOrAdmin(200, http.StatusForbidden)},
 		"revoke-token": {func(c caller, own bool) request {
 			tok, _, err := f.svc.IssueToken(ctx, userFor(c, own), "to revoke", time.Hour)
 			must(err)
 			return request{method: "DELETE", path: "/v1/tokens/" + tok.ID}
-		}, selfOrAdmin(204)},
+		}, selfOrAdmin(204, http.StatusNotFound)}, // another's token is not theirs to see
 
 		"create-organization": {func(caller, bool) request {
 			return request{method: "POST", path: "/v1/organizations", body: map[string]any{"code": fmt.Sprintf("T%d", next()), "kind": "ngo", "name": map[string]string{"en": "Test"}}}

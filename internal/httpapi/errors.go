@@ -52,7 +52,11 @@ func newError(ctx huma.Context, status int, msg string, errs ...error) huma.Stat
 		var e *nap.Error
 		if errors.As(err, &e) {
 			if s := StatusOf(e.Code); s < http.StatusInternalServerError {
-				return problem(s, e.Message)
+				p := problem(s, e.Message)
+				for _, f := range e.Fields {
+					p.Errors = append(p.Errors, &huma.ErrorDetail{Location: f.Location, Message: f.Message})
+				}
+				return p
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -331,8 +332,18 @@ func registerIdentity(api huma.API, d Deps) {
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
 	}, access{permission: nap.RevokeToken, domains: byID("id", func(ctx context.Context, id string) ([]string, error) {
+		// Another user's token is not the caller's to see, unless the caller may read tokens.
 		t, err := d.Service.GetToken(ctx, id)
-		return []string{nap.UserDomain(t.UserID)}, err
+		if err != nil {
+			return nil, err
+		}
+		me := nap.ActorFromContext(ctx).User.ID
+		if t.UserID != me {
+			if ok, err := d.Authorizer.Can(me, nap.DomainAll, nap.ReadTokens); err != nil || !ok {
+				return nil, errors.Join(err, nap.Errorf(nap.ENOTFOUND, "token not found"))
+			}
+		}
+		return []string{nap.UserDomain(t.UserID)}, nil
 	})}, func(ctx context.Context, in *TokenPath) (*struct{}, error) {
 		return nil, d.Service.RevokeToken(ctx, in.ID)
 	})

@@ -234,6 +234,7 @@ type MeasureFields struct {
 	Recommendations *[]string `json:"recommendations,omitempty" maxItems:"100" doc:"Recommendation ids"`
 	Articles        *[]int    `json:"articles,omitempty" maxItems:"93" doc:"ICRMW articles, 1 to 93"`
 	SourceFields
+	Clear []string `json:"clear,omitempty" enum:"due_start,due_end" uniqueItems:"true" doc:"Fields to empty"`
 }
 
 func (f MeasureFields) change() (nap.MeasureChange, error) {
@@ -260,7 +261,7 @@ func (f MeasureFields) change() (nap.MeasureChange, error) {
 		ExpectedResult: fromText(f.ExpectedResult), DeadlineText: fromText(f.DeadlineText),
 		DueStart: d["due_start"], DueEnd: d["due_end"], Lead: f.Lead, CoImplementers: f.CoImplementers,
 		Partners: f.Partners, Recommendations: f.Recommendations, Articles: f.Articles,
-		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote,
+		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote, Clear: f.Clear,
 	}, nil
 }
 
@@ -289,6 +290,7 @@ type IndicatorFields struct {
 	TargetDate      *string   `json:"target_date,omitempty" format:"date"`
 	Disaggregations *[]string `json:"disaggregations,omitempty" enum:"sex,age_group,region,country" maxItems:"4"`
 	SourceFields
+	Clear []string `json:"clear,omitempty" enum:"baseline,target,target_date" uniqueItems:"true" doc:"Fields to empty"`
 }
 
 func (f IndicatorFields) change() (nap.IndicatorChange, error) {
@@ -296,7 +298,7 @@ func (f IndicatorFields) change() (nap.IndicatorChange, error) {
 	return nap.IndicatorChange{
 		Code: f.Code, Title: fromText(f.Title), Kind: f.Kind, Unit: f.Unit, Baseline: f.Baseline,
 		Target: f.Target, TargetDate: d["target_date"], Disaggregations: f.Disaggregations,
-		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote,
+		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote, Clear: f.Clear,
 	}, err
 }
 

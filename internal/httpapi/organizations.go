@@ -90,6 +90,7 @@ type OrganizationFields struct {
 	ValidFrom *string `json:"valid_from,omitempty" format:"date"`
 	ValidTo   *string `json:"valid_to,omitempty" format:"date"`
 	SourceFields
+	Clear []string `json:"clear,omitempty" enum:"parent,successor,valid_from,valid_to" uniqueItems:"true" doc:"Fields to empty"`
 }
 
 func (f OrganizationFields) change() (nap.OrganizationChange, error) {
@@ -97,7 +98,7 @@ func (f OrganizationFields) change() (nap.OrganizationChange, error) {
 	return nap.OrganizationChange{
 		Code: f.Code, Kind: f.Kind, Name: fromText(f.Name), Parent: f.Parent, Successor: f.Successor,
 		Active: f.Active, ValidFrom: d["valid_from"], ValidTo: d["valid_to"],
-		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote,
+		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote, Clear: f.Clear,
 	}, err
 }
 

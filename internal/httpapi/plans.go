@@ -240,6 +240,7 @@ type PlanFields struct {
 	Status          *string `json:"status,omitempty" enum:"draft,adopted,active,closed,superseded"`
 	RequiresSignOff *bool   `json:"requires_sign_off,omitempty"`
 	SourceFields
+	Clear []string `json:"clear,omitempty" enum:"extended_to,approved_on,approved_by" uniqueItems:"true" doc:"Fields to empty"`
 }
 
 func (f PlanFields) change() (nap.PlanChange, error) {
@@ -254,7 +255,7 @@ func (f PlanFields) change() (nap.PlanChange, error) {
 		Code: f.Code, Title: fromText(f.Title), PeriodStart: d["period_start"], PeriodEnd: d["period_end"],
 		ExtendedTo: d["extended_to"], ApprovedOn: d["approved_on"], ApprovedBy: f.ApprovedBy,
 		LegalBasis: fromText(f.LegalBasis), Status: status, RequiresSignOff: f.RequiresSignOff,
-		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote,
+		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote, Clear: f.Clear,
 	}, err
 }
 

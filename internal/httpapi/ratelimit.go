@@ -39,6 +39,15 @@ func newRateLimiter(l Limits) *rateLimiter {
 // allow takes one request from key's bucket; when it is empty it says how many whole seconds
 // to wait.
 func (r *rateLimiter) allow(key string) (int, bool) {
+	return r.take(key, 1)
+}
+
+// peek says whether key's bucket holds a request, without taking it.
+func (r *rateLimiter) peek(key string) (int, bool) {
+	return r.take(key, 0)
+}
+
+func (r *rateLimiter) take(key string, n int) (int, bool) {
 	if r == nil || r.limit <= 0 {
 		return 0, true
 	}
@@ -59,10 +68,10 @@ func (r *rateLimiter) allow(key string) (int, bool) {
 		r.buckets[key] = b
 	}
 	b.seen = now
-	if b.limiter.AllowN(now, 1) {
+	if n == 0 && b.limiter.TokensAt(now) >= 1 || n > 0 && b.limiter.AllowN(now, n) {
 		return 0, true
 	}
-	wait := b.limiter.Reserve()
+	wait := b.limiter.ReserveN(now, 1)
 	delay := wait.DelayFrom(now)
 	wait.CancelAt(now)
 	return max(1, int(math.Ceil(delay.Seconds()))), false

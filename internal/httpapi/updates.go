@@ -85,12 +85,13 @@ type UpdateFields struct {
 	Visibility       *string           `json:"visibility,omitempty" enum:"internal,partners,public" doc:"Default: internal"`
 	Supersedes       *string           `json:"supersedes,omitempty" format:"uuid" doc:"To correct an approved update: its id; set on creation only"`
 	CorrectionReason *string           `json:"correction_reason,omitempty" maxLength:"2000" doc:"Required with supersedes"`
+	Clear            []string          `json:"clear,omitempty" enum:"progress_percent" uniqueItems:"true" doc:"Fields to empty"`
 }
 
 func (f UpdateFields) change() nap.UpdateChange {
 	ch := nap.UpdateChange{PeriodID: f.PeriodID, ProgressPercent: f.ProgressPercent, Narrative: fromText(f.Narrative),
 		Challenges: fromText(f.Challenges), NextSteps: fromText(f.NextSteps), Supersedes: f.Supersedes,
-		CorrectionReason: f.CorrectionReason}
+		CorrectionReason: f.CorrectionReason, Clear: f.Clear}
 	if f.ProposedStatus != nil {
 		st := nap.Status(*f.ProposedStatus)
 		ch.ProposedStatus = &st

@@ -22,10 +22,12 @@ func (h IfMatch) version() (int, error) {
 	if tag == "" || tag == "*" {
 		return 0, nap.Errorf(nap.ENOVERSION, "send If-Match with the ETag of the object as last read")
 	}
-	tag = strings.Trim(strings.TrimPrefix(tag, "W/"), `"`)
-	v, _, _ := strings.Cut(tag, ".")
+	// If-Match compares strongly: a weak tag matches nothing.
+	tag, quoted := strings.CutPrefix(tag, `"`)
+	tag, closed := strings.CutSuffix(tag, `"`)
+	v, rest, _ := strings.Cut(tag, ".")
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
+	if !quoted || !closed || err != nil || n < 1 || (rest != "" && rest != "0" && rest != "1") {
 		return 0, nap.Errorf(nap.EPRECONDITION, "If-Match %q names no version of this object", h.IfMatch)
 	}
 	return n, nil

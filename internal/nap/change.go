@@ -2,8 +2,9 @@ package nap
 
 import "time"
 
-// The changes below name what to set on an object; a nil field stays as it is. A create
-// takes the same change, with the fields it requires set.
+// The changes below name what to set on an object; a nil field stays as it is, and the
+// fields named in Clear are emptied. A create takes the same change, with the fields it
+// requires set.
 
 // OrganizationChange changes an organization.
 type OrganizationChange struct {
@@ -17,6 +18,7 @@ type OrganizationChange struct {
 	ValidTo        *time.Time
 	Provenance     *Provenance
 	ProvenanceNote *string
+	Clear          []string
 }
 
 // PlanChange changes a plan.
@@ -33,6 +35,7 @@ type PlanChange struct {
 	RequiresSignOff *bool
 	Provenance      *Provenance
 	ProvenanceNote  *string
+	Clear           []string
 }
 
 // PeriodInput is a new reporting period.
@@ -66,6 +69,7 @@ type MeasureChange struct {
 	Articles        *[]int
 	Provenance      *Provenance
 	ProvenanceNote  *string
+	Clear           []string
 }
 
 // IndicatorChange changes an indicator.
@@ -80,6 +84,7 @@ type IndicatorChange struct {
 	Disaggregations *[]string
 	Provenance      *Provenance
 	ProvenanceNote  *string
+	Clear           []string
 }
 
 // UpdateChange is what a progress update reports, as its organization writes it. Creating
@@ -96,4 +101,5 @@ type UpdateChange struct {
 	Visibility       *Visibility
 	Supersedes       *string
 	CorrectionReason *string
+	Clear            []string
 }

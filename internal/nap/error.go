@@ -3,6 +3,8 @@ package nap
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Error codes. The HTTP layer maps each to one status; anything that is not an *Error is
@@ -21,10 +23,18 @@ const (
 	EINTERNAL     = "internal"     // a fault of ours
 )
 
-// Error is an error a caller may read: a code and a message meant for people.
+// Error is an error a caller may read: a code and a message meant for people, and for
+// invalid input the fields at fault.
 type Error struct {
 	Code    string
 	Message string
+	Fields  []FieldError
+}
+
+// FieldError names a field of a request and what is wrong with it.
+type FieldError struct {
+	Location string // such as body.code
+	Message  string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("nap %s: %s", e.Code, e.Message) }
@@ -56,4 +66,24 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// Required returns an EINVALID error that names every missing field of what (present[field]
+// false), or nil when none is missing.
+func Required(what string, present map[string]bool) error {
+	var missing []FieldError
+	for field, ok := range present {
+		if !ok {
+			missing = append(missing, FieldError{Location: "body." + field, Message: "required"})
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.SortFunc(missing, func(a, b FieldError) int { return strings.Compare(a.Location, b.Location) })
+	names := make([]string, len(missing))
+	for i, f := range missing {
+		names[i] = strings.TrimPrefix(f.Location, "body.")
+	}
+	return &Error{Code: EINVALID, Message: what + " needs " + strings.Join(names, ", "), Fields: missing}
 }

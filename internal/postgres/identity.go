@@ -87,6 +87,7 @@ func (db *DB) ListUsers(ctx context.Context, page nap.PageRequest) (nap.Page[nap
 }
 
 // UpdateUser renames or (de)activates a user if it is still at version; nil fields stay.
+// Deactivating revokes the user's tokens.
 func (db *DB) UpdateUser(ctx context.Context, actorID, id string, version int, name *string, active *bool) (nap.User, error) {
 	set := map[string]any{}
 	if name != nil {
@@ -95,7 +96,19 @@ func (db *DB) UpdateUser(ctx context.Context, actorID, id string, version int, n
 	if active != nil {
 		set["active"] = *active
 	}
-	if err := db.update(ctx, "users", "user", actorID, id, version, set); err != nil {
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		if err := db.update(ctx, "users", "user", actorID, id, version, set); err != nil {
+			return err
+		}
+		if active == nil || *active {
+			return nil
+		}
+		// A deactivated user's tokens are revoked, so reactivating them revives no token that
+		// may have leaked meanwhile.
+		return db.conn(ctx).Exec(`UPDATE api_tokens SET revoked_at = now(), revoked_by = ?
+			WHERE user_id = ? AND revoked_at IS NULL`, nullable(actorID), id).Error
+	})
+	if err != nil {
 		return nap.User{}, err
 	}
 	return db.GetUser(ctx, id)
@@ -186,8 +199,8 @@ func (db *DB) RevokeMembership(ctx context.Context, actorID, userID, membershipI
 }
 
 // LiveMemberships returns the memberships of active users that hold now, by the database's
-// clock, and when the next one starts or ends.
-func (db *DB) LiveMemberships(ctx context.Context) ([]nap.Membership, time.Time, error) {
+// clock, and how long until the next one starts or ends (0 when none will).
+func (db *DB) LiveMemberships(ctx context.Context) ([]nap.Membership, time.Duration, error) {
 	var rows []membershipRow
 	err := db.conn(ctx).Table("memberships ms").
 		Select("ms.id, ms.user_id, ms.organization_id, ms.role, ms.valid_from, ms.valid_to").
@@ -195,23 +208,23 @@ func (db *DB) LiveMemberships(ctx context.Context) ([]nap.Membership, time.Time,
 		Where("ms.valid_from <= now() AND (ms.valid_to IS NULL OR ms.valid_to > now())").
 		Scan(&rows).Error
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, 0, err
 	}
-	var next struct{ At *time.Time }
-	err = db.conn(ctx).Raw(`SELECT min(t) AS at FROM (
+	var next struct{ Seconds *float64 }
+	err = db.conn(ctx).Raw(`SELECT extract(epoch FROM min(t) - now())::float8 AS seconds FROM (
 			SELECT valid_from AS t FROM memberships WHERE valid_from > now()
 			UNION ALL SELECT valid_to FROM memberships WHERE valid_to > now()) boundaries`).Scan(&next).Error
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, 0, err
 	}
 	out := make([]nap.Membership, len(rows))
 	for i, r := range rows {
 		out[i] = r.toNap()
 	}
-	if next.At == nil {
-		return out, time.Time{}, nil
+	if next.Seconds == nil {
+		return out, 0, nil
 	}
-	return out, *next.At, nil
+	return out, time.Duration(*next.Seconds * float64(time.Second)), nil
 }
 
 type tokenRow struct {

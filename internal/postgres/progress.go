@@ -140,7 +140,7 @@ func (db *DB) ListUpdates(ctx context.Context, scope nap.Scope, measureID string
 	return pageOf(rows, page.Limit, updateRow.toNap), nil
 }
 
-func updateColumnsOf(ch nap.UpdateChange) columns {
+func updateColumnsOf(ch nap.UpdateChange) (columns, error) {
 	c := columns{}
 	setString(c, "period_id", ch.PeriodID)
 	if ch.ProposedStatus != nil {
@@ -157,7 +157,7 @@ func updateColumnsOf(ch nap.UpdateChange) columns {
 	}
 	setString(c, "supersedes", ch.Supersedes)
 	setString(c, "correction_reason", ch.CorrectionReason)
-	return c
+	return c, c.clear(ch.Clear, map[string]string{"progress_percent": "progress_percent"})
 }
 
 func replaceValues(tx *gorm.DB, updateID string, values *[]nap.IndicatorValue) error {
@@ -193,11 +193,13 @@ func replaceValues(tx *gorm.DB, updateID string, values *[]nap.IndicatorValue) e
 func (db *DB) CreateUpdate(ctx context.Context, actorID, measureID, orgID string, ch nap.UpdateChange, source nap.Source) (string, error) {
 	var id string
 	err := db.InTx(ctx, func(ctx context.Context) error {
-		c := updateColumnsOf(ch)
+		c, err := updateColumnsOf(ch)
+		if err != nil {
+			return err
+		}
 		c["measure_id"], c["reporting_org_id"] = measureID, orgID
 		c["author_id"], c["last_editor_id"] = nullable(actorID), nullable(actorID)
 		c["provenance"], c["provenance_note"] = string(source.Provenance), source.Note
-		var err error
 		id, err = create(db.conn(ctx), "progress_updates", actorID, c)
 		if nap.ErrorCode(err) == nap.ECONFLICT {
 			return nap.Errorf(nap.ECONFLICT, "your organization has an update of this measure for this period in the works already")
@@ -214,7 +216,10 @@ func (db *DB) CreateUpdate(ctx context.Context, actorID, measureID, orgID string
 // EPRECONDITION when its version moved on, ECONFLICT when it went into review meanwhile.
 func (db *DB) EditUpdate(ctx context.Context, actorID, id string, version int, ch nap.UpdateChange) error {
 	return db.InTx(ctx, func(ctx context.Context) error {
-		c := updateColumnsOf(ch)
+		c, err := updateColumnsOf(ch)
+		if err != nil {
+			return err
+		}
 		c["last_editor_id"] = nullable(actorID)
 		c["version"], c["updated_at"], c["updated_by"] = gorm.Expr("version + 1"), gorm.Expr("now()"), nullable(actorID)
 		editable := []string{string(nap.UpdateDraft), string(nap.UpdateReturned)}

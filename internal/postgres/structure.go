@@ -37,6 +37,19 @@ func setDate(c columns, name string, v *time.Time) {
 	}
 }
 
+// clear empties the columns of the fields named, which must be among clearable (field →
+// column); EINVALID names any other.
+func (c columns) clear(fields []string, clearable map[string]string) error {
+	for _, f := range fields {
+		col, ok := clearable[f]
+		if !ok {
+			return nap.Errorf(nap.EINVALID, "clear: %q cannot be emptied", f)
+		}
+		c[col] = nil
+	}
+	return nil
+}
+
 func setSource(c columns, p *nap.Provenance, note *string) {
 	if p != nil {
 		c["provenance"] = string(*p)
@@ -85,7 +98,8 @@ func organizationColumns(tx *gorm.DB, ch nap.OrganizationChange) (columns, error
 	setDate(c, "valid_from", ch.ValidFrom)
 	setDate(c, "valid_to", ch.ValidTo)
 	setSource(c, ch.Provenance, ch.ProvenanceNote)
-	return c, nil
+	return c, c.clear(ch.Clear, map[string]string{"parent": "parent_id", "successor": "successor_id",
+		"valid_from": "valid_from", "valid_to": "valid_to"})
 }
 
 // CreateOrganization adds an organization.
@@ -144,7 +158,8 @@ func planColumns(tx *gorm.DB, ch nap.PlanChange) (columns, error) {
 		c["requires_sign_off"] = *ch.RequiresSignOff
 	}
 	setSource(c, ch.Provenance, ch.ProvenanceNote)
-	return c, nil
+	return c, c.clear(ch.Clear, map[string]string{"extended_to": "extended_to", "approved_on": "approved_on",
+		"approved_by": "approved_by_id"})
 }
 
 // CreatePlan adds a plan.
@@ -230,30 +245,44 @@ func measureColumnsOf(tx *gorm.DB, ch nap.MeasureChange) (columns, error) {
 		c["articles"] = IntArray(*ch.Articles)
 	}
 	setSource(c, ch.Provenance, ch.ProvenanceNote)
-	return c, nil
+	return c, c.clear(ch.Clear, map[string]string{"due_start": "due_start", "due_end": "due_end"})
 }
 
 // replaceLinks replaces the organizations and recommendations of a measure that ch names.
+// The organization lists are replaced together, so an organization can move from one list to
+// the other in one change.
 func replaceLinks(tx *gorm.DB, measureID string, ch nap.MeasureChange) error {
-	for role, codes := range map[string]*[]string{"co_implementer": ch.CoImplementers, "partner": ch.Partners} {
-		if codes == nil {
-			continue
+	if ch.CoImplementers != nil || ch.Partners != nil {
+		lists := map[string]*[]string{"co_implementer": ch.CoImplementers, "partner": ch.Partners}
+		for role, codes := range lists {
+			if codes != nil {
+				continue
+			}
+			var current []string
+			err := tx.Raw(`SELECT o.code FROM measure_organizations mo JOIN organizations o ON o.id = mo.organization_id
+				WHERE mo.measure_id = ? AND mo.role = ?`, measureID, role).Scan(&current).Error
+			if err != nil {
+				return err
+			}
+			lists[role] = &current
 		}
-		if err := tx.Exec(`DELETE FROM measure_organizations WHERE measure_id = ? AND role = ?`, measureID, role).Error; err != nil {
+		if err := tx.Exec(`DELETE FROM measure_organizations WHERE measure_id = ?`, measureID).Error; err != nil {
 			return err
 		}
-		for _, code := range *codes {
-			id, err := orgID(tx, role+"s", code)
-			if err != nil {
-				return err
-			}
-			err = tx.Exec(`INSERT INTO measure_organizations (measure_id, organization_id, role) VALUES (?, ?, ?)`,
-				measureID, id, role).Error
-			if nap.ErrorCode(err) == nap.ECONFLICT {
-				return nap.Errorf(nap.EINVALID, "organization %s is listed twice", code)
-			}
-			if err != nil {
-				return err
+		for role, codes := range lists {
+			for _, code := range *codes {
+				id, err := orgID(tx, role+"s", code)
+				if err != nil {
+					return err
+				}
+				err = tx.Exec(`INSERT INTO measure_organizations (measure_id, organization_id, role) VALUES (?, ?, ?)`,
+					measureID, id, role).Error
+				if nap.ErrorCode(err) == nap.ECONFLICT {
+					return nap.Errorf(nap.EINVALID, "organization %s is listed twice", code)
+				}
+				if err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -315,7 +344,7 @@ func (db *DB) UpdateMeasure(ctx context.Context, actorID, id string, version int
 	return db.GetMeasure(ctx, nap.Scope{Tier: nap.TierInternal}, id, today)
 }
 
-func indicatorColumns(ch nap.IndicatorChange) columns {
+func indicatorColumns(ch nap.IndicatorChange) (columns, error) {
 	c := columns{}
 	setString(c, "code", ch.Code)
 	c.text("title", ch.Title)
@@ -328,12 +357,15 @@ func indicatorColumns(ch nap.IndicatorChange) columns {
 		c["disaggregations"] = TextArray(*ch.Disaggregations)
 	}
 	setSource(c, ch.Provenance, ch.ProvenanceNote)
-	return c
+	return c, c.clear(ch.Clear, map[string]string{"baseline": "baseline", "target": "target", "target_date": "target_date"})
 }
 
 // CreateIndicator adds an indicator to a measure.
 func (db *DB) CreateIndicator(ctx context.Context, actorID, measureID string, ch nap.IndicatorChange) (nap.Indicator, error) {
-	c := indicatorColumns(ch)
+	c, err := indicatorColumns(ch)
+	if err != nil {
+		return nap.Indicator{}, err
+	}
 	c["measure_id"] = measureID
 	id, err := create(db.conn(ctx), "indicators", actorID, c)
 	if err != nil {
@@ -344,7 +376,11 @@ func (db *DB) CreateIndicator(ctx context.Context, actorID, measureID string, ch
 
 // UpdateIndicator changes an indicator if it is still at version.
 func (db *DB) UpdateIndicator(ctx context.Context, actorID, id string, version int, ch nap.IndicatorChange) (nap.Indicator, error) {
-	if err := db.update(ctx, "indicators", "indicator", actorID, id, version, indicatorColumns(ch)); err != nil {
+	c, err := indicatorColumns(ch)
+	if err == nil {
+		err = db.update(ctx, "indicators", "indicator", actorID, id, version, c)
+	}
+	if err != nil {
 		return nap.Indicator{}, err
 	}
 	return db.GetIndicator(ctx, nap.Scope{Tier: nap.TierInternal}, id)

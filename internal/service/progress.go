@@ -107,8 +107,8 @@ func (s *Service) CreateUpdate(ctx context.Context, measureID string, ch nap.Upd
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
-	if ch.PeriodID == nil || ch.ProposedStatus == nil {
-		return nap.ProgressUpdate{}, nap.Errorf(nap.EINVALID, "an update needs a period and a proposed_status")
+	if err := nap.Required("an update", map[string]bool{"period_id": ch.PeriodID != nil, "proposed_status": ch.ProposedStatus != nil}); err != nil {
+		return nap.ProgressUpdate{}, err
 	}
 	if err := s.checkPeriod(ctx, place.PlanID, *ch.PeriodID); err != nil {
 		return nap.ProgressUpdate{}, err
@@ -498,4 +498,3 @@ func readError(err error) error {
 
 // MaxUploadDefault is the default limit of an evidence file.
 const MaxUploadDefault = 25 << 20
-

@@ -12,8 +12,8 @@ import (
 
 // CreateOrganization adds an organization.
 func (s *Service) CreateOrganization(ctx context.Context, ch nap.OrganizationChange) (nap.Organization, error) {
-	if ch.Code == nil || ch.Kind == nil || ch.Name == nil {
-		return nap.Organization{}, nap.Errorf(nap.EINVALID, "an organization needs a code, a kind and a name")
+	if err := nap.Required("an organization", map[string]bool{"code": ch.Code != nil, "kind": ch.Kind != nil, "name": ch.Name != nil && len(*ch.Name) > 0}); err != nil {
+		return nap.Organization{}, err
 	}
 	defaultSource(&ch.Provenance)
 	return s.store.CreateOrganization(ctx, actorID(ctx), ch)
@@ -29,8 +29,9 @@ func (s *Service) UpdateOrganization(ctx context.Context, code string, version i
 
 // CreatePlan adds a plan, in draft unless the change says otherwise.
 func (s *Service) CreatePlan(ctx context.Context, ch nap.PlanChange) (nap.Plan, error) {
-	if ch.Code == nil || ch.Title == nil || ch.PeriodStart == nil || ch.PeriodEnd == nil {
-		return nap.Plan{}, nap.Errorf(nap.EINVALID, "a plan needs a code, a title, a period_start and a period_end")
+	if err := nap.Required("a plan", map[string]bool{"code": ch.Code != nil, "title": ch.Title != nil && len(*ch.Title) > 0,
+		"period_start": ch.PeriodStart != nil, "period_end": ch.PeriodEnd != nil}); err != nil {
+		return nap.Plan{}, err
 	}
 	defaultSource(&ch.Provenance)
 	return s.store.CreatePlan(ctx, actorID(ctx), ch)
@@ -77,8 +78,9 @@ func (s *Service) SetPeriodState(ctx context.Context, id, state string) (nap.Rep
 
 // CreateMeasure adds a measure to a plan.
 func (s *Service) CreateMeasure(ctx context.Context, planID string, ch nap.MeasureChange) (nap.Measure, error) {
-	if ch.Code == nil || ch.Title == nil || ch.Lead == nil {
-		return nap.Measure{}, nap.Errorf(nap.EINVALID, "a measure needs a code, a title and a lead")
+	if err := nap.Required("a measure", map[string]bool{"code": ch.Code != nil, "title": ch.Title != nil && len(*ch.Title) > 0,
+		"lead": ch.Lead != nil}); err != nil {
+		return nap.Measure{}, err
 	}
 	if err := checkResponsibilities(ch, nap.Measure{}); err != nil {
 		return nap.Measure{}, err
@@ -133,8 +135,9 @@ func (s *Service) GetIndicator(ctx context.Context, id string) (nap.Indicator, e
 
 // CreateIndicator adds an indicator to a measure.
 func (s *Service) CreateIndicator(ctx context.Context, measureID string, ch nap.IndicatorChange) (nap.Indicator, error) {
-	if ch.Code == nil || ch.Title == nil || ch.Kind == nil {
-		return nap.Indicator{}, nap.Errorf(nap.EINVALID, "an indicator needs a code, a title and a kind")
+	if err := nap.Required("an indicator", map[string]bool{"code": ch.Code != nil, "title": ch.Title != nil && len(*ch.Title) > 0,
+		"kind": ch.Kind != nil}); err != nil {
+		return nap.Indicator{}, err
 	}
 	if _, err := s.GetMeasure(ctx, measureID); err != nil {
 		return nap.Indicator{}, err
