@@ -325,10 +325,17 @@ func TestAbuseLimits(t *testing.T) {
 		t.Errorf("oversized body: %d", res.StatusCode)
 	}
 
-	// A failed authentication is logged, without the secret.
+	// A failed authentication is logged without what was sent, even a real secret sent
+	// without its scheme.
 	bad := nap.TokenPrefix + strings.Repeat("Z", 43)
 	get("Authorization", "Bearer "+bad)
-	if !strings.Contains(logs.String(), "authentication failed") || strings.Contains(logs.String(), bad) || strings.Contains(logs.String(), secret) {
+	get("Authorization", secret)
+	get("Authorization", "Bearer\t"+secret)
+	if !strings.Contains(logs.String(), "authentication failed") || strings.Contains(logs.String(), bad) || strings.Contains(logs.String(), secret[8:]) {
 		t.Errorf("authentication log:\n%s", logs.String())
+	}
+	// Failures are limited by address, before any lookup: the burst of 3 is spent.
+	if res := get("Authorization", "Bearer "+bad); res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Errorf("a fourth failed authentication: %d", res.StatusCode)
 	}
 }

@@ -1,0 +1,328 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// progressFixture is the seeded plan with the people of one measure's lead organization, the
+// coordinator, a partner and a stranger from another ministry.
+type progressFixture struct {
+	*fixture
+	measureID, periodID                              string
+	indicators                                       []struct{ ID, Code, Kind string }
+	author, colleague, approver, viewer, coordinator caller
+	partner, stranger, anonymous                     caller
+}
+
+func newProgressFixture(t *testing.T) *progressFixture {
+	f := newFixture(t, today)
+	p := &progressFixture{fixture: f}
+	target := f.ds.Plan.Measures[0]
+	var measures page[struct{ ID string }]
+	f.getJSON("/v1/plans/"+f.planID+"/measures?code="+target.Code, &measures)
+	p.measureID = measures.Items[0].ID
+	var periods page[struct{ ID string }]
+	f.getJSON("/v1/plans/"+f.planID+"/periods?limit=1", &periods)
+	p.periodID = periods.Items[0].ID
+	var ind page[struct{ ID, Code, Kind string }]
+	f.getJSON("/v1/measures/"+p.measureID+"/indicators", &ind)
+	p.indicators = ind.Items
+	p.author, p.colleague = f.newCaller(nap.RoleFocalPoint, target.Lead), f.newCaller(nap.RoleFocalPoint, target.Lead)
+	p.approver, p.viewer = f.newCaller(nap.RoleApprover, target.Lead), f.newCaller(nap.RoleViewer, target.Lead)
+	p.coordinator, p.partner = f.newCaller(nap.RoleCoordinator, ""), f.newCaller(nap.RolePartner, "")
+	p.stranger = f.newCaller(nap.RoleFocalPoint, unrelatedOrganization(f.ds, target))
+	p.anonymous = caller{name: "anonymous"}
+	return p
+}
+
+// call sends a request as c and returns the status and the body.
+func (p *progressFixture) call(c caller, method, path string, body any, header ...string) (int, []byte) {
+	p.t.Helper()
+	res, b := p.send(method, path, body, append(header, c.auth()...)...)
+	return res.StatusCode, b
+}
+
+// expectStatus sends a request as c and requires the status.
+func (p *progressFixture) expectStatus(c caller, want int, method, path string, body any, header ...string) []byte {
+	p.t.Helper()
+	got, b := p.call(c, method, path, body, header...)
+	if got != want {
+		p.t.Fatalf("%s %s as %s: %d, want %d: %s", method, path, c.name, got, want, b)
+	}
+	return b
+}
+
+// sees checks who reads the update at this step.
+func (p *progressFixture) sees(id string, who map[string]bool) {
+	p.t.Helper()
+	for _, c := range []caller{p.author, p.approver, p.viewer, p.coordinator, p.partner, p.stranger, p.anonymous} {
+		want := http.StatusNotFound
+		if who[c.name] {
+			want = http.StatusOK
+		}
+		if got, _ := p.call(c, "GET", "/v1/updates/"+id, nil); got != want {
+			p.t.Errorf("%s reads the update: %d, want %d", c.name, got, want)
+		}
+	}
+}
+
+func (p *progressFixture) draft(c caller) (id string, etag string) {
+	p.t.Helper()
+	res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{
+		"period_id": p.periodID, "proposed_status": "in_progress", "progress_percent": 40, "visibility": "partners",
+		"narrative":        map[string]string{"en": "The draft law was discussed with the ministries.", "ru": "Проект закона обсуждён с министерствами."},
+		"indicator_values": []map[string]any{{"indicator_id": p.indicators[0].ID, "value": 0, "note": "not yet"}},
+	}, c.auth()...)
+	if res.StatusCode != http.StatusCreated {
+		p.t.Fatalf("draft as %s: %d %s", c.name, res.StatusCode, b)
+	}
+	var u struct{ ID string }
+	_ = json.Unmarshal(b, &u)
+	return u.ID, res.Header.Get("ETag")
+}
+
+// TestProgressWorkflow walks an update through draft → submit → return → resubmit →
+// sign-off → approve with each actor's token, checking at each step who may act and who
+// reads it.
+func TestProgressWorkflow(t *testing.T) {
+	p := newProgressFixture(t)
+	own := map[string]bool{p.author.name: true, p.approver.name: true, p.viewer.name: true, p.coordinator.name: true}
+
+	// Only a focal point of the lead or a co-implementer drafts; partners and strangers cannot.
+	p.expectStatus(p.partner, 403, "POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID, "proposed_status": "in_progress"})
+	p.expectStatus(p.stranger, 403, "POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID, "proposed_status": "in_progress"})
+	p.expectStatus(p.anonymous, 401, "POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID, "proposed_status": "in_progress"})
+	id, tag := p.draft(p.author)
+	u := "/v1/updates/" + id
+	p.sees(id, own)
+	var body struct {
+		State           string
+		ReportingOrg    string                       `json:"reporting_organization"`
+		IndicatorValues []struct{ Indicator string } `json:"indicator_values"`
+		ContentSHA256   string                       `json:"content_sha256"`
+	}
+	_ = json.Unmarshal(p.expectStatus(p.author, 200, "GET", u, nil), &body)
+	if body.State != "draft" || body.ReportingOrg != p.f().ds.Plan.Measures[0].Lead || len(body.IndicatorValues) != 1 || body.IndicatorValues[0].Indicator != p.indicators[0].Code {
+		t.Fatalf("draft: %+v", body)
+	}
+	p.expectStatus(p.author, 409, "POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID, "proposed_status": "ongoing"})
+
+	// Submit; the approver may not approve, the coordinator may not yet.
+	p.expectStatus(p.approver, 403, "POST", u+"/submit", nil)
+	p.expectStatus(p.author, 200, "POST", u+"/submit", nil)
+	p.expectStatus(p.author, 412, "PATCH", u, map[string]any{"progress_percent": 50}, "If-Match", tag)
+	res, _ := p.get(u, p.author.auth()...)
+	p.expectStatus(p.author, 409, "PATCH", u, map[string]any{"progress_percent": 50}, "If-Match", res.Header.Get("ETag"))
+	p.expectStatus(p.author, 403, "POST", u+"/sign-off", nil)
+	p.expectStatus(p.coordinator, 409, "POST", u+"/approve", nil)
+	p.expectStatus(p.coordinator, 403, "POST", u+"/return", map[string]any{"reason": "not yours yet"})
+	p.sees(id, own)
+
+	// Return needs a reason.
+	p.expectStatus(p.approver, 422, "POST", u+"/return", nil)
+	p.expectStatus(p.approver, 200, "POST", u+"/return", map[string]any{"reason": "Add the date of the working group."})
+
+	// Edit and resubmit.
+	res, _ = p.get(u, p.author.auth()...)
+	tag = res.Header.Get("ETag")
+	p.expectStatus(p.author, 200, "PATCH", u, map[string]any{"narrative": map[string]string{"en": "The working group met on 12 May."}}, "If-Match", tag)
+	p.expectStatus(p.author, 200, "POST", u+"/submit", nil)
+
+	// Sign-off; the approver cannot approve, nor the coordinator before sign-off... now may.
+	p.expectStatus(p.approver, 200, "POST", u+"/sign-off", nil)
+	p.expectStatus(p.approver, 403, "POST", u+"/approve", nil)
+	p.sees(id, own)
+	p.expectStatus(p.coordinator, 200, "POST", u+"/approve", nil)
+
+	// Approved: partners read it (visibility partners), the public does not; it is frozen.
+	_ = json.Unmarshal(p.expectStatus(p.partner, 200, "GET", u, nil), &body)
+	if body.State != "approved" || len(body.ContentSHA256) != 64 {
+		t.Fatalf("approved: %+v", body)
+	}
+	p.sees(id, map[string]bool{p.author.name: true, p.approver.name: true, p.viewer.name: true, p.coordinator.name: true,
+		p.partner.name: true, p.stranger.name: true})
+	res, _ = p.get(u, p.author.auth()...)
+	p.expectStatus(p.author, 409, "PATCH", u, map[string]any{"progress_percent": 90}, "If-Match", res.Header.Get("ETag"))
+	p.expectStatus(p.author, 409, "POST", u+"/evidence", map[string]any{"kind": "web_page", "title": map[string]string{"en": "x"}, "url": "https://example.org/"})
+	p.expectStatus(p.coordinator, 409, "POST", u+"/reject", map[string]any{"reason": "too late"})
+
+	// The measure's status is derived from it.
+	var m struct {
+		CurrentStatus   string `json:"current_status"`
+		ProgressPercent *int   `json:"progress_percent"`
+	}
+	p.getJSON("/v1/measures/"+p.measureID, &m)
+	if m.CurrentStatus != "in_progress" || m.ProgressPercent == nil || *m.ProgressPercent != 40 {
+		t.Errorf("measure after approval: %+v", m)
+	}
+
+	// Its review history, in order.
+	var reviews struct {
+		Items []struct{ Action, Comment string }
+	}
+	_ = json.Unmarshal(p.expectStatus(p.partner, 200, "GET", u+"/reviews", nil), &reviews)
+	var actions []string
+	for _, r := range reviews.Items {
+		actions = append(actions, r.Action)
+	}
+	if fmt.Sprint(actions) != "[submit return submit sign_off approve]" || reviews.Items[1].Comment == "" {
+		t.Errorf("reviews: %+v", reviews.Items)
+	}
+
+	// A correction supersedes it when approved, and the measure follows the correction.
+	res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID,
+		"proposed_status": "partially_implemented", "progress_percent": 60, "supersedes": id}, p.colleague.auth()...)
+	p.mustProblem(res, b, http.StatusUnprocessableEntity) // no correction_reason
+	res, b = p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID,
+		"proposed_status": "partially_implemented", "progress_percent": 60, "supersedes": id,
+		"correction_reason": "The working group's draft was submitted in December."}, p.colleague.auth()...)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("correction: %d %s", res.StatusCode, b)
+	}
+	var c struct{ ID string }
+	_ = json.Unmarshal(b, &c)
+	for _, step := range []struct {
+		who  caller
+		verb string
+	}{{p.colleague, "submit"}, {p.approver, "sign-off"}, {p.coordinator, "approve"}} {
+		p.expectStatus(step.who, 200, "POST", "/v1/updates/"+c.ID+"/"+step.verb, nil)
+	}
+	_ = json.Unmarshal(p.expectStatus(p.coordinator, 200, "GET", u, nil), &body)
+	if body.State != "superseded" {
+		t.Errorf("the corrected update is %s", body.State)
+	}
+	p.getJSON("/v1/measures/"+p.measureID, &m)
+	if m.CurrentStatus != "partially_implemented" {
+		t.Errorf("measure after the correction: %+v", m)
+	}
+}
+
+func (p *progressFixture) f() *fixture { return p.fixture }
+
+// TestSeparationOfDuties: nobody signs off or approves what they wrote or last edited, and
+// whoever signed off does not approve.
+func TestSeparationOfDuties(t *testing.T) {
+	p := newProgressFixture(t)
+	lead := p.ds.Plan.Measures[0].Lead
+	// One person who both drafts and signs off for the ministry.
+	both := p.newCaller(nap.RoleFocalPoint, lead)
+	if _, err := p.svc.GrantMembership(p.as(p.coordinator), both.userID, nap.RoleApprover, lead, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.authz.Reload(p.as(both)); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := p.draft(both)
+	u := "/v1/updates/" + id
+	p.expectStatus(both, 200, "POST", u+"/submit", nil)
+	p.expectStatus(both, 403, "POST", u+"/sign-off", nil)
+	p.expectStatus(p.approver, 200, "POST", u+"/sign-off", nil)
+	p.expectStatus(p.coordinator, 200, "POST", u+"/approve", nil)
+
+	// One person who signs off and coordinates.
+	chief := p.newCaller(nap.RoleCoordinator, "")
+	if _, err := p.svc.GrantMembership(p.as(p.coordinator), chief.userID, nap.RoleApprover, lead, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.authz.Reload(p.as(chief)); err != nil {
+		t.Fatal(err)
+	}
+	id2, _ := p.draft(p.author)
+	p.expectStatus(p.author, 200, "POST", "/v1/updates/"+id2+"/submit", nil)
+	p.expectStatus(chief, 200, "POST", "/v1/updates/"+id2+"/sign-off", nil)
+	p.expectStatus(chief, 403, "POST", "/v1/updates/"+id2+"/approve", nil)
+	p.expectStatus(p.coordinator, 200, "POST", "/v1/updates/"+id2+"/approve", nil)
+}
+
+func TestLockedPeriodRefuses(t *testing.T) {
+	p := newProgressFixture(t)
+	id, _ := p.draft(p.author)
+	p.expectStatus(p.coordinator, 200, "POST", "/v1/periods/"+p.periodID+"/lock", nil)
+	for _, try := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/v1/measures/" + p.measureID + "/updates", map[string]any{"period_id": p.periodID, "proposed_status": "ongoing"}},
+		{"POST", "/v1/updates/" + id + "/submit", nil},
+	} {
+		res, b := p.send(try.method, try.path, try.body, p.colleague.auth()...)
+		if try.path == "/v1/updates/"+id+"/submit" {
+			res, b = p.send(try.method, try.path, try.body, p.author.auth()...)
+		}
+		if pr := p.mustProblem(res, b, http.StatusConflict); !containsWord(pr.Detail, "locked") {
+			t.Errorf("%s %s: %q does not say the period is locked", try.method, try.path, pr.Detail)
+		}
+	}
+}
+
+func containsWord(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if s[i:i+len(w)] == w {
+			return true
+		}
+	}
+	return false
+}
+
+// TestConcurrentEditsOneWins sends ten edits with one ETag at once: exactly one succeeds.
+func TestConcurrentEditsOneWins(t *testing.T) {
+	p := newProgressFixture(t)
+	id, tag := p.draft(p.author)
+	const writers = 10
+	statuses := make([]int, writers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range writers {
+		wg.Go(func() {
+			<-start
+			res, _ := p.send("PATCH", "/v1/updates/"+id, map[string]any{"progress_percent": i}, append(p.author.auth(), "If-Match", tag)...)
+			statuses[i] = res.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for _, s := range statuses {
+		switch s {
+		case 200:
+			won++
+		case http.StatusPreconditionFailed:
+		default:
+			t.Errorf("status %d", s)
+		}
+	}
+	var u struct{ Version int }
+	_ = json.Unmarshal(p.expectStatus(p.author, 200, "GET", "/v1/updates/"+id, nil), &u)
+	if won != 1 || u.Version != 2 {
+		t.Fatalf("%d won, version %d: %v", won, u.Version, statuses)
+	}
+}
+
+// TestIndicatorValues: a value must fit its indicator's kind and dimensions; the error names
+// the indicator.
+func TestIndicatorValues(t *testing.T) {
+	p := newProgressFixture(t)
+	id, _ := p.draft(p.author)
+	milestone := p.indicators[0]
+	cases := []map[string]any{
+		{"indicator_id": milestone.ID, "value": 0.5},
+		{"indicator_id": milestone.ID, "text": "done"},
+		{"indicator_id": milestone.ID},
+		{"indicator_id": milestone.ID, "value": 1, "disaggregation": map[string]string{"planet": "Mars"}},
+		{"indicator_id": "01a21a8d-0000-7000-8000-000000000000", "value": 1},
+	}
+	for _, v := range cases {
+		res, _ := p.get("/v1/updates/"+id, p.author.auth()...)
+		r, b := p.send("PATCH", "/v1/updates/"+id, map[string]any{"indicator_values": []any{v}}, append(p.author.auth(), "If-Match", res.Header.Get("ETag"))...)
+		pr := p.mustProblem(r, b, http.StatusUnprocessableEntity)
+		if v["indicator_id"] == milestone.ID && !containsWord(pr.Detail, milestone.Code) {
+			t.Errorf("%v: %q does not name indicator %s", v, pr.Detail, milestone.Code)
+		}
+	}
+}
