@@ -1,0 +1,205 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+)
+
+// multipartBody builds an upload: the metadata part, then the file part.
+func multipartBody(t testing.TB, meta map[string]any, filename string, content []byte) (string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="metadata"`)
+	h.Set("Content-Type", "application/json")
+	mw, _ := w.CreatePart(h)
+	_ = json.NewEncoder(mw).Encode(meta)
+	fw, _ := w.CreateFormFile("file", filename)
+	_, _ = fw.Write(content)
+	_ = w.Close()
+	return w.FormDataContentType(), buf.Bytes()
+}
+
+func (p *progressFixture) upload(c caller, updateID string, meta map[string]any, filename string, content []byte) (*http.Response, []byte) {
+	p.t.Helper()
+	ct, body := multipartBody(p.t, meta, filename, content)
+	req, _ := http.NewRequest("POST", p.srv.URL+"/v1/updates/"+updateID+"/evidence", bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	res, err := p.srv.Client().Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, b
+}
+
+func (p *progressFixture) count(table string) int64 {
+	p.t.Helper()
+	var n int64
+	if err := p.db.Gorm().Table(table).Count(&n).Error; err != nil {
+		p.t.Fatal(err)
+	}
+	return n
+}
+
+func pdf(size int) []byte {
+	b := make([]byte, size)
+	_, _ = rand.Read(b)
+	copy(b, "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	return b
+}
+
+var reportMeta = map[string]any{"kind": "report", "title": map[string]string{"en": "Working group minutes", "ru": "Протокол"},
+	"language": "ru", "document_date": "2015-05-12", "visibility": "public"}
+
+func TestEvidenceRoundTrip(t *testing.T) {
+	p := newProgressFixture(t)
+	id, _ := p.draft(p.author)
+	content := pdf(300_000) // more than one read, less than a chunk
+	res, b := p.upload(p.author, id, reportMeta, `..\..\secret/min`+"\t\u202e"+`utes.pdf`, content)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", res.StatusCode, b)
+	}
+	var e struct {
+		ID, Filename, SHA256 string
+		MediaType            string `json:"media_type"`
+		SizeBytes            int64  `json:"size_bytes"`
+		ContentURL           string `json:"content_url"`
+	}
+	_ = json.Unmarshal(b, &e)
+	sum := sha256.Sum256(content)
+	if e.MediaType != "application/pdf" || e.SizeBytes != int64(len(content)) || e.SHA256 != fmt.Sprintf("%x", sum) || e.Filename != "minutes.pdf" {
+		t.Fatalf("evidence: %+v", e)
+	}
+
+	res, got := p.get(e.ContentURL, p.author.auth()...)
+	if res.StatusCode != 200 || !bytes.Equal(got, content) {
+		t.Fatalf("download: %d, %d bytes, equal %v", res.StatusCode, len(got), bytes.Equal(got, content))
+	}
+	if d := res.Header.Get("Repr-Digest"); d != "sha-256=:"+base64.StdEncoding.EncodeToString(sum[:])+":" {
+		t.Errorf("Repr-Digest %q", d)
+	}
+	if ct, cd := res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"); ct != "application/pdf" || cd != `attachment; filename=minutes.pdf` {
+		t.Errorf("Content-Type %q, Content-Disposition %q", ct, cd)
+	}
+	res, got = p.get(e.ContentURL, append(p.author.auth(), "Range", "bytes=0-7")...)
+	if res.StatusCode != http.StatusPartialContent || string(got) != "%PDF-1.7" {
+		t.Errorf("range: %d %q", res.StatusCode, got)
+	}
+	res, got = p.get(e.ContentURL, append(p.author.auth(), "Range", "bytes=299990-")...)
+	if res.StatusCode != http.StatusPartialContent || !bytes.Equal(got, content[299990:]) {
+		t.Errorf("range to the end: %d, %d bytes", res.StatusCode, len(got))
+	}
+
+	// Until approval only the organization reads the file; once approved, as public evidence
+	// of a partners update, partners do, and the public does not see the update at all.
+	p.getProblem(e.ContentURL, http.StatusNotFound, p.partner.auth()...)
+	for _, step := range []struct {
+		who  caller
+		verb string
+	}{{p.author, "submit"}, {p.approver, "sign-off"}, {p.coordinator, "approve"}} {
+		p.expectStatus(step.who, 200, "POST", "/v1/updates/"+id+"/"+step.verb, nil)
+	}
+	if res, _ := p.get(e.ContentURL, p.partner.auth()...); res.StatusCode != 200 {
+		t.Errorf("partner downloads evidence of an approved update: %d", res.StatusCode)
+	}
+	p.getProblem(e.ContentURL, http.StatusNotFound)
+	p.expectStatus(p.author, 409, "DELETE", "/v1/evidence/"+e.ID, nil)
+}
+
+func TestEvidenceRefusals(t *testing.T) {
+	p := newProgressFixture(t)
+	id, _ := p.draft(p.author)
+	blobs, evidence := p.count("blobs"), p.count("evidence")
+
+	res, b := p.upload(p.author, id, reportMeta, "big.pdf", pdf(fixtureUploadLimit+1))
+	p.mustProblem(res, b, http.StatusRequestEntityTooLarge)
+	exe := append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), make([]byte, 2000)...)
+	res, b = p.upload(p.author, id, reportMeta, "report.pdf", exe)
+	p.mustProblem(res, b, http.StatusUnsupportedMediaType)
+	zipped := append([]byte("PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x07\x00\x00\x00run.exe"), make([]byte, 100)...)
+	res, b = p.upload(p.author, id, reportMeta, "minutes.docx", zipped)
+	p.mustProblem(res, b, http.StatusUnsupportedMediaType)
+	res, b = p.upload(p.author, id, map[string]any{"kind": "rumour", "title": map[string]string{"en": "x"}}, "a.txt", []byte("text"))
+	p.mustProblem(res, b, http.StatusUnprocessableEntity)
+
+	if p.count("blobs") != blobs || p.count("evidence") != evidence {
+		t.Errorf("refused uploads left %d blobs and %d evidence rows behind", p.count("blobs")-blobs, p.count("evidence")-evidence)
+	}
+}
+
+// TestUploadCutOffLeavesNothing sends half an upload and hangs up.
+func TestUploadCutOffLeavesNothing(t *testing.T) {
+	p := newProgressFixture(t)
+	id, _ := p.draft(p.author)
+	ct, body := multipartBody(t, reportMeta, "minutes.pdf", pdf(900_000))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /v1/updates/%s/evidence HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		id, p.author.token, ct, len(body))
+	_, _ = conn.Write(body[:len(body)/2])
+	time.Sleep(300 * time.Millisecond) // the server stores what arrived
+	_ = conn.Close()
+
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		var open int64
+		_ = p.db.Gorm().Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`).Scan(&open).Error
+		if open == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n, m := p.count("evidence"), p.count("blob_chunks"); n != 0 || m != 0 {
+		t.Errorf("a cut-off upload left %d evidence rows and %d chunks", n, m)
+	}
+	if n := p.count("blobs"); n != 0 {
+		t.Errorf("a cut-off upload left %d blobs", n)
+	}
+}
+
+func TestEvidenceLinksAndDeletion(t *testing.T) {
+	p := newProgressFixture(t)
+	id, _ := p.draft(p.author)
+	link := map[string]any{"kind": "legal_act", "title": map[string]string{"en": "Law No. 1096"}, "url": "https://mmih.tj/law/1096", "visibility": "public"}
+	b := p.expectStatus(p.author, 201, "POST", "/v1/updates/"+id+"/evidence", link)
+	var e struct{ ID, URL string }
+	_ = json.Unmarshal(b, &e)
+	p.expectStatus(p.author, 422, "POST", "/v1/updates/"+id+"/evidence", map[string]any{"kind": "legal_act", "title": map[string]string{"en": "x"}, "url": "javascript:alert(1)"})
+	p.expectStatus(p.stranger, 404, "POST", "/v1/updates/"+id+"/evidence", link)
+	p.expectStatus(p.author, 404, "GET", "/v1/evidence/"+e.ID+"/content", nil) // a link has no content
+
+	res, f := p.upload(p.author, id, reportMeta, "notes.txt", []byte("Minutes of the working group, 12 May 2015.\n"))
+	if res.StatusCode != 201 {
+		t.Fatalf("text upload: %d %s", res.StatusCode, f)
+	}
+	var file struct{ ID string }
+	_ = json.Unmarshal(f, &file)
+	var list struct{ Items []struct{ ID string } }
+	_ = json.Unmarshal(p.expectStatus(p.viewer, 200, "GET", "/v1/updates/"+id+"/evidence", nil), &list)
+	if len(list.Items) != 2 {
+		t.Fatalf("evidence list: %+v", list)
+	}
+	p.expectStatus(p.viewer, 403, "DELETE", "/v1/evidence/"+file.ID, nil)
+	p.expectStatus(p.author, 204, "DELETE", "/v1/evidence/"+file.ID, nil)
+	if n := p.count("blobs"); n != 0 {
+		t.Errorf("deleted evidence left %d blobs", n)
+	}
+}
