@@ -76,6 +76,7 @@ func TestDecisions(t *testing.T) {
 	coordinator, _ := user(nap.RoleCoordinator, "")
 	focal, ms := user(nap.RoleFocalPoint, "MS")
 	admin, _ := user(nap.RoleAdmin, "")
+	_, mfa := user(nap.RoleViewer, "MFA")
 	e, err := authz.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +91,11 @@ func TestDecisions(t *testing.T) {
 		{coordinator, nap.DomainAll, nap.CreateOrganization, false},
 		{focal, nap.DomainAll, nap.CreatePlan, false},
 		{focal, nap.OrganizationDomain(ms), nap.UpdateMeasure, false},
+		{focal, nap.OrganizationDomain(ms), nap.CreateUpdate, true},
+		{focal, nap.OrganizationDomain(mfa), nap.CreateUpdate, false}, // a role holds only in its organization
+		{focal, nap.DomainAll, nap.CreateUpdate, false},
+		{coordinator, nap.OrganizationDomain(ms), nap.CreateUpdate, false},
+		{coordinator, nap.OrganizationDomain(mfa), nap.ApproveUpdate, true},
 		{focal, nap.UserDomain(focal), nap.RevokeToken, true}, // "self"
 		{focal, nap.UserDomain(coordinator), nap.RevokeToken, false},
 		{focal, nap.UserDomain(focal), nap.IssueToken, false},

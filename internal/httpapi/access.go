@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,16 +48,19 @@ func (a access) describe() string {
 // register registers an operation with its access rule: the security requirement and the
 // permission go into the spec, and the authorize middleware enforces them.
 func register[I, O any](api huma.API, d Deps, op huma.Operation, a access, handler func(context.Context, *I) (*O, error)) {
+	// A bad token is 401 on every operation; a body can be too large on every write.
+	op.Errors = append(op.Errors, http.StatusUnauthorized, http.StatusTooManyRequests)
 	if a.public {
 		op.Security = publicRead
 	} else {
 		op.Security = []map[string][]string{{bearerScheme: {}}}
-		op.Errors = append(op.Errors, http.StatusUnauthorized)
 		if a.permission != (nap.Permission{}) || a.domains != nil {
 			op.Errors = append(op.Errors, http.StatusForbidden)
 		}
 	}
-	op.Errors = append(op.Errors, http.StatusTooManyRequests)
+	if (op.Method == http.MethodPost || op.Method == http.MethodPatch) && !slices.Contains(op.Errors, http.StatusRequestEntityTooLarge) {
+		op.Errors = append(op.Errors, http.StatusRequestEntityTooLarge)
+	}
 	if op.Extensions == nil {
 		op.Extensions = map[string]any{}
 	}

@@ -251,18 +251,30 @@ func TestPlanSummary(t *testing.T) {
 	}
 	f.getJSON("/v1/plans/"+f.planID+"/summary", &s)
 	n := len(f.ds.Plan.Measures)
-	if s.AsOf != "2026-11-27" || s.Total.Measures != n || s.Total.ByStatus["no_information"] != n {
+	statuses := map[string]int{}
+	for _, m := range f.ds.Plan.Measures {
+		statuses[string(seededStatus(f.ds, m))]++
+	}
+	if s.AsOf != "2026-11-27" || s.Total.Measures != n {
 		t.Errorf("total: %+v as of %s", s.Total, s.AsOf)
 	}
-	wantOverdue := len(codesWhere(f.ds, func(m seed.Measure) bool { return m.DueEnd != nil }))
+	for st, k := range statuses {
+		if s.Total.ByStatus[st] != k {
+			t.Errorf("%d measures %s, want %d", s.Total.ByStatus[st], st, k)
+		}
+	}
+	wantOverdue := len(codesWhere(f.ds, func(m seed.Measure) bool { return overdueOn(f.ds, m, today) }))
 	if s.Total.Overdue != wantOverdue {
 		t.Errorf("overdue %d, want %d", s.Total.Overdue, wantOverdue)
 	}
-	leads := map[string]int{}
+	leads, leadsOverdue := map[string]int{}, map[string]int{}
 	articles := map[int]int{}
 	recs := map[string]int{}
 	for _, m := range f.ds.Plan.Measures {
 		leads[m.Lead]++
+		if overdueOn(f.ds, m, today) {
+			leadsOverdue[m.Lead]++
+		}
 		for _, a := range m.Articles {
 			articles[a]++
 		}
@@ -275,7 +287,7 @@ func TestPlanSummary(t *testing.T) {
 			len(s.ByLead), len(leads), len(s.ByArticle), len(articles), len(s.ByRecommendation), len(recs))
 	}
 	for _, l := range s.ByLead {
-		if l.Measures != leads[l.Organization] || l.ByStatus["no_information"] != l.Measures {
+		if l.Measures != leads[l.Organization] || l.Overdue != leadsOverdue[l.Organization] {
 			t.Errorf("lead %s: %+v, want %d", l.Organization, l.tally, leads[l.Organization])
 		}
 	}

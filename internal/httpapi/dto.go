@@ -8,9 +8,9 @@ import (
 
 // Text is multilingual text; a missing language is absent.
 type Text struct {
-	Tg string `json:"tg,omitempty" doc:"Tajik"`
-	Ru string `json:"ru,omitempty" doc:"Russian"`
-	En string `json:"en,omitempty" doc:"English"`
+	Tg string `json:"tg,omitempty" maxLength:"20000" doc:"Tajik"`
+	Ru string `json:"ru,omitempty" maxLength:"20000" doc:"Russian"`
+	En string `json:"en,omitempty" maxLength:"20000" doc:"English"`
 }
 
 func toText(t nap.Text) Text { return Text{Tg: t["tg"], Ru: t["ru"], En: t["en"]} }

@@ -48,11 +48,11 @@ func (p *progressFixture) upload(c caller, updateID string, meta map[string]any,
 	return res, b
 }
 
-func (p *progressFixture) count(table string) int64 {
-	p.t.Helper()
+func (p *progressFixture) count(t testing.TB, table string) int64 {
+	t.Helper()
 	var n int64
 	if err := p.db.Gorm().Table(table).Count(&n).Error; err != nil {
-		p.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return n
 }
@@ -125,7 +125,7 @@ func TestEvidenceRoundTrip(t *testing.T) {
 func TestEvidenceRefusals(t *testing.T) {
 	p := newProgressFixture(t)
 	id, _ := p.draft(p.author)
-	blobs, evidence := p.count("blobs"), p.count("evidence")
+	blobs, evidence := p.count(t, "blobs"), p.count(t, "evidence")
 
 	res, b := p.upload(p.author, id, reportMeta, "big.pdf", pdf(fixtureUploadLimit+1))
 	p.mustProblem(res, b, http.StatusRequestEntityTooLarge)
@@ -138,8 +138,8 @@ func TestEvidenceRefusals(t *testing.T) {
 	res, b = p.upload(p.author, id, map[string]any{"kind": "rumour", "title": map[string]string{"en": "x"}}, "a.txt", []byte("text"))
 	p.mustProblem(res, b, http.StatusUnprocessableEntity)
 
-	if p.count("blobs") != blobs || p.count("evidence") != evidence {
-		t.Errorf("refused uploads left %d blobs and %d evidence rows behind", p.count("blobs")-blobs, p.count("evidence")-evidence)
+	if p.count(t, "blobs") != blobs || p.count(t, "evidence") != evidence {
+		t.Errorf("refused uploads left %d blobs and %d evidence rows behind", p.count(t, "blobs")-blobs, p.count(t, "evidence")-evidence)
 	}
 }
 
@@ -147,6 +147,7 @@ func TestEvidenceRefusals(t *testing.T) {
 func TestUploadCutOffLeavesNothing(t *testing.T) {
 	p := newProgressFixture(t)
 	id, _ := p.draft(p.author)
+	before := p.stateOf(t, id)
 	ct, body := multipartBody(t, reportMeta, "minutes.pdf", pdf(900_000))
 	conn, err := net.Dial("tcp", strings.TrimPrefix(p.srv.URL, "http://"))
 	if err != nil {
@@ -167,11 +168,8 @@ func TestUploadCutOffLeavesNothing(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n, m := p.count("evidence"), p.count("blob_chunks"); n != 0 || m != 0 {
-		t.Errorf("a cut-off upload left %d evidence rows and %d chunks", n, m)
-	}
-	if n := p.count("blobs"); n != 0 {
-		t.Errorf("a cut-off upload left %d blobs", n)
+	if after := p.stateOf(t, id); after != before || p.count(t, "blob_chunks") != 0 {
+		t.Errorf("a cut-off upload left something behind: %v -> %v, %d chunks", before, after, p.count(t, "blob_chunks"))
 	}
 }
 
@@ -199,7 +197,7 @@ func TestEvidenceLinksAndDeletion(t *testing.T) {
 	}
 	p.expectStatus(p.viewer, 403, "DELETE", "/v1/evidence/"+file.ID, nil)
 	p.expectStatus(p.author, 204, "DELETE", "/v1/evidence/"+file.ID, nil)
-	if n := p.count("blobs"); n != 0 {
+	if n := p.count(t, "blobs"); n != 0 {
 		t.Errorf("deleted evidence left %d blobs", n)
 	}
 }

@@ -20,16 +20,18 @@ type progressFixture struct {
 	partner, stranger, anonymous                     caller
 }
 
-func newProgressFixture(t *testing.T) *progressFixture {
+func newProgressFixture(t testing.TB) *progressFixture {
 	f := newFixture(t, today)
 	p := &progressFixture{fixture: f}
 	target := f.ds.Plan.Measures[0]
 	var measures page[struct{ ID string }]
 	f.getJSON("/v1/plans/"+f.planID+"/measures?code="+target.Code, &measures)
 	p.measureID = measures.Items[0].ID
+	// The latest period: an update approved for it sets the measure's status, whatever the
+	// seeded history says of earlier ones.
 	var periods page[struct{ ID string }]
-	f.getJSON("/v1/plans/"+f.planID+"/periods?limit=1", &periods)
-	p.periodID = periods.Items[0].ID
+	f.getJSON("/v1/plans/"+f.planID+"/periods?limit=500", &periods)
+	p.periodID = periods.Items[len(periods.Items)-1].ID
 	var ind page[struct{ ID, Code, Kind string }]
 	f.getJSON("/v1/measures/"+p.measureID+"/indicators", &ind)
 	p.indicators = ind.Items

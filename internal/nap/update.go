@@ -204,10 +204,25 @@ type Review struct {
 
 // ContentDigest is the SHA-256, in hex, of the canonical JSON of what an update reports and
 // of its evidence digests: what approval fixes. Maps are written with sorted keys, lists in a
-// fixed order, so the digest depends on the content alone.
+// fixed order, and missing text, values and breakdowns as empty ones, so the digest depends on
+// the content alone.
 func ContentDigest(u ProgressUpdate, evidenceDigests []string) string {
-	values := slices.Clone(u.IndicatorValues)
-	slices.SortFunc(values, func(a, b IndicatorValue) int {
+	type value struct {
+		IndicatorID    string            `json:"indicator_id"`
+		Value          *float64          `json:"value"`
+		Text           string            `json:"text"`
+		Disaggregation map[string]string `json:"disaggregation"`
+		Note           string            `json:"note"`
+	}
+	values := make([]value, len(u.IndicatorValues))
+	for i, v := range u.IndicatorValues {
+		d := v.Disaggregation
+		if d == nil {
+			d = map[string]string{}
+		}
+		values[i] = value{v.IndicatorID, v.Value, v.Text, d, v.Note}
+	}
+	slices.SortFunc(values, func(a, b value) int {
 		if c := strings.Compare(a.IndicatorID, b.IndicatorID); c != 0 {
 			return c
 		}
@@ -216,24 +231,33 @@ func ContentDigest(u ProgressUpdate, evidenceDigests []string) string {
 		return strings.Compare(string(ka), string(kb))
 	})
 	digests := slices.Clone(evidenceDigests)
+	if digests == nil {
+		digests = []string{}
+	}
 	slices.Sort(digests)
+	text := func(t Text) Text {
+		if t == nil {
+			return Text{}
+		}
+		return t
+	}
 	canonical := struct {
-		ID               string           `json:"id"`
-		MeasureID        string           `json:"measure_id"`
-		PeriodID         string           `json:"period_id"`
-		ReportingOrgID   string           `json:"reporting_org_id"`
-		ProposedStatus   Status           `json:"proposed_status"`
-		ProgressPercent  *int             `json:"progress_percent"`
-		Narrative        Text             `json:"narrative"`
-		Challenges       Text             `json:"challenges"`
-		NextSteps        Text             `json:"next_steps"`
-		IndicatorValues  []IndicatorValue `json:"indicator_values"`
-		Visibility       Visibility       `json:"visibility"`
-		Supersedes       string           `json:"supersedes"`
-		CorrectionReason string           `json:"correction_reason"`
-		Evidence         []string         `json:"evidence_sha256"`
-	}{u.ID, u.MeasureID, u.PeriodID, u.ReportingOrgID, u.ProposedStatus, u.ProgressPercent, u.Narrative,
-		u.Challenges, u.NextSteps, values, u.Visibility, u.Supersedes, u.CorrectionReason, digests}
+		ID               string     `json:"id"`
+		MeasureID        string     `json:"measure_id"`
+		PeriodID         string     `json:"period_id"`
+		ReportingOrgID   string     `json:"reporting_org_id"`
+		ProposedStatus   Status     `json:"proposed_status"`
+		ProgressPercent  *int       `json:"progress_percent"`
+		Narrative        Text       `json:"narrative"`
+		Challenges       Text       `json:"challenges"`
+		NextSteps        Text       `json:"next_steps"`
+		IndicatorValues  []value    `json:"indicator_values"`
+		Visibility       Visibility `json:"visibility"`
+		Supersedes       string     `json:"supersedes"`
+		CorrectionReason string     `json:"correction_reason"`
+		Evidence         []string   `json:"evidence_sha256"`
+	}{u.ID, u.MeasureID, u.PeriodID, u.ReportingOrgID, u.ProposedStatus, u.ProgressPercent, text(u.Narrative),
+		text(u.Challenges), text(u.NextSteps), values, u.Visibility, u.Supersedes, u.CorrectionReason, digests}
 	b, _ := json.Marshal(canonical) // cannot fail: strings, numbers and maps of strings
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -72,4 +72,8 @@ func TestContentDigest(t *testing.T) {
 	if ContentDigest(u, []string{"1", "3"}) == ContentDigest(u, []string{"1", "2"}) {
 		t.Error("the digest ignores the evidence")
 	}
+	empty := ProgressUpdate{Meta: Meta{ID: "e"}, Challenges: Text{}, IndicatorValues: []IndicatorValue{}}
+	if ContentDigest(empty, []string{}) != ContentDigest(ProgressUpdate{Meta: Meta{ID: "e"}}, nil) {
+		t.Error("missing and empty content digest differently")
+	}
 }

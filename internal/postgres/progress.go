@@ -291,22 +291,28 @@ func (db *DB) Supersede(ctx context.Context, actorID, id, by string) error {
 }
 
 // RecomputeMeasure derives a measure's current status and progress from its latest approved
-// update (by period, then approval): no_information when there is none. The measure's version
-// rises only when they change.
+// update; see DeriveStatuses.
 func (db *DB) RecomputeMeasure(ctx context.Context, measureID string) error {
-	return db.conn(ctx).Exec(`
-		WITH latest AS (
+	return DeriveStatuses(db.conn(ctx), measureID)
+}
+
+// DeriveStatuses derives the current status and progress of a measure (of every measure when
+// measureID is "") from its latest approved update, by period and then approval;
+// no_information when it has none. A measure's version rises only when they change.
+func DeriveStatuses(tx *gorm.DB, measureID string) error {
+	return tx.Exec(`
+		UPDATE measures m SET current_status = coalesce(latest.proposed_status, 'no_information'),
+			progress_percent = latest.progress_percent, version = m.version + 1, updated_at = now()
+		FROM measures target
+		LEFT JOIN LATERAL (
 			SELECT u.proposed_status, u.progress_percent
 			FROM progress_updates u JOIN reporting_periods rp ON rp.id = u.period_id
-			WHERE u.measure_id = ? AND u.state = 'approved'
+			WHERE u.measure_id = target.id AND u.state = 'approved'
 			ORDER BY rp.ends_on DESC, u.approved_at DESC
-			LIMIT 1)
-		UPDATE measures SET current_status = coalesce((SELECT proposed_status FROM latest), 'no_information'),
-			progress_percent = (SELECT progress_percent FROM latest),
-			version = version + 1, updated_at = now()
-		WHERE id = ? AND (current_status, progress_percent) IS DISTINCT FROM
-			(coalesce((SELECT proposed_status FROM latest), 'no_information'), (SELECT progress_percent FROM latest))`,
-		measureID, measureID).Error
+			LIMIT 1) latest ON true
+		WHERE m.id = target.id AND (? = '' OR target.id::text = ?)
+			AND (m.current_status, m.progress_percent) IS DISTINCT FROM
+				(coalesce(latest.proposed_status, 'no_information'), latest.progress_percent)`, measureID, measureID).Error
 }
 
 // ListReviews returns the steps of an update's review, oldest first.

@@ -121,11 +121,17 @@ func (db *DB) UpdateOrganization(ctx context.Context, actorID, code string, vers
 	if err != nil {
 		return nap.Organization{}, err
 	}
-	tx := db.conn(ctx)
-	c, err := organizationColumns(tx, ch)
-	if err == nil {
-		err = db.updateWith(tx, "organizations", "organization", actorID, org.ID, version, c)
-	}
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		tx := db.conn(ctx)
+		c, err := organizationColumns(tx, ch)
+		if err != nil {
+			return err
+		}
+		if err := db.updateWith(tx, "organizations", "organization", actorID, org.ID, version, c); err != nil {
+			return err
+		}
+		return noCycle(tx, org.ID)
+	})
 	if err != nil {
 		return nap.Organization{}, err
 	}
@@ -133,6 +139,25 @@ func (db *DB) UpdateOrganization(ctx context.Context, actorID, code string, vers
 		code = *ch.Code
 	}
 	return db.GetOrganization(ctx, code)
+}
+
+// noCycle fails when an organization is its own ancestor or its own successor's successor.
+func noCycle(tx *gorm.DB, id string) error {
+	for _, link := range []string{"parent_id", "successor_id"} {
+		var cyclic bool
+		err := tx.Raw(`WITH RECURSIVE chain(id, depth) AS (
+				SELECT `+link+`, 1 FROM organizations WHERE id = ?
+				UNION ALL
+				SELECT o.`+link+`, chain.depth + 1 FROM organizations o JOIN chain ON o.id = chain.id WHERE chain.depth < 100)
+			SELECT EXISTS (SELECT 1 FROM chain WHERE id = ?)`, id, id).Scan(&cyclic).Error
+		if err != nil {
+			return err
+		}
+		if cyclic {
+			return nap.Errorf(nap.EINVALID, "%s: the organizations would form a cycle", link[:len(link)-3])
+		}
+	}
+	return nil
 }
 
 func planColumns(tx *gorm.DB, ch nap.PlanChange) (columns, error) {

@@ -19,11 +19,13 @@ type Report struct {
 	Periods         int
 	Measures        int
 	Indicators      int
+	Users           int
+	Updates         int
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("added %d organizations, %d documents, %d recommendations, %d plans, %d reporting periods, %d measures, %d indicators",
-		r.Organizations, r.Documents, r.Recommendations, r.Plans, r.Periods, r.Measures, r.Indicators)
+	return fmt.Sprintf("added %d organizations, %d documents, %d recommendations, %d plans, %d reporting periods, %d measures, %d indicators, %d users, %d historical updates",
+		r.Organizations, r.Documents, r.Recommendations, r.Plans, r.Periods, r.Measures, r.Indicators, r.Users, r.Updates)
 }
 
 // Load adds to db, in one transaction, whatever of ds is absent, matched by natural keys
@@ -43,7 +45,14 @@ func Load(ctx context.Context, db *gorm.DB, ds Dataset) (Report, error) {
 				return err
 			}
 		}
-		return l.plan(ds.Plan)
+		if err := l.plan(ds.Plan); err != nil {
+			return err
+		}
+		if err := l.history(ds.Plan.Code, ds.Users, ds.History); err != nil {
+			return err
+		}
+		// The measures' statuses follow the history.
+		return postgres.DeriveStatuses(tx, "")
 	})
 	return rep, err
 }

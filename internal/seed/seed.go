@@ -18,9 +18,11 @@ var files embed.FS
 
 // Dataset is the reference data.
 type Dataset struct {
-	Organizations []Organization `yaml:"organizations"`
-	Documents     []Document     `yaml:"documents"`
-	Plan          Plan           `yaml:"plan"`
+	Organizations []Organization     `yaml:"organizations"`
+	Documents     []Document         `yaml:"documents"`
+	Plan          Plan               `yaml:"plan"`
+	Users         []User             `yaml:"users"`
+	History       []HistoricalUpdate `yaml:"updates"`
 }
 
 // Source says how far public sources support an item.
@@ -124,7 +126,7 @@ type Indicator struct {
 // misspelt field cannot be dropped silently.
 func Reference() (Dataset, error) {
 	var ds Dataset
-	for _, name := range []string{"organizations.yaml", "documents.yaml", "plan.yaml"} {
+	for _, name := range []string{"organizations.yaml", "documents.yaml", "plan.yaml", "history.yaml"} {
 		b, err := files.ReadFile("data/" + name)
 		if err != nil {
 			return Dataset{}, err
