@@ -11,7 +11,6 @@ import (
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
-const proposedStatusEnum = "not_started,in_progress,ongoing,partially_implemented,implemented,not_implemented,cancelled"
 
 // IndicatorValue is a value an update reports for one of its measure's indicators.
 type IndicatorValue struct {
