@@ -11,7 +11,6 @@ import (
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
-
 // IndicatorValue is a value an update reports for one of its measure's indicators.
 type IndicatorValue struct {
 	IndicatorID    string            `json:"indicator_id" format:"uuid"`
