@@ -152,7 +152,7 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 			"multipart/form-data": {
 				Schema: &huma.Schema{Type: "object", Required: []string{"metadata", "file"}, Properties: map[string]*huma.Schema{
 					"metadata": registry.Schema(reflect.TypeOf(EvidenceMetadata{}), true, ""),
-					"file":     {Type: "string", Format: "binary", Description: "The file"},
+					"file":     binarySchema("The file"),
 				}},
 				Encoding: map[string]*huma.Encoding{"metadata": {ContentType: "application/json"}},
 			},
@@ -205,7 +205,7 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 		Tags:        []string{tagProgress},
 		Errors:      []int{http.StatusNotFound, http.StatusRequestedRangeNotSatisfiable, http.StatusUnprocessableEntity, internalError},
 		Responses: map[string]*huma.Response{
-			"200": {Description: "The file", Content: map[string]*huma.MediaType{"application/octet-stream": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}},
+			"200": {Description: "The file", Content: map[string]*huma.MediaType{"application/octet-stream": {Schema: binarySchema("The file's bytes")}}},
 			"206": {Description: "The part of the file the Range asked for"},
 			"304": {Description: "Not modified: the client holds the file already"},
 		},
@@ -283,6 +283,12 @@ func addEvidence(ctx context.Context, d Deps, updateID string) (nap.Evidence, er
 		}
 	}
 	return nap.Evidence{}, nap.Errorf(nap.EUNSUPPORTED, "send multipart/form-data (a file) or application/json (a link), not %s", mediaType)
+}
+
+// binarySchema describes bytes. The format is set as an extension: huma writes a Format of
+// "binary" with contentMediaType too, which the OpenAPI 3.0 document may not carry.
+func binarySchema(description string) *huma.Schema {
+	return &huma.Schema{Type: "string", Description: description, Extensions: map[string]any{"format": "binary"}}
 }
 
 // describeBody sets the documented request body of a registered operation.
