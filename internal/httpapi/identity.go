@@ -223,7 +223,7 @@ func registerIdentity(api huma.API, d Deps) {
 		Summary:     "Rename, deactivate or reactivate a user",
 		Description: "Changes the fields sent. Deactivating stops every token of the user at once and takes away their roles on every server.",
 		Tags:        []string{tagAccess},
-		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
+		Errors:      changeErrors(),
 	}, access{permission: nap.UpdateUser}, func(ctx context.Context, in *UpdateUserInput) (*UserOutput, error) {
 		v, err := in.version()
 		if err != nil {

@@ -359,7 +359,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Summary:     "Change a measure",
 		Description: "Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.",
 		Tags:        []string{tagMeasures},
-		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
+		Errors:      changeErrors(),
 	}, access{permission: nap.UpdateMeasure, domains: measure}, func(ctx context.Context, in *UpdateMeasureInput) (*GetMeasureOutput, error) {
 		v, err := in.version()
 		if err != nil {
@@ -420,7 +420,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Summary:     "Change an indicator",
 		Description: "Changes the fields sent, if the indicator is still at the version If-Match names.",
 		Tags:        []string{tagMeasures},
-		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
+		Errors:      changeErrors(),
 	}, access{permission: nap.UpdateIndicator, domains: visibleTo("id", discard(d.Service.GetIndicator))},
 		func(ctx context.Context, in *UpdateIndicatorInput) (*IndicatorOutput, error) {
 			v, err := in.version()

@@ -143,7 +143,7 @@ func registerOrganizationWrites(api huma.API, d Deps) {
 		Summary:     "Change an organization",
 		Description: "Changes the fields sent, if the organization is still at the version If-Match names.",
 		Tags:        []string{tagOrganizations},
-		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
+		Errors:      changeErrors(),
 	}, access{permission: nap.UpdateOrganization, domains: func(ctx huma.Context) ([]string, error) {
 		o, err := d.Service.GetOrganization(ctx.Context(), ctx.Param("code"))
 		return []string{nap.OrganizationDomain(o.ID)}, err

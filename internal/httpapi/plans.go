@@ -324,7 +324,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 		Summary:     "Change a plan",
 		Description: "Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.",
 		Tags:        []string{tagPlans},
-		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
+		Errors:      changeErrors(),
 	}, access{permission: nap.UpdatePlan, domains: plan}, func(ctx context.Context, in *UpdatePlanInput) (*GetPlanOutput, error) {
 		v, err := in.version()
 		if err != nil {

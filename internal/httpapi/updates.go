@@ -240,7 +240,7 @@ func registerUpdates(api huma.API, d Deps) {
 		Summary:     "Change a progress update",
 		Description: "Changes the fields sent while the update is draft or returned, if it is still at the version If-Match names. 409 once it is in review or approved.",
 		Tags:        []string{tagProgress},
-		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError},
+		Errors:      changeErrors(),
 	}, access{permission: nap.EditUpdate, domains: update}, func(ctx context.Context, in *EditUpdateInput) (*UpdateOutput, error) {
 		v, err := in.version()
 		if err != nil {

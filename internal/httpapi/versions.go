@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -45,4 +46,11 @@ func matchesAny(ifNoneMatch, etag string) bool {
 		}
 	}
 	return false
+}
+
+// changeErrors are the errors of a change of an existing object: not found, conflicting,
+// stale (412) or unversioned (428) If-Match, invalid.
+func changeErrors() []int {
+	return []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed,
+		http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError}
 }
