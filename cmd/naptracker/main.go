@@ -35,6 +35,6 @@ func rootCommand() *cobra.Command {
 		"PostgreSQL connection string (default $"+config.DatabaseURLEnv+")")
 	root.PersistentFlags().StringVar(&opts.LogLevel, "log-level", opts.LogLevel, "debug, info, warn or error")
 	root.AddCommand(serveCommand(&opts), migrateCommand(&opts), seedCommand(&opts), openapiCommand(),
-		usersCommand(&opts), tokensCommand(&opts))
+		usersCommand(&opts), tokensCommand(&opts), auditCommand(&opts))
 	return root
 }

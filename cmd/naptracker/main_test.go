@@ -160,6 +160,10 @@ func TestCommands(t *testing.T) {
 		t.Errorf("tokens issue: the last line is not a token: %q", out)
 	}
 
+	if out := run("audit", "verify"); !strings.Contains(out, "the audit chain is whole") {
+		t.Errorf("audit verify: %s", out)
+	}
+
 	for _, args := range [][]string{{"--format", "json"}, {"--format", "json", "--openapi", "3.0"}, {"--openapi", "3.0"}} {
 		out := run(append([]string{"openapi"}, args...)...)
 		if !strings.Contains(out, "list-measures") {

@@ -96,7 +96,7 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 
 	handler, err := httpapi.New(httpapi.Deps{
 		Service:    service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes}),
-		Authorizer: enforcer, Ready: db.Ping,
+		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx,
 		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst},
 	})
 	if err != nil {

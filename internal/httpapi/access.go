@@ -69,7 +69,24 @@ func register[I, O any](api huma.API, d Deps, op huma.Operation, a access, handl
 		op.MaxBodyBytes = d.Limits.MaxBodyBytes
 	}
 	op.Middlewares = append(op.Middlewares, authorize(api, d, a))
+	if op.Method != http.MethodGet {
+		handler = inTx(d, handler)
+	}
 	huma.Register(api, op, handler)
+}
+
+// inTx runs a write operation's handler in one transaction: all it changes commits together,
+// before the response, or not at all.
+func inTx[I, O any](d Deps, handler func(context.Context, *I) (*O, error)) func(context.Context, *I) (*O, error) {
+	return func(ctx context.Context, in *I) (*O, error) {
+		var out *O
+		err := d.Tx(ctx, func(ctx context.Context) error {
+			var err error
+			out, err = handler(ctx, in)
+			return err
+		})
+		return out, err
+	}
 }
 
 // authorize enforces an operation's access rule: 401 without a caller where one is needed,

@@ -360,6 +360,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return request{method: "DELETE", path: "/v1/evidence/" + e}
 		}, onUpdate(204, nap.RoleFocalPoint)},
 
+		"list-audit-events":  {func(caller, bool) request { return request{method: "GET", path: "/v1/audit-events"} }, granted(200, nap.RoleAdmin, nap.RoleAuditor)},
+		"verify-audit-chain": {func(caller, bool) request { return request{method: "GET", path: "/v1/audit-events/verify"} }, granted(200, nap.RoleAdmin, nap.RoleAuditor)},
+		"get-measure-history": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/measures/" + measureID + "/history"}
+		}, public(200)},
+
 		"update-indicator": {func(caller, bool) request {
 			in, err := f.svc.GetIndicator(ctx, indicatorID)
 			must(err)

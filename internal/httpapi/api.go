@@ -21,14 +21,17 @@ type Deps struct {
 	Service    *service.Service
 	Authorizer Authorizer
 	// Ready reports whether the service can serve requests: nil when the database answers.
-	Ready  func(context.Context) error
+	Ready func(context.Context) error
+	// Tx runs a write operation's work in one transaction, stamped with its caller and
+	// request for the audit trail.
+	Tx     func(ctx context.Context, fn func(ctx context.Context) error) error
 	Limits Limits
 }
 
 // New returns the HTTP handler of the whole API.
 func New(d Deps) (http.Handler, error) {
-	if d.Service == nil || d.Authorizer == nil || d.Ready == nil {
-		return nil, errors.New("httpapi: Service, Authorizer and Ready are required")
+	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Tx == nil {
+		return nil, errors.New("httpapi: Service, Authorizer, Ready and Tx are required")
 	}
 	mux := http.NewServeMux()
 	registerAll(humago.New(mux, config()), d)
@@ -59,6 +62,7 @@ func registerAll(api huma.API, d Deps) {
 	registerMeasures(v1, d)
 	registerIdentity(v1, d)
 	registerUpdates(v1, d)
+	registerAudit(v1, d)
 }
 
 const (
@@ -69,6 +73,7 @@ const (
 	tagMeasures        = "Measures"
 	tagAccess          = "Access"
 	tagProgress        = "Progress"
+	tagAudit           = "Audit"
 )
 
 func config() huma.Config {
@@ -94,6 +99,7 @@ func config() huma.Config {
 		{Name: tagMeasures, Description: "Measures of a plan, their derived status and their indicators."},
 		{Name: tagProgress, Description: "Six-monthly progress updates, their review, and their evidence."},
 		{Name: tagAccess, Description: "Users, their roles in organizations, and their API tokens."},
+		{Name: tagAudit, Description: "The tamper-evident trail of every change, and the history of a measure."},
 	}
 	return cfg
 }

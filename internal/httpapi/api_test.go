@@ -359,7 +359,7 @@ func TestReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.New(httpapi.Deps{Service: service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer}), Authorizer: enforcer, Ready: db.Ping})
+	h, err := httpapi.New(httpapi.Deps{Service: service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer}), Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx})
 	if err != nil {
 		t.Fatal(err)
 	}

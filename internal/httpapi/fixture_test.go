@@ -64,6 +64,7 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 		Service:    svc,
 		Authorizer: enforcer,
 		Ready:      db.Ping,
+		Tx:         db.InTx,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -188,7 +188,7 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 		}
 		go e.Watch(ctx, dsn)
 		svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
-		h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping})
+		h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,7 +264,7 @@ func TestAbuseLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
-	h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping,
+	h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx,
 		Limits: httpapi.Limits{MaxBodyBytes: 2048, PerSecond: 1, Burst: 3}})
 	if err != nil {
 		t.Fatal(err)

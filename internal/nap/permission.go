@@ -40,6 +40,7 @@ var (
 	RejectUpdate       = Permission{"update", "reject"}
 	AddEvidence        = Permission{"evidence", "add"}
 	DeleteEvidence     = Permission{"evidence", "delete"}
+	ReadAudit          = Permission{"audit", "read"}
 )
 
 // ActionPermission is the permission each review action requires.
@@ -53,7 +54,7 @@ var Permissions = []Permission{CreateOrganization, UpdateOrganization, ReadUsers
 	ReadMemberships, GrantMembership, RevokeMembership, ReadTokens, IssueToken, RevokeToken,
 	CreatePlan, UpdatePlan, CreatePeriod, LockPeriod, OpenPeriod, CreateMeasure, UpdateMeasure,
 	CreateIndicator, UpdateIndicator, CreateUpdate, EditUpdate, SubmitUpdate, WithdrawUpdate,
-	SignOffUpdate, ReturnUpdate, ApproveUpdate, RejectUpdate, AddEvidence, DeleteEvidence}
+	SignOffUpdate, ReturnUpdate, ApproveUpdate, RejectUpdate, AddEvidence, DeleteEvidence, ReadAudit}
 
 // Domains name where a role holds.
 const DomainAll = "*"

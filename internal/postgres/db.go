@@ -109,12 +109,33 @@ func (db *DB) conn(ctx context.Context) *gorm.DB {
 }
 
 // InTx runs fn in one transaction: every statement made with the context fn receives commits
-// with the others or not at all. Inside a transaction already, fn joins it.
+// with the others or not at all. Inside a transaction already, fn joins it. The transaction
+// carries the caller and the request id of ctx, which the audit trail records, and takes the
+// audit trail's lock first: writing transactions follow one another, in the order of the
+// chain, and cannot deadlock over it.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
 	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		actor := ""
+		if a := nap.ActorFromContext(ctx); a != nil {
+			actor = a.User.ID
+		}
+		err := tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true), set_config('naptracker.request_id', ?, true)`,
+			actor, nap.RequestIDFromContext(ctx)).Error
+		if err == nil {
+			err = LockAudit(tx)
+		}
+		if err != nil {
+			return err
+		}
 		return fn(context.WithValue(ctx, txKey{}, tx))
 	})
+}
+
+// LockAudit takes, for the rest of the transaction, the lock that orders appends to the audit
+// trail (the key audit_append uses).
+func LockAudit(tx *gorm.DB) error {
+	return tx.Exec(`SELECT pg_advisory_xact_lock(727102)`).Error
 }

@@ -15,6 +15,7 @@ type Store interface {
 	IdentityStore
 	StructureStore
 	ProgressStore
+	AuditStore
 }
 
 // Reader reads plans and what they hold. Every method that reads plan content takes the

@@ -1,0 +1,158 @@
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+type auditRow struct {
+	Seq        int64
+	At         time.Time
+	ActorID    *string
+	Action     string
+	EntityType string
+	EntityID   *string
+	Before     []byte
+	After      []byte
+	RequestID  string
+	PrevHash   string
+	Hash       string
+}
+
+func (r auditRow) toNap() nap.AuditEvent {
+	raw := func(b []byte) json.RawMessage {
+		if len(b) == 0 {
+			return json.RawMessage("null")
+		}
+		return b
+	}
+	return nap.AuditEvent{Seq: r.Seq, At: r.At, ActorID: deref(r.ActorID), Action: r.Action, EntityType: r.EntityType,
+		EntityID: deref(r.EntityID), Before: raw(r.Before), After: raw(r.After), RequestID: r.RequestID,
+		PrevHash: r.PrevHash, Hash: r.Hash}
+}
+
+// The audit trail is paged by sequence number.
+func encodeSeq(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("seq:" + strconv.FormatInt(seq, 10)))
+}
+
+func decodeSeq(s string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil && len(b) > 4 && string(b[:4]) == "seq:" {
+		if n, err := strconv.ParseInt(string(b[4:]), 10, 64); err == nil && n >= 0 {
+			return n, nil
+		}
+	}
+	return 0, nap.Errorf(nap.EINVALID, "cursor is not one this API returned")
+}
+
+const auditColumns = `a.seq, a.at, a.actor_id, a.action, a.entity_type, a.entity_id, a.before, a.after,
+	a.request_id, a.prev_hash, a.hash`
+
+// auditPage runs q, which selects audit events a, as a page in sequence order.
+func auditPage(q *gorm.DB, page nap.PageRequest) (nap.Page[nap.AuditEvent], error) {
+	if page.Cursor != "" {
+		after, err := decodeSeq(page.Cursor)
+		if err != nil {
+			return nap.Page[nap.AuditEvent]{}, err
+		}
+		q = q.Where("a.seq > ?", after)
+	}
+	var rows []auditRow
+	if err := q.Order("a.seq").Limit(page.Limit + 1).Scan(&rows).Error; err != nil {
+		return nap.Page[nap.AuditEvent]{}, err
+	}
+	var p nap.Page[nap.AuditEvent]
+	if len(rows) > page.Limit {
+		rows = rows[:page.Limit]
+		p.Next = encodeSeq(rows[len(rows)-1].Seq)
+	}
+	p.Items = make([]nap.AuditEvent, len(rows))
+	for i, r := range rows {
+		p.Items[i] = r.toNap()
+	}
+	return p, nil
+}
+
+// ListAuditEvents returns a page of the audit trail that matches f, oldest first.
+func (db *DB) ListAuditEvents(ctx context.Context, f nap.AuditFilter, page nap.PageRequest) (nap.Page[nap.AuditEvent], error) {
+	q := db.conn(ctx).Table("audit_events a").Select(auditColumns)
+	if f.EntityType != "" {
+		q = q.Where("a.entity_type = ?", f.EntityType)
+	}
+	if f.EntityID != "" {
+		q = q.Where("a.entity_id = ?", f.EntityID)
+	}
+	if f.ActorID != "" {
+		q = q.Where("a.actor_id = ?", f.ActorID)
+	}
+	if f.Action != "" {
+		q = q.Where("a.action = ?", f.Action)
+	}
+	if f.Since != nil {
+		q = q.Where("a.at >= ?", *f.Since)
+	}
+	if f.Until != nil {
+		q = q.Where("a.at < ?", *f.Until)
+	}
+	return auditPage(q, page)
+}
+
+// MeasureHistory returns a page of the audit events of a measure, its links, its indicators
+// and its progress updates, as scope may read them: an update's every event for its own
+// organization and the coordinating roles, only its publication (approval, supersession) for
+// everyone else who may read it.
+func (db *DB) MeasureHistory(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.AuditEvent], error) {
+	if _, err := db.MeasurePlace(ctx, scope, measureID); err != nil {
+		return nap.Page[nap.AuditEvent]{}, err
+	}
+	visible := visibleUpdates(db.conn(ctx).Table("progress_updates u").Select("u.id").
+		Joins("JOIN measures m ON m.id = u.measure_id").Joins("JOIN plans p ON p.id = m.plan_id").
+		Where("u.measure_id = ?", measureID), scope)
+	ownUpdates := db.conn(ctx).Table("progress_updates u").Select("u.id").Where("u.measure_id = ?", measureID)
+	if !scope.AllOrganizations {
+		ownUpdates = ownUpdates.Where("u.reporting_org_id IN ?", append(scope.Organizations, "00000000-0000-0000-0000-000000000000"))
+	}
+	q := db.conn(ctx).Table("audit_events a").Select(auditColumns).Where(`
+		(a.entity_type IN ('measure', 'measure_organization', 'measure_recommendation') AND a.entity_id = ?)
+		OR (a.entity_type = 'indicator' AND coalesce(a.after, a.before) ->> 'measure_id' = ?)
+		OR (a.entity_type IN ('progress_update', 'indicator_value', 'review_action') AND a.entity_id IN (?))
+		OR (a.entity_type = 'evidence' AND (coalesce(a.after, a.before) ->> 'update_id')::uuid IN (?))
+		OR (a.entity_type = 'progress_update' AND a.entity_id IN (?) AND a.after ->> 'state' IN ('approved', 'superseded'))`,
+		measureID, measureID, ownUpdates, ownUpdates, visible)
+	return auditPage(q, page)
+}
+
+// VerifyAudit re-walks the audit chain: every link's hash must be what its content and the
+// previous hash give, and every link must name the previous link's hash.
+func (db *DB) VerifyAudit(ctx context.Context) (nap.AuditVerification, error) {
+	rows, err := db.conn(ctx).Raw(`SELECT seq, hash, audit_hash(a) = hash AS intact,
+			prev_hash = coalesce(lag(hash) OVER (ORDER BY seq), repeat('0', 64)) AS linked
+		FROM audit_events a ORDER BY seq`).Rows()
+	if err != nil {
+		return nap.AuditVerification{}, err
+	}
+	defer rows.Close()
+	v := nap.AuditVerification{Valid: true}
+	for rows.Next() {
+		var seq int64
+		var hash string
+		var intact, linked bool
+		if err := rows.Scan(&seq, &hash, &intact, &linked); err != nil {
+			return nap.AuditVerification{}, err
+		}
+		v.Events++
+		v.Head = hash
+		if (!intact || !linked) && v.Valid {
+			v.Valid, v.FirstInvalidSeq = false, &seq
+		}
+	}
+	return v, rows.Err()
+}
