@@ -16,6 +16,7 @@ import (
 	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
+	"github.com/naptracker/naptracker/internal/pgnotify"
 	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/seed"
 	"github.com/naptracker/naptracker/internal/service"
@@ -93,10 +94,12 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	go enforcer.Watch(watchCtx, opts.DatabaseURL)
+	changes := pgnotify.NewBroadcaster()
+	go pgnotify.Listen(watchCtx, opts.DatabaseURL, postgres.ChangesChannel, changes.Notify)
 
 	handler, err := httpapi.New(httpapi.Deps{
 		Service:    service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes}),
-		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx,
+		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: changes,
 		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst},
 	})
 	if err != nil {

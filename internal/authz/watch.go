@@ -5,32 +5,25 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/naptracker/naptracker/internal/pgnotify"
 )
 
 // Channel is the PostgreSQL notification channel on which a change of memberships or of users'
 // activity is announced (by triggers, whoever makes the change).
 const Channel = "naptracker_access"
 
-// retryAfter is how long Watch waits before listening again after the connection failed.
-const retryAfter = time.Second
-
 // Watch keeps the enforcer current until ctx ends: it reloads on every notification on
 // Channel, when a membership starts or ends by the clock, and after each reconnection (a
 // notification may have been missed meanwhile). dsn is the database's connection string.
 func (e *Enforcer) Watch(ctx context.Context, dsn string) {
 	changed := make(chan struct{}, 1)
-	go func() {
-		for ctx.Err() == nil {
-			if err := listen(ctx, dsn, changed); err != nil && ctx.Err() == nil {
-				slog.Warn("access changes: listening failed; retrying", "error", err, "retry_in", retryAfter.String())
-				select {
-				case <-time.After(retryAfter):
-				case <-ctx.Done():
-				}
-			}
+	// One pending signal covers any number of changes.
+	go pgnotify.Listen(ctx, dsn, Channel, func() {
+		select {
+		case changed <- struct{}{}:
+		default:
 		}
-	}()
+	})
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -54,27 +47,5 @@ func (e *Enforcer) Watch(ctx context.Context, dsn string) {
 			continue
 		}
 		retry = 0
-	}
-}
-
-// listen signals changed (without blocking: one pending signal covers many changes) once
-// listening starts and on every notification, until the connection fails or ctx ends.
-func listen(ctx context.Context, dsn string, changed chan<- struct{}) error {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	for {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
 	}
 }

@@ -48,6 +48,15 @@ func (a access) describe() string {
 // register registers an operation with its access rule: the security requirement and the
 // permission go into the spec, and the authorize middleware enforces them.
 func register[I, O any](api huma.API, d Deps, op huma.Operation, a access, handler func(context.Context, *I) (*O, error)) {
+	op = guarded(api, d, op, a)
+	if op.Method != http.MethodGet {
+		handler = inTx(d, handler)
+	}
+	huma.Register(api, op, handler)
+}
+
+// guarded is op with its access rule declared and enforced.
+func guarded(api huma.API, d Deps, op huma.Operation, a access) huma.Operation {
 	// A bad token is 401 on every operation; a body can be too large on every write.
 	op.Errors = append(op.Errors, http.StatusUnauthorized, http.StatusTooManyRequests)
 	if a.public {
@@ -69,10 +78,7 @@ func register[I, O any](api huma.API, d Deps, op huma.Operation, a access, handl
 		op.MaxBodyBytes = d.Limits.MaxBodyBytes
 	}
 	op.Middlewares = append(op.Middlewares, authorize(api, d, a))
-	if op.Method != http.MethodGet {
-		handler = inTx(d, handler)
-	}
-	huma.Register(api, op, handler)
+	return op
 }
 
 // inTx runs a write operation's handler in one transaction: all it changes commits together,

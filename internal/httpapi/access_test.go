@@ -21,6 +21,7 @@ type request struct {
 	method, path string
 	body         any
 	header       []string
+	stream       bool // an endless response: only its status is read
 }
 
 // expect is the exact status a caller gets; own says whether the target is the caller's own
@@ -362,6 +363,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 		"list-audit-events":  {func(caller, bool) request { return request{method: "GET", path: "/v1/audit-events"} }, granted(200, nap.RoleAdmin, nap.RoleAuditor)},
 		"verify-audit-chain": {func(caller, bool) request { return request{method: "GET", path: "/v1/audit-events/verify"} }, granted(200, nap.RoleAdmin, nap.RoleAuditor)},
+		"list-changes":       {func(caller, bool) request { return request{method: "GET", path: "/v1/changes"} }, public(200)},
+		"stream-changes":     {func(caller, bool) request { return request{method: "GET", path: "/v1/changes/stream", stream: true} }, public(200)},
 		"get-measure-history": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/measures/" + measureID + "/history"}
 		}, public(200)},
@@ -393,6 +396,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for _, c := range callers {
 			own := owns[c.name]
 			r := row.build(c, own)
+			if r.stream {
+				if got, want := f.streamStatus(r.path, c.auth()...), row.expect(c, own); got != want {
+					t.Errorf("%s as %s: %d, want %d", op, c.name, got, want)
+				}
+				continue
+			}
 			res, body := f.send(r.method, r.path, r.body, append(r.header, c.auth()...)...)
 			if want := row.expect(c, own); res.StatusCode != want {
 				t.Errorf("%s as %s: %d, want %d: %s", op, c.name, res.StatusCode, want, body)

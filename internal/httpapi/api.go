@@ -24,14 +24,16 @@ type Deps struct {
 	Ready func(context.Context) error
 	// Tx runs a write operation's work in one transaction, stamped with its caller and
 	// request for the audit trail.
-	Tx     func(ctx context.Context, fn func(ctx context.Context) error) error
-	Limits Limits
+	Tx func(ctx context.Context, fn func(ctx context.Context) error) error
+	// Changes wakes change-feed streams as changes commit.
+	Changes Waker
+	Limits  Limits
 }
 
 // New returns the HTTP handler of the whole API.
 func New(d Deps) (http.Handler, error) {
-	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Tx == nil {
-		return nil, errors.New("httpapi: Service, Authorizer, Ready and Tx are required")
+	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Tx == nil || d.Changes == nil {
+		return nil, errors.New("httpapi: Service, Authorizer, Ready, Tx and Changes are required")
 	}
 	mux := http.NewServeMux()
 	registerAll(humago.New(mux, config()), d)
@@ -63,6 +65,7 @@ func registerAll(api huma.API, d Deps) {
 	registerIdentity(v1, d)
 	registerUpdates(v1, d)
 	registerAudit(v1, d)
+	registerChanges(v1, d)
 }
 
 const (
@@ -74,6 +77,7 @@ const (
 	tagAccess          = "Access"
 	tagProgress        = "Progress"
 	tagAudit           = "Audit"
+	tagChanges         = "Changes"
 )
 
 func config() huma.Config {
@@ -100,6 +104,7 @@ func config() huma.Config {
 		{Name: tagProgress, Description: "Six-monthly progress updates, their review, and their evidence."},
 		{Name: tagAccess, Description: "Users, their roles in organizations, and their API tokens."},
 		{Name: tagAudit, Description: "The tamper-evident trail of every change, and the history of a measure."},
+		{Name: tagChanges, Description: "The feed of changes that keeps a dashboard in sync."},
 	}
 	return cfg
 }

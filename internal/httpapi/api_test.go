@@ -23,6 +23,7 @@ import (
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/pgnotify"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/seed"
@@ -359,7 +360,7 @@ func TestReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.New(httpapi.Deps{Service: service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer}), Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx})
+	h, err := httpapi.New(httpapi.Deps{Service: service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer}), Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: pgnotify.NewBroadcaster()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/naptracker/naptracker/internal/authz"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/pgnotify"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/seed"
@@ -42,11 +43,16 @@ var today = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 func newFixture(t testing.TB, now time.Time) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	dsn := pgtest.NewDatabase(t)
+	db, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	listening, stopListening := context.WithCancel(ctx)
+	t.Cleanup(stopListening)
+	changes := pgnotify.NewBroadcaster()
+	go pgnotify.Listen(listening, dsn, postgres.ChangesChannel, changes.Notify)
 	ds, err := seed.Reference()
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +71,7 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 		Authorizer: enforcer,
 		Ready:      db.Ping,
 		Tx:         db.InTx,
+		Changes:    changes,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -259,4 +266,24 @@ func (f *fixture) as(c caller) context.Context {
 		f.t.Fatal(err)
 	}
 	return nap.NewContextWithActor(context.Background(), a)
+}
+
+// streamStatus opens an endless response and returns its status.
+func (f *fixture) streamStatus(path string, header ...string) int {
+	f.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", f.srv.URL+path, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := f.srv.Client().Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	return res.StatusCode
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/pgnotify"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/service"
@@ -188,7 +189,7 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 		}
 		go e.Watch(ctx, dsn)
 		svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
-		h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx})
+		h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx, Changes: pgnotify.NewBroadcaster()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,7 +265,7 @@ func TestAbuseLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
-	h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx,
+	h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx, Changes: pgnotify.NewBroadcaster(),
 		Limits: httpapi.Limits{MaxBodyBytes: 2048, PerSecond: 1, Burst: 3}})
 	if err != nil {
 		t.Fatal(err)

@@ -39,7 +39,7 @@ var publicOperations = []string{"get-health", "get-readiness", "list-organizatio
 	"list-source-documents", "list-recommendations", "get-recommendation", "list-plans", "get-plan",
 	"list-reporting-periods", "get-plan-summary", "list-measures", "get-measure", "list-indicators", "get-indicator",
 	"list-progress-updates", "get-progress-update", "list-review-actions", "list-evidence", "get-evidence",
-	"get-evidence-content", "get-measure-history"}
+	"get-evidence-content", "get-measure-history", "list-changes", "stream-changes"}
 
 // TestEveryOperationDeclaresItsAccess walks the spec: every operation states its permission,
 // and only the operations listed as public accept anonymous callers.

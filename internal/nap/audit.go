@@ -38,3 +38,20 @@ type AuditVerification struct {
 	Head            string // hash of the last link
 	FirstInvalidSeq *int64 // the first link whose hash or link to the previous one is wrong
 }
+
+// Change is an entry of the change feed: an object that was created, updated or deleted.
+type Change struct {
+	ID         int64 // the feed's cursor: resume after it
+	At         time.Time
+	EntityType string
+	EntityID   string
+	Op         string // created, updated or deleted
+}
+
+// ChangePage is a page of the feed. Next is where to resume; More says whether more
+// changes can be read now.
+type ChangePage struct {
+	Items []Change
+	Next  int64
+	More  bool
+}

@@ -11,6 +11,7 @@ type AuditStore interface {
 	ListAuditEvents(ctx context.Context, f nap.AuditFilter, page nap.PageRequest) (nap.Page[nap.AuditEvent], error)
 	MeasureHistory(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.AuditEvent], error)
 	VerifyAudit(ctx context.Context) (nap.AuditVerification, error)
+	ListChanges(ctx context.Context, scope nap.Scope, after int64, limit int) (nap.ChangePage, error)
 }
 
 // ListAuditEvents returns a page of the audit trail.
@@ -30,4 +31,9 @@ func (s *Service) MeasureHistory(ctx context.Context, measureID string, page nap
 // VerifyAudit re-walks the audit chain.
 func (s *Service) VerifyAudit(ctx context.Context) (nap.AuditVerification, error) {
 	return s.store.VerifyAudit(ctx)
+}
+
+// ListChanges returns the changes the caller may see after the change after, oldest first.
+func (s *Service) ListChanges(ctx context.Context, after int64, limit int) (nap.ChangePage, error) {
+	return s.store.ListChanges(ctx, s.scope(ctx), after, limit)
 }

@@ -1,0 +1,265 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+type feedPage struct {
+	Items []struct {
+		ID         int64
+		EntityType string `json:"entity_type"`
+		EntityID   string `json:"entity_id"`
+		Op         string
+	}
+	NextCursor int64 `json:"next_cursor"`
+	More       bool
+}
+
+// readFeed reads the feed as c from after until nothing more can be read now.
+func (p *progressFixture) readFeed(t testing.TB, c caller, after int64) ([]int64, map[string]bool, int64) {
+	t.Helper()
+	var ids []int64
+	entities := map[string]bool{}
+	for {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/changes?after=%d&limit=7", p.srv.URL, after), nil)
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		res, err := p.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page feedPage
+		err = json.NewDecoder(res.Body).Decode(&page)
+		res.Body.Close()
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("feed after %d: %d %v", after, res.StatusCode, err)
+		}
+		for _, it := range page.Items {
+			ids = append(ids, it.ID)
+			entities[it.EntityID] = true
+		}
+		after = page.NextCursor
+		if !page.More {
+			return ids, entities, after
+		}
+	}
+}
+
+func TestChangeFeedVisibility(t *testing.T) {
+	p := newProgressFixture(t)
+	_, _, start := p.readFeed(t, p.coordinator, 0)
+	id, _ := p.draft(p.author)
+	_, anon, _ := p.readFeed(t, p.anonymous, start)
+	_, partner, _ := p.readFeed(t, p.partner, start)
+	_, coordinator, _ := p.readFeed(t, p.coordinator, start)
+	_, stranger, _ := p.readFeed(t, p.stranger, start)
+	_, own, _ := p.readFeed(t, p.viewer, start)
+	if anon[id] || partner[id] || stranger[id] || !coordinator[id] || !own[id] {
+		t.Fatalf("a draft's change seen by anonymous %v, partner %v, another ministry %v; by the coordinator %v, its organization %v",
+			anon[id], partner[id], stranger[id], coordinator[id], own[id])
+	}
+	// Published to partners: partners now see it, the public still not.
+	for _, step := range []struct {
+		who  caller
+		verb string
+	}{{p.author, "submit"}, {p.approver, "sign-off"}, {p.coordinator, "approve"}} {
+		p.expectStatus(step.who, 200, "POST", "/v1/updates/"+id+"/"+step.verb, nil)
+	}
+	_, anon, _ = p.readFeed(t, p.anonymous, start)
+	_, partner, _ = p.readFeed(t, p.partner, start)
+	if anon[id] || !partner[id] {
+		t.Fatalf("after publication to partners: anonymous %v, partner %v", anon[id], partner[id])
+	}
+}
+
+// TestChangeFeedNeverSkips: writers commit while readers follow the feed; the union of what
+// the readers saw is exactly the changes committed, each once. A transaction that started
+// first but commits last holds the feed back instead of being skipped.
+func TestChangeFeedNeverSkips(t *testing.T) {
+	p := newProgressFixture(t)
+	_, _, start := p.readFeed(t, p.coordinator, 0)
+
+	// A slow writer: its change is in a transaction older than the others', committed last.
+	slow := p.db.Gorm().Begin()
+	slowEntity := uuid.NewString()
+	if err := slow.Exec(`INSERT INTO changes (entity_type, entity_id, op, visibility) VALUES ('measure', ?, 'updated', 'public')`, slowEntity).Error; err != nil {
+		t.Fatal(err)
+	}
+
+	const writers, each = 8, 4
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				res, _ := p.send("POST", "/v1/measures/"+p.measureID+"/indicators", map[string]any{"code": fmt.Sprintf("w%d.%d", w, i),
+					"title": map[string]string{"en": "Written concurrently"}, "kind": "text"}, p.coordinator.auth()...)
+				if res.StatusCode != http.StatusCreated {
+					t.Errorf("writer %d: %d", w, res.StatusCode)
+				}
+			}
+		})
+	}
+	seen := make([]map[int64]int, 2)
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for r := range seen {
+		seen[r] = map[int64]int{}
+		readers.Go(func() {
+			cursor := start
+			for {
+				ids, _, next := p.readFeed(t, p.coordinator, cursor)
+				for _, id := range ids {
+					seen[r][id]++
+				}
+				cursor = next
+				select {
+				case <-stop:
+					ids, _, _ := p.readFeed(t, p.coordinator, cursor)
+					for _, id := range ids {
+						seen[r][id]++
+					}
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// The writers are done, but the slow transaction holds the feed back.
+	time.Sleep(100 * time.Millisecond)
+	ids, _, _ := p.readFeed(t, p.coordinator, start)
+	var slowID int64
+	if err := slow.Raw(`SELECT id FROM changes WHERE entity_id = ?`, slowEntity).Scan(&slowID).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if id > slowID {
+			t.Fatalf("change %d, of a transaction younger than one still running, was shown", id)
+		}
+	}
+	if err := slow.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	readers.Wait()
+
+	var committed []int64
+	if err := p.db.Gorm().Raw(`SELECT id FROM changes WHERE id > ? ORDER BY id`, start).Scan(&committed).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(committed) < writers*each {
+		t.Fatalf("only %d changes committed", len(committed))
+	}
+	for r, s := range seen {
+		for _, id := range committed {
+			if s[id] != 1 {
+				t.Errorf("reader %d saw change %d %d times", r, id, s[id])
+			}
+		}
+		if len(s) != len(committed) {
+			t.Errorf("reader %d saw %d changes, %d were committed", r, len(s), len(committed))
+		}
+	}
+}
+
+// sseEvent is one server-sent event.
+type sseEvent struct {
+	id   int64
+	data string
+}
+
+// openStream connects to the change stream and returns its events as they come.
+func (p *progressFixture) openStream(t *testing.T, ctx context.Context, c caller, lastEventID int64) <-chan sseEvent {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", p.srv.URL+"/v1/changes/stream", nil)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if lastEventID > 0 {
+		req.Header.Set("Last-Event-ID", strconv.FormatInt(lastEventID, 10))
+	}
+	res, err := p.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	events := make(chan sseEvent, 1000)
+	go func() {
+		defer res.Body.Close()
+		defer close(events)
+		sc := bufio.NewScanner(res.Body)
+		var e sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "id: "):
+				e.id, _ = strconv.ParseInt(strings.TrimPrefix(line, "id: "), 10, 64)
+			case strings.HasPrefix(line, "data: "):
+				e.data = strings.TrimPrefix(line, "data: ")
+			case line == "" && e.data != "":
+				events <- e
+				e = sseEvent{}
+			}
+		}
+	}()
+	return events
+}
+
+func TestChangeStream(t *testing.T) {
+	p := newProgressFixture(t)
+	_, _, start := p.readFeed(t, p.coordinator, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	events := p.openStream(t, ctx, p.coordinator, start)
+
+	create := func(code string) string {
+		b := p.expectStatus(p.coordinator, 201, "POST", "/v1/measures/"+p.measureID+"/indicators", map[string]any{"code": code,
+			"title": map[string]string{"en": "Streamed"}, "kind": "text"})
+		var in struct{ ID string }
+		_ = json.Unmarshal(b, &in)
+		return in.ID
+	}
+	awaitEntity := func(events <-chan sseEvent, entity string) int64 {
+		timeout := time.After(5 * time.Second)
+		for {
+			select {
+			case e, ok := <-events:
+				if !ok {
+					t.Fatal("the stream ended")
+				}
+				if strings.Contains(e.data, entity) {
+					return e.id
+				}
+			case <-timeout:
+				t.Fatalf("no event for %s within 5 s", entity)
+			}
+		}
+	}
+	first := create("s.1")
+	last := awaitEntity(events, first)
+	cancel()
+
+	// Changes made while disconnected arrive on reconnection with Last-Event-ID.
+	missed := []string{create("s.2"), create("s.3")}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	events = p.openStream(t, ctx2, p.coordinator, last)
+	for _, entity := range missed {
+		awaitEntity(events, entity)
+	}
+	// And the stream goes on with what comes next.
+	awaitEntity(events, create("s.4"))
+}

@@ -1,0 +1,58 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// ChangesChannel is the notification channel on which every committed change is announced.
+const ChangesChannel = "naptracker_changes"
+
+// ListChanges returns, oldest first, at most limit changes after the change after (0: from
+// the start) that scope may see. Only changes of transactions older than every transaction
+// still running are read: a change committed later can never fall behind the cursor, so a
+// reader that follows Next misses none and sees nothing uncommitted.
+func (db *DB) ListChanges(ctx context.Context, scope nap.Scope, after int64, limit int) (nap.ChangePage, error) {
+	q := db.conn(ctx).Table("changes c").Select("c.id, c.at, c.entity_type, c.entity_id, c.op").
+		Where("c.xid < pg_snapshot_xmin(pg_current_snapshot())")
+	if after > 0 {
+		var known int64
+		if err := db.conn(ctx).Table("changes").Where("id = ?", after).Count(&known).Error; err != nil {
+			return nap.ChangePage{}, err
+		}
+		if known == 0 {
+			return nap.ChangePage{}, nap.Errorf(nap.EINVALID, "after: no change %d; resume from a change this feed returned", after)
+		}
+		q = q.Where("(c.xid, c.id) > (SELECT xid, id FROM changes WHERE id = ?)", after)
+	}
+	switch {
+	case scope.AllOrganizations:
+	case scope.Tier == nap.TierInternal:
+		q = q.Where(`(c.visibility IN ? OR (c.visibility = 'internal' AND (c.organization_id IS NULL OR c.organization_id IN ?)))`,
+			publishedTo(scope.Tier), append(scope.Organizations, "00000000-0000-0000-0000-000000000000"))
+	default:
+		q = q.Where("c.visibility IN ?", publishedTo(scope.Tier))
+	}
+	var rows []struct {
+		ID         int64
+		At         time.Time
+		EntityType string
+		EntityID   string
+		Op         string
+	}
+	if err := q.Order("c.xid, c.id").Limit(limit + 1).Scan(&rows).Error; err != nil {
+		return nap.ChangePage{}, err
+	}
+	p := nap.ChangePage{Next: after, More: len(rows) > limit}
+	if p.More {
+		rows = rows[:limit]
+	}
+	p.Items = make([]nap.Change, len(rows))
+	for i, r := range rows {
+		p.Items[i] = nap.Change(r)
+		p.Next = r.ID
+	}
+	return p, nil
+}
