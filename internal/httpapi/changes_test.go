@@ -98,15 +98,38 @@ func TestChangeFeedNeverSkips(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	const writers, each = 8, 4
+	// Eight writers, each drafting and taking through review its own updates, one period each.
+	const writers, each = 8, 2
+	periods := make([]string, writers)
+	for w := range writers {
+		y := 2600 + w
+		b := p.expectStatus(p.coordinator, 201, "POST", "/v1/plans/"+p.planID+"/periods", map[string]any{"label": fmt.Sprintf("%d-Y", y),
+			"starts_on": fmt.Sprintf("%d-01-01", y), "ends_on": fmt.Sprintf("%d-12-31", y), "due_on": fmt.Sprintf("%d-01-31", y+1)})
+		var period struct{ ID string }
+		_ = json.Unmarshal(b, &period)
+		periods[w] = period.ID
+	}
+	_, _, start = p.readFeed(t, p.coordinator, start)
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
-			for i := range each {
-				res, _ := p.send("POST", "/v1/measures/"+p.measureID+"/indicators", map[string]any{"code": fmt.Sprintf("w%d.%d", w, i),
-					"title": map[string]string{"en": "Written concurrently"}, "kind": "text"}, p.coordinator.auth()...)
+			for range each {
+				res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": periods[w],
+					"proposed_status": "ongoing", "visibility": "public"}, p.author.auth()...)
 				if res.StatusCode != http.StatusCreated {
-					t.Errorf("writer %d: %d", w, res.StatusCode)
+					t.Errorf("writer %d: %d %s", w, res.StatusCode, b)
+					return
+				}
+				var u struct{ ID string }
+				_ = json.Unmarshal(b, &u)
+				for _, step := range []struct {
+					who  caller
+					verb string
+				}{{p.author, "submit"}, {p.approver, "sign-off"}, {p.coordinator, "approve"}} {
+					if res, b := p.send("POST", "/v1/updates/"+u.ID+"/"+step.verb, nil, step.who.auth()...); res.StatusCode != 200 {
+						t.Errorf("writer %d, %s: %d %s", w, step.verb, res.StatusCode, b)
+						return
+					}
 				}
 			}
 		})
@@ -156,10 +179,12 @@ func TestChangeFeedNeverSkips(t *testing.T) {
 	readers.Wait()
 
 	var committed []int64
-	if err := p.db.Gorm().Raw(`SELECT id FROM changes WHERE id > ? ORDER BY id`, start).Scan(&committed).Error; err != nil {
+	// Committed after the readers' start, in the feed's order.
+	if err := p.db.Gorm().Raw(`SELECT id FROM changes WHERE (xid, id) > (SELECT xid, id FROM changes WHERE id = ?) ORDER BY id`,
+		start).Scan(&committed).Error; err != nil {
 		t.Fatal(err)
 	}
-	if len(committed) < writers*each {
+	if len(committed) < writers*each*4 {
 		t.Fatalf("only %d changes committed", len(committed))
 	}
 	for r, s := range seen {
