@@ -22,13 +22,15 @@ CREATE INDEX audit_events_entity_idx ON audit_events (entity_type, entity_id, se
 CREATE INDEX audit_events_actor_idx ON audit_events (actor_id, seq);
 CREATE INDEX audit_events_at_idx ON audit_events (at);
 
--- What a hash covers: the event, canonically (jsonb text is canonical), after the previous
--- hash. Verification recomputes it with this same function.
+-- What a hash covers: the event, canonically (jsonb text is canonical; the time in UTC, so no
+-- session's time zone changes it), after the previous hash. Verification recomputes it with
+-- this same function.
 -- +goose StatementBegin
 CREATE FUNCTION audit_hash(e audit_events) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT encode(sha256(convert_to(e.prev_hash || '|' || jsonb_build_array(
-    e.seq, e.at, e.actor_id, e.action, e.entity_type, e.entity_id, e.before, e.after, e.request_id)::text, 'UTF8')), 'hex')
+    e.seq, to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.actor_id, e.action,
+    e.entity_type, e.entity_id, e.before, e.after, e.request_id)::text, 'UTF8')), 'hex')
 $$;
 
 CREATE FUNCTION audit_append(action text, entity_type text, entity_id uuid, before jsonb, after jsonb) RETURNS void

@@ -1,6 +1,7 @@
 -- The change feed: one row per change a dashboard may follow, written in the transaction of
--- the change. A reader pages by (xid, id) and only up to the oldest transaction still running,
--- so a change is never skipped, however transactions interleave, and never shown uncommitted.
+-- the change. A reader pages by (xid, id) and only up to the oldest transaction of this
+-- database still running (feed_horizon), so a change is never skipped, however transactions
+-- interleave, and never shown uncommitted.
 
 -- +goose Up
 CREATE TABLE changes (
@@ -19,6 +20,21 @@ CREATE TABLE changes (
 CREATE INDEX changes_cursor_idx ON changes (xid, id);
 
 -- +goose StatementBegin
+-- The oldest transaction still running that may be of this database, or the first not yet
+-- started: every change of a transaction before it is committed or gone. Transactions known to
+-- run in another database do not hold it back; one that ends between the snapshot and the
+-- look-up is counted, which errs on the safe side. (A 32-bit backend_xid is matched to the
+-- 64-bit ids of the snapshot.)
+CREATE FUNCTION feed_horizon() RETURNS xid8
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(
+    (SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+     WHERE (x::text::numeric % 4294967296)::bigint NOT IN (
+       SELECT backend_xid::text::bigint FROM pg_stat_activity
+       WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL)),
+    pg_snapshot_xmax(pg_current_snapshot()))
+$$;
+
 -- The narrower of two visibilities.
 CREATE FUNCTION visibility_min(a text, b text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -54,6 +70,11 @@ BEGIN
     org := r.reporting_org_id;
     vis := CASE WHEN r.state IN ('approved', 'superseded') THEN r.visibility ELSE 'internal' END;
     vis := visibility_min(vis, coalesce((SELECT plan_visibility(m.plan_id) FROM measures m WHERE m.id = r.measure_id), 'internal'));
+    -- Published: its evidence becomes visible as far as its own visibility allows.
+    IF TG_OP = 'UPDATE' AND r.state = 'approved' AND OLD.state <> 'approved' THEN
+      INSERT INTO changes (entity_type, entity_id, op, visibility, organization_id)
+      SELECT 'evidence', e.id, 'updated', visibility_min(e.visibility, vis), org FROM evidence e WHERE e.update_id = r.id;
+    END IF;
   WHEN 'evidence' THEN
     SELECT u.reporting_org_id,
            visibility_min(r.visibility, CASE WHEN u.state IN ('approved', 'superseded') THEN u.visibility ELSE 'internal' END)
@@ -91,4 +112,5 @@ DROP TRIGGER feed ON organizations;
 DROP FUNCTION record_change();
 DROP FUNCTION plan_visibility(uuid);
 DROP FUNCTION visibility_min(text, text);
+DROP FUNCTION feed_horizon();
 DROP TABLE changes;

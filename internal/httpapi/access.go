@@ -29,6 +29,9 @@ type access struct {
 	// (never from a value the client chooses): it is granted when any of them grants it. nil
 	// means the whole system, "*". It answers ENOTFOUND for an object the caller may not see.
 	domains func(ctx huma.Context) ([]string, error)
+	// ownTx says the operation runs its own transactions instead of one around it all, as an
+	// upload does, so as not to hold the audit trail's lock while the client sends.
+	ownTx bool
 }
 
 // Extension names, in the OpenAPI document, the permission an operation requires.
@@ -49,7 +52,7 @@ func (a access) describe() string {
 // permission go into the spec, and the authorize middleware enforces them.
 func register[I, O any](api huma.API, d Deps, op huma.Operation, a access, handler func(context.Context, *I) (*O, error)) {
 	op = guarded(api, d, op, a)
-	if op.Method != http.MethodGet {
+	if op.Method != http.MethodGet && !a.ownTx {
 		handler = inTx(d, handler)
 	}
 	huma.Register(api, op, handler)

@@ -66,6 +66,18 @@ func TestAuditTrail(t *testing.T) {
 	}
 	p.expectStatus(p.coordinator, 403, "GET", "/v1/audit-events", nil)
 
+	// The chain does not depend on the time zone of whoever verifies it.
+	var whole bool
+	err := p.db.Gorm().Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`SET LOCAL TimeZone = 'Asia/Dushanbe'`).Error; err != nil {
+			return err
+		}
+		return tx.Raw(`SELECT bool_and(audit_hash(a) = hash) FROM audit_events a`).Scan(&whole).Error
+	})
+	if err != nil || !whole {
+		t.Errorf("verified in another time zone: whole %v, %v", whole, err)
+	}
+
 	// The application cannot change the trail.
 	for _, sql := range []string{`UPDATE audit_events SET action = 'edited'`, `DELETE FROM audit_events`} {
 		if err := p.db.Gorm().Exec(sql).Error; err == nil {
@@ -75,7 +87,7 @@ func TestAuditTrail(t *testing.T) {
 
 	// A row changed behind the trigger's back is found.
 	seq := events.Items[0].Seq
-	err := p.db.Gorm().Transaction(func(tx *gorm.DB) error {
+	err = p.db.Gorm().Transaction(func(tx *gorm.DB) error {
 		for _, sql := range []string{`ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`,
 			`UPDATE audit_events SET after = jsonb_set(after, '{progress_percent}', '99') WHERE seq = ?`,
 			`ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`} {

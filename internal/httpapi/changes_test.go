@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,6 +62,7 @@ func TestChangeFeedVisibility(t *testing.T) {
 	p := newProgressFixture(t)
 	_, _, start := p.readFeed(t, p.coordinator, 0)
 	id, _ := p.draft(p.author)
+	p.awaitFeed(t, start, id)
 	_, anon, _ := p.readFeed(t, p.anonymous, start)
 	_, partner, _ := p.readFeed(t, p.partner, start)
 	_, coordinator, _ := p.readFeed(t, p.coordinator, start)
@@ -77,10 +79,34 @@ func TestChangeFeedVisibility(t *testing.T) {
 	}{{p.author, "submit"}, {p.approver, "sign-off"}, {p.coordinator, "approve"}} {
 		p.expectStatus(step.who, 200, "POST", "/v1/updates/"+id+"/"+step.verb, nil)
 	}
+	p.awaitFeed(t, start, id)
 	_, anon, _ = p.readFeed(t, p.anonymous, start)
 	_, partner, _ = p.readFeed(t, p.partner, start)
 	if anon[id] || !partner[id] {
 		t.Fatalf("after publication to partners: anonymous %v, partner %v", anon[id], partner[id])
+	}
+}
+
+// awaitFeed waits until the coordinator's feed after start shows the last change of entity,
+// which a transaction still running elsewhere in the database may hold back a moment.
+func (p *progressFixture) awaitFeed(t *testing.T, start int64, entity string) {
+	t.Helper()
+	var last int64
+	if err := p.db.Gorm().Raw(`SELECT max(id) FROM changes WHERE entity_id = ?`, entity).Scan(&last).Error; err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ids, _, _ := p.readFeed(t, p.coordinator, start)
+		for _, id := range ids {
+			if id == last {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("change %d of %s not in the feed within 30 s", last, entity)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -136,6 +162,7 @@ func TestChangeFeedNeverSkips(t *testing.T) {
 	}
 	seen := make([]map[int64]int, 2)
 	stop := make(chan struct{})
+	var lastCommitted atomic.Int64
 	var readers sync.WaitGroup
 	for r := range seen {
 		seen[r] = map[int64]int{}
@@ -149,9 +176,14 @@ func TestChangeFeedNeverSkips(t *testing.T) {
 				cursor = next
 				select {
 				case <-stop:
-					ids, _, _ := p.readFeed(t, p.coordinator, cursor)
-					for _, id := range ids {
-						seen[r][id]++
+					// Read on until the last change committed shows up.
+					for deadline := time.Now().Add(30 * time.Second); seen[r][lastCommitted.Load()] == 0 && time.Now().Before(deadline); {
+						ids, _, next := p.readFeed(t, p.coordinator, cursor)
+						for _, id := range ids {
+							seen[r][id]++
+						}
+						cursor = next
+						time.Sleep(20 * time.Millisecond)
 					}
 					return
 				case <-time.After(20 * time.Millisecond):
@@ -175,6 +207,11 @@ func TestChangeFeedNeverSkips(t *testing.T) {
 	if err := slow.Commit().Error; err != nil {
 		t.Fatal(err)
 	}
+	var lastID int64
+	if err := p.db.Gorm().Raw(`SELECT id FROM changes ORDER BY xid DESC, id DESC LIMIT 1`).Scan(&lastID).Error; err != nil {
+		t.Fatal(err)
+	}
+	lastCommitted.Store(lastID)
 	close(stop)
 	readers.Wait()
 
@@ -248,6 +285,7 @@ func TestChangeStream(t *testing.T) {
 	p := newProgressFixture(t)
 	_, _, start := p.readFeed(t, p.coordinator, 0)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // an open stream would keep the test server from closing
 	events := p.openStream(t, ctx, p.coordinator, start)
 
 	create := func(code string) string {
@@ -258,7 +296,7 @@ func TestChangeStream(t *testing.T) {
 		return in.ID
 	}
 	awaitEntity := func(events <-chan sseEvent, entity string) int64 {
-		timeout := time.After(5 * time.Second)
+		timeout := time.After(30 * time.Second)
 		for {
 			select {
 			case e, ok := <-events:
@@ -269,7 +307,7 @@ func TestChangeStream(t *testing.T) {
 					return e.id
 				}
 			case <-timeout:
-				t.Fatalf("no event for %s within 5 s", entity)
+				t.Fatalf("no event for %s within 30 s", entity)
 			}
 		}
 	}

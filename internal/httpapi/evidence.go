@@ -138,7 +138,7 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
 			next(huma.WithValue(ctx, streamKey{}, stream{body: ctx.BodyReader(), contentType: ctx.Header("Content-Type")}))
 		}},
-	}, access{permission: nap.AddEvidence, domains: update}, func(ctx context.Context, in *UploadInput) (*EvidenceOutput, error) {
+	}, access{permission: nap.AddEvidence, domains: update, ownTx: true}, func(ctx context.Context, in *UploadInput) (*EvidenceOutput, error) {
 		e, err := addEvidence(ctx, d, in.ID)
 		if err != nil {
 			return nil, err

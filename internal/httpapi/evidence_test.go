@@ -201,3 +201,30 @@ func TestEvidenceLinksAndDeletion(t *testing.T) {
 		t.Errorf("deleted evidence left %d blobs", n)
 	}
 }
+
+// TestTruncatedUploadIsRefused: a body that ends before the multipart's closing boundary is a
+// cut-off upload, whether it ends within the first bytes or after megabytes.
+func TestTruncatedUploadIsRefused(t *testing.T) {
+	p := newProgressFixture(t)
+	id, _ := p.draft(p.author)
+	for _, size := range []int{100, 1_500_000} {
+		before := p.stateOf(t, id)
+		ct, body := multipartBody(t, reportMeta, "minutes.pdf", pdf(min(size, fixtureUploadLimit-1)))
+		body = body[:len(body)-60] // no closing boundary
+		req, _ := http.NewRequest("POST", p.srv.URL+"/v1/updates/"+id+"/evidence", bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", "Bearer "+p.author.token)
+		res, err := p.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%d bytes cut short: %d %s", size, res.StatusCode, b)
+		}
+		if after := p.stateOf(t, id); after != before || p.count(t, "blob_chunks") != int64(0) {
+			t.Errorf("%d bytes cut short left something: %v -> %v", size, before, after)
+		}
+	}
+}

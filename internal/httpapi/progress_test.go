@@ -166,9 +166,16 @@ func TestProgressWorkflow(t *testing.T) {
 
 	// Its review history, in order.
 	var reviews struct {
-		Items []struct{ Action, Comment string }
+		Items []struct {
+			Action, Comment string
+			ActorID         string `json:"actor_id"`
+		}
 	}
 	_ = json.Unmarshal(p.expectStatus(p.partner, 200, "GET", u+"/reviews", nil), &reviews)
+	if len(reviews.Items) != 1 || reviews.Items[0].Action != "approve" || reviews.Items[0].ActorID != "" || reviews.Items[0].Comment != "" {
+		t.Errorf("a partner reads the review: %+v", reviews.Items)
+	}
+	_ = json.Unmarshal(p.expectStatus(p.viewer, 200, "GET", u+"/reviews", nil), &reviews)
 	var actions []string
 	for _, r := range reviews.Items {
 		actions = append(actions, r.Action)
@@ -181,8 +188,13 @@ func TestProgressWorkflow(t *testing.T) {
 	res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID,
 		"proposed_status": "partially_implemented", "progress_percent": 60, "supersedes": id}, p.colleague.auth()...)
 	p.mustProblem(res, b, http.StatusUnprocessableEntity) // no correction_reason
+	var periods page[struct{ ID string }]
+	p.getJSON("/v1/plans/"+p.planID+"/periods?limit=1", &periods)
+	res, b = p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": periods.Items[0].ID,
+		"proposed_status": "partially_implemented", "supersedes": id, "correction_reason": "Another period."}, p.colleague.auth()...)
+	p.mustProblem(res, b, http.StatusUnprocessableEntity) // a correction is of the same period
 	res, b = p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID,
-		"proposed_status": "partially_implemented", "progress_percent": 60, "supersedes": id,
+		"proposed_status": "partially_implemented", "progress_percent": 60, "supersedes": id, "visibility": "partners",
 		"correction_reason": "The working group's draft was submitted in December."}, p.colleague.auth()...)
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("correction: %d %s", res.StatusCode, b)

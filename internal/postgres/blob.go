@@ -24,11 +24,13 @@ type Blobs struct{ db *DB }
 // Blobs returns the database's content store.
 func (db *DB) Blobs() *Blobs { return &Blobs{db: db} }
 
-// Put stores what r yields and returns its SHA-256 and size. Content stored already is kept
-// once. It streams: a chunk at a time is in memory.
+// Put stores what r yields, up to io.EOF, and returns its SHA-256 and size; any other error of
+// r, io.ErrUnexpectedEOF of a body cut short above all, stores nothing. Content stored already
+// is kept once. It streams: a chunk at a time is in memory. It runs in a transaction of its own
+// (content is not audited and takes no lock of the audit trail), or in the caller's.
 func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 	var blob nap.Blob
-	err := b.db.InTx(ctx, func(ctx context.Context) error {
+	err := b.db.inPlainTx(ctx, func(ctx context.Context) error {
 		// Chunks go under a random name first; the content's name is known only at the end.
 		staging := make([]byte, 32)
 		_, _ = rand.Read(staging)
@@ -40,7 +42,7 @@ func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 		h := sha256.New()
 		buf := make([]byte, ChunkSize)
 		for seq := 0; ; seq++ {
-			n, err := io.ReadFull(r, buf)
+			n, err := fill(r, buf)
 			if n > 0 {
 				h.Write(buf[:n])
 				blob.Size += int64(n)
@@ -48,7 +50,7 @@ func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 					return err
 				}
 			}
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
@@ -66,6 +68,19 @@ func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 		return tx.Exec(`UPDATE blobs SET sha256 = ?, size_bytes = ? WHERE sha256 = ?`, blob.SHA256, blob.Size, key).Error
 	})
 	return blob, err
+}
+
+// fill reads into buf until it is full or r fails; io.EOF only at the true end of r.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // Release deletes content that no evidence refers to any more.

@@ -11,12 +11,12 @@ import (
 const ChangesChannel = "naptracker_changes"
 
 // ListChanges returns, oldest first, at most limit changes after the change after (0: from
-// the start) that scope may see. Only changes of transactions older than every transaction
-// still running are read: a change committed later can never fall behind the cursor, so a
-// reader that follows Next misses none and sees nothing uncommitted.
+// the start) that scope may see. Only changes of transactions older than every transaction of
+// this database still running are read: a change committed later can never fall behind the
+// cursor, so a reader that follows Next misses none and sees nothing uncommitted.
 func (db *DB) ListChanges(ctx context.Context, scope nap.Scope, after int64, limit int) (nap.ChangePage, error) {
 	q := db.conn(ctx).Table("changes c").Select("c.id, c.at, c.entity_type, c.entity_id, c.op").
-		Where("c.xid < pg_snapshot_xmin(pg_current_snapshot())")
+		Where("c.xid < (SELECT feed_horizon())")
 	if after > 0 {
 		var known int64
 		if err := db.conn(ctx).Table("changes").Where("id = ?", after).Count(&known).Error; err != nil {

@@ -134,6 +134,17 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	})
 }
 
+// inPlainTx runs fn in a transaction of its own, or in the caller's, without the stamp and the
+// lock of InTx: for writes the audit trail does not follow.
+func (db *DB) inPlainTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
 // LockAudit takes, for the rest of the transaction, the lock that orders appends to the audit
 // trail (the key audit_append uses).
 func LockAudit(tx *gorm.DB) error {

@@ -297,8 +297,10 @@ func (db *DB) RecomputeMeasure(ctx context.Context, measureID string) error {
 }
 
 // DeriveStatuses derives the current status and progress of a measure (of every measure when
-// measureID is "") from its latest approved update, by period and then approval;
-// no_information when it has none. A measure's version rises only when they change.
+// measureID is "") from its latest approved update that is not internal, by period and then
+// approval; no_information when it has none. The derived status is public, so an update only
+// its organization and the coordinating roles may read does not set it. A measure's version
+// rises only when they change.
 func DeriveStatuses(tx *gorm.DB, measureID string) error {
 	return tx.Exec(`
 		UPDATE measures m SET current_status = coalesce(latest.proposed_status, 'no_information'),
@@ -307,7 +309,7 @@ func DeriveStatuses(tx *gorm.DB, measureID string) error {
 		LEFT JOIN LATERAL (
 			SELECT u.proposed_status, u.progress_percent
 			FROM progress_updates u JOIN reporting_periods rp ON rp.id = u.period_id
-			WHERE u.measure_id = target.id AND u.state = 'approved'
+			WHERE u.measure_id = target.id AND u.state = 'approved' AND u.visibility <> 'internal'
 			ORDER BY rp.ends_on DESC, u.approved_at DESC
 			LIMIT 1) latest ON true
 		WHERE m.id = target.id AND (? = '' OR target.id::text = ?)

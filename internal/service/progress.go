@@ -69,12 +69,27 @@ func (s *Service) ListUpdates(ctx context.Context, measureID string, page nap.Pa
 	return s.store.ListUpdates(ctx, s.scope(ctx), measureID, page)
 }
 
-// ListReviews returns the review steps of an update the caller may read.
+// ListReviews returns the review steps of an update the caller may read. Its organization
+// and the coordinating roles read every step; others only that it was approved (or corrected),
+// without who did it or what they wrote.
 func (s *Service) ListReviews(ctx context.Context, updateID string) ([]nap.Review, error) {
-	if _, err := s.GetUpdate(ctx, updateID); err != nil {
+	u, err := s.GetUpdate(ctx, updateID)
+	if err != nil {
 		return nil, err
 	}
-	return s.store.ListReviews(ctx, updateID)
+	reviews, err := s.store.ListReviews(ctx, updateID)
+	scope := s.scope(ctx)
+	if err != nil || scope.AllOrganizations || slices.Contains(scope.Organizations, u.ReportingOrgID) {
+		return reviews, err
+	}
+	public := reviews[:0]
+	for _, r := range reviews {
+		if r.Action == nap.ActionApprove {
+			r.ActorID, r.Comment = "", ""
+			public = append(public, r)
+		}
+	}
+	return public, nil
 }
 
 // UpdateDomains are the domains in which a permission on a measure's progress is asked: its
@@ -113,7 +128,7 @@ func (s *Service) CreateUpdate(ctx context.Context, measureID string, ch nap.Upd
 	if err := s.checkPeriod(ctx, place.PlanID, *ch.PeriodID); err != nil {
 		return nap.ProgressUpdate{}, err
 	}
-	if err := s.checkUpdate(ctx, measureID, ch); err != nil {
+	if err := s.checkUpdate(ctx, measureID, org, *ch.PeriodID, ch); err != nil {
 		return nap.ProgressUpdate{}, err
 	}
 	if ch.Visibility == nil {
@@ -155,9 +170,10 @@ func (s *Service) checkPeriod(ctx context.Context, planID, periodID string) erro
 	return nil
 }
 
-// checkUpdate checks what an update reports against the measure: indicator values by their
-// indicators, and a correction against the update it corrects.
-func (s *Service) checkUpdate(ctx context.Context, measureID string, ch nap.UpdateChange) error {
+// checkUpdate checks what an update of a measure, by an organization for a period, reports:
+// indicator values by their indicators, and a correction against the update it corrects,
+// which must be the same organization's approved update of the same measure and period.
+func (s *Service) checkUpdate(ctx context.Context, measureID, orgID, periodID string, ch nap.UpdateChange) error {
 	if ch.ProposedStatus != nil && (*ch.ProposedStatus == nap.NoInformation || !slices.Contains(nap.Statuses, *ch.ProposedStatus)) {
 		return nap.Errorf(nap.EINVALID, "proposed_status: %q is not a status an update can propose", *ch.ProposedStatus)
 	}
@@ -174,8 +190,8 @@ func (s *Service) checkUpdate(ctx context.Context, measureID string, ch nap.Upda
 	}
 	if ch.Supersedes != nil && *ch.Supersedes != "" {
 		old, err := s.store.GetUpdate(ctx, nap.Scope{Tier: nap.TierInternal, AllOrganizations: true}, *ch.Supersedes)
-		if err != nil || old.MeasureID != measureID || old.State != nap.UpdateApproved {
-			return nap.Errorf(nap.EINVALID, "supersedes: a correction replaces an approved update of the same measure")
+		if err != nil || old.MeasureID != measureID || old.State != nap.UpdateApproved || old.ReportingOrgID != orgID || old.PeriodID != periodID {
+			return nap.Errorf(nap.EINVALID, "supersedes: a correction replaces your organization's approved update of the same measure and period")
 		}
 		if ch.CorrectionReason == nil || strings.TrimSpace(*ch.CorrectionReason) == "" {
 			return nap.Errorf(nap.EINVALID, "correction_reason: say what the correction corrects")
@@ -241,7 +257,11 @@ func (s *Service) EditUpdate(ctx context.Context, id string, version int, ch nap
 	if ch.Supersedes != nil && *ch.Supersedes != u.Supersedes {
 		return nap.ProgressUpdate{}, nap.Errorf(nap.EINVALID, "supersedes is set when the update is created")
 	}
-	if err := s.checkUpdate(ctx, u.MeasureID, ch); err != nil {
+	period := u.PeriodID
+	if ch.PeriodID != nil {
+		period = *ch.PeriodID
+	}
+	if err := s.checkUpdate(ctx, u.MeasureID, u.ReportingOrgID, period, ch); err != nil {
 		return nap.ProgressUpdate{}, err
 	}
 	if err := s.store.EditUpdate(ctx, actor.User.ID, id, version, ch); err != nil {
@@ -417,7 +437,7 @@ func (s *Service) AddEvidenceFile(ctx context.Context, e nap.Evidence, content i
 	if err := checkEvidence(&e); err != nil {
 		return nap.Evidence{}, err
 	}
-	limited := &limitReader{r: content, left: s.maxUpload}
+	limited := &limitReader{r: clientReader{content}, left: s.maxUpload}
 	buffered := bufio.NewReaderSize(limited, sniffLength)
 	head, err := buffered.Peek(sniffLength)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -426,26 +446,43 @@ func (s *Service) AddEvidenceFile(ctx context.Context, e nap.Evidence, content i
 	if e.MediaType, err = sniff(head, e.Filename); err != nil {
 		return nap.Evidence{}, err
 	}
+	if err := s.checkEditable(ctx, e.UpdateID); err != nil {
+		return nap.Evidence{}, err
+	}
+	// The content is stored first, on its own: a slow upload holds up no other writer. The
+	// record follows in a short transaction; if that fails, the content goes again.
+	blob, err := s.blobs.Put(ctx, buffered)
+	if err != nil {
+		return nap.Evidence{}, readError(err)
+	}
+	if blob.Size == 0 {
+		return nap.Evidence{}, errors.Join(nap.Errorf(nap.EINVALID, "file: the file is empty"), s.blobs.Release(ctx, blob.SHA256))
+	}
+	e.SHA256, e.SizeBytes = blob.SHA256, blob.Size
 	var id string
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		if err := s.store.LockEditableUpdate(ctx, e.UpdateID); err != nil {
 			return err
 		}
-		blob, err := s.blobs.Put(ctx, buffered)
-		if err != nil {
-			return readError(err)
-		}
-		if blob.Size == 0 {
-			return nap.Errorf(nap.EINVALID, "file: the file is empty")
-		}
-		e.SHA256, e.SizeBytes = blob.SHA256, blob.Size
 		id, err = s.store.CreateEvidence(ctx, actor.User.ID, e)
 		return err
 	})
 	if err != nil {
-		return nap.Evidence{}, err
+		return nap.Evidence{}, errors.Join(err, s.blobs.Release(context.WithoutCancel(ctx), blob.SHA256))
 	}
 	return s.GetEvidence(ctx, id)
+}
+
+// checkEditable fails unless the update takes evidence now: draft or returned.
+func (s *Service) checkEditable(ctx context.Context, updateID string) error {
+	u, err := s.GetUpdate(ctx, updateID)
+	if err != nil {
+		return err
+	}
+	if !u.State.Editable() {
+		return nap.Errorf(nap.ECONFLICT, "evidence can be added only while the update is draft or returned; it is %s", u.State)
+	}
+	return nil
 }
 
 // DeleteEvidence deletes evidence while its update is draft or returned, and its content when
@@ -488,12 +525,33 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readError turns failures of reading an upload into what the client is told.
+// readError turns failures of reading an upload into what the client is told: too large, or
+// cut short (the body ended before the file did, or the connection failed).
 func readError(err error) error {
-	if errors.Is(err, errTooLarge) {
+	var e *nap.Error
+	switch {
+	case errors.As(err, &e):
+		return err
+	case errors.Is(err, errTooLarge):
 		return nap.Errorf(nap.ETOOLARGE, "the file is larger than the limit")
+	case errors.As(err, new(clientError)):
+		return nap.Errorf(nap.EINVALID, "file: the upload ended before the file did")
 	}
 	return err
+}
+
+// clientReader marks what goes wrong reading the client's upload, so that it is told apart
+// from a failure of ours.
+type clientReader struct{ r io.Reader }
+
+type clientError struct{ error }
+
+func (c clientReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = clientError{err}
+	}
+	return n, err
 }
 
 // MaxUploadDefault is the default limit of an evidence file.
