@@ -239,6 +239,16 @@ func TestSeparationOfDuties(t *testing.T) {
 	p.expectStatus(p.approver, 200, "POST", u+"/sign-off", nil)
 	p.expectStatus(p.coordinator, 200, "POST", u+"/approve", nil)
 
+	// An earlier edit bars as well, though someone else edited last.
+	id3, tag := p.draft(p.author)
+	p.expectStatus(both, 200, "PATCH", "/v1/updates/"+id3, map[string]any{"progress_percent": 55}, "If-Match", tag)
+	res, _ := p.get("/v1/updates/"+id3, p.author.auth()...)
+	p.expectStatus(p.author, 200, "PATCH", "/v1/updates/"+id3, map[string]any{"progress_percent": 60}, "If-Match", res.Header.Get("ETag"))
+	p.expectStatus(p.author, 200, "POST", "/v1/updates/"+id3+"/submit", nil)
+	p.expectStatus(both, 403, "POST", "/v1/updates/"+id3+"/sign-off", nil)
+	p.expectStatus(p.approver, 200, "POST", "/v1/updates/"+id3+"/sign-off", nil)
+	p.expectStatus(p.coordinator, 200, "POST", "/v1/updates/"+id3+"/approve", nil)
+
 	// One person who signs off and coordinates.
 	chief := p.newCaller(nap.RoleCoordinator, "")
 	if _, err := p.svc.GrantMembership(p.as(p.coordinator), chief.userID, nap.RoleApprover, lead, nil, nil); err != nil {

@@ -12,6 +12,7 @@ type AuditStore interface {
 	MeasureHistory(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.AuditEvent], error)
 	VerifyAudit(ctx context.Context) (nap.AuditVerification, error)
 	ListChanges(ctx context.Context, scope nap.Scope, after int64, limit int) (nap.ChangePage, error)
+	EditedUpdate(ctx context.Context, userID, updateID string) (bool, error)
 }
 
 // ListAuditEvents returns a page of the audit trail.

@@ -298,7 +298,7 @@ func (s *Service) Act(ctx context.Context, id string, action nap.ReviewAction, r
 			return nap.ProgressUpdate{}, err
 		}
 	}
-	if err := s.checkDuties(actor, u, action, nap.StageOf(u.State, plan.RequiresSignOff)); err != nil {
+	if err := s.checkDuties(ctx, actor, u, action, nap.StageOf(u.State, plan.RequiresSignOff)); err != nil {
 		return nap.ProgressUpdate{}, err
 	}
 	review := nap.Review{UpdateID: id, ActorID: actor.User.ID, Action: action, From: u.State, To: to, Comment: strings.TrimSpace(reason)}
@@ -330,8 +330,10 @@ func (s *Service) Act(ctx context.Context, id string, action nap.ReviewAction, r
 	return s.GetUpdate(ctx, id)
 }
 
-// checkDuties applies the stage and separation-of-duties rules of Act.
-func (s *Service) checkDuties(actor *nap.Actor, u nap.ProgressUpdate, action nap.ReviewAction, stage nap.Stage) error {
+// checkDuties applies the stage and separation-of-duties rules of Act. Whoever wrote, edited
+// or added evidence to the update at any time, as the audit trail records, neither signs it
+// off nor approves it.
+func (s *Service) checkDuties(ctx context.Context, actor *nap.Actor, u nap.ProgressUpdate, action nap.ReviewAction, stage nap.Stage) error {
 	me := actor.User.ID
 	if action == nap.ActionReturn {
 		need := nap.ApproveUpdate
@@ -347,8 +349,12 @@ func (s *Service) checkDuties(actor *nap.Actor, u nap.ProgressUpdate, action nap
 		}
 	}
 	if action == nap.ActionSignOff || action == nap.ActionApprove {
-		if me == u.AuthorID || me == u.LastEditorID {
-			return nap.Errorf(nap.EFORBIDDEN, "you wrote or last edited this update: someone else must %s it", strings.ReplaceAll(string(action), "_", " "))
+		edited, err := s.store.EditedUpdate(ctx, me, u.ID)
+		if err != nil {
+			return err
+		}
+		if edited || me == u.AuthorID || me == u.LastEditorID {
+			return nap.Errorf(nap.EFORBIDDEN, "you wrote or edited this update: someone else must %s it", strings.ReplaceAll(string(action), "_", " "))
 		}
 	}
 	if action == nap.ActionApprove && me == u.SignedOffBy {
