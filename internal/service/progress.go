@@ -416,14 +416,7 @@ func (s *Service) AddEvidenceLink(ctx context.Context, e nap.Evidence) (nap.Evid
 	if err := checkEvidence(&e); err != nil {
 		return nap.Evidence{}, err
 	}
-	var id string
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		if err := s.store.LockEditableUpdate(ctx, e.UpdateID); err != nil {
-			return err
-		}
-		id, err = s.store.CreateEvidence(ctx, actor.User.ID, e)
-		return err
-	})
+	id, err := s.recordEvidence(ctx, actor.User.ID, e)
 	if err != nil {
 		return nap.Evidence{}, err
 	}
@@ -465,18 +458,26 @@ func (s *Service) AddEvidenceFile(ctx context.Context, e nap.Evidence, content i
 		return nap.Evidence{}, errors.Join(nap.Errorf(nap.EINVALID, "file: the file is empty"), s.blobs.Release(ctx, blob.SHA256))
 	}
 	e.SHA256, e.SizeBytes = blob.SHA256, blob.Size
-	var id string
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		if err := s.store.LockEditableUpdate(ctx, e.UpdateID); err != nil {
-			return err
-		}
-		id, err = s.store.CreateEvidence(ctx, actor.User.ID, e)
-		return err
-	})
+	id, err := s.recordEvidence(ctx, actor.User.ID, e)
 	if err != nil {
 		return nap.Evidence{}, errors.Join(err, s.blobs.Release(context.WithoutCancel(ctx), blob.SHA256))
 	}
 	return s.GetEvidence(ctx, id)
+}
+
+// recordEvidence records evidence of an update that is still draft or returned, holding the
+// update so that it cannot go into review meanwhile.
+func (s *Service) recordEvidence(ctx context.Context, actorID string, e nap.Evidence) (string, error) {
+	var id string
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.LockEditableUpdate(ctx, e.UpdateID); err != nil {
+			return err
+		}
+		var err error
+		id, err = s.store.CreateEvidence(ctx, actorID, e)
+		return err
+	})
+	return id, err
 }
 
 // checkEditable fails unless the update takes evidence now: draft or returned.
