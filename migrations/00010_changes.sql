@@ -62,6 +62,13 @@ BEGIN
   CASE entity
   WHEN 'plan' THEN
     vis := CASE WHEN r.status = 'draft' THEN 'internal' ELSE 'public' END;
+    -- Published: what was prepared in it while it was a draft becomes public too.
+    IF TG_OP = 'UPDATE' AND OLD.status = 'draft' AND r.status <> 'draft' THEN
+      INSERT INTO changes (entity_type, entity_id, op, visibility)
+      SELECT 'reporting_period', rp.id, 'updated', 'public' FROM reporting_periods rp WHERE rp.plan_id = r.id
+      UNION ALL SELECT 'measure', m.id, 'updated', 'public' FROM measures m WHERE m.plan_id = r.id
+      UNION ALL SELECT 'indicator', i.id, 'updated', 'public' FROM indicators i JOIN measures m ON m.id = i.measure_id WHERE m.plan_id = r.id;
+    END IF;
   WHEN 'reporting_period', 'measure' THEN
     vis := coalesce(plan_visibility(r.plan_id), 'internal');
   WHEN 'indicator' THEN

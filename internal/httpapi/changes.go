@@ -112,6 +112,10 @@ func registerChanges(api huma.API, d Deps) {
 				return
 			case <-wake:
 			case <-time.After(streamRecheck):
+				// A stream ends when its token stops working.
+				if ok, err := d.Service.StillAuthenticated(ctx); err != nil || !ok {
+					return
+				}
 				if send.Data(Heartbeat{Cursor: cursor}) != nil {
 					return
 				}

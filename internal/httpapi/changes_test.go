@@ -326,3 +326,48 @@ func TestChangeStream(t *testing.T) {
 	// And the stream goes on with what comes next.
 	awaitEntity(events, create("s.4"))
 }
+
+// TestPublishingAPlanAnnouncesItsContent: what was prepared in a draft plan shows up in the
+// public feed when the plan is adopted.
+func TestPublishingAPlanAnnouncesItsContent(t *testing.T) {
+	p := newProgressFixture(t)
+	_, _, start := p.readFeed(t, p.coordinator, 0)
+	var plan struct{ ID string }
+	_ = json.Unmarshal(p.expectStatus(p.coordinator, 201, "POST", "/v1/plans", map[string]any{"code": "DRAFT-FEED",
+		"title": map[string]string{"en": "Next plan"}, "period_start": "2030-01-01", "period_end": "2031-12-31"}), &plan)
+	var m struct{ ID string }
+	_ = json.Unmarshal(p.expectStatus(p.coordinator, 201, "POST", "/v1/plans/"+plan.ID+"/measures", map[string]any{"code": "1.1",
+		"title": map[string]string{"en": "Prepared"}, "lead": "MS"}), &m)
+	p.awaitFeed(t, start, m.ID)
+	if _, anon, _ := p.readFeed(t, p.anonymous, start); anon[m.ID] || anon[plan.ID] {
+		t.Fatal("the public feed shows a draft plan's content")
+	}
+	res, _ := p.get("/v1/plans/"+plan.ID, p.coordinator.auth()...)
+	p.expectStatus(p.coordinator, 200, "PATCH", "/v1/plans/"+plan.ID, map[string]any{"status": "adopted"}, "If-Match", res.Header.Get("ETag"))
+	p.awaitFeed(t, start, m.ID)
+	if _, anon, _ := p.readFeed(t, p.anonymous, start); !anon[m.ID] || !anon[plan.ID] {
+		t.Fatalf("after adoption the public feed shows the plan %v, its measure %v", anon[plan.ID], anon[m.ID])
+	}
+}
+
+// TestStreamEndsWithItsToken: a stream whose token is revoked stops.
+func TestStreamEndsWithItsToken(t *testing.T) {
+	p := newProgressFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := p.openStream(t, ctx, p.partner, 0)
+	var tokens struct{ Items []struct{ ID string } }
+	_ = json.Unmarshal(p.expectStatus(p.partner, 200, "GET", "/v1/users/"+p.partner.userID+"/tokens", nil), &tokens)
+	p.expectStatus(p.partner, 204, "DELETE", "/v1/tokens/"+tokens.Items[0].ID, nil)
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				return // ended
+			}
+		case <-deadline:
+			t.Fatal("the stream goes on after its token was revoked")
+		}
+	}
+}

@@ -144,3 +144,13 @@ func (s *Service) GetToken(ctx context.Context, id string) (nap.Token, error) {
 func (s *Service) RevokeToken(ctx context.Context, id string) error {
 	return s.store.RevokeToken(ctx, actorID(ctx), id)
 }
+
+// StillAuthenticated reports whether the caller of ctx may still act: anonymous callers may;
+// a caller whose token was revoked or expired, or whose user was deactivated, may not.
+func (s *Service) StillAuthenticated(ctx context.Context) (bool, error) {
+	a := nap.ActorFromContext(ctx)
+	if a == nil {
+		return true, nil
+	}
+	return s.store.TokenLive(ctx, a.TokenID)
+}
