@@ -8,6 +8,7 @@ import (
 
 	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/service"
 )
 
@@ -21,12 +22,7 @@ func usersCommand(opts *config.Options) *cobra.Command {
 			"auditor, partner) without --org, or an organization's role (approver, focal_point,\n" +
 			"viewer) with --org CODE.",
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			db, err := openDB(c.Context(), opts)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDB(opts, func(c *cobra.Command, db *postgres.DB) error {
 			svc := service.New(service.Deps{Store: db})
 			if role != "" {
 				// Checked before anything is created, so a typo leaves no user behind.
@@ -57,7 +53,7 @@ func usersCommand(opts *config.Options) *cobra.Command {
 			}
 			fmt.Fprintf(c.OutOrStdout(), "role %s %s\n", m.Role, where)
 			return nil
-		},
+		}),
 	}
 	add.Flags().StringVar(&email, "email", "", "email address (required)")
 	add.Flags().StringVar(&name, "name", "", "full name (required)")
@@ -78,12 +74,7 @@ func tokensCommand(opts *config.Options) *cobra.Command {
 		Use:   "issue",
 		Short: "Issue an API token for a user and print its secret on the last line",
 		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			db, err := openDB(c.Context(), opts)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDB(opts, func(c *cobra.Command, db *postgres.DB) error {
 			svc := service.New(service.Deps{Store: db})
 			u, err := svc.UserByEmail(c.Context(), email)
 			if err != nil {
@@ -96,7 +87,7 @@ func tokensCommand(opts *config.Options) *cobra.Command {
 			fmt.Fprintf(c.OutOrStdout(), "token %q for %s, id %s, expires %s\n%s\n",
 				t.Name, u.Email, t.ID, t.ExpiresAt.UTC().Format(time.RFC3339), secret)
 			return nil
-		},
+		}),
 	}
 	issue.Flags().StringVar(&email, "email", "", "the user's email (required)")
 	issue.Flags().StringVar(&name, "name", "command line", "what the token is for")
@@ -113,12 +104,7 @@ func auditCommand(opts *config.Options) *cobra.Command {
 		Use:   "verify",
 		Short: "Re-walk the audit chain; exit non-zero when it is broken",
 		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			db, err := openDB(c.Context(), opts)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDB(opts, func(c *cobra.Command, db *postgres.DB) error {
 			v, err := db.VerifyAudit(c.Context())
 			if err != nil {
 				return err
@@ -128,7 +114,7 @@ func auditCommand(opts *config.Options) *cobra.Command {
 			}
 			fmt.Fprintf(c.OutOrStdout(), "the audit chain is whole: %d events, head %s\n", v.Events, v.Head)
 			return nil
-		},
+		}),
 	}
 	audit := &cobra.Command{Use: "audit", Short: "Check the audit trail"}
 	audit.AddCommand(verify)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,29 +12,32 @@ import (
 	"github.com/naptracker/naptracker/internal/postgres"
 )
 
-// openDB opens the database the options name.
-func openDB(ctx context.Context, opts *config.Options) (*postgres.DB, error) {
-	if opts.DatabaseURL == "" {
-		return nil, fmt.Errorf("no database: set %s or pass --database-url", config.DatabaseURLEnv)
+// withDB makes the body of a command that works on the database the options name: it opens
+// the database, runs run, and closes it.
+func withDB(opts *config.Options, run func(c *cobra.Command, db *postgres.DB) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, _ []string) error {
+		if opts.DatabaseURL == "" {
+			return fmt.Errorf("no database: set %s or pass --database-url", config.DatabaseURLEnv)
+		}
+		db, err := postgres.Open(c.Context(), opts.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return run(c, db)
 	}
-	return postgres.Open(ctx, opts.DatabaseURL)
 }
 
 func migrateCommand(opts *config.Options) *cobra.Command {
 	cmd := &cobra.Command{Use: "migrate", Short: "Apply, roll back or list schema migrations"}
 	sub := func(use, short string, run func(*postgres.Migrator, *cobra.Command) error) *cobra.Command {
-		return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: func(c *cobra.Command, _ []string) error {
-			db, err := openDB(c.Context(), opts)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: withDB(opts, func(c *cobra.Command, db *postgres.DB) error {
 			m, err := postgres.NewMigrator(db)
 			if err != nil {
 				return err
 			}
 			return run(m, c)
-		}}
+		})}
 	}
 	cmd.AddCommand(
 		sub("up", "Apply every pending migration", func(m *postgres.Migrator, c *cobra.Command) error {
@@ -58,19 +60,14 @@ func seedCommand(opts *config.Options) *cobra.Command {
 		Long: "Adds whatever of the reference data is missing, matched by code; never changes a row that\n" +
 			"exists, so running it again changes nothing.",
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			db, err := openDB(c.Context(), opts)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDB(opts, func(c *cobra.Command, db *postgres.DB) error {
 			rep, err := loadReference(c.Context(), db)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintln(c.OutOrStdout(), rep)
 			return nil
-		},
+		}),
 	}
 }
 

@@ -28,7 +28,8 @@ type request struct {
 // (their organization's measure, their own tokens).
 type expect func(c caller, own bool) int
 
-func public(int) expect { return func(caller, bool) int { return http.StatusOK } }
+// public is the status of an operation anyone may call: 200 for all.
+func public(caller, bool) int { return http.StatusOK }
 
 func authenticated(ok int) expect {
 	return func(c caller, _ bool) int {
@@ -206,25 +207,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 		build  func(c caller, own bool) request
 		expect expect
 	}{
-		"get-health":            {func(caller, bool) request { return request{method: "GET", path: "/healthz"} }, public(200)},
-		"get-readiness":         {func(caller, bool) request { return request{method: "GET", path: "/readyz"} }, public(200)},
-		"list-organizations":    {func(caller, bool) request { return request{method: "GET", path: "/v1/organizations"} }, public(200)},
-		"get-organization":      {func(caller, bool) request { return request{method: "GET", path: "/v1/organizations/" + own} }, public(200)},
-		"list-source-documents": {func(caller, bool) request { return request{method: "GET", path: "/v1/source-documents"} }, public(200)},
-		"list-recommendations":  {func(caller, bool) request { return request{method: "GET", path: "/v1/recommendations"} }, public(200)},
+		"get-health":            {func(caller, bool) request { return request{method: "GET", path: "/healthz"} }, public},
+		"get-readiness":         {func(caller, bool) request { return request{method: "GET", path: "/readyz"} }, public},
+		"list-organizations":    {func(caller, bool) request { return request{method: "GET", path: "/v1/organizations"} }, public},
+		"get-organization":      {func(caller, bool) request { return request{method: "GET", path: "/v1/organizations/" + own} }, public},
+		"list-source-documents": {func(caller, bool) request { return request{method: "GET", path: "/v1/source-documents"} }, public},
+		"list-recommendations":  {func(caller, bool) request { return request{method: "GET", path: "/v1/recommendations"} }, public},
 		"get-recommendation": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/recommendations/" + recs.Items[0].ID}
-		}, public(200)},
-		"list-plans":             {func(caller, bool) request { return request{method: "GET", path: "/v1/plans"} }, public(200)},
-		"get-plan":               {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID} }, public(200)},
-		"list-reporting-periods": {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/periods"} }, public(200)},
-		"get-plan-summary":       {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/summary"} }, public(200)},
-		"list-measures":          {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/measures"} }, public(200)},
-		"get-measure":            {func(caller, bool) request { return request{method: "GET", path: "/v1/measures/" + measureID} }, public(200)},
+		}, public},
+		"list-plans":             {func(caller, bool) request { return request{method: "GET", path: "/v1/plans"} }, public},
+		"get-plan":               {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID} }, public},
+		"list-reporting-periods": {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/periods"} }, public},
+		"get-plan-summary":       {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/summary"} }, public},
+		"list-measures":          {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/measures"} }, public},
+		"get-measure":            {func(caller, bool) request { return request{method: "GET", path: "/v1/measures/" + measureID} }, public},
 		"list-indicators": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/measures/" + measureID + "/indicators"}
-		}, public(200)},
-		"get-indicator": {func(caller, bool) request { return request{method: "GET", path: "/v1/indicators/" + indicatorID} }, public(200)},
+		}, public},
+		"get-indicator": {func(caller, bool) request { return request{method: "GET", path: "/v1/indicators/" + indicatorID} }, public},
 		"get-me":        {func(caller, bool) request { return request{method: "GET", path: "/v1/me"} }, authenticated(200)},
 
 		"list-users": {func(caller, bool) request { return request{method: "GET", path: "/v1/users"} }, granted(200, nap.RoleAdmin)},
@@ -304,7 +305,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, granted(201, nap.RoleAdmin, nap.RoleCoordinator)},
 		"list-progress-updates": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/measures/" + measureID + "/updates"}
-		}, public(200)},
+		}, public},
 		"get-progress-update": {func(caller, bool) request { return request{method: "GET", path: "/v1/updates/" + draft().ID} }, func(c caller, own bool) int { return readsDraft(c, own) }},
 		"list-review-actions": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/updates/" + draft().ID + "/reviews"}
@@ -363,11 +364,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 		"list-audit-events":  {func(caller, bool) request { return request{method: "GET", path: "/v1/audit-events"} }, granted(200, nap.RoleAdmin, nap.RoleAuditor)},
 		"verify-audit-chain": {func(caller, bool) request { return request{method: "GET", path: "/v1/audit-events/verify"} }, granted(200, nap.RoleAdmin, nap.RoleAuditor)},
-		"list-changes":       {func(caller, bool) request { return request{method: "GET", path: "/v1/changes"} }, public(200)},
-		"stream-changes":     {func(caller, bool) request { return request{method: "GET", path: "/v1/changes/stream", stream: true} }, public(200)},
+		"list-changes":       {func(caller, bool) request { return request{method: "GET", path: "/v1/changes"} }, public},
+		"stream-changes":     {func(caller, bool) request { return request{method: "GET", path: "/v1/changes/stream", stream: true} }, public},
 		"get-measure-history": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/measures/" + measureID + "/history"}
-		}, public(200)},
+		}, public},
 
 		"update-indicator": {func(caller, bool) request {
 			in, err := f.svc.GetIndicator(ctx, indicatorID)
