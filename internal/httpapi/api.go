@@ -57,7 +57,7 @@ func registerAll(api huma.API, d Deps) {
 	useProblemErrors()
 	api.UseMiddleware(authenticate(api, d, newRateLimiter(d.Limits)))
 	registerHealth(api, d)
-	v1 := huma.NewGroup(api, "/v1")
+	v1 := huma.NewGroup(api, apiBase)
 	registerOrganizations(v1, d)
 	registerRecommendations(v1, d)
 	registerPlans(v1, d)
@@ -66,7 +66,11 @@ func registerAll(api huma.API, d Deps) {
 	registerUpdates(v1, d)
 	registerAudit(v1, d)
 	registerChanges(v1, d)
+	registerExports(v1, d)
 }
+
+// apiBase prefixes the paths of the API's operations.
+const apiBase = "/v1"
 
 const (
 	tagService         = "Service"

@@ -16,6 +16,7 @@ type Store interface {
 	StructureStore
 	ProgressStore
 	AuditStore
+	ExportStore
 }
 
 // Reader reads plans and what they hold. Every method that reads plan content takes the

@@ -1,0 +1,79 @@
+// Package export writes a plan's implementation matrix as CSV or XLSX, and its report by
+// recommendation as HTML.
+package export
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// Columns are the matrix's headings, in order. They are stable keys, the same in every
+// language, so that spreadsheets and scripts can rely on them; the values are in the export's
+// language.
+var Columns = []string{
+	"code", "title", "lead", "lead_name", "co_implementers", "recommendations", "icrmw_articles",
+	"deadline", "due_start", "due_end", "status", "ogp_irm_completion", "iati_activity_status",
+	"progress_percent", "overdue", "reported_period", "latest_narrative", "evidence",
+}
+
+// Options say how a matrix is written.
+type Options struct {
+	Lang string // "tg", "ru" or "en"; a missing text falls back as nap.Languages says
+	// EvidenceURL is the address of a stored evidence file's content; links are given as
+	// they are.
+	EvidenceURL func(id string) string
+}
+
+// Record is a matrix row's cells, in the order of Columns. Lists are joined with "; ",
+// evidence items with line breaks.
+func Record(r nap.MatrixRow, o Options) []string {
+	m := r.Measure
+	refs := make([]string, len(m.Recommendations))
+	for i, ref := range m.Recommendations {
+		refs[i] = fmt.Sprintf("%s %s (para. %s)", ref.Document, ref.Code, ref.Paragraph)
+	}
+	articles := make([]string, len(m.Articles))
+	for i, a := range m.Articles {
+		articles[i] = strconv.Itoa(a)
+	}
+	rec := []string{
+		m.Code, m.Title.In(o.Lang), m.Lead, r.LeadName.In(o.Lang), strings.Join(m.CoImplementers, "; "),
+		strings.Join(refs, "; "), strings.Join(articles, "; "), m.DeadlineText.In(o.Lang),
+		date(m.DueStart), date(m.DueEnd), string(m.CurrentStatus), m.CurrentStatus.OGPCompletion(),
+		m.CurrentStatus.IATIActivityStatus(), "", strconv.FormatBool(m.Overdue), "", "", "",
+	}
+	if m.ProgressPercent != nil {
+		rec[13] = strconv.Itoa(*m.ProgressPercent)
+	}
+	if l := r.Latest; l != nil {
+		rec[15], rec[16], rec[17] = l.Period, l.Narrative.In(o.Lang), evidence(l.Evidence, o)
+	}
+	return rec
+}
+
+// evidence is one line per item: its title, its address and, for a stored file, its SHA-256.
+func evidence(items []nap.Evidence, o Options) string {
+	lines := make([]string, len(items))
+	for i, e := range items {
+		url := e.URL
+		if url == "" && o.EvidenceURL != nil {
+			url = o.EvidenceURL(e.ID)
+		}
+		lines[i] = e.Title.In(o.Lang) + " <" + url + ">"
+		if e.SHA256 != "" {
+			lines[i] += " sha256:" + e.SHA256
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func date(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(nap.DateLayout)
+}

@@ -1,0 +1,174 @@
+package export
+
+import (
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// Sheet names of the workbook.
+const (
+	MatrixSheet = "Matrix"
+	AboutSheet  = "About"
+)
+
+// XLSX writes a matrix as a workbook: the matrix sheet, with a frozen heading row, and a
+// sheet about it. Rows stream to a temporary file past a size excelize decides, so a large
+// plan does not sit in memory; the workbook is written out by Close.
+type XLSX struct {
+	f      *excelize.File
+	sheet  *excelize.StreamWriter
+	opts   Options
+	rows   int
+	digest hash.Hash   // of the matrix's cells as CSV
+	csv    *csv.Writer // into digest
+}
+
+// NewXLSX starts a workbook and writes the heading row.
+func NewXLSX(opts Options) (*XLSX, error) {
+	f := excelize.NewFile()
+	if err := f.SetSheetName("Sheet1", MatrixSheet); err != nil {
+		return nil, err
+	}
+	sw, err := f.NewStreamWriter(MatrixSheet)
+	if err != nil {
+		return nil, err
+	}
+	x := &XLSX{f: f, sheet: sw, opts: opts, digest: sha256.New()}
+	x.csv = csv.NewWriter(x.digest)
+	x.csv.UseCRLF = true
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return nil, err
+	}
+	// Column widths and panes must precede the rows in a streamed sheet.
+	for i, c := range Columns {
+		width := 14.0
+		switch c {
+		case "title", "latest_narrative", "evidence":
+			width = 60
+		case "lead_name", "recommendations", "deadline":
+			width = 30
+		}
+		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
+			return nil, err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return nil, err
+	}
+	heading := make([]any, len(Columns))
+	for i, c := range Columns {
+		heading[i] = excelize.Cell{StyleID: bold, Value: c}
+	}
+	if err := sw.SetRow("A1", heading); err != nil {
+		return nil, err
+	}
+	return x, x.csv.Write(Columns)
+}
+
+// Write writes one row. Cells are text: a workbook never evaluates them.
+func (x *XLSX) Write(r nap.MatrixRow) error {
+	rec := Record(r, x.opts)
+	x.rows++
+	cell, err := excelize.CoordinatesToCellName(1, x.rows+1)
+	if err != nil {
+		return err
+	}
+	values := make([]any, len(rec))
+	for i, v := range rec {
+		values[i] = v
+	}
+	if err := x.sheet.SetRow(cell, values); err != nil {
+		return err
+	}
+	return x.csv.Write(rec)
+}
+
+// Close writes the sheet about the matrix, then the workbook to w, and releases the
+// temporary files.
+func (x *XLSX) Close(w io.Writer, m nap.Matrix) error {
+	defer x.f.Close()
+	if err := x.sheet.Flush(); err != nil {
+		return err
+	}
+	x.csv.Flush()
+	if err := x.csv.Error(); err != nil {
+		return err
+	}
+	if _, err := x.f.NewSheet(AboutSheet); err != nil {
+		return err
+	}
+	for i, kv := range About(m, x.opts.Lang, x.rows, hex.EncodeToString(x.digest.Sum(nil))) {
+		if err := x.f.SetSheetRow(AboutSheet, "A"+strconv.Itoa(i+1), &[]any{kv[0], kv[1]}); err != nil {
+			return err
+		}
+	}
+	if err := x.f.SetColWidth(AboutSheet, "A", "A", 24); err != nil {
+		return err
+	}
+	if err := x.f.SetColWidth(AboutSheet, "B", "B", 100); err != nil {
+		return err
+	}
+	_, err := x.f.WriteTo(w)
+	return err
+}
+
+// About describes a matrix, as key and value pairs.
+func About(m nap.Matrix, lang string, rows int, digest string) [][2]string {
+	period := "current"
+	if m.Period != nil {
+		period = m.Period.Label
+	}
+	audit := "empty"
+	if m.Audit.Seq > 0 {
+		audit = fmt.Sprintf("%d %s", m.Audit.Seq, m.Audit.Hash)
+	}
+	return [][2]string{
+		{"plan", m.Plan.Code + " " + m.Plan.Title.In(lang)},
+		{"plan_id", m.Plan.ID},
+		{"language", lang + " (missing texts fall back to " + strings.Join(nap.Languages[lang][1:], ", then ") + ")"},
+		{"period", period},
+		{"as_of", m.AsOf.Format(nap.DateLayout)},
+		{"generated_at", m.Read.Format(time.RFC3339)},
+		{"rows", strconv.Itoa(rows)},
+		{"data_sha256", digest},
+		{"data_sha256_of", "the " + MatrixSheet + " sheet's cells, heading row included, as RFC 4180 CSV in UTF-8 with CRLF line ends"},
+		{"audit_head", audit},
+		{"scope", "only what the account that requested the export may read"},
+		{"status", "derived from the latest approved update that is not internal; no_information when there is none"},
+		{"ogp_irm_completion", crosswalk(nap.Status.OGPCompletion)},
+		{"iati_activity_status", crosswalk(nap.Status.IATIActivityStatus)},
+	}
+}
+
+// crosswalk describes a mapping of statuses, as "value: status, status; …".
+func crosswalk(to func(nap.Status) string) string {
+	var values []string
+	from := map[string][]string{}
+	for _, s := range nap.Statuses {
+		v := to(s)
+		if v == "" {
+			continue
+		}
+		if from[v] == nil {
+			values = append(values, v)
+		}
+		from[v] = append(from[v], string(s))
+	}
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = v + ": " + strings.Join(from[v], ", ")
+	}
+	return strings.Join(parts, "; ") + "; empty: no_information"
+}

@@ -1,0 +1,173 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"mime"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/naptracker/naptracker/internal/export"
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// Media types of the exports.
+const (
+	mediaCSV  = "text/csv; charset=utf-8; header=present"
+	mediaXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	mediaHTML = "text/html; charset=utf-8"
+)
+
+// ExportInput chooses a plan's matrix, its format and its language.
+type ExportInput struct {
+	PlanPath
+	Format string `query:"format" enum:"csv,xlsx" default:"csv" doc:"csv: RFC 4180, UTF-8; xlsx: a workbook with the matrix and a sheet about it"`
+	ReportParams
+	BOM bool `query:"bom" doc:"Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8"`
+}
+
+// ReportParams are the language and the moment of an export or a report.
+type ReportParams struct {
+	Lang   string `query:"lang" enum:"en,ru,tg" default:"en" doc:"Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg"`
+	Period string `query:"period" maxLength:"64" example:"2014-H2" doc:"A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today"`
+}
+
+// ReportInput chooses a plan's report and its language.
+type ReportInput struct {
+	PlanPath
+	ReportParams
+}
+
+func registerExports(api huma.API, d Deps) {
+	register(api, d, huma.Operation{
+		OperationID: "export-plan-matrix",
+		Method:      http.MethodGet,
+		Path:        "/plans/{id}/export",
+		Summary:     "Export a plan's implementation matrix",
+		Description: "The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, " +
+			"co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI " +
+			"activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, " +
+			"SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet " +
+			"would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, " +
+			"the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.",
+		Tags:   []string{tagPlans},
+		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+		Responses: map[string]*huma.Response{
+			"200": {Description: "The matrix", Content: map[string]*huma.MediaType{
+				mediaCSV:  {Schema: &huma.Schema{Type: "string", Description: "RFC 4180 CSV"}},
+				mediaXLSX: {Schema: binarySchema("An Office Open XML workbook")},
+			}},
+		},
+	}, access{public: true}, func(ctx context.Context, in *ExportInput) (*huma.StreamResponse, error) {
+		return streamMatrix(api, d, in.ID, in.Period, func(hctx huma.Context, m nap.Matrix) (func(nap.MatrixRow) error, func() error, error) {
+			opts := exportOptions(hctx, in.Lang)
+			w := hctx.BodyWriter()
+			if in.Format == "xlsx" {
+				x, err := export.NewXLSX(opts)
+				if err != nil {
+					return nil, nil, err
+				}
+				attach(hctx, mediaXLSX, fileName(m, in.Lang, "xlsx"))
+				return x.Write, func() error { return x.Close(w, m) }, nil
+			}
+			attach(hctx, mediaCSV, fileName(m, in.Lang, "csv"))
+			c, err := export.NewCSV(w, opts, in.BOM)
+			if err != nil {
+				return nil, nil, err
+			}
+			return c.Write, c.Flush, nil
+		}), nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID: "get-plan-report",
+		Method:      http.MethodGet,
+		Path:        "/plans/{id}/report",
+		Summary:     "Report a plan's progress by recommendation",
+		Description: "A printable HTML page, grouped by the recommendation each measure answers: the recommendation's " +
+			"text, its measures with their lead, status and latest approved progress, then the measures that answer " +
+			"none: the draft annex of the report to the Committee. It holds only what the caller may read.",
+		Tags:   []string{tagPlans},
+		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+		Responses: map[string]*huma.Response{
+			"200": {Description: "The report", Content: map[string]*huma.MediaType{
+				mediaHTML: {Schema: &huma.Schema{Type: "string", Description: "An HTML document"}},
+			}},
+		},
+	}, access{public: true}, func(ctx context.Context, in *ReportInput) (*huma.StreamResponse, error) {
+		r, err := d.Service.Report(ctx, in.ID, in.Period)
+		if err != nil {
+			return nil, err
+		}
+		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			hctx.SetHeader("Content-Type", mediaHTML)
+			hctx.SetHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+			if err := export.Report(hctx.BodyWriter(), r, exportOptions(hctx, in.Lang)); err != nil {
+				abort(hctx, err)
+			}
+		}}, nil
+	})
+}
+
+// streamMatrix answers with a plan's matrix written by the writer open makes once the matrix is
+// found. Until then a failure is a problem response; after it, the response is cut off, so
+// that the client cannot take a truncated file for a whole one.
+func streamMatrix(api huma.API, d Deps, planID, period string,
+	open func(huma.Context, nap.Matrix) (write func(nap.MatrixRow) error, finish func() error, err error),
+) *huma.StreamResponse {
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		var write func(nap.MatrixRow) error
+		var finish func() error
+		started := false
+		err := d.Service.Matrix(hctx.Context(), planID, period, func(m nap.Matrix) error {
+			var err error
+			write, finish, err = open(hctx, m)
+			started = err == nil
+			return err
+		}, func(r nap.MatrixRow) error { return write(r) })
+		if err == nil {
+			err = finish()
+		}
+		switch {
+		case err == nil:
+		case !started:
+			writeError(api, hctx, err)
+		default:
+			abort(hctx, err)
+		}
+	}}
+}
+
+// abort cuts off a response whose body has begun.
+func abort(hctx huma.Context, err error) {
+	slog.ErrorContext(hctx.Context(), "response cut off", "path", hctx.URL().Path, "error", err)
+	panic(http.ErrAbortHandler)
+}
+
+func attach(hctx huma.Context, mediaType, filename string) {
+	hctx.SetHeader("Content-Type", mediaType)
+	hctx.SetHeader("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	hctx.SetHeader("X-Content-Type-Options", "nosniff")
+}
+
+// fileName is "<plan code>-matrix-<lang>[-<period>].<ext>".
+func fileName(m nap.Matrix, lang, ext string) string {
+	name := m.Plan.Code + "-matrix-" + lang
+	if m.Period != nil {
+		name += "-" + m.Period.Label
+	}
+	return name + "." + ext
+}
+
+// exportOptions link stored evidence files to their content on the server the request came to.
+func exportOptions(hctx huma.Context, lang string) export.Options {
+	r, _ := humago.Unwrap(hctx)
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + r.Host + apiBase
+	return export.Options{Lang: lang, EvidenceURL: func(id string) string { return base + "/evidence/" + id + "/content" }}
+}

@@ -1,0 +1,109 @@
+package nap
+
+import "time"
+
+// The implementation matrix is a plan's measures, one row each, as the coordinator reports
+// them: where each stands and what its latest approved update says, with the evidence.
+
+// Matrix heads a plan's implementation matrix: what it covers and when it was read.
+type Matrix struct {
+	Plan   Plan
+	Period *ReportingPeriod // the matrix as at the end of this period; nil for today
+	AsOf   time.Time        // the day statuses and overdue are judged on
+	Read   time.Time        // when the snapshot was taken
+	Audit  AuditHead        // the audit trail's head in the same snapshot
+}
+
+// AuditHead is the last link of the audit trail: publishing it lets anyone later check that
+// the trail up to it was not rewritten.
+type AuditHead struct {
+	Seq  int64
+	Hash string
+}
+
+// MatrixRow is one measure of the matrix. Status and progress follow the public derivation
+// (the latest approved update that is not internal); Latest is the latest approved update
+// the caller may read, which for a ministry may be an internal one of its own.
+type MatrixRow struct {
+	Measure  Measure
+	LeadName Text
+	Latest   *ApprovedProgress
+}
+
+// ApprovedProgress is what an approved update reports, as the matrix shows it.
+type ApprovedProgress struct {
+	UpdateID   string
+	Period     string // label
+	Narrative  Text
+	ApprovedAt time.Time
+	Evidence   []Evidence // only ID, Title, URL and SHA256 are set
+}
+
+// Report is what the report by recommendation is made of: the matrix, and the
+// recommendations its measures answer.
+type Report struct {
+	Matrix
+	Rows            []MatrixRow
+	Recommendations []Recommendation
+}
+
+// OGPCompletion is the status on the Open Government Partnership IRM's completion scale, for
+// partners who report both: "" when no information has been approved.
+func (s Status) OGPCompletion() string {
+	switch s {
+	case NotStarted, NotImplemented:
+		return "not_started"
+	case InProgress:
+		return "limited"
+	case Ongoing, PartiallyImplemented:
+		return "substantial"
+	case Implemented:
+		return "complete"
+	case Cancelled:
+		return "withdrawn"
+	}
+	return ""
+}
+
+// IATIActivityStatus is the status as an IATI ActivityStatus code (1 pipeline, 2
+// implementation, 3 finalisation, 5 cancelled, 6 suspended): "" when no information has been
+// approved. A measure reported not implemented has stopped without completing: suspended.
+func (s Status) IATIActivityStatus() string {
+	switch s {
+	case NotStarted:
+		return "1"
+	case InProgress, Ongoing, PartiallyImplemented:
+		return "2"
+	case Implemented:
+		return "3"
+	case Cancelled:
+		return "5"
+	case NotImplemented:
+		return "6"
+	}
+	return ""
+}
+
+// OverdueOn reports whether a measure due by dueEnd with status s is overdue on day.
+func OverdueOn(dueEnd *time.Time, s Status, day time.Time) bool {
+	return dueEnd != nil && dueEnd.Before(day) && !s.Closed()
+}
+
+// Languages lists the languages of Text, each with the order in which an export falls back
+// when a text is missing in it: Tajik readers read Russian before English, Russian readers
+// English before Tajik, English readers Russian before Tajik.
+var Languages = map[string][]string{
+	"tg": {"tg", "ru", "en"},
+	"ru": {"ru", "en", "tg"},
+	"en": {"en", "ru", "tg"},
+}
+
+// In returns the text in lang, or in the next language of lang's fallback order that has it.
+func (t Text) In(lang string) string {
+	for _, l := range Languages[lang] {
+		if s := t[l]; s != "" {
+			return s
+		}
+	}
+	return ""
+}
