@@ -14,9 +14,11 @@ import (
 var reportHTML string
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"date": func(t interface{ Format(string) string }) string { return t.Format(nap.DateLayout) },
+	"date":  func(t interface{ Format(string) string }) string { return t.Format(nap.DateLayout) },
 	"lines": func(s string) []string { return strings.Split(s, "\n") },
-	"table": func(t map[string]string, measures any) map[string]any { return map[string]any{"T": t, "Measures": measures} },
+	"table": func(t map[string]string, measures any) map[string]any {
+		return map[string]any{"T": t, "Measures": measures}
+	},
 }).Parse(reportHTML))
 
 // Report writes a plan's report by recommendation as one HTML page, ready to print: each
