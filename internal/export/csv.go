@@ -38,11 +38,14 @@ func (c *CSV) Write(r nap.MatrixRow) error {
 	return c.w.Write(rec)
 }
 
-// Flush writes what is buffered and reports any error of the writes so far.
-func (c *CSV) Flush() error {
+// Finish writes what is buffered and reports any error of the writes so far.
+func (c *CSV) Finish(nap.Matrix) error {
 	c.w.Flush()
 	return c.w.Error()
 }
+
+// Close releases nothing: a CSV holds no resources.
+func (c *CSV) Close() error { return nil }
 
 // Neutralise makes a cell that a spreadsheet would evaluate (it starts with =, +, - or @, or
 // with a tab or carriage return before one) read as text, by prefixing an apostrophe, as

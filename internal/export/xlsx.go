@@ -24,8 +24,10 @@ const (
 
 // XLSX writes a matrix as a workbook: the matrix sheet, with a frozen heading row, and a
 // sheet about it. Rows stream to a temporary file past a size excelize decides, so a large
-// plan does not sit in memory; the workbook is written out by Close.
+// plan does not sit in memory; the workbook is written out by Finish. Close releases the
+// temporary files.
 type XLSX struct {
+	w      io.Writer
 	f      *excelize.File
 	sheet  *excelize.StreamWriter
 	opts   Options
@@ -34,8 +36,8 @@ type XLSX struct {
 	csv    *csv.Writer // into digest
 }
 
-// NewXLSX starts a workbook and writes the heading row.
-func NewXLSX(opts Options) (*XLSX, error) {
+// NewXLSX starts a workbook for w and writes the heading row.
+func NewXLSX(w io.Writer, opts Options) (*XLSX, error) {
 	f := excelize.NewFile()
 	if err := f.SetSheetName("Sheet1", MatrixSheet); err != nil {
 		return nil, err
@@ -44,7 +46,7 @@ func NewXLSX(opts Options) (*XLSX, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &XLSX{f: f, sheet: sw, opts: opts, digest: sha256.New()}
+	x := &XLSX{w: w, f: f, sheet: sw, opts: opts, digest: sha256.New()}
 	x.csv = csv.NewWriter(x.digest)
 	x.csv.UseCRLF = true
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
@@ -95,10 +97,8 @@ func (x *XLSX) Write(r nap.MatrixRow) error {
 	return x.csv.Write(rec)
 }
 
-// Close writes the sheet about the matrix, then the workbook to w, and releases the
-// temporary files.
-func (x *XLSX) Close(w io.Writer, m nap.Matrix) error {
-	defer x.f.Close()
+// Finish writes the sheet about the matrix, then the whole workbook.
+func (x *XLSX) Finish(m nap.Matrix) error {
 	if err := x.sheet.Flush(); err != nil {
 		return err
 	}
@@ -120,9 +120,12 @@ func (x *XLSX) Close(w io.Writer, m nap.Matrix) error {
 	if err := x.f.SetColWidth(AboutSheet, "B", "B", 100); err != nil {
 		return err
 	}
-	_, err := x.f.WriteTo(w)
+	_, err := x.f.WriteTo(x.w)
 	return err
 }
+
+// Close releases the workbook's temporary files.
+func (x *XLSX) Close() error { return x.f.Close() }
 
 // About describes a matrix, as key and value pairs.
 func About(m nap.Matrix, lang string, rows int, digest string) [][2]string {

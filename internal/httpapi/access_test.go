@@ -220,6 +220,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"get-plan":               {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID} }, public},
 		"list-reporting-periods": {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/periods"} }, public},
 		"get-plan-summary":       {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/summary"} }, public},
+		"export-plan-matrix":     {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/export"} }, public},
+		"get-plan-report":        {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/report"} }, public},
 		"list-measures":          {func(caller, bool) request { return request{method: "GET", path: "/v1/plans/" + f.planID + "/measures"} }, public},
 		"get-measure":            {func(caller, bool) request { return request{method: "GET", path: "/v1/measures/" + measureID} }, public},
 		"list-indicators": {func(caller, bool) request {

@@ -61,23 +61,14 @@ func registerExports(api huma.API, d Deps) {
 			}},
 		},
 	}, access{public: true}, func(ctx context.Context, in *ExportInput) (*huma.StreamResponse, error) {
-		return streamMatrix(api, d, in.ID, in.Period, func(hctx huma.Context, m nap.Matrix) (func(nap.MatrixRow) error, func() error, error) {
+		return streamMatrix(api, d, in.ID, in.Period, func(hctx huma.Context, m nap.Matrix) (matrixWriter, error) {
 			opts := exportOptions(hctx, in.Lang)
-			w := hctx.BodyWriter()
 			if in.Format == "xlsx" {
-				x, err := export.NewXLSX(opts)
-				if err != nil {
-					return nil, nil, err
-				}
 				attach(hctx, mediaXLSX, fileName(m, in.Lang, "xlsx"))
-				return x.Write, func() error { return x.Close(w, m) }, nil
+				return export.NewXLSX(hctx.BodyWriter(), opts)
 			}
 			attach(hctx, mediaCSV, fileName(m, in.Lang, "csv"))
-			c, err := export.NewCSV(w, opts, in.BOM)
-			if err != nil {
-				return nil, nil, err
-			}
-			return c.Write, c.Flush, nil
+			return export.NewCSV(hctx.BodyWriter(), opts, in.BOM)
 		}), nil
 	})
 
@@ -111,28 +102,35 @@ func registerExports(api huma.API, d Deps) {
 	})
 }
 
-// streamMatrix answers with a plan's matrix written by the writer open makes once the matrix is
-// found. Until then a failure is a problem response; after it, the response is cut off, so
-// that the client cannot take a truncated file for a whole one.
-func streamMatrix(api huma.API, d Deps, planID, period string,
-	open func(huma.Context, nap.Matrix) (write func(nap.MatrixRow) error, finish func() error, err error),
-) *huma.StreamResponse {
+// matrixWriter writes a matrix's rows, then finishes the file; Close releases what it holds.
+type matrixWriter interface {
+	Write(nap.MatrixRow) error
+	Finish(nap.Matrix) error
+	Close() error
+}
+
+// streamMatrix answers with a plan's matrix, written by the writer open makes once the
+// matrix is found. Until then a failure is a problem response; after it, the response is cut
+// off, so that the client cannot take a truncated file for a whole one.
+func streamMatrix(api huma.API, d Deps, planID, period string, open func(huma.Context, nap.Matrix) (matrixWriter, error)) *huma.StreamResponse {
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
-		var write func(nap.MatrixRow) error
-		var finish func() error
-		started := false
+		var w matrixWriter
+		var head nap.Matrix
 		err := d.Service.Matrix(hctx.Context(), planID, period, func(m nap.Matrix) error {
 			var err error
-			write, finish, err = open(hctx, m)
-			started = err == nil
+			head = m
+			w, err = open(hctx, m)
 			return err
-		}, func(r nap.MatrixRow) error { return write(r) })
-		if err == nil {
-			err = finish()
+		}, func(r nap.MatrixRow) error { return w.Write(r) })
+		if w != nil {
+			defer w.Close() //nolint:errcheck // releases temporary files; the response is complete or cut off already
+			if err == nil {
+				err = w.Finish(head)
+			}
 		}
 		switch {
 		case err == nil:
-		case !started:
+		case w == nil:
 			writeError(api, hctx, err)
 		default:
 			abort(hctx, err)

@@ -354,3 +354,33 @@ func TestReportByRecommendation(t *testing.T) {
 		}
 	}
 }
+
+// TestExportLargePlan: a plan larger than one read of the export comes out whole, each
+// measure once and in order, in both formats.
+func TestExportLargePlan(t *testing.T) {
+	p := newProgressFixture(t)
+	err := p.db.Gorm().Exec(`
+		INSERT INTO measures (id, plan_id, code, title, lead_id, provenance, provenance_note)
+		SELECT gen_random_uuid(), ?, 'X.' || i, jsonb_build_object('en', 'Synthetic measure ' || i), lead_id, 'illustrative', 'test data'
+		FROM generate_series(1, 450) i, (SELECT lead_id FROM measures LIMIT 1) m`, p.planID).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := len(p.ds.Plan.Measures) + 450
+	rows := parseCSV(t, p.exported(p.anonymous, "format=csv", "text/csv"))
+	codes := column(rows, "code")
+	if len(codes) != want || len(slices.Compact(slices.Clone(codes))) != want {
+		t.Fatalf("%d rows, want %d distinct", len(codes), want)
+	}
+	if !slices.Contains(codes, "X.450") || slices.Index(codes, "X.9") > slices.Index(codes, "X.10") {
+		t.Errorf("codes out of natural order: %v", codes[len(codes)-5:])
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(p.exported(p.anonymous, "format=xlsx", "application/vnd.openxmlformats")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if cols, _ := f.GetCols(export.MatrixSheet); !slices.Equal(cols[0][1:], codes) {
+		t.Error("the workbook's rows differ from the CSV's")
+	}
+}
