@@ -332,6 +332,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-measure",
+		RequestBody:   withExample(exampleMeasure),
 		Method:        http.MethodPost,
 		Path:          "/plans/{id}/measures",
 		Summary:       "Add a measure to a plan",
@@ -354,6 +355,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID: "update-measure",
+		RequestBody: withExample(exampleMeasureChange),
 		Method:      http.MethodPatch,
 		Path:        "/measures/{id}",
 		Summary:     "Change a measure",
@@ -378,6 +380,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-indicator",
+		RequestBody:   withExample(exampleIndicator),
 		Method:        http.MethodPost,
 		Path:          "/measures/{id}/indicators",
 		Summary:       "Add an indicator to a measure",
@@ -415,6 +418,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID: "update-indicator",
+		RequestBody: withExample(exampleIndicatorChange),
 		Method:      http.MethodPatch,
 		Path:        "/indicators/{id}",
 		Summary:     "Change an indicator",

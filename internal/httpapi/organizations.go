@@ -117,6 +117,7 @@ type UpdateOrganizationInput struct {
 func registerOrganizationWrites(api huma.API, d Deps) {
 	register(api, d, huma.Operation{
 		OperationID:   "create-organization",
+		RequestBody:   withExample(exampleOrganization),
 		Method:        http.MethodPost,
 		Path:          "/organizations",
 		Summary:       "Create an organization",
@@ -138,6 +139,7 @@ func registerOrganizationWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID: "update-organization",
+		RequestBody: withExample(exampleOrganizationChange),
 		Method:      http.MethodPatch,
 		Path:        "/organizations/{code}",
 		Summary:     "Change an organization",
