@@ -220,7 +220,7 @@ func registerIdentity(api huma.API, d Deps) {
 		Method:      http.MethodGet,
 		Path:        "/users/{id}",
 		Summary:     "Get a user",
-		Description: "One user by id.",
+		Description: "One user by id; 404 when there is none.",
 		Tags:        []string{tagAccess},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 	}, access{permission: nap.ReadUsers}, func(ctx context.Context, in *UserPath) (*UserOutput, error) {

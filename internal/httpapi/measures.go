@@ -405,7 +405,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Method:      http.MethodGet,
 		Path:        "/indicators/{id}",
 		Summary:     "Get an indicator",
-		Description: "One indicator by id, with its ETag.",
+		Description: "One indicator by id, with its ETag; 404 when there is none.",
 		Tags:        []string{tagMeasures},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 	}, access{public: true}, func(ctx context.Context, in *IndicatorPath) (*IndicatorOutput, error) {

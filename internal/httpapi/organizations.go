@@ -64,7 +64,7 @@ func registerOrganizations(api huma.API, d Deps) {
 		Method:      http.MethodGet,
 		Path:        "/organizations/{code}",
 		Summary:     "Get an organization",
-		Description: "One organization by its code.",
+		Description: "One organization by its code; 404 when there is none.",
 		Tags:        []string{tagOrganizations},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 	}, access{public: true}, func(ctx context.Context, in *GetOrganizationInput) (*GetOrganizationOutput, error) {

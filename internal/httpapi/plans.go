@@ -180,7 +180,7 @@ func registerPlans(api huma.API, d Deps) {
 		Method:      http.MethodGet,
 		Path:        "/plans/{id}",
 		Summary:     "Get a plan",
-		Description: "One plan by its id.",
+		Description: "One plan by its id. A plan in draft is 404 to callers who may not read it.",
 		Tags:        []string{tagPlans},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 	}, access{public: true}, func(ctx context.Context, in *PlanPath) (*GetPlanOutput, error) {
