@@ -2,16 +2,19 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
+	"github.com/naptracker/naptracker/internal/authz"
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
@@ -48,6 +51,44 @@ func (a access) describe() string {
 	}
 }
 
+// who says, at the end of an operation's description, who may call it, in the words of the
+// policy file, so that the document cannot drift from what is enforced.
+func (a access) who() string {
+	switch {
+	case a.public:
+		return "Who may call it: anyone, without a token; a token may let the caller see more."
+	case a.permission == nap.Permission{}:
+		return "Who may call it: any caller with a valid token."
+	}
+	var who []string
+	for _, role := range append(slices.Clone(nap.Roles), "self") {
+		if !slices.Contains(policy()[string(role)], a.permission) {
+			continue
+		}
+		switch {
+		case role == "self":
+			who = append(who, "the user themself")
+		case role.Global():
+			who = append(who, string(role))
+		default:
+			who = append(who, string(role)+" of the organization concerned")
+		}
+	}
+	if len(who) == 0 {
+		panic("no role grants " + a.permission.String())
+	}
+	return fmt.Sprintf("Who may call it: %s (permission `%s`).", strings.Join(who, ", "), a.permission)
+}
+
+// policy is the policy file's permissions by role.
+var policy = sync.OnceValue(func() map[string][]nap.Permission {
+	p, err := authz.Policy()
+	if err != nil {
+		panic(err)
+	}
+	return p
+})
+
 // register registers an operation with its access rule: the security requirement and the
 // permission go into the spec, and the authorize middleware enforces them.
 func register[I, O any](api huma.API, d Deps, op huma.Operation, a access, handler func(context.Context, *I) (*O, error)) {
@@ -77,6 +118,7 @@ func guarded(api huma.API, d Deps, op huma.Operation, a access) huma.Operation {
 		op.Extensions = map[string]any{}
 	}
 	op.Extensions[permissionExtension] = a.describe()
+	op.Description = strings.TrimSpace(op.Description + "\n\n" + a.who())
 	if d.Limits.MaxBodyBytes > 0 {
 		op.MaxBodyBytes = d.Limits.MaxBodyBytes
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -86,6 +88,7 @@ const (
 
 func config() huma.Config {
 	cfg := huma.DefaultConfig("naptracker API", Version)
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	// No $schema field in bodies and no Link headers: dashboards and SDKs read plain JSON.
 	cfg.CreateHooks = nil
 	cfg.Info.Description = "Tracks how a government carries out a National Action Plan on the " +
@@ -111,6 +114,21 @@ func config() huma.Config {
 		{Name: tagChanges, Description: "The feed of changes that keeps a dashboard in sync."},
 	}
 	return cfg
+}
+
+// schemaName names the schemas SDKs generate types from: a list of measures, paged or not,
+// is a MeasureList rather than huma's PageMeasure.
+func schemaName(t reflect.Type, hint string) string {
+	name := huma.DefaultSchemaNamer(t, hint)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	for _, generic := range []string{"Page", "List"} {
+		if strings.HasPrefix(t.Name(), generic+"[") {
+			return strings.TrimPrefix(name, generic) + "List"
+		}
+	}
+	return name
 }
 
 const bearerScheme = "bearer"

@@ -41,12 +41,15 @@ type ListAuditEventsInput struct {
 
 // VerifyOutput is the result of re-walking the audit chain.
 type VerifyOutput struct {
-	Body struct {
-		Valid           bool   `json:"valid"`
-		Events          int64  `json:"events"`
-		Head            string `json:"head" doc:"Hash of the last event"`
-		FirstInvalidSeq *int64 `json:"first_invalid_seq" doc:"The first event whose hash or link is wrong; null when the chain is whole"`
-	}
+	Body AuditVerification
+}
+
+// AuditVerification says whether the audit chain is whole.
+type AuditVerification struct {
+	Valid           bool   `json:"valid"`
+	Events          int64  `json:"events"`
+	Head            string `json:"head" doc:"Hash of the last event"`
+	FirstInvalidSeq *int64 `json:"first_invalid_seq" doc:"The first event whose hash or link is wrong; null when the chain is whole"`
 }
 
 func registerAudit(api huma.API, d Deps) {

@@ -30,11 +30,14 @@ type ListChangesInput struct {
 
 // ChangesOutput is a page of the change feed.
 type ChangesOutput struct {
-	Body struct {
-		Items      []Change `json:"items"`
-		NextCursor int64    `json:"next_cursor" doc:"Pass as after to read on; it stays put when nothing new is visible yet"`
-		More       bool     `json:"more" doc:"Whether more changes can be read now"`
-	}
+	Body ChangeList
+}
+
+// ChangeList is a run of the change feed.
+type ChangeList struct {
+	Items      []Change `json:"items"`
+	NextCursor int64    `json:"next_cursor" doc:"Pass as after to read on; it stays put when nothing new is visible yet"`
+	More       bool     `json:"more" doc:"Whether more changes can be read now"`
 }
 
 // StreamChangesInput says where a stream resumes.

@@ -77,6 +77,11 @@ type Page[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as cursor to get the next page; absent on the last page"`
 }
 
+// List is a whole list, when it is short enough to need no pages.
+type List[T any] struct {
+	Items []T `json:"items"`
+}
+
 // PageOutput is the response of every list operation.
 type PageOutput[T any] struct {
 	Body Page[T]

@@ -77,9 +77,7 @@ type EvidenceOutput struct {
 
 // EvidenceListOutput is an update's evidence.
 type EvidenceListOutput struct {
-	Body struct {
-		Items []Evidence `json:"items"`
-	}
+	Body List[Evidence]
 }
 
 // EvidencePath names a piece of evidence.
@@ -155,8 +153,9 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 					"file":     binarySchema("The file"),
 				}},
 				Encoding: map[string]*huma.Encoding{"metadata": {ContentType: "application/json"}},
+				Example:  map[string]any{"metadata": exampleEvidenceMetadata, "file": "(the PDF's bytes)"},
 			},
-			"application/json": {Schema: registry.Schema(reflect.TypeOf(EvidenceLink{}), true, "")},
+			"application/json": {Schema: registry.Schema(reflect.TypeOf(EvidenceLink{}), true, ""), Example: exampleEvidenceLink},
 		},
 	})
 

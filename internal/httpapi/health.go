@@ -11,9 +11,12 @@ import (
 
 // HealthOutput says how the service is.
 type HealthOutput struct {
-	Body struct {
-		Status string `json:"status" example:"ok"`
-	}
+	Body Health
+}
+
+// Health is the state of the service.
+type Health struct {
+	Status string `json:"status" example:"ok"`
 }
 
 // readyTimeout bounds how long a readiness probe waits for the database.

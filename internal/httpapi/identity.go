@@ -55,12 +55,15 @@ type Token struct {
 
 func toToken(t nap.Token) Token { return Token(t) }
 
+// CurrentUser is the caller and the roles it holds.
+type CurrentUser struct {
+	User        User         `json:"user"`
+	Memberships []Membership `json:"memberships" doc:"The roles the caller holds now"`
+}
+
 // MeOutput is the caller.
 type MeOutput struct {
-	Body struct {
-		User        User         `json:"user"`
-		Memberships []Membership `json:"memberships" doc:"The roles the caller holds now"`
-	}
+	Body CurrentUser
 }
 
 // UserPath names a user.
@@ -74,33 +77,42 @@ type UserOutput struct {
 	Body User
 }
 
+// NewUser is a user to create.
+type NewUser struct {
+	Email string `json:"email" format:"email" maxLength:"254" example:"focal.point@migration.tj"`
+	Name  string `json:"name" minLength:"1" maxLength:"200" example:"Focal point, Migration Service"`
+}
+
 // CreateUserInput is a new user.
 type CreateUserInput struct {
-	Body struct {
-		Email string `json:"email" format:"email" maxLength:"254" example:"focal.point@migration.tj"`
-		Name  string `json:"name" minLength:"1" maxLength:"200" example:"Focal point, Migration Service"`
-	}
+	Body NewUser
+}
+
+// UserFields are the fields of a user that can change.
+type UserFields struct {
+	Name   *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
+	Active *bool   `json:"active,omitempty" doc:"false stops every token of the user at once"`
 }
 
 // UpdateUserInput renames, deactivates or reactivates a user.
 type UpdateUserInput struct {
 	UserPath
 	IfMatch
-	Body struct {
-		Name   *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
-		Active *bool   `json:"active,omitempty" doc:"false stops every token of the user at once"`
-	}
+	Body UserFields
+}
+
+// NewMembership is a role to give a user.
+type NewMembership struct {
+	Role         string     `json:"role" enum:"admin,coordinator,auditor,partner,approver,focal_point,viewer" example:"focal_point"`
+	Organization string     `json:"organization,omitempty" maxLength:"32" example:"MS" doc:"Organization code; required for approver, focal_point and viewer, absent for the global roles"`
+	ValidFrom    *time.Time `json:"valid_from,omitempty" doc:"Default: now"`
+	ValidTo      *time.Time `json:"valid_to,omitempty" doc:"Default: open-ended"`
 }
 
 // GrantMembershipInput gives a user a role.
 type GrantMembershipInput struct {
 	UserPath
-	Body struct {
-		Role         string     `json:"role" enum:"admin,coordinator,auditor,partner,approver,focal_point,viewer" example:"focal_point"`
-		Organization string     `json:"organization,omitempty" maxLength:"32" example:"MS" doc:"Organization code; required for approver, focal_point and viewer, absent for the global roles"`
-		ValidFrom    *time.Time `json:"valid_from,omitempty" doc:"Default: now"`
-		ValidTo      *time.Time `json:"valid_to,omitempty" doc:"Default: open-ended"`
-	}
+	Body NewMembership
 }
 
 // MembershipOutput is one membership.
@@ -110,9 +122,7 @@ type MembershipOutput struct {
 
 // MembershipsOutput is every membership of a user.
 type MembershipsOutput struct {
-	Body struct {
-		Items []Membership `json:"items"`
-	}
+	Body List[Membership]
 }
 
 // RevokeMembershipInput names a membership of a user.
@@ -121,28 +131,32 @@ type RevokeMembershipInput struct {
 	MembershipID string `path:"membership_id" format:"uuid"`
 }
 
+// NewToken is a token to issue.
+type NewToken struct {
+	Name     string `json:"name" minLength:"1" maxLength:"100" example:"IOM dashboard"`
+	TTLHours int    `json:"ttl_hours,omitempty" minimum:"1" maximum:"8784" doc:"Hours until it expires; default a year (8784 hours)"`
+}
+
 // IssueTokenInput asks for a new token for a user.
 type IssueTokenInput struct {
 	UserPath
-	Body struct {
-		Name     string `json:"name" minLength:"1" maxLength:"100" example:"IOM dashboard"`
-		TTLHours int    `json:"ttl_hours,omitempty" minimum:"1" maximum:"8784" doc:"Hours until it expires; default a year (8784 hours)"`
-	}
+	Body NewToken
 }
 
-// IssueTokenOutput is a new token with its secret, which is never shown again.
+// IssuedToken is a new token with its secret, which is never shown again.
+type IssuedToken struct {
+	Token  Token  `json:"token"`
+	Secret string `json:"secret" doc:"Send as Authorization: Bearer <secret>. Shown only now."`
+}
+
+// IssueTokenOutput is a new token with its secret.
 type IssueTokenOutput struct {
-	Body struct {
-		Token  Token  `json:"token"`
-		Secret string `json:"secret" doc:"Send as Authorization: Bearer <secret>. Shown only now."`
-	}
+	Body IssuedToken
 }
 
 // TokensOutput is every token of a user.
 type TokensOutput struct {
-	Body struct {
-		Items []Token `json:"items"`
-	}
+	Body List[Token]
 }
 
 // TokenPath names a token.
@@ -185,6 +199,7 @@ func registerIdentity(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-user",
+		RequestBody:   withExample(exampleUser),
 		Method:        http.MethodPost,
 		Path:          "/users",
 		Summary:       "Create a user",
@@ -205,7 +220,7 @@ func registerIdentity(api huma.API, d Deps) {
 		Method:      http.MethodGet,
 		Path:        "/users/{id}",
 		Summary:     "Get a user",
-		Description: "One user by id.",
+		Description: "One user by id; 404 when there is none.",
 		Tags:        []string{tagAccess},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 	}, access{permission: nap.ReadUsers}, func(ctx context.Context, in *UserPath) (*UserOutput, error) {
@@ -218,6 +233,7 @@ func registerIdentity(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID: "update-user",
+		RequestBody: withExample(exampleUserChange),
 		Method:      http.MethodPatch,
 		Path:        "/users/{id}",
 		Summary:     "Rename, deactivate or reactivate a user",
@@ -256,6 +272,7 @@ func registerIdentity(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID:   "grant-membership",
+		RequestBody:   withExample(exampleMembership),
 		Method:        http.MethodPost,
 		Path:          "/users/{id}/memberships",
 		Summary:       "Give a user a role",
@@ -305,6 +322,7 @@ func registerIdentity(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID:   "issue-token",
+		RequestBody:   withExample(exampleToken),
 		Method:        http.MethodPost,
 		Path:          "/users/{id}/tokens",
 		Summary:       "Issue a token for a user",

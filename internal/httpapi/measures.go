@@ -332,6 +332,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-measure",
+		RequestBody:   withExample(exampleMeasure),
 		Method:        http.MethodPost,
 		Path:          "/plans/{id}/measures",
 		Summary:       "Add a measure to a plan",
@@ -354,6 +355,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID: "update-measure",
+		RequestBody: withExample(exampleMeasureChange),
 		Method:      http.MethodPatch,
 		Path:        "/measures/{id}",
 		Summary:     "Change a measure",
@@ -378,6 +380,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-indicator",
+		RequestBody:   withExample(exampleIndicator),
 		Method:        http.MethodPost,
 		Path:          "/measures/{id}/indicators",
 		Summary:       "Add an indicator to a measure",
@@ -402,7 +405,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Method:      http.MethodGet,
 		Path:        "/indicators/{id}",
 		Summary:     "Get an indicator",
-		Description: "One indicator by id, with its ETag.",
+		Description: "One indicator by id, with its ETag; 404 when there is none.",
 		Tags:        []string{tagMeasures},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 	}, access{public: true}, func(ctx context.Context, in *IndicatorPath) (*IndicatorOutput, error) {
@@ -415,6 +418,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID: "update-indicator",
+		RequestBody: withExample(exampleIndicatorChange),
 		Method:      http.MethodPatch,
 		Path:        "/indicators/{id}",
 		Summary:     "Change an indicator",

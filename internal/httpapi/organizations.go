@@ -64,7 +64,7 @@ func registerOrganizations(api huma.API, d Deps) {
 		Method:      http.MethodGet,
 		Path:        "/organizations/{code}",
 		Summary:     "Get an organization",
-		Description: "One organization by its code.",
+		Description: "One organization by its code; 404 when there is none.",
 		Tags:        []string{tagOrganizations},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 	}, access{public: true}, func(ctx context.Context, in *GetOrganizationInput) (*GetOrganizationOutput, error) {
@@ -117,6 +117,7 @@ type UpdateOrganizationInput struct {
 func registerOrganizationWrites(api huma.API, d Deps) {
 	register(api, d, huma.Operation{
 		OperationID:   "create-organization",
+		RequestBody:   withExample(exampleOrganization),
 		Method:        http.MethodPost,
 		Path:          "/organizations",
 		Summary:       "Create an organization",
@@ -138,6 +139,7 @@ func registerOrganizationWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID: "update-organization",
+		RequestBody: withExample(exampleOrganizationChange),
 		Method:      http.MethodPatch,
 		Path:        "/organizations/{code}",
 		Summary:     "Change an organization",

@@ -180,7 +180,7 @@ func registerPlans(api huma.API, d Deps) {
 		Method:      http.MethodGet,
 		Path:        "/plans/{id}",
 		Summary:     "Get a plan",
-		Description: "One plan by its id.",
+		Description: "One plan by its id. A plan in draft is 404 to callers who may not read it.",
 		Tags:        []string{tagPlans},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 	}, access{public: true}, func(ctx context.Context, in *PlanPath) (*GetPlanOutput, error) {
@@ -271,15 +271,18 @@ type UpdatePlanInput struct {
 	Body PlanFields
 }
 
+// NewReportingPeriod is a reporting period to add to a plan.
+type NewReportingPeriod struct {
+	Label    string `json:"label" pattern:"^[0-9]{4}-(H[12]|Q[1-4]|Y)$" example:"2018-H1"`
+	StartsOn string `json:"starts_on" format:"date"`
+	EndsOn   string `json:"ends_on" format:"date"`
+	DueOn    string `json:"due_on" format:"date"`
+}
+
 // CreatePeriodInput is a new reporting period of a plan.
 type CreatePeriodInput struct {
 	PlanPath
-	Body struct {
-		Label    string `json:"label" pattern:"^[0-9]{4}-(H[12]|Q[1-4]|Y)$" example:"2018-H1"`
-		StartsOn string `json:"starts_on" format:"date"`
-		EndsOn   string `json:"ends_on" format:"date"`
-		DueOn    string `json:"due_on" format:"date"`
-	}
+	Body NewReportingPeriod
 }
 
 // PeriodPath names a reporting period.
@@ -298,6 +301,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-plan",
+		RequestBody:   withExample(examplePlan),
 		Method:        http.MethodPost,
 		Path:          "/plans",
 		Summary:       "Create a plan",
@@ -319,6 +323,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID: "update-plan",
+		RequestBody: withExample(examplePlanChange),
 		Method:      http.MethodPatch,
 		Path:        "/plans/{id}",
 		Summary:     "Change a plan",
@@ -343,6 +348,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-reporting-period",
+		RequestBody:   withExample(exampleReportingPeriod),
 		Method:        http.MethodPost,
 		Path:          "/plans/{id}/periods",
 		Summary:       "Add a reporting period",

@@ -105,7 +105,7 @@ func registerRecommendations(api huma.API, d Deps) {
 		Method:      http.MethodGet,
 		Path:        "/recommendations/{id}",
 		Summary:     "Get a recommendation",
-		Description: "One recommendation by its id.",
+		Description: "One recommendation by its id; 404 when there is none.",
 		Tags:        []string{tagRecommendations},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 	}, access{public: true}, func(ctx context.Context, in *GetRecommendationInput) (*GetRecommendationOutput, error) {

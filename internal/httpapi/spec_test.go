@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"slices"
 	"testing"
@@ -99,6 +100,45 @@ func TestEveryOperationIsDocumented(t *testing.T) {
 	}
 	if len(ids) == 0 {
 		t.Fatal("the spec has no operations")
+	}
+}
+
+// TestEveryRequestBodyHasAValidExample walks the spec: every request body, in each of its
+// media types, shows an example that its schema accepts, so SDK docs and mock servers have
+// one that works.
+func TestEveryRequestBodyHasAValidExample(t *testing.T) {
+	spec := httpapi.Spec()
+	bodies := 0
+	for path, item := range spec.Paths {
+		for method, op := range operations(item) {
+			if op.RequestBody == nil {
+				continue
+			}
+			for mediaType, content := range op.RequestBody.Content {
+				where := method + " " + path + " " + mediaType
+				bodies++
+				if content.Example == nil {
+					t.Errorf("%s: no example", where)
+					continue
+				}
+				b, err := json.Marshal(content.Example)
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				var example any
+				if err := json.Unmarshal(b, &example); err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				res := &huma.ValidateResult{}
+				huma.Validate(spec.Components.Schemas, content.Schema, huma.NewPathBuffer([]byte{}, 0), huma.ModeWriteToServer, example, res)
+				for _, e := range res.Errors {
+					t.Errorf("%s: the example is invalid: %v", where, e)
+				}
+			}
+		}
+	}
+	if bodies == 0 {
+		t.Fatal("the spec has no request bodies")
 	}
 }
 

@@ -70,9 +70,9 @@ func toUpdate(u nap.ProgressUpdate) ProgressUpdate {
 	}
 }
 
-// UpdateFields are what a request sets on an update. Creating one needs period_id and
+// ProgressUpdateFields are what a request sets on an update. Creating one needs period_id and
 // proposed_status; indicator_values, when sent, replace the update's values.
-type UpdateFields struct {
+type ProgressUpdateFields struct {
 	PeriodID         *string           `json:"period_id,omitempty" format:"uuid" doc:"An open reporting period of the measure's plan"`
 	ProposedStatus   *string           `json:"proposed_status,omitempty" enum:"not_started,in_progress,ongoing,partially_implemented,implemented,not_implemented,cancelled"`
 	ProgressPercent  *int              `json:"progress_percent,omitempty" minimum:"0" maximum:"100"`
@@ -86,7 +86,7 @@ type UpdateFields struct {
 	Clear            []string          `json:"clear,omitempty" enum:"progress_percent" uniqueItems:"true" doc:"Fields to empty"`
 }
 
-func (f UpdateFields) change() nap.UpdateChange {
+func (f ProgressUpdateFields) change() nap.UpdateChange {
 	ch := nap.UpdateChange{PeriodID: f.PeriodID, ProgressPercent: f.ProgressPercent, Narrative: fromText(f.Narrative),
 		Challenges: fromText(f.Challenges), NextSteps: fromText(f.NextSteps), Supersedes: f.Supersedes,
 		CorrectionReason: f.CorrectionReason, Clear: f.Clear}
@@ -123,14 +123,14 @@ func updateOutput(u nap.ProgressUpdate) *UpdateOutput {
 // CreateUpdateInput is a new progress update of a measure.
 type CreateUpdateInput struct {
 	MeasurePath
-	Body UpdateFields
+	Body ProgressUpdateFields
 }
 
 // EditUpdateInput changes a progress update.
 type EditUpdateInput struct {
 	UpdatePath
 	IfMatch
-	Body UpdateFields
+	Body ProgressUpdateFields
 }
 
 // ListUpdatesInput names a measure and a page of its updates.
@@ -142,9 +142,12 @@ type ListUpdatesInput struct {
 // ReviewInput is a review step's comment; returning and rejecting need one.
 type ReviewInput struct {
 	UpdatePath
-	Body *struct {
-		Reason string `json:"reason,omitempty" maxLength:"4000" doc:"Why; required to return or reject"`
-	} `required:"false"`
+	Body *ReviewReason `required:"false"`
+}
+
+// ReviewReason says why a review step is taken.
+type ReviewReason struct {
+	Reason string `json:"reason,omitempty" maxLength:"4000" doc:"Why; required to return or reject"`
 }
 
 func (in ReviewInput) reason() string {
@@ -171,9 +174,7 @@ func toReview(r nap.Review) Review {
 
 // ReviewsOutput is the review history of an update.
 type ReviewsOutput struct {
-	Body struct {
-		Items []Review `json:"items"`
-	}
+	Body List[Review]
 }
 
 func registerUpdates(api huma.API, d Deps) {
@@ -202,6 +203,7 @@ func registerUpdates(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-progress-update",
+		RequestBody:   withExample(exampleProgressUpdate),
 		Method:        http.MethodPost,
 		Path:          "/measures/{id}/updates",
 		Summary:       "Draft a progress update",
@@ -235,6 +237,7 @@ func registerUpdates(api huma.API, d Deps) {
 
 	register(api, d, huma.Operation{
 		OperationID: "edit-progress-update",
+		RequestBody: withExample(exampleProgressUpdateChange),
 		Method:      http.MethodPatch,
 		Path:        "/updates/{id}",
 		Summary:     "Change a progress update",
@@ -287,6 +290,7 @@ func registerUpdates(api huma.API, d Deps) {
 		verb := strings.ReplaceAll(string(st.action), "_", "-")
 		register(api, d, huma.Operation{
 			OperationID: verb + "-progress-update",
+			RequestBody: withExample(exampleReasons[st.action]),
 			Method:      http.MethodPost,
 			Path:        "/updates/{id}/" + verb,
 			Summary:     st.summary,
