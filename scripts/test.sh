@@ -14,4 +14,8 @@ if [ -z "${NAPTRACKER_TEST_DATABASE_URL:-}" ]; then
   use_postgres "$PG_REMOVE"
   export NAPTRACKER_TEST_DATABASE_URL=$PG_SERVER_URL
 fi
+# The TypeScript SDK's end-to-end test runs its pinned tsc; it fails in CI when Node.js is missing.
+if command -v npm >/dev/null 2>&1; then
+  sdk/typescript/ensure-deps.sh
+fi
 go test "$@" ./...

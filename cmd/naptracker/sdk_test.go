@@ -1,0 +1,372 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/naptracker/naptracker/internal/config"
+	"github.com/naptracker/naptracker/internal/logging"
+	"github.com/naptracker/naptracker/internal/pgtest"
+	"github.com/naptracker/naptracker/internal/seed"
+	napclient "github.com/naptracker/naptracker/sdk/go"
+)
+
+// The SDK tests act as these people: a partner who reads, and the lead ministry's focal point
+// and approver and the coordinator, who take an update through review.
+var sdkRoles = []struct{ name, role string }{
+	{"partner", "partner"}, {"focal_point", "focal_point"}, {"approver", "approver"}, {"coordinator", "coordinator"},
+}
+
+// sdkFilterOrganization is the filter the SDK tests list measures with; it has more measures
+// than sdkPageSize, so reading them all follows the cursor.
+const (
+	sdkFilterOrganization = "MFA"
+	sdkPageSize           = 2
+)
+
+// sdkServer is `naptracker serve` on a seeded test database, as a dashboard meets it.
+type sdkServer struct {
+	url     string
+	ds      seed.Dataset
+	measure seed.Measure      // the measure the focal point reports on
+	tokens  map[string]string // by sdkRoles name
+}
+
+// startSDKServer seeds a fresh database, adds the SDK tests' users and their tokens with the
+// CLI, and serves the API on a free port until the test ends.
+func startSDKServer(t *testing.T) *sdkServer {
+	t.Helper()
+	slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
+	ds, err := seed.Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sdkServer{ds: ds, measure: ds.Plan.Measures[0], tokens: map[string]string{}}
+	dsn := pgtest.NewDatabase(t)
+	run := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		cmd := rootCommand()
+		cmd.SetOut(&out)
+		cmd.SetErr(io.Discard)
+		cmd.SetArgs(append(args, "--database-url", dsn))
+		if err := cmd.ExecuteContext(context.Background()); err != nil {
+			t.Fatalf("naptracker %s: %v", strings.Join(args, " "), err)
+		}
+		return out.String()
+	}
+	run("seed")
+	for _, r := range sdkRoles {
+		email := r.name + "@sdk.example.org"
+		args := []string{"users", "add", "--email", email, "--name", r.name, "--role", r.role}
+		if r.role == "focal_point" || r.role == "approver" {
+			args = append(args, "--org", s.measure.Lead)
+		}
+		run(args...)
+		lines := strings.Split(strings.TrimSpace(run("tokens", "issue", "--email", email, "--ttl", "1h")), "\n")
+		s.tokens[r.name] = lines[len(lines)-1]
+	}
+
+	opts := config.Defaults()
+	opts.DatabaseURL = dsn
+	opts.Addr = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	listening := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, opts, listening) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	select {
+	case addr := <-listening:
+		s.url = "http://" + addr.String()
+	case err := <-done:
+		t.Fatalf("serve ended before listening: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start listening")
+	}
+	return s
+}
+
+// expectedCodes are the codes of the seeded measures that sdkFilterOrganization leads or
+// co-implements, in the plan's order.
+func (s *sdkServer) expectedCodes() []string {
+	var codes []string
+	for _, m := range s.ds.Plan.Measures {
+		if m.Lead == sdkFilterOrganization || slices.Contains(m.CoImplementers, sdkFilterOrganization) {
+			codes = append(codes, m.Code)
+		}
+	}
+	return codes
+}
+
+// client is the generated Go client acting as the named person.
+func (s *sdkServer) client(t *testing.T, who string) *napclient.ClientWithResponses {
+	t.Helper()
+	token := s.tokens[who]
+	c, err := napclient.NewClientWithResponses(s.url, napclient.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+token)
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestGoClient drives the generated Go client as a dashboard would: a partner pages through a
+// filtered list and reads a measure; the focal point drafts and submits an update; the change
+// feed shows it to the partner only once it is approved for partners.
+func TestGoClient(t *testing.T) {
+	s := startSDKServer(t)
+	ctx := context.Background()
+	partner, focal := s.client(t, "partner"), s.client(t, "focal_point")
+
+	plans, err := partner.ListPlansWithResponse(ctx, nil)
+	if err != nil || plans.JSON200 == nil || len(plans.JSON200.Items) != 1 {
+		t.Fatalf("list plans: %v %s", err, body(plans))
+	}
+	planID := plans.JSON200.Items[0].ID
+
+	// Every measure of the filter, once, following the cursor.
+	var codes []string
+	pages := 0
+	params := &napclient.ListMeasuresParams{Organization: ptr(sdkFilterOrganization), Limit: ptr[int64](sdkPageSize)}
+	for {
+		res, err := partner.ListMeasuresWithResponse(ctx, planID, params)
+		if err != nil || res.JSON200 == nil {
+			t.Fatalf("list measures, page %d: %v %s", pages+1, err, body(res))
+		}
+		pages++
+		for _, m := range res.JSON200.Items {
+			codes = append(codes, m.Code)
+		}
+		if res.JSON200.NextCursor == nil {
+			break
+		}
+		params.Cursor = res.JSON200.NextCursor
+	}
+	if want := s.expectedCodes(); !slices.Equal(codes, want) || pages < 2 {
+		t.Fatalf("organization=%s in %d pages: %v, want %v in more than one page", sdkFilterOrganization, pages, codes, want)
+	}
+
+	// One measure, found by its code, in full.
+	found, err := partner.ListMeasuresWithResponse(ctx, planID, &napclient.ListMeasuresParams{Code: &s.measure.Code})
+	if err != nil || found.JSON200 == nil || len(found.JSON200.Items) != 1 {
+		t.Fatalf("measure %s by code: %v %s", s.measure.Code, err, body(found))
+	}
+	measureID := found.JSON200.Items[0].ID
+	got, err := partner.GetMeasureWithResponse(ctx, measureID, nil)
+	if err != nil || got.JSON200 == nil {
+		t.Fatalf("get measure: %v %s", err, body(got))
+	}
+	m := got.JSON200
+	if m.Code != s.measure.Code || deref(m.Title.Ru) != s.measure.Title["ru"] || deref(m.Title.En) != s.measure.Title["en"] ||
+		m.Lead != s.measure.Lead || !m.CurrentStatus.Valid() || got.HTTPResponse.Header.Get("ETag") == "" {
+		t.Fatalf("measure %s: code %q, title ru %q en %q, lead %q, status %q", s.measure.Code, m.Code, deref(m.Title.Ru), deref(m.Title.En), m.Lead, m.CurrentStatus)
+	}
+
+	// The focal point reports on the latest period, which is open.
+	periods, err := focal.ListReportingPeriodsWithResponse(ctx, planID, &napclient.ListReportingPeriodsParams{Limit: ptr[int64](500)})
+	if err != nil || periods.JSON200 == nil || len(periods.JSON200.Items) == 0 {
+		t.Fatalf("periods: %v %s", err, body(periods))
+	}
+	period := periods.JSON200.Items[len(periods.JSON200.Items)-1]
+	if period.State != napclient.ReportingPeriodStateOpen {
+		t.Fatalf("the latest period %s is %s", period.Label, period.State)
+	}
+	start := readFeed(t, s.client(t, "coordinator"), 0).cursor
+
+	created, err := focal.CreateProgressUpdateWithResponse(ctx, measureID, napclient.UpdateFields{
+		PeriodID: &period.ID, ProposedStatus: ptr(napclient.UpdateFieldsProposedStatusInProgress),
+		ProgressPercent: ptr[int64](40), Visibility: ptr(napclient.UpdateFieldsVisibilityPartners),
+		Narrative: &napclient.Text{En: ptr("The draft law went to the ministries."), Ru: ptr("Проект закона направлен в министерства.")},
+	})
+	if err != nil || created.JSON201 == nil {
+		t.Fatalf("create update: %v %s", err, body(created))
+	}
+	draft := created.JSON201
+	if draft.State != napclient.ProgressUpdateStateDraft || draft.ReportingOrganization != s.measure.Lead || draft.Period != period.Label {
+		t.Fatalf("draft: state %s, organization %s, period %s", draft.State, draft.ReportingOrganization, draft.Period)
+	}
+	submitted, err := focal.SubmitProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewInputBody{})
+	if err != nil || submitted.JSON200 == nil {
+		t.Fatalf("submit: %v %s", err, body(submitted))
+	}
+	if u := submitted.JSON200; u.State != napclient.ProgressUpdateStateSubmitted || u.Version <= draft.Version || u.SubmittedAt == nil {
+		t.Fatalf("submitted: state %s, version %d after %d", u.State, u.Version, draft.Version)
+	}
+
+	// Submitted, the update is in the coordinator's feed but not yet in the partner's.
+	awaitInFeed(t, s.client(t, "coordinator"), start, draft.ID.String())
+	if readFeed(t, partner, start).entities[draft.ID.String()] {
+		t.Fatal("the partner's feed shows a submitted update")
+	}
+	// Signed off and approved for partners, it is in theirs, and the measure follows it.
+	if res, err := s.client(t, "approver").SignOffProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewInputBody{}); err != nil || res.JSON200 == nil {
+		t.Fatalf("sign off: %v %s", err, body(res))
+	}
+	approved, err := s.client(t, "coordinator").ApproveProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewInputBody{})
+	if err != nil || approved.JSON200 == nil || approved.JSON200.State != napclient.ProgressUpdateStateApproved {
+		t.Fatalf("approve: %v %s", err, body(approved))
+	}
+	awaitInFeed(t, partner, start, draft.ID.String())
+	got, err = partner.GetMeasureWithResponse(ctx, measureID, nil)
+	if err != nil || got.JSON200 == nil || got.JSON200.CurrentStatus != napclient.MeasureCurrentStatusInProgress || deref(got.JSON200.ProgressPercent) != 40 {
+		t.Fatalf("measure after approval: %v %s", err, body(got))
+	}
+}
+
+// feed is what one reader saw of the change feed.
+type feed struct {
+	entities map[string]bool
+	cursor   int64
+}
+
+// readFeed reads the change feed after a cursor until nothing more can be read now.
+func readFeed(t *testing.T, c *napclient.ClientWithResponses, after int64) feed {
+	t.Helper()
+	f := feed{entities: map[string]bool{}, cursor: after}
+	for {
+		res, err := c.ListChangesWithResponse(context.Background(), &napclient.ListChangesParams{After: &f.cursor, Limit: ptr[int64](50)})
+		if err != nil || res.JSON200 == nil {
+			t.Fatalf("changes after %d: %v %s", f.cursor, err, body(res))
+		}
+		for _, ch := range res.JSON200.Items {
+			f.entities[ch.EntityID.String()] = true
+		}
+		f.cursor = res.JSON200.NextCursor
+		if !res.JSON200.More {
+			return f
+		}
+	}
+}
+
+// awaitInFeed waits until c's feed after start shows entity; a transaction still open
+// elsewhere may hold the feed back a moment.
+func awaitInFeed(t *testing.T, c *napclient.ClientWithResponses, start int64, entity string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !readFeed(t, c, start).entities[entity]; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not in the feed within 30 s", entity)
+		}
+	}
+}
+
+// body is a generated response's status and body, for failure messages.
+func body[R interface{ StatusCode() int }](res *R) string {
+	if res == nil {
+		return "no response"
+	}
+	return fmt.Sprintf("%d %s", (*res).StatusCode(), reflect.ValueOf(res).Elem().FieldByName("Body").Bytes())
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// TestTypeScriptSDK compiles sdk/typescript/e2e with the SDK's pinned tsc and runs it with
+// node against the server: the same journey as TestGoClient, through the TypeScript SDK. In
+// CI a missing Node.js or SDK install fails the test rather than skipping it.
+func TestTypeScriptSDK(t *testing.T) {
+	sdkDir, err := filepath.Abs("../../sdk/typescript")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := exec.LookPath("node")
+	tsc := filepath.Join(sdkDir, "node_modules", ".bin", "tsc")
+	if err == nil {
+		_, err = os.Stat(tsc)
+	}
+	if err != nil {
+		msg := "the TypeScript SDK needs node and `npm ci` in sdk/typescript (scripts/test.sh runs it): " + err.Error()
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	s := startSDKServer(t)
+
+	// Compiled inside the SDK's folder, so that node finds its node_modules.
+	out, err := os.MkdirTemp(sdkDir, ".e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(out) })
+	started := time.Now()
+	if b, err := exec.Command(tsc, "-p", filepath.Join(sdkDir, "e2e"), "--outDir", out).CombinedOutput(); err != nil {
+		t.Fatalf("tsc: %v\n%s", err, b)
+	}
+	compiled := time.Since(started)
+
+	cmd := exec.Command(node, filepath.Join(out, "e2e", "e2e.js"))
+	cmd.Env = append(os.Environ(),
+		"NAPTRACKER_URL="+s.url,
+		"E2E_ORGANIZATION="+sdkFilterOrganization,
+		"E2E_PAGE_SIZE="+strconv.Itoa(sdkPageSize),
+		"E2E_EXPECTED_CODES="+strings.Join(s.expectedCodes(), ","),
+		"E2E_MEASURE_CODE="+s.measure.Code,
+		"E2E_MEASURE_TITLE_RU="+s.measure.Title["ru"],
+	)
+	for who, token := range s.tokens {
+		cmd.Env = append(cmd.Env, "NAPTRACKER_TOKEN_"+strings.ToUpper(who)+"="+token)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	started = time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node e2e: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	t.Logf("tsc %s, node e2e %s", compiled.Round(time.Millisecond), time.Since(started).Round(time.Millisecond))
+
+	// The script's own report, checked against the server.
+	line, ok := strings.CutPrefix(strings.TrimSpace(stdout.String()), "e2e ok ")
+	var report struct {
+		Measures, Pages int
+		Update          string
+		State           string
+	}
+	if !ok || json.Unmarshal([]byte(line), &report) != nil {
+		t.Fatalf("node e2e printed %q", stdout.String())
+	}
+	if report.Measures != len(s.expectedCodes()) || report.Pages < 2 || report.State != "approved" {
+		t.Errorf("node e2e report: %+v", report)
+	}
+	id, err := uuid.Parse(report.Update)
+	if err != nil {
+		t.Fatalf("node e2e reported update %q", report.Update)
+	}
+	res, err := s.client(t, "partner").GetProgressUpdateWithResponse(context.Background(), id)
+	if err != nil || res.JSON200 == nil || res.JSON200.State != napclient.ProgressUpdateStateApproved ||
+		res.JSON200.ReportingOrganization != s.measure.Lead || deref(res.JSON200.ProgressPercent) != 40 {
+		t.Fatalf("the update the script approved, read back: %v %s", err, body(res))
+	}
+}
