@@ -57,7 +57,7 @@ func init() {
 
 func registerAll(api huma.API, d Deps) {
 	useProblemErrors()
-	api.UseMiddleware(authenticate(api, d, newRateLimiter(d.Limits)))
+	api.UseMiddleware(authenticate(api, d, newRateLimiter(d.Limits)), rejectRepeatedQuery(api))
 	registerHealth(api, d)
 	v1 := huma.NewGroup(api, apiBase)
 	registerOrganizations(v1, d)

@@ -45,6 +45,8 @@ func TestBadInputIsAProblem(t *testing.T) {
 		{measures + "?limit=501", http.StatusUnprocessableEntity, "query.limit"},
 		{measures + "?limit=ten", http.StatusUnprocessableEntity, "query.limit"},
 		{measures + "?status=done", http.StatusUnprocessableEntity, "query.status[0]"},
+		{measures + "?status=implemented&status=in_progress", http.StatusUnprocessableEntity, ""},
+		{measures + "?lead=MLME&lead=MIA", http.StatusUnprocessableEntity, ""},
 		{measures + "?overdue=maybe", http.StatusUnprocessableEntity, "query.overdue"},
 		{measures + "?article=94", http.StatusUnprocessableEntity, "query.article"},
 		{measures + "?due_before=31.12.2014", http.StatusUnprocessableEntity, "query.due_before"},

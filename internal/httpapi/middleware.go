@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
@@ -113,4 +115,20 @@ func writeProblem(w http.ResponseWriter, p interface{ GetStatus() int }) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.GetStatus())
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// rejectRepeatedQuery refuses a query parameter given more than once. Lists go in one
+// parameter, comma-separated (the documents say explode: false); a repeated one would
+// otherwise narrow a filter to its first value without a word.
+func rejectRepeatedQuery(api huma.API) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		u := ctx.URL()
+		for name, values := range u.Query() {
+			if len(values) > 1 {
+				writeError(api, ctx, nap.Errorf(nap.EINVALID, "query parameter %s is given %d times; give it once, with its values separated by commas", name, len(values)))
+				return
+			}
+		}
+		next(ctx)
+	}
 }
