@@ -199,9 +199,9 @@ func TestGoClient(t *testing.T) {
 	}
 	start := readFeed(t, s.client(t, "coordinator"), 0).cursor
 
-	created, err := focal.CreateProgressUpdateWithResponse(ctx, measureID, napclient.UpdateFields{
-		PeriodID: &period.ID, ProposedStatus: ptr(napclient.UpdateFieldsProposedStatusInProgress),
-		ProgressPercent: ptr[int64](40), Visibility: ptr(napclient.UpdateFieldsVisibilityPartners),
+	created, err := focal.CreateProgressUpdateWithResponse(ctx, measureID, napclient.ProgressUpdateFields{
+		PeriodID: &period.ID, ProposedStatus: ptr(napclient.ProgressUpdateFieldsProposedStatusInProgress),
+		ProgressPercent: ptr[int64](40), Visibility: ptr(napclient.ProgressUpdateFieldsVisibilityPartners),
 		Narrative: &napclient.Text{En: ptr("The draft law went to the ministries."), Ru: ptr("Проект закона направлен в министерства.")},
 	})
 	if err != nil || created.JSON201 == nil {
@@ -211,7 +211,7 @@ func TestGoClient(t *testing.T) {
 	if draft.State != napclient.ProgressUpdateStateDraft || draft.ReportingOrganization != s.measure.Lead || draft.Period != period.Label {
 		t.Fatalf("draft: state %s, organization %s, period %s", draft.State, draft.ReportingOrganization, draft.Period)
 	}
-	submitted, err := focal.SubmitProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewInputBody{})
+	submitted, err := focal.SubmitProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewReason{})
 	if err != nil || submitted.JSON200 == nil {
 		t.Fatalf("submit: %v %s", err, body(submitted))
 	}
@@ -225,10 +225,10 @@ func TestGoClient(t *testing.T) {
 		t.Fatal("the partner's feed shows a submitted update")
 	}
 	// Signed off and approved for partners, it is in theirs, and the measure follows it.
-	if res, err := s.client(t, "approver").SignOffProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewInputBody{}); err != nil || res.JSON200 == nil {
+	if res, err := s.client(t, "approver").SignOffProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewReason{}); err != nil || res.JSON200 == nil {
 		t.Fatalf("sign off: %v %s", err, body(res))
 	}
-	approved, err := s.client(t, "coordinator").ApproveProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewInputBody{})
+	approved, err := s.client(t, "coordinator").ApproveProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewReason{})
 	if err != nil || approved.JSON200 == nil || approved.JSON200.State != napclient.ProgressUpdateStateApproved {
 		t.Fatalf("approve: %v %s", err, body(approved))
 	}

@@ -345,39 +345,6 @@ func (e EvidenceMetadataVisibility) Valid() bool {
 	}
 }
 
-// Defines values for GrantMembershipInputBodyRole.
-const (
-	GrantMembershipInputBodyRoleAdmin       GrantMembershipInputBodyRole = "admin"
-	GrantMembershipInputBodyRoleApprover    GrantMembershipInputBodyRole = "approver"
-	GrantMembershipInputBodyRoleAuditor     GrantMembershipInputBodyRole = "auditor"
-	GrantMembershipInputBodyRoleCoordinator GrantMembershipInputBodyRole = "coordinator"
-	GrantMembershipInputBodyRoleFocalPoint  GrantMembershipInputBodyRole = "focal_point"
-	GrantMembershipInputBodyRolePartner     GrantMembershipInputBodyRole = "partner"
-	GrantMembershipInputBodyRoleViewer      GrantMembershipInputBodyRole = "viewer"
-)
-
-// Valid indicates whether the value is a known member of the GrantMembershipInputBodyRole enum.
-func (e GrantMembershipInputBodyRole) Valid() bool {
-	switch e {
-	case GrantMembershipInputBodyRoleAdmin:
-		return true
-	case GrantMembershipInputBodyRoleApprover:
-		return true
-	case GrantMembershipInputBodyRoleAuditor:
-		return true
-	case GrantMembershipInputBodyRoleCoordinator:
-		return true
-	case GrantMembershipInputBodyRoleFocalPoint:
-		return true
-	case GrantMembershipInputBodyRolePartner:
-		return true
-	case GrantMembershipInputBodyRoleViewer:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for IndicatorKind.
 const (
 	IndicatorKindMilestone IndicatorKind = "milestone"
@@ -636,6 +603,39 @@ func (e MembershipRole) Valid() bool {
 	case MembershipRolePartner:
 		return true
 	case MembershipRoleViewer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NewMembershipRole.
+const (
+	NewMembershipRoleAdmin       NewMembershipRole = "admin"
+	NewMembershipRoleApprover    NewMembershipRole = "approver"
+	NewMembershipRoleAuditor     NewMembershipRole = "auditor"
+	NewMembershipRoleCoordinator NewMembershipRole = "coordinator"
+	NewMembershipRoleFocalPoint  NewMembershipRole = "focal_point"
+	NewMembershipRolePartner     NewMembershipRole = "partner"
+	NewMembershipRoleViewer      NewMembershipRole = "viewer"
+)
+
+// Valid indicates whether the value is a known member of the NewMembershipRole enum.
+func (e NewMembershipRole) Valid() bool {
+	switch e {
+	case NewMembershipRoleAdmin:
+		return true
+	case NewMembershipRoleApprover:
+		return true
+	case NewMembershipRoleAuditor:
+		return true
+	case NewMembershipRoleCoordinator:
+		return true
+	case NewMembershipRoleFocalPoint:
+		return true
+	case NewMembershipRolePartner:
+		return true
+	case NewMembershipRoleViewer:
 		return true
 	default:
 		return false
@@ -1002,6 +1002,75 @@ func (e ProgressUpdateVisibility) Valid() bool {
 	}
 }
 
+// Defines values for ProgressUpdateFieldsClear.
+const (
+	ProgressUpdateFieldsClearProgressPercent ProgressUpdateFieldsClear = "progress_percent"
+)
+
+// Valid indicates whether the value is a known member of the ProgressUpdateFieldsClear enum.
+func (e ProgressUpdateFieldsClear) Valid() bool {
+	switch e {
+	case ProgressUpdateFieldsClearProgressPercent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProgressUpdateFieldsProposedStatus.
+const (
+	ProgressUpdateFieldsProposedStatusCancelled            ProgressUpdateFieldsProposedStatus = "cancelled"
+	ProgressUpdateFieldsProposedStatusImplemented          ProgressUpdateFieldsProposedStatus = "implemented"
+	ProgressUpdateFieldsProposedStatusInProgress           ProgressUpdateFieldsProposedStatus = "in_progress"
+	ProgressUpdateFieldsProposedStatusNotImplemented       ProgressUpdateFieldsProposedStatus = "not_implemented"
+	ProgressUpdateFieldsProposedStatusNotStarted           ProgressUpdateFieldsProposedStatus = "not_started"
+	ProgressUpdateFieldsProposedStatusOngoing              ProgressUpdateFieldsProposedStatus = "ongoing"
+	ProgressUpdateFieldsProposedStatusPartiallyImplemented ProgressUpdateFieldsProposedStatus = "partially_implemented"
+)
+
+// Valid indicates whether the value is a known member of the ProgressUpdateFieldsProposedStatus enum.
+func (e ProgressUpdateFieldsProposedStatus) Valid() bool {
+	switch e {
+	case ProgressUpdateFieldsProposedStatusCancelled:
+		return true
+	case ProgressUpdateFieldsProposedStatusImplemented:
+		return true
+	case ProgressUpdateFieldsProposedStatusInProgress:
+		return true
+	case ProgressUpdateFieldsProposedStatusNotImplemented:
+		return true
+	case ProgressUpdateFieldsProposedStatusNotStarted:
+		return true
+	case ProgressUpdateFieldsProposedStatusOngoing:
+		return true
+	case ProgressUpdateFieldsProposedStatusPartiallyImplemented:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProgressUpdateFieldsVisibility.
+const (
+	ProgressUpdateFieldsVisibilityInternal ProgressUpdateFieldsVisibility = "internal"
+	ProgressUpdateFieldsVisibilityPartners ProgressUpdateFieldsVisibility = "partners"
+	ProgressUpdateFieldsVisibilityPublic   ProgressUpdateFieldsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ProgressUpdateFieldsVisibility enum.
+func (e ProgressUpdateFieldsVisibility) Valid() bool {
+	switch e {
+	case ProgressUpdateFieldsVisibilityInternal:
+		return true
+	case ProgressUpdateFieldsVisibilityPartners:
+		return true
+	case ProgressUpdateFieldsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RecommendationProvenance.
 const (
 	RecommendationProvenanceIllustrative  RecommendationProvenance = "illustrative"
@@ -1092,75 +1161,6 @@ func (e SourceDocumentProvenance) Valid() bool {
 	}
 }
 
-// Defines values for UpdateFieldsClear.
-const (
-	UpdateFieldsClearProgressPercent UpdateFieldsClear = "progress_percent"
-)
-
-// Valid indicates whether the value is a known member of the UpdateFieldsClear enum.
-func (e UpdateFieldsClear) Valid() bool {
-	switch e {
-	case UpdateFieldsClearProgressPercent:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for UpdateFieldsProposedStatus.
-const (
-	UpdateFieldsProposedStatusCancelled            UpdateFieldsProposedStatus = "cancelled"
-	UpdateFieldsProposedStatusImplemented          UpdateFieldsProposedStatus = "implemented"
-	UpdateFieldsProposedStatusInProgress           UpdateFieldsProposedStatus = "in_progress"
-	UpdateFieldsProposedStatusNotImplemented       UpdateFieldsProposedStatus = "not_implemented"
-	UpdateFieldsProposedStatusNotStarted           UpdateFieldsProposedStatus = "not_started"
-	UpdateFieldsProposedStatusOngoing              UpdateFieldsProposedStatus = "ongoing"
-	UpdateFieldsProposedStatusPartiallyImplemented UpdateFieldsProposedStatus = "partially_implemented"
-)
-
-// Valid indicates whether the value is a known member of the UpdateFieldsProposedStatus enum.
-func (e UpdateFieldsProposedStatus) Valid() bool {
-	switch e {
-	case UpdateFieldsProposedStatusCancelled:
-		return true
-	case UpdateFieldsProposedStatusImplemented:
-		return true
-	case UpdateFieldsProposedStatusInProgress:
-		return true
-	case UpdateFieldsProposedStatusNotImplemented:
-		return true
-	case UpdateFieldsProposedStatusNotStarted:
-		return true
-	case UpdateFieldsProposedStatusOngoing:
-		return true
-	case UpdateFieldsProposedStatusPartiallyImplemented:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for UpdateFieldsVisibility.
-const (
-	UpdateFieldsVisibilityInternal UpdateFieldsVisibility = "internal"
-	UpdateFieldsVisibilityPartners UpdateFieldsVisibility = "partners"
-	UpdateFieldsVisibilityPublic   UpdateFieldsVisibility = "public"
-)
-
-// Valid indicates whether the value is a known member of the UpdateFieldsVisibility enum.
-func (e UpdateFieldsVisibility) Valid() bool {
-	switch e {
-	case UpdateFieldsVisibilityInternal:
-		return true
-	case UpdateFieldsVisibilityPartners:
-		return true
-	case UpdateFieldsVisibilityPublic:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListPlansParamsStatus.
 const (
 	ListPlansParamsStatusActive     ListPlansParamsStatus = "active"
@@ -1182,6 +1182,45 @@ func (e ListPlansParamsStatus) Valid() bool {
 	case ListPlansParamsStatusDraft:
 		return true
 	case ListPlansParamsStatusSuperseded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportPlanMatrixParamsFormat.
+const (
+	ExportPlanMatrixParamsFormatCsv  ExportPlanMatrixParamsFormat = "csv"
+	ExportPlanMatrixParamsFormatXlsx ExportPlanMatrixParamsFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the ExportPlanMatrixParamsFormat enum.
+func (e ExportPlanMatrixParamsFormat) Valid() bool {
+	switch e {
+	case ExportPlanMatrixParamsFormatCsv:
+		return true
+	case ExportPlanMatrixParamsFormatXlsx:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportPlanMatrixParamsLang.
+const (
+	ExportPlanMatrixParamsLangEn ExportPlanMatrixParamsLang = "en"
+	ExportPlanMatrixParamsLangRu ExportPlanMatrixParamsLang = "ru"
+	ExportPlanMatrixParamsLangTg ExportPlanMatrixParamsLang = "tg"
+)
+
+// Valid indicates whether the value is a known member of the ExportPlanMatrixParamsLang enum.
+func (e ExportPlanMatrixParamsLang) Valid() bool {
+	switch e {
+	case ExportPlanMatrixParamsLangEn:
+		return true
+	case ExportPlanMatrixParamsLangRu:
+		return true
+	case ExportPlanMatrixParamsLangTg:
 		return true
 	default:
 		return false
@@ -1242,6 +1281,27 @@ func (e ListMeasuresParamsOverdue) Valid() bool {
 	}
 }
 
+// Defines values for GetPlanReportParamsLang.
+const (
+	GetPlanReportParamsLangEn GetPlanReportParamsLang = "en"
+	GetPlanReportParamsLangRu GetPlanReportParamsLang = "ru"
+	GetPlanReportParamsLangTg GetPlanReportParamsLang = "tg"
+)
+
+// Valid indicates whether the value is a known member of the GetPlanReportParamsLang enum.
+func (e GetPlanReportParamsLang) Valid() bool {
+	switch e {
+	case GetPlanReportParamsLangEn:
+		return true
+	case GetPlanReportParamsLangRu:
+		return true
+	case GetPlanReportParamsLangTg:
+		return true
+	default:
+		return false
+	}
+}
+
 // ArticleTally defines model for ArticleTally.
 type ArticleTally struct {
 	Article  int64        `json:"article"`
@@ -1276,6 +1336,26 @@ type AuditEvent struct {
 	Seq       int64   `json:"seq"`
 }
 
+// AuditEventList defines model for AuditEventList.
+type AuditEventList struct {
+	Items []AuditEvent `json:"items"`
+
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// AuditVerification defines model for AuditVerification.
+type AuditVerification struct {
+	Events int64 `json:"events"`
+
+	// FirstInvalidSeq The first event whose hash or link is wrong; null when the chain is whole
+	FirstInvalidSeq *int64 `json:"first_invalid_seq"`
+
+	// Head Hash of the last event
+	Head  string `json:"head"`
+	Valid bool   `json:"valid"`
+}
+
 // Change defines model for Change.
 type Change struct {
 	At         time.Time          `json:"at"`
@@ -1293,8 +1373,8 @@ type ChangeEntityType string
 // ChangeOp defines model for Change.Op.
 type ChangeOp string
 
-// ChangesOutputBody defines model for ChangesOutputBody.
-type ChangesOutputBody struct {
+// ChangeList defines model for ChangeList.
+type ChangeList struct {
 	Items []Change `json:"items"`
 
 	// More Whether more changes can be read now
@@ -1304,23 +1384,11 @@ type ChangesOutputBody struct {
 	NextCursor int64 `json:"next_cursor"`
 }
 
-// CreatePeriodInputBody defines model for CreatePeriodInputBody.
-type CreatePeriodInputBody struct {
-	DueOn  openapi_types.Date `json:"due_on"`
-	EndsOn openapi_types.Date `json:"ends_on"`
-
-	// Label Examples: 2018-H1
-	Label    string             `json:"label"`
-	StartsOn openapi_types.Date `json:"starts_on"`
-}
-
-// CreateUserInputBody defines model for CreateUserInputBody.
-type CreateUserInputBody struct {
-	// Email Examples: focal.point@migration.tj
-	Email openapi_types.Email `json:"email"`
-
-	// Name Examples: Focal point, Migration Service
-	Name string `json:"name"`
+// CurrentUser defines model for CurrentUser.
+type CurrentUser struct {
+	// Memberships The roles the caller holds now
+	Memberships []Membership `json:"memberships"`
+	User        User         `json:"user"`
 }
 
 // ErrorDetail defines model for ErrorDetail.
@@ -1427,8 +1495,8 @@ type EvidenceLinkLanguage string
 // EvidenceLinkVisibility Default: internal
 type EvidenceLinkVisibility string
 
-// EvidenceListOutputBody defines model for EvidenceListOutputBody.
-type EvidenceListOutputBody struct {
+// EvidenceList defines model for EvidenceList.
+type EvidenceList struct {
 	Items []Evidence `json:"items"`
 }
 
@@ -1452,28 +1520,8 @@ type EvidenceMetadataLanguage string
 // EvidenceMetadataVisibility Default: internal
 type EvidenceMetadataVisibility string
 
-// GrantMembershipInputBody defines model for GrantMembershipInputBody.
-type GrantMembershipInputBody struct {
-	// Organization Organization code; required for approver, focal_point and viewer, absent for the global roles
-	//
-	// Examples: MS
-	Organization *string `json:"organization,omitempty"`
-
-	// Role Examples: focal_point
-	Role GrantMembershipInputBodyRole `json:"role"`
-
-	// ValidFrom Default: now
-	ValidFrom *time.Time `json:"valid_from,omitempty"`
-
-	// ValidTo Default: open-ended
-	ValidTo *time.Time `json:"valid_to,omitempty"`
-}
-
-// GrantMembershipInputBodyRole Examples: focal_point
-type GrantMembershipInputBodyRole string
-
-// HealthOutputBody defines model for HealthOutputBody.
-type HealthOutputBody struct {
+// Health defines model for Health.
+type Health struct {
 	// Status Examples: ok
 	Status string `json:"status"`
 }
@@ -1559,6 +1607,14 @@ type IndicatorFieldsKind string
 // IndicatorFieldsProvenance Default: sourced
 type IndicatorFieldsProvenance string
 
+// IndicatorList defines model for IndicatorList.
+type IndicatorList struct {
+	Items []Indicator `json:"items"`
+
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // IndicatorValue defines model for IndicatorValue.
 type IndicatorValue struct {
 	// Disaggregation The breakdown this value is for, by the indicator's dimensions, such as sex: female
@@ -1576,17 +1632,8 @@ type IndicatorValue struct {
 	Value *float64 `json:"value,omitempty"`
 }
 
-// IssueTokenInputBody defines model for IssueTokenInputBody.
-type IssueTokenInputBody struct {
-	// Name Examples: IOM dashboard
-	Name string `json:"name"`
-
-	// TTLHours Hours until it expires; default a year (8784 hours)
-	TTLHours *int64 `json:"ttl_hours,omitempty"`
-}
-
-// IssueTokenOutputBody defines model for IssueTokenOutputBody.
-type IssueTokenOutputBody struct {
+// IssuedToken defines model for IssuedToken.
+type IssuedToken struct {
 	// Secret Send as Authorization: Bearer <secret>. Shown only now.
 	Secret string `json:"secret"`
 	Token  Token  `json:"token"`
@@ -1600,13 +1647,6 @@ type LeadTally struct {
 	// Organization Organization code
 	Organization string `json:"organization"`
 	Overdue      int64  `json:"overdue"`
-}
-
-// MeOutputBody defines model for MeOutputBody.
-type MeOutputBody struct {
-	// Memberships The roles the caller holds now
-	Memberships []Membership `json:"memberships"`
-	User        User         `json:"user"`
 }
 
 // Measure defines model for Measure.
@@ -1710,6 +1750,14 @@ type MeasureFieldsClear string
 // MeasureFieldsProvenance Default: sourced
 type MeasureFieldsProvenance string
 
+// MeasureList defines model for MeasureList.
+type MeasureList struct {
+	Items []Measure `json:"items"`
+
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // Membership defines model for Membership.
 type Membership struct {
 	CreatedAt time.Time          `json:"created_at"`
@@ -1731,9 +1779,57 @@ type Membership struct {
 // MembershipRole defines model for Membership.Role.
 type MembershipRole string
 
-// MembershipsOutputBody defines model for MembershipsOutputBody.
-type MembershipsOutputBody struct {
+// MembershipList defines model for MembershipList.
+type MembershipList struct {
 	Items []Membership `json:"items"`
+}
+
+// NewMembership defines model for NewMembership.
+type NewMembership struct {
+	// Organization Organization code; required for approver, focal_point and viewer, absent for the global roles
+	//
+	// Examples: MS
+	Organization *string `json:"organization,omitempty"`
+
+	// Role Examples: focal_point
+	Role NewMembershipRole `json:"role"`
+
+	// ValidFrom Default: now
+	ValidFrom *time.Time `json:"valid_from,omitempty"`
+
+	// ValidTo Default: open-ended
+	ValidTo *time.Time `json:"valid_to,omitempty"`
+}
+
+// NewMembershipRole Examples: focal_point
+type NewMembershipRole string
+
+// NewReportingPeriod defines model for NewReportingPeriod.
+type NewReportingPeriod struct {
+	DueOn  openapi_types.Date `json:"due_on"`
+	EndsOn openapi_types.Date `json:"ends_on"`
+
+	// Label Examples: 2018-H1
+	Label    string             `json:"label"`
+	StartsOn openapi_types.Date `json:"starts_on"`
+}
+
+// NewToken defines model for NewToken.
+type NewToken struct {
+	// Name Examples: IOM dashboard
+	Name string `json:"name"`
+
+	// TTLHours Hours until it expires; default a year (8784 hours)
+	TTLHours *int64 `json:"ttl_hours,omitempty"`
+}
+
+// NewUser defines model for NewUser.
+type NewUser struct {
+	// Email Examples: focal.point@migration.tj
+	Email openapi_types.Email `json:"email"`
+
+	// Name Examples: Focal point, Migration Service
+	Name string `json:"name"`
 }
 
 // Organization defines model for Organization.
@@ -1810,81 +1906,9 @@ type OrganizationFieldsKind string
 // OrganizationFieldsProvenance Default: sourced
 type OrganizationFieldsProvenance string
 
-// PageAuditEvent defines model for PageAuditEvent.
-type PageAuditEvent struct {
-	Items []AuditEvent `json:"items"`
-
-	// NextCursor Pass as cursor to get the next page; absent on the last page
-	NextCursor *string `json:"next_cursor,omitempty"`
-}
-
-// PageIndicator defines model for PageIndicator.
-type PageIndicator struct {
-	Items []Indicator `json:"items"`
-
-	// NextCursor Pass as cursor to get the next page; absent on the last page
-	NextCursor *string `json:"next_cursor,omitempty"`
-}
-
-// PageMeasure defines model for PageMeasure.
-type PageMeasure struct {
-	Items []Measure `json:"items"`
-
-	// NextCursor Pass as cursor to get the next page; absent on the last page
-	NextCursor *string `json:"next_cursor,omitempty"`
-}
-
-// PageOrganization defines model for PageOrganization.
-type PageOrganization struct {
+// OrganizationList defines model for OrganizationList.
+type OrganizationList struct {
 	Items []Organization `json:"items"`
-
-	// NextCursor Pass as cursor to get the next page; absent on the last page
-	NextCursor *string `json:"next_cursor,omitempty"`
-}
-
-// PagePlan defines model for PagePlan.
-type PagePlan struct {
-	Items []Plan `json:"items"`
-
-	// NextCursor Pass as cursor to get the next page; absent on the last page
-	NextCursor *string `json:"next_cursor,omitempty"`
-}
-
-// PageProgressUpdate defines model for PageProgressUpdate.
-type PageProgressUpdate struct {
-	Items []ProgressUpdate `json:"items"`
-
-	// NextCursor Pass as cursor to get the next page; absent on the last page
-	NextCursor *string `json:"next_cursor,omitempty"`
-}
-
-// PageRecommendation defines model for PageRecommendation.
-type PageRecommendation struct {
-	Items []Recommendation `json:"items"`
-
-	// NextCursor Pass as cursor to get the next page; absent on the last page
-	NextCursor *string `json:"next_cursor,omitempty"`
-}
-
-// PageReportingPeriod defines model for PageReportingPeriod.
-type PageReportingPeriod struct {
-	Items []ReportingPeriod `json:"items"`
-
-	// NextCursor Pass as cursor to get the next page; absent on the last page
-	NextCursor *string `json:"next_cursor,omitempty"`
-}
-
-// PageSourceDocument defines model for PageSourceDocument.
-type PageSourceDocument struct {
-	Items []SourceDocument `json:"items"`
-
-	// NextCursor Pass as cursor to get the next page; absent on the last page
-	NextCursor *string `json:"next_cursor,omitempty"`
-}
-
-// PageUser defines model for PageUser.
-type PageUser struct {
-	Items []User `json:"items"`
 
 	// NextCursor Pass as cursor to get the next page; absent on the last page
 	NextCursor *string `json:"next_cursor,omitempty"`
@@ -1963,6 +1987,14 @@ type PlanFieldsProvenance string
 
 // PlanFieldsStatus defines model for PlanFields.Status.
 type PlanFieldsStatus string
+
+// PlanList defines model for PlanList.
+type PlanList struct {
+	Items []Plan `json:"items"`
+
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
 
 // PlanSummary defines model for PlanSummary.
 type PlanSummary struct {
@@ -2043,6 +2075,48 @@ type ProgressUpdateState string
 // ProgressUpdateVisibility Who reads it once approved: its organization and the coordinating bodies only, also partners, or everyone
 type ProgressUpdateVisibility string
 
+// ProgressUpdateFields defines model for ProgressUpdateFields.
+type ProgressUpdateFields struct {
+	Challenges *Text `json:"challenges,omitempty"`
+
+	// Clear Fields to empty
+	Clear *[]ProgressUpdateFieldsClear `json:"clear,omitempty"`
+
+	// CorrectionReason Required with supersedes
+	CorrectionReason *string           `json:"correction_reason,omitempty"`
+	IndicatorValues  *[]IndicatorValue `json:"indicator_values,omitempty"`
+	Narrative        *Text             `json:"narrative,omitempty"`
+	NextSteps        *Text             `json:"next_steps,omitempty"`
+
+	// PeriodID An open reporting period of the measure's plan
+	PeriodID        *openapi_types.UUID                 `json:"period_id,omitempty"`
+	ProgressPercent *int64                              `json:"progress_percent,omitempty"`
+	ProposedStatus  *ProgressUpdateFieldsProposedStatus `json:"proposed_status,omitempty"`
+
+	// Supersedes To correct an approved update: its id; set on creation only
+	Supersedes *openapi_types.UUID `json:"supersedes,omitempty"`
+
+	// Visibility Default: internal
+	Visibility *ProgressUpdateFieldsVisibility `json:"visibility,omitempty"`
+}
+
+// ProgressUpdateFieldsClear defines model for ProgressUpdateFields.Clear.
+type ProgressUpdateFieldsClear string
+
+// ProgressUpdateFieldsProposedStatus defines model for ProgressUpdateFields.ProposedStatus.
+type ProgressUpdateFieldsProposedStatus string
+
+// ProgressUpdateFieldsVisibility Default: internal
+type ProgressUpdateFieldsVisibility string
+
+// ProgressUpdateList defines model for ProgressUpdateList.
+type ProgressUpdateList struct {
+	Items []ProgressUpdate `json:"items"`
+
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // Recommendation defines model for Recommendation.
 type Recommendation struct {
 	// Articles Articles of the Migrant Workers Convention (ICRMW)
@@ -2083,6 +2157,14 @@ type Recommendation struct {
 
 // RecommendationProvenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
 type RecommendationProvenance string
+
+// RecommendationList defines model for RecommendationList.
+type RecommendationList struct {
+	Items []Recommendation `json:"items"`
+
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
 
 // RecommendationRef defines model for RecommendationRef.
 type RecommendationRef struct {
@@ -2132,6 +2214,14 @@ type ReportingPeriod struct {
 // ReportingPeriodState A locked period takes no new updates
 type ReportingPeriodState string
 
+// ReportingPeriodList defines model for ReportingPeriodList.
+type ReportingPeriodList struct {
+	Items []ReportingPeriod `json:"items"`
+
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // Review defines model for Review.
 type Review struct {
 	Action    ReviewAction        `json:"action"`
@@ -2146,15 +2236,15 @@ type Review struct {
 // ReviewAction defines model for Review.Action.
 type ReviewAction string
 
-// ReviewInputBody defines model for ReviewInputBody.
-type ReviewInputBody struct {
-	// Reason Why; required to return or reject
-	Reason *string `json:"reason,omitempty"`
+// ReviewList defines model for ReviewList.
+type ReviewList struct {
+	Items []Review `json:"items"`
 }
 
-// ReviewsOutputBody defines model for ReviewsOutputBody.
-type ReviewsOutputBody struct {
-	Items []Review `json:"items"`
+// ReviewReason defines model for ReviewReason.
+type ReviewReason struct {
+	// Reason Why; required to return or reject
+	Reason *string `json:"reason,omitempty"`
 }
 
 // SourceDocument defines model for SourceDocument.
@@ -2188,6 +2278,14 @@ type SourceDocument struct {
 
 // SourceDocumentProvenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
 type SourceDocumentProvenance string
+
+// SourceDocumentList defines model for SourceDocumentList.
+type SourceDocumentList struct {
+	Items []SourceDocument `json:"items"`
+
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
 
 // StatusCounts defines model for StatusCounts.
 type StatusCounts struct {
@@ -2233,50 +2331,9 @@ type Token struct {
 	UserID     openapi_types.UUID `json:"user_id"`
 }
 
-// TokensOutputBody defines model for TokensOutputBody.
-type TokensOutputBody struct {
+// TokenList defines model for TokenList.
+type TokenList struct {
 	Items []Token `json:"items"`
-}
-
-// UpdateFields defines model for UpdateFields.
-type UpdateFields struct {
-	Challenges *Text `json:"challenges,omitempty"`
-
-	// Clear Fields to empty
-	Clear *[]UpdateFieldsClear `json:"clear,omitempty"`
-
-	// CorrectionReason Required with supersedes
-	CorrectionReason *string           `json:"correction_reason,omitempty"`
-	IndicatorValues  *[]IndicatorValue `json:"indicator_values,omitempty"`
-	Narrative        *Text             `json:"narrative,omitempty"`
-	NextSteps        *Text             `json:"next_steps,omitempty"`
-
-	// PeriodID An open reporting period of the measure's plan
-	PeriodID        *openapi_types.UUID         `json:"period_id,omitempty"`
-	ProgressPercent *int64                      `json:"progress_percent,omitempty"`
-	ProposedStatus  *UpdateFieldsProposedStatus `json:"proposed_status,omitempty"`
-
-	// Supersedes To correct an approved update: its id; set on creation only
-	Supersedes *openapi_types.UUID `json:"supersedes,omitempty"`
-
-	// Visibility Default: internal
-	Visibility *UpdateFieldsVisibility `json:"visibility,omitempty"`
-}
-
-// UpdateFieldsClear defines model for UpdateFields.Clear.
-type UpdateFieldsClear string
-
-// UpdateFieldsProposedStatus defines model for UpdateFields.ProposedStatus.
-type UpdateFieldsProposedStatus string
-
-// UpdateFieldsVisibility Default: internal
-type UpdateFieldsVisibility string
-
-// UpdateUserInputBody defines model for UpdateUserInputBody.
-type UpdateUserInputBody struct {
-	// Active false stops every token of the user at once
-	Active *bool   `json:"active,omitempty"`
-	Name   *string `json:"name,omitempty"`
 }
 
 // User defines model for User.
@@ -2295,16 +2352,19 @@ type User struct {
 	Version int64 `json:"version"`
 }
 
-// VerifyOutputBody defines model for VerifyOutputBody.
-type VerifyOutputBody struct {
-	Events int64 `json:"events"`
+// UserFields defines model for UserFields.
+type UserFields struct {
+	// Active false stops every token of the user at once
+	Active *bool   `json:"active,omitempty"`
+	Name   *string `json:"name,omitempty"`
+}
 
-	// FirstInvalidSeq The first event whose hash or link is wrong; null when the chain is whole
-	FirstInvalidSeq *int64 `json:"first_invalid_seq"`
+// UserList defines model for UserList.
+type UserList struct {
+	Items []User `json:"items"`
 
-	// Head Hash of the last event
-	Head  string `json:"head"`
-	Valid bool   `json:"valid"`
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // ListAuditEventsParams defines parameters for ListAuditEvents.
@@ -2428,6 +2488,27 @@ type UpdatePlanParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// ExportPlanMatrixParams defines parameters for ExportPlanMatrix.
+type ExportPlanMatrixParams struct {
+	// Format csv: RFC 4180, UTF-8; xlsx: a workbook with the matrix and a sheet about it
+	Format *ExportPlanMatrixParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Lang Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg
+	Lang *ExportPlanMatrixParamsLang `form:"lang,omitempty" json:"lang,omitempty"`
+
+	// Period A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today
+	Period *string `form:"period,omitempty" json:"period,omitempty"`
+
+	// Bom Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8
+	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+}
+
+// ExportPlanMatrixParamsFormat defines parameters for ExportPlanMatrix.
+type ExportPlanMatrixParamsFormat string
+
+// ExportPlanMatrixParamsLang defines parameters for ExportPlanMatrix.
+type ExportPlanMatrixParamsLang string
+
 // ListMeasuresParams defines parameters for ListMeasures.
 type ListMeasuresParams struct {
 	// Limit Largest number of items to return
@@ -2481,6 +2562,18 @@ type ListReportingPeriodsParams struct {
 	// Cursor The next_cursor of the previous page; omit for the first page
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// GetPlanReportParams defines parameters for GetPlanReport.
+type GetPlanReportParams struct {
+	// Lang Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg
+	Lang *GetPlanReportParamsLang `form:"lang,omitempty" json:"lang,omitempty"`
+
+	// Period A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today
+	Period *string `form:"period,omitempty" json:"period,omitempty"`
+}
+
+// GetPlanReportParamsLang defines parameters for GetPlanReport.
+type GetPlanReportParamsLang string
 
 // ListRecommendationsParams defines parameters for ListRecommendations.
 type ListRecommendationsParams struct {
@@ -2547,7 +2640,7 @@ type UpdateMeasureJSONRequestBody = MeasureFields
 type CreateIndicatorJSONRequestBody = IndicatorFields
 
 // CreateProgressUpdateJSONRequestBody defines body for CreateProgressUpdate for application/json ContentType.
-type CreateProgressUpdateJSONRequestBody = UpdateFields
+type CreateProgressUpdateJSONRequestBody = ProgressUpdateFields
 
 // CreateOrganizationJSONRequestBody defines body for CreateOrganization for application/json ContentType.
 type CreateOrganizationJSONRequestBody = OrganizationFields
@@ -2565,13 +2658,13 @@ type UpdatePlanJSONRequestBody = PlanFields
 type CreateMeasureJSONRequestBody = MeasureFields
 
 // CreateReportingPeriodJSONRequestBody defines body for CreateReportingPeriod for application/json ContentType.
-type CreateReportingPeriodJSONRequestBody = CreatePeriodInputBody
+type CreateReportingPeriodJSONRequestBody = NewReportingPeriod
 
 // EditProgressUpdateJSONRequestBody defines body for EditProgressUpdate for application/json ContentType.
-type EditProgressUpdateJSONRequestBody = UpdateFields
+type EditProgressUpdateJSONRequestBody = ProgressUpdateFields
 
 // ApproveProgressUpdateJSONRequestBody defines body for ApproveProgressUpdate for application/json ContentType.
-type ApproveProgressUpdateJSONRequestBody = ReviewInputBody
+type ApproveProgressUpdateJSONRequestBody = ReviewReason
 
 // AddEvidenceJSONRequestBody defines body for AddEvidence for application/json ContentType.
 type AddEvidenceJSONRequestBody = EvidenceLink
@@ -2580,31 +2673,31 @@ type AddEvidenceJSONRequestBody = EvidenceLink
 type AddEvidenceMultipartRequestBody AddEvidenceMultipartBody
 
 // RejectProgressUpdateJSONRequestBody defines body for RejectProgressUpdate for application/json ContentType.
-type RejectProgressUpdateJSONRequestBody = ReviewInputBody
+type RejectProgressUpdateJSONRequestBody = ReviewReason
 
 // ReturnProgressUpdateJSONRequestBody defines body for ReturnProgressUpdate for application/json ContentType.
-type ReturnProgressUpdateJSONRequestBody = ReviewInputBody
+type ReturnProgressUpdateJSONRequestBody = ReviewReason
 
 // SignOffProgressUpdateJSONRequestBody defines body for SignOffProgressUpdate for application/json ContentType.
-type SignOffProgressUpdateJSONRequestBody = ReviewInputBody
+type SignOffProgressUpdateJSONRequestBody = ReviewReason
 
 // SubmitProgressUpdateJSONRequestBody defines body for SubmitProgressUpdate for application/json ContentType.
-type SubmitProgressUpdateJSONRequestBody = ReviewInputBody
+type SubmitProgressUpdateJSONRequestBody = ReviewReason
 
 // WithdrawProgressUpdateJSONRequestBody defines body for WithdrawProgressUpdate for application/json ContentType.
-type WithdrawProgressUpdateJSONRequestBody = ReviewInputBody
+type WithdrawProgressUpdateJSONRequestBody = ReviewReason
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
-type CreateUserJSONRequestBody = CreateUserInputBody
+type CreateUserJSONRequestBody = NewUser
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
-type UpdateUserJSONRequestBody = UpdateUserInputBody
+type UpdateUserJSONRequestBody = UserFields
 
 // GrantMembershipJSONRequestBody defines body for GrantMembership for application/json ContentType.
-type GrantMembershipJSONRequestBody = GrantMembershipInputBody
+type GrantMembershipJSONRequestBody = NewMembership
 
 // IssueTokenJSONRequestBody defines body for IssueToken for application/json ContentType.
-type IssueTokenJSONRequestBody = IssueTokenInputBody
+type IssueTokenJSONRequestBody = NewToken
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -2684,12 +2777,16 @@ type ClientInterface interface {
 	//
 	// Answers 200 while the process runs, whatever the state of the database. For liveness probes.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReadiness Check that the service can serve requests
 	//
 	// Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2698,12 +2795,16 @@ type ClientInterface interface {
 	//
 	// Every change, oldest first, with who made it, in which request, and the object before and after; filtered by entity, actor, action and time.
 	//
+	// Who may call it: admin, auditor (permission `audit:read`).
+	//
 	// Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
 	ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// VerifyAuditChain Verify the audit chain
 	//
 	// Re-walks the whole chain: every event's hash must be what its content and the previous hash give. Reports the first event that breaks it.
+	//
+	// Who may call it: admin, auditor (permission `audit:read`).
 	//
 	// Corresponds with GET /v1/audit-events/verify (the `VerifyAuditChain` operationId).
 	VerifyAuditChain(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2712,12 +2813,16 @@ type ClientInterface interface {
 	//
 	// Changes the caller may see, oldest first, after a cursor. Follow next_cursor to miss none: a change shows up only once every transaction that could come before it has finished, so none is ever skipped or shown uncommitted. Anonymous callers see public changes.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/changes (the `ListChanges` operationId).
 	ListChanges(ctx context.Context, params *ListChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StreamChanges Stream the change feed
 	//
 	// The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Corresponds with GET /v1/changes/stream (the `StreamChanges` operationId).
 	StreamChanges(ctx context.Context, params *StreamChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2726,12 +2831,16 @@ type ClientInterface interface {
 	//
 	// Only while its update is draft or returned (409 otherwise); evidence of an approved update is frozen.
 	//
+	// Who may call it: focal_point of the organization concerned (permission `evidence:delete`).
+	//
 	// Corresponds with DELETE /v1/evidence/{id} (the `DeleteEvidence` operationId).
 	DeleteEvidence(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetEvidence Get a piece of evidence
 	//
 	// One piece of evidence, as far as its update and its own visibility let the caller read it.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Corresponds with GET /v1/evidence/{id} (the `GetEvidence` operationId).
 	GetEvidence(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2740,12 +2849,16 @@ type ClientInterface interface {
 	//
 	// The file's bytes, with its sniffed Content-Type, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Supports `Range` (206) and `If-None-Match` on its ETag, the SHA-256.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/evidence/{id}/content (the `GetEvidenceContent` operationId).
 	GetEvidenceContent(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetIndicator Get an indicator
 	//
-	// One indicator by id, with its ETag.
+	// One indicator by id, with its ETag; 404 when there is none.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Corresponds with GET /v1/indicators/{id} (the `GetIndicator` operationId).
 	GetIndicator(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2753,6 +2866,8 @@ type ClientInterface interface {
 	// UpdateIndicatorWithBody Change an indicator
 	//
 	// Changes the fields sent, if the indicator is still at the version If-Match names.
+	//
+	// Who may call it: admin, coordinator (permission `indicator:update`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2763,6 +2878,8 @@ type ClientInterface interface {
 	//
 	// Changes the fields sent, if the indicator is still at the version If-Match names.
 	//
+	// Who may call it: admin, coordinator (permission `indicator:update`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/indicators/{id} (the `UpdateIndicator` operationId).
@@ -2772,6 +2889,8 @@ type ClientInterface interface {
 	//
 	// The caller's user and the roles it holds now.
 	//
+	// Who may call it: any caller with a valid token.
+	//
 	// Corresponds with GET /v1/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2779,12 +2898,16 @@ type ClientInterface interface {
 	//
 	// One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/measures/{id} (the `GetMeasure` operationId).
 	GetMeasure(ctx context.Context, id openapi_types.UUID, params *GetMeasureParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateMeasureWithBody Change a measure
 	//
 	// Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.
+	//
+	// Who may call it: admin, coordinator (permission `measure:update`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2795,6 +2918,8 @@ type ClientInterface interface {
 	//
 	// Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.
 	//
+	// Who may call it: admin, coordinator (permission `measure:update`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/measures/{id} (the `UpdateMeasure` operationId).
@@ -2804,6 +2929,8 @@ type ClientInterface interface {
 	//
 	// The changes of the measure, its organizations, recommendations and indicators, and of its progress updates as far as the caller may read them: an update's every step for its organization and the coordinating roles, its publication for others.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/measures/{id}/history (the `GetMeasureHistory` operationId).
 	GetMeasureHistory(ctx context.Context, id openapi_types.UUID, params *GetMeasureHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2811,12 +2938,16 @@ type ClientInterface interface {
 	//
 	// The indicators by which the measure's progress is judged, in code order.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/measures/{id}/indicators (the `ListIndicators` operationId).
 	ListIndicators(ctx context.Context, id openapi_types.UUID, params *ListIndicatorsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateIndicatorWithBody Add an indicator to a measure
 	//
 	// code, title and kind are required; baseline and target only for number and percent indicators.
+	//
+	// Who may call it: admin, coordinator (permission `indicator:create`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2827,6 +2958,8 @@ type ClientInterface interface {
 	//
 	// code, title and kind are required; baseline and target only for number and percent indicators.
 	//
+	// Who may call it: admin, coordinator (permission `indicator:create`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/measures/{id}/indicators (the `CreateIndicator` operationId).
@@ -2836,12 +2969,16 @@ type ClientInterface interface {
 	//
 	// The updates the caller may read, by reporting period: its own organization's in every state, others' once approved as their visibility allows.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/measures/{id}/updates (the `ListProgressUpdates` operationId).
 	ListProgressUpdates(ctx context.Context, id openapi_types.UUID, params *ListProgressUpdatesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateProgressUpdateWithBody Draft a progress update
 	//
 	// A focal point of the measure's lead or a co-implementing organization drafts an update for an open reporting period; the organization reporting is theirs. 409 when the period is locked or the organization has an update of that period in the works.
+	//
+	// Who may call it: focal_point of the organization concerned (permission `update:create`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2852,6 +2989,8 @@ type ClientInterface interface {
 	//
 	// A focal point of the measure's lead or a co-implementing organization drafts an update for an open reporting period; the organization reporting is theirs. 409 when the period is locked or the organization has an update of that period in the works.
 	//
+	// Who may call it: focal_point of the organization concerned (permission `update:create`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/measures/{id}/updates (the `CreateProgressUpdate` operationId).
@@ -2861,12 +3000,16 @@ type ClientInterface interface {
 	//
 	// State bodies and partners, in code order, with their names in every language and their predecessors and successors.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/organizations (the `ListOrganizations` operationId).
 	ListOrganizations(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateOrganizationWithBody Create an organization
 	//
 	// Adds a state body or partner. code, kind and name are required.
+	//
+	// Who may call it: admin (permission `organization:create`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2877,6 +3020,8 @@ type ClientInterface interface {
 	//
 	// Adds a state body or partner. code, kind and name are required.
 	//
+	// Who may call it: admin (permission `organization:create`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/organizations (the `CreateOrganization` operationId).
@@ -2884,7 +3029,9 @@ type ClientInterface interface {
 
 	// GetOrganization Get an organization
 	//
-	// One organization by its code.
+	// One organization by its code; 404 when there is none.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Corresponds with GET /v1/organizations/{code} (the `GetOrganization` operationId).
 	GetOrganization(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2892,6 +3039,8 @@ type ClientInterface interface {
 	// UpdateOrganizationWithBody Change an organization
 	//
 	// Changes the fields sent, if the organization is still at the version If-Match names.
+	//
+	// Who may call it: admin (permission `organization:update`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2902,6 +3051,8 @@ type ClientInterface interface {
 	//
 	// Changes the fields sent, if the organization is still at the version If-Match names.
 	//
+	// Who may call it: admin (permission `organization:update`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/organizations/{code} (the `UpdateOrganization` operationId).
@@ -2911,12 +3062,16 @@ type ClientInterface interface {
 	//
 	// Locks the period: it takes no new progress updates or submissions. 409 when it is locked already.
 	//
+	// Who may call it: admin, coordinator (permission `period:lock`).
+	//
 	// Corresponds with POST /v1/periods/{id}/lock (the `LockReportingPeriod` operationId).
 	LockReportingPeriod(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OpenReportingPeriod Open a reporting period
 	//
 	// Opens a locked period again. 409 when it is open already.
+	//
+	// Who may call it: admin, coordinator (permission `period:open`).
 	//
 	// Corresponds with POST /v1/periods/{id}/open (the `OpenReportingPeriod` operationId).
 	OpenReportingPeriod(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2925,12 +3080,16 @@ type ClientInterface interface {
 	//
 	// Action plans the caller may read, in code order. Plans still in draft are not public.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/plans (the `ListPlans` operationId).
 	ListPlans(ctx context.Context, params *ListPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePlanWithBody Create a plan
 	//
 	// Adds a plan, in draft unless status says otherwise; a draft is not public. code, title, period_start and period_end are required.
+	//
+	// Who may call it: admin, coordinator (permission `plan:create`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2941,6 +3100,8 @@ type ClientInterface interface {
 	//
 	// Adds a plan, in draft unless status says otherwise; a draft is not public. code, title, period_start and period_end are required.
 	//
+	// Who may call it: admin, coordinator (permission `plan:create`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/plans (the `CreatePlan` operationId).
@@ -2948,7 +3109,9 @@ type ClientInterface interface {
 
 	// GetPlan Get a plan
 	//
-	// One plan by its id.
+	// One plan by its id. A plan in draft is 404 to callers who may not read it.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Corresponds with GET /v1/plans/{id} (the `GetPlan` operationId).
 	GetPlan(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2956,6 +3119,8 @@ type ClientInterface interface {
 	// UpdatePlanWithBody Change a plan
 	//
 	// Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.
+	//
+	// Who may call it: admin, coordinator (permission `plan:update`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2966,14 +3131,27 @@ type ClientInterface interface {
 	//
 	// Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.
 	//
+	// Who may call it: admin, coordinator (permission `plan:update`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/plans/{id} (the `UpdatePlan` operationId).
 	UpdatePlan(ctx context.Context, id openapi_types.UUID, params *UpdatePlanParams, body UpdatePlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ExportPlanMatrix Export a plan's implementation matrix
+	//
+	// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Corresponds with GET /v1/plans/{id}/export (the `ExportPlanMatrix` operationId).
+	ExportPlanMatrix(ctx context.Context, id openapi_types.UUID, params *ExportPlanMatrixParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListMeasures List a plan's measures
 	//
 	// Measures in code order (1.2 before 1.10), with their derived status, filtered by code, organization, status, article, recommendation, deadline or words in any language. Filters combine with AND.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Corresponds with GET /v1/plans/{id}/measures (the `ListMeasures` operationId).
 	ListMeasures(ctx context.Context, id openapi_types.UUID, params *ListMeasuresParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2981,6 +3159,8 @@ type ClientInterface interface {
 	// CreateMeasureWithBody Add a measure to a plan
 	//
 	// code, title and lead are required; the organizations and recommendations are linked at once.
+	//
+	// Who may call it: admin, coordinator (permission `measure:create`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2991,6 +3171,8 @@ type ClientInterface interface {
 	//
 	// code, title and lead are required; the organizations and recommendations are linked at once.
 	//
+	// Who may call it: admin, coordinator (permission `measure:create`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/plans/{id}/measures (the `CreateMeasure` operationId).
@@ -3000,12 +3182,16 @@ type ClientInterface interface {
 	//
 	// The periods for which organizations report progress, oldest first.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/plans/{id}/periods (the `ListReportingPeriods` operationId).
 	ListReportingPeriods(ctx context.Context, id openapi_types.UUID, params *ListReportingPeriodsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateReportingPeriodWithBody Add a reporting period
 	//
 	// Adds an open period to the plan; organizations report progress for it until it is locked.
+	//
+	// Who may call it: admin, coordinator (permission `period:create`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3016,14 +3202,27 @@ type ClientInterface interface {
 	//
 	// Adds an open period to the plan; organizations report progress for it until it is locked.
 	//
+	// Who may call it: admin, coordinator (permission `period:create`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/plans/{id}/periods (the `CreateReportingPeriod` operationId).
 	CreateReportingPeriod(ctx context.Context, id openapi_types.UUID, body CreateReportingPeriodJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetPlanReport Report a plan's progress by recommendation
+	//
+	// A printable HTML page, grouped by the recommendation each measure answers: the recommendation's text, its measures with their lead, status and latest approved progress, then the measures that answer none: the draft annex of the report to the Committee. It holds only what the caller may read.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Corresponds with GET /v1/plans/{id}/report (the `GetPlanReport` operationId).
+	GetPlanReport(ctx context.Context, id openapi_types.UUID, params *GetPlanReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetPlanSummary Summarize a plan's progress
 	//
 	// Counts of the plan's measures by current status, by lead organization, by ICRMW article and by recommendation, each with how many are overdue today.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Corresponds with GET /v1/plans/{id}/summary (the `GetPlanSummary` operationId).
 	GetPlanSummary(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3032,12 +3231,16 @@ type ClientInterface interface {
 	//
 	// Recommendations in code order, filtered by document, ICRMW article or theme.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/recommendations (the `ListRecommendations` operationId).
 	ListRecommendations(ctx context.Context, params *ListRecommendationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetRecommendation Get a recommendation
 	//
-	// One recommendation by its id.
+	// One recommendation by its id; 404 when there is none.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Corresponds with GET /v1/recommendations/{id} (the `GetRecommendation` operationId).
 	GetRecommendation(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3046,12 +3249,16 @@ type ClientInterface interface {
 	//
 	// The documents whose recommendations plans implement, in symbol order.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/source-documents (the `ListSourceDocuments` operationId).
 	ListSourceDocuments(ctx context.Context, params *ListSourceDocumentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeToken Revoke a token
 	//
 	// The token stops working at once. Users may revoke their own tokens; admins any.
+	//
+	// Who may call it: admin, the user themself (permission `token:revoke`).
 	//
 	// Corresponds with DELETE /v1/tokens/{id} (the `RevokeToken` operationId).
 	RevokeToken(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3060,12 +3267,16 @@ type ClientInterface interface {
 	//
 	// One update, if the caller may read it, with its ETag.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/updates/{id} (the `GetProgressUpdate` operationId).
 	GetProgressUpdate(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EditProgressUpdateWithBody Change a progress update
 	//
 	// Changes the fields sent while the update is draft or returned, if it is still at the version If-Match names. 409 once it is in review or approved.
+	//
+	// Who may call it: focal_point of the organization concerned (permission `update:edit`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3076,6 +3287,8 @@ type ClientInterface interface {
 	//
 	// Changes the fields sent while the update is draft or returned, if it is still at the version If-Match names. 409 once it is in review or approved.
 	//
+	// Who may call it: focal_point of the organization concerned (permission `update:edit`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/updates/{id} (the `EditProgressUpdate` operationId).
@@ -3084,6 +3297,8 @@ type ClientInterface interface {
 	// ApproveProgressUpdateWithBody Approve a progress update
 	//
 	// The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: coordinator (permission `update:approve`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3094,6 +3309,8 @@ type ClientInterface interface {
 	//
 	// The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: coordinator (permission `update:approve`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/updates/{id}/approve (the `ApproveProgressUpdate` operationId).
@@ -3103,12 +3320,16 @@ type ClientInterface interface {
 	//
 	// The files and links that support the update, as far as the caller may read them.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/updates/{id}/evidence (the `ListEvidence` operationId).
 	ListEvidence(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddEvidenceWithBody Add evidence to an update
 	//
 	// A file, as multipart/form-data with a `metadata` part (JSON, first) and a `file` part; or a link, as JSON with `url`. The file's type is judged by its content: PDF, images, office documents, CSV and plain text are accepted (415 otherwise); files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).
+	//
+	// Who may call it: focal_point of the organization concerned (permission `evidence:add`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3119,6 +3340,8 @@ type ClientInterface interface {
 	//
 	// A file, as multipart/form-data with a `metadata` part (JSON, first) and a `file` part; or a link, as JSON with `url`. The file's type is judged by its content: PDF, images, office documents, CSV and plain text are accepted (415 otherwise); files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).
 	//
+	// Who may call it: focal_point of the organization concerned (permission `evidence:add`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/updates/{id}/evidence (the `AddEvidence` operationId).
@@ -3127,6 +3350,8 @@ type ClientInterface interface {
 	// RejectProgressUpdateWithBody Reject a progress update
 	//
 	// The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: coordinator (permission `update:reject`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3137,6 +3362,8 @@ type ClientInterface interface {
 	//
 	// The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: coordinator (permission `update:reject`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/updates/{id}/reject (the `RejectProgressUpdate` operationId).
@@ -3145,6 +3372,8 @@ type ClientInterface interface {
 	// ReturnProgressUpdateWithBody Return a progress update
 	//
 	// Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3155,6 +3384,8 @@ type ClientInterface interface {
 	//
 	// Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/updates/{id}/return (the `ReturnProgressUpdate` operationId).
@@ -3164,12 +3395,16 @@ type ClientInterface interface {
 	//
 	// Every step taken in the update's review, oldest first, with who took it and why.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Corresponds with GET /v1/updates/{id}/reviews (the `ListReviewActions` operationId).
 	ListReviewActions(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SignOffProgressUpdateWithBody Sign a progress update off
 	//
 	// The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: approver of the organization concerned (permission `update:sign_off`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3180,6 +3415,8 @@ type ClientInterface interface {
 	//
 	// The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: approver of the organization concerned (permission `update:sign_off`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/updates/{id}/sign-off (the `SignOffProgressUpdate` operationId).
@@ -3188,6 +3425,8 @@ type ClientInterface interface {
 	// SubmitProgressUpdateWithBody Submit a progress update
 	//
 	// Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: focal_point of the organization concerned (permission `update:submit`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3198,6 +3437,8 @@ type ClientInterface interface {
 	//
 	// Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: focal_point of the organization concerned (permission `update:submit`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/updates/{id}/submit (the `SubmitProgressUpdate` operationId).
@@ -3206,6 +3447,8 @@ type ClientInterface interface {
 	// WithdrawProgressUpdateWithBody Withdraw a progress update
 	//
 	// Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3216,6 +3459,8 @@ type ClientInterface interface {
 	//
 	// Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/updates/{id}/withdraw (the `WithdrawProgressUpdate` operationId).
@@ -3225,12 +3470,16 @@ type ClientInterface interface {
 	//
 	// Every user, in email order.
 	//
+	// Who may call it: admin (permission `user:read`).
+	//
 	// Corresponds with GET /v1/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateUserWithBody Create a user
 	//
 	// Adds a user with no roles; grant memberships and issue a token next.
+	//
+	// Who may call it: admin (permission `user:create`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3241,6 +3490,8 @@ type ClientInterface interface {
 	//
 	// Adds a user with no roles; grant memberships and issue a token next.
 	//
+	// Who may call it: admin (permission `user:create`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/users (the `CreateUser` operationId).
@@ -3248,7 +3499,9 @@ type ClientInterface interface {
 
 	// GetUser Get a user
 	//
-	// One user by id.
+	// One user by id; 404 when there is none.
+	//
+	// Who may call it: admin (permission `user:read`).
 	//
 	// Corresponds with GET /v1/users/{id} (the `GetUser` operationId).
 	GetUser(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3256,6 +3509,8 @@ type ClientInterface interface {
 	// UpdateUserWithBody Rename, deactivate or reactivate a user
 	//
 	// Changes the fields sent. Deactivating stops every token of the user at once and takes away their roles on every server.
+	//
+	// Who may call it: admin (permission `user:update`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3266,6 +3521,8 @@ type ClientInterface interface {
 	//
 	// Changes the fields sent. Deactivating stops every token of the user at once and takes away their roles on every server.
 	//
+	// Who may call it: admin (permission `user:update`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/users/{id} (the `UpdateUser` operationId).
@@ -3275,12 +3532,16 @@ type ClientInterface interface {
 	//
 	// Every role the user holds or held, oldest first; `live` says which hold now.
 	//
+	// Who may call it: admin (permission `membership:read`).
+	//
 	// Corresponds with GET /v1/users/{id}/memberships (the `ListMemberships` operationId).
 	ListMemberships(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GrantMembershipWithBody Give a user a role
 	//
 	// A global role (admin, coordinator, auditor, partner) or a role in one organization (approver, focal_point, viewer). It takes effect on every server within a second.
+	//
+	// Who may call it: admin (permission `membership:grant`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3291,6 +3552,8 @@ type ClientInterface interface {
 	//
 	// A global role (admin, coordinator, auditor, partner) or a role in one organization (approver, focal_point, viewer). It takes effect on every server within a second.
 	//
+	// Who may call it: admin (permission `membership:grant`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/users/{id}/memberships (the `GrantMembership` operationId).
@@ -3300,6 +3563,8 @@ type ClientInterface interface {
 	//
 	// Ends the membership now; the record stays. It takes effect on every server within a second.
 	//
+	// Who may call it: admin (permission `membership:revoke`).
+	//
 	// Corresponds with DELETE /v1/users/{id}/memberships/{membership_id} (the `RevokeMembership` operationId).
 	RevokeMembership(ctx context.Context, id openapi_types.UUID, membershipID openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3307,12 +3572,16 @@ type ClientInterface interface {
 	//
 	// The records of the user's tokens, newest first; secrets are never shown again. Users may list their own.
 	//
+	// Who may call it: admin, the user themself (permission `token:read`).
+	//
 	// Corresponds with GET /v1/users/{id}/tokens (the `ListTokens` operationId).
 	ListTokens(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// IssueTokenWithBody Issue a token for a user
 	//
 	// Returns the new token's secret; this is the only time it is shown. Only its SHA-256 is stored.
+	//
+	// Who may call it: admin (permission `token:issue`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3323,6 +3592,8 @@ type ClientInterface interface {
 	//
 	// Returns the new token's secret; this is the only time it is shown. Only its SHA-256 is stored.
 	//
+	// Who may call it: admin (permission `token:issue`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/users/{id}/tokens (the `IssueToken` operationId).
@@ -3332,6 +3603,8 @@ type ClientInterface interface {
 // GetHealth Check that the process serves
 //
 // Answers 200 while the process runs, whatever the state of the database. For liveness probes.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3350,6 +3623,8 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 //
 // Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReadinessRequest(c.Server)
@@ -3366,6 +3641,8 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 // ListAuditEvents List the audit trail
 //
 // Every change, oldest first, with who made it, in which request, and the object before and after; filtered by entity, actor, action and time.
+//
+// Who may call it: admin, auditor (permission `audit:read`).
 //
 // Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
 func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3384,6 +3661,8 @@ func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsPar
 //
 // Re-walks the whole chain: every event's hash must be what its content and the previous hash give. Reports the first event that breaks it.
 //
+// Who may call it: admin, auditor (permission `audit:read`).
+//
 // Corresponds with GET /v1/audit-events/verify (the `VerifyAuditChain` operationId).
 func (c *Client) VerifyAuditChain(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVerifyAuditChainRequest(c.Server)
@@ -3400,6 +3679,8 @@ func (c *Client) VerifyAuditChain(ctx context.Context, reqEditors ...RequestEdit
 // ListChanges Read the change feed
 //
 // Changes the caller may see, oldest first, after a cursor. Follow next_cursor to miss none: a change shows up only once every transaction that could come before it has finished, so none is ever skipped or shown uncommitted. Anonymous callers see public changes.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Corresponds with GET /v1/changes (the `ListChanges` operationId).
 func (c *Client) ListChanges(ctx context.Context, params *ListChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3418,6 +3699,8 @@ func (c *Client) ListChanges(ctx context.Context, params *ListChangesParams, req
 //
 // The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/changes/stream (the `StreamChanges` operationId).
 func (c *Client) StreamChanges(ctx context.Context, params *StreamChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewStreamChangesRequest(c.Server, params)
@@ -3434,6 +3717,8 @@ func (c *Client) StreamChanges(ctx context.Context, params *StreamChangesParams,
 // DeleteEvidence Delete a piece of evidence
 //
 // Only while its update is draft or returned (409 otherwise); evidence of an approved update is frozen.
+//
+// Who may call it: focal_point of the organization concerned (permission `evidence:delete`).
 //
 // Corresponds with DELETE /v1/evidence/{id} (the `DeleteEvidence` operationId).
 func (c *Client) DeleteEvidence(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3452,6 +3737,8 @@ func (c *Client) DeleteEvidence(ctx context.Context, id openapi_types.UUID, reqE
 //
 // One piece of evidence, as far as its update and its own visibility let the caller read it.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/evidence/{id} (the `GetEvidence` operationId).
 func (c *Client) GetEvidence(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetEvidenceRequest(c.Server, id)
@@ -3469,6 +3756,8 @@ func (c *Client) GetEvidence(ctx context.Context, id openapi_types.UUID, reqEdit
 //
 // The file's bytes, with its sniffed Content-Type, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Supports `Range` (206) and `If-None-Match` on its ETag, the SHA-256.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/evidence/{id}/content (the `GetEvidenceContent` operationId).
 func (c *Client) GetEvidenceContent(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetEvidenceContentRequest(c.Server, id)
@@ -3484,7 +3773,9 @@ func (c *Client) GetEvidenceContent(ctx context.Context, id openapi_types.UUID, 
 
 // GetIndicator Get an indicator
 //
-// One indicator by id, with its ETag.
+// One indicator by id, with its ETag; 404 when there is none.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Corresponds with GET /v1/indicators/{id} (the `GetIndicator` operationId).
 func (c *Client) GetIndicator(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3502,6 +3793,8 @@ func (c *Client) GetIndicator(ctx context.Context, id openapi_types.UUID, reqEdi
 // UpdateIndicatorWithBody Change an indicator
 //
 // Changes the fields sent, if the indicator is still at the version If-Match names.
+//
+// Who may call it: admin, coordinator (permission `indicator:update`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3522,6 +3815,8 @@ func (c *Client) UpdateIndicatorWithBody(ctx context.Context, id openapi_types.U
 //
 // Changes the fields sent, if the indicator is still at the version If-Match names.
 //
+// Who may call it: admin, coordinator (permission `indicator:update`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/indicators/{id} (the `UpdateIndicator` operationId).
@@ -3541,6 +3836,8 @@ func (c *Client) UpdateIndicator(ctx context.Context, id openapi_types.UUID, par
 //
 // The caller's user and the roles it holds now.
 //
+// Who may call it: any caller with a valid token.
+//
 // Corresponds with GET /v1/me (the `GetMe` operationId).
 func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMeRequest(c.Server)
@@ -3558,6 +3855,8 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 //
 // One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/measures/{id} (the `GetMeasure` operationId).
 func (c *Client) GetMeasure(ctx context.Context, id openapi_types.UUID, params *GetMeasureParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMeasureRequest(c.Server, id, params)
@@ -3574,6 +3873,8 @@ func (c *Client) GetMeasure(ctx context.Context, id openapi_types.UUID, params *
 // UpdateMeasureWithBody Change a measure
 //
 // Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.
+//
+// Who may call it: admin, coordinator (permission `measure:update`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3594,6 +3895,8 @@ func (c *Client) UpdateMeasureWithBody(ctx context.Context, id openapi_types.UUI
 //
 // Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.
 //
+// Who may call it: admin, coordinator (permission `measure:update`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/measures/{id} (the `UpdateMeasure` operationId).
@@ -3613,6 +3916,8 @@ func (c *Client) UpdateMeasure(ctx context.Context, id openapi_types.UUID, param
 //
 // The changes of the measure, its organizations, recommendations and indicators, and of its progress updates as far as the caller may read them: an update's every step for its organization and the coordinating roles, its publication for others.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/measures/{id}/history (the `GetMeasureHistory` operationId).
 func (c *Client) GetMeasureHistory(ctx context.Context, id openapi_types.UUID, params *GetMeasureHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMeasureHistoryRequest(c.Server, id, params)
@@ -3630,6 +3935,8 @@ func (c *Client) GetMeasureHistory(ctx context.Context, id openapi_types.UUID, p
 //
 // The indicators by which the measure's progress is judged, in code order.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/measures/{id}/indicators (the `ListIndicators` operationId).
 func (c *Client) ListIndicators(ctx context.Context, id openapi_types.UUID, params *ListIndicatorsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListIndicatorsRequest(c.Server, id, params)
@@ -3646,6 +3953,8 @@ func (c *Client) ListIndicators(ctx context.Context, id openapi_types.UUID, para
 // CreateIndicatorWithBody Add an indicator to a measure
 //
 // code, title and kind are required; baseline and target only for number and percent indicators.
+//
+// Who may call it: admin, coordinator (permission `indicator:create`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3666,6 +3975,8 @@ func (c *Client) CreateIndicatorWithBody(ctx context.Context, id openapi_types.U
 //
 // code, title and kind are required; baseline and target only for number and percent indicators.
 //
+// Who may call it: admin, coordinator (permission `indicator:create`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/measures/{id}/indicators (the `CreateIndicator` operationId).
@@ -3685,6 +3996,8 @@ func (c *Client) CreateIndicator(ctx context.Context, id openapi_types.UUID, bod
 //
 // The updates the caller may read, by reporting period: its own organization's in every state, others' once approved as their visibility allows.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/measures/{id}/updates (the `ListProgressUpdates` operationId).
 func (c *Client) ListProgressUpdates(ctx context.Context, id openapi_types.UUID, params *ListProgressUpdatesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListProgressUpdatesRequest(c.Server, id, params)
@@ -3701,6 +4014,8 @@ func (c *Client) ListProgressUpdates(ctx context.Context, id openapi_types.UUID,
 // CreateProgressUpdateWithBody Draft a progress update
 //
 // A focal point of the measure's lead or a co-implementing organization drafts an update for an open reporting period; the organization reporting is theirs. 409 when the period is locked or the organization has an update of that period in the works.
+//
+// Who may call it: focal_point of the organization concerned (permission `update:create`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3721,6 +4036,8 @@ func (c *Client) CreateProgressUpdateWithBody(ctx context.Context, id openapi_ty
 //
 // A focal point of the measure's lead or a co-implementing organization drafts an update for an open reporting period; the organization reporting is theirs. 409 when the period is locked or the organization has an update of that period in the works.
 //
+// Who may call it: focal_point of the organization concerned (permission `update:create`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/measures/{id}/updates (the `CreateProgressUpdate` operationId).
@@ -3740,6 +4057,8 @@ func (c *Client) CreateProgressUpdate(ctx context.Context, id openapi_types.UUID
 //
 // State bodies and partners, in code order, with their names in every language and their predecessors and successors.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/organizations (the `ListOrganizations` operationId).
 func (c *Client) ListOrganizations(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListOrganizationsRequest(c.Server, params)
@@ -3756,6 +4075,8 @@ func (c *Client) ListOrganizations(ctx context.Context, params *ListOrganization
 // CreateOrganizationWithBody Create an organization
 //
 // Adds a state body or partner. code, kind and name are required.
+//
+// Who may call it: admin (permission `organization:create`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3776,6 +4097,8 @@ func (c *Client) CreateOrganizationWithBody(ctx context.Context, contentType str
 //
 // Adds a state body or partner. code, kind and name are required.
 //
+// Who may call it: admin (permission `organization:create`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/organizations (the `CreateOrganization` operationId).
@@ -3793,7 +4116,9 @@ func (c *Client) CreateOrganization(ctx context.Context, body CreateOrganization
 
 // GetOrganization Get an organization
 //
-// One organization by its code.
+// One organization by its code; 404 when there is none.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Corresponds with GET /v1/organizations/{code} (the `GetOrganization` operationId).
 func (c *Client) GetOrganization(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3811,6 +4136,8 @@ func (c *Client) GetOrganization(ctx context.Context, code string, reqEditors ..
 // UpdateOrganizationWithBody Change an organization
 //
 // Changes the fields sent, if the organization is still at the version If-Match names.
+//
+// Who may call it: admin (permission `organization:update`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3831,6 +4158,8 @@ func (c *Client) UpdateOrganizationWithBody(ctx context.Context, code string, pa
 //
 // Changes the fields sent, if the organization is still at the version If-Match names.
 //
+// Who may call it: admin (permission `organization:update`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/organizations/{code} (the `UpdateOrganization` operationId).
@@ -3850,6 +4179,8 @@ func (c *Client) UpdateOrganization(ctx context.Context, code string, params *Up
 //
 // Locks the period: it takes no new progress updates or submissions. 409 when it is locked already.
 //
+// Who may call it: admin, coordinator (permission `period:lock`).
+//
 // Corresponds with POST /v1/periods/{id}/lock (the `LockReportingPeriod` operationId).
 func (c *Client) LockReportingPeriod(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLockReportingPeriodRequest(c.Server, id)
@@ -3866,6 +4197,8 @@ func (c *Client) LockReportingPeriod(ctx context.Context, id openapi_types.UUID,
 // OpenReportingPeriod Open a reporting period
 //
 // Opens a locked period again. 409 when it is open already.
+//
+// Who may call it: admin, coordinator (permission `period:open`).
 //
 // Corresponds with POST /v1/periods/{id}/open (the `OpenReportingPeriod` operationId).
 func (c *Client) OpenReportingPeriod(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3884,6 +4217,8 @@ func (c *Client) OpenReportingPeriod(ctx context.Context, id openapi_types.UUID,
 //
 // Action plans the caller may read, in code order. Plans still in draft are not public.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/plans (the `ListPlans` operationId).
 func (c *Client) ListPlans(ctx context.Context, params *ListPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListPlansRequest(c.Server, params)
@@ -3900,6 +4235,8 @@ func (c *Client) ListPlans(ctx context.Context, params *ListPlansParams, reqEdit
 // CreatePlanWithBody Create a plan
 //
 // Adds a plan, in draft unless status says otherwise; a draft is not public. code, title, period_start and period_end are required.
+//
+// Who may call it: admin, coordinator (permission `plan:create`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3920,6 +4257,8 @@ func (c *Client) CreatePlanWithBody(ctx context.Context, contentType string, bod
 //
 // Adds a plan, in draft unless status says otherwise; a draft is not public. code, title, period_start and period_end are required.
 //
+// Who may call it: admin, coordinator (permission `plan:create`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/plans (the `CreatePlan` operationId).
@@ -3937,7 +4276,9 @@ func (c *Client) CreatePlan(ctx context.Context, body CreatePlanJSONRequestBody,
 
 // GetPlan Get a plan
 //
-// One plan by its id.
+// One plan by its id. A plan in draft is 404 to callers who may not read it.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Corresponds with GET /v1/plans/{id} (the `GetPlan` operationId).
 func (c *Client) GetPlan(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3955,6 +4296,8 @@ func (c *Client) GetPlan(ctx context.Context, id openapi_types.UUID, reqEditors 
 // UpdatePlanWithBody Change a plan
 //
 // Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.
+//
+// Who may call it: admin, coordinator (permission `plan:update`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3975,6 +4318,8 @@ func (c *Client) UpdatePlanWithBody(ctx context.Context, id openapi_types.UUID, 
 //
 // Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.
 //
+// Who may call it: admin, coordinator (permission `plan:update`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/plans/{id} (the `UpdatePlan` operationId).
@@ -3990,9 +4335,30 @@ func (c *Client) UpdatePlan(ctx context.Context, id openapi_types.UUID, params *
 	return c.Client.Do(req)
 }
 
+// ExportPlanMatrix Export a plan's implementation matrix
+//
+// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Corresponds with GET /v1/plans/{id}/export (the `ExportPlanMatrix` operationId).
+func (c *Client) ExportPlanMatrix(ctx context.Context, id openapi_types.UUID, params *ExportPlanMatrixParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportPlanMatrixRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListMeasures List a plan's measures
 //
 // Measures in code order (1.2 before 1.10), with their derived status, filtered by code, organization, status, article, recommendation, deadline or words in any language. Filters combine with AND.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Corresponds with GET /v1/plans/{id}/measures (the `ListMeasures` operationId).
 func (c *Client) ListMeasures(ctx context.Context, id openapi_types.UUID, params *ListMeasuresParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4010,6 +4376,8 @@ func (c *Client) ListMeasures(ctx context.Context, id openapi_types.UUID, params
 // CreateMeasureWithBody Add a measure to a plan
 //
 // code, title and lead are required; the organizations and recommendations are linked at once.
+//
+// Who may call it: admin, coordinator (permission `measure:create`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4030,6 +4398,8 @@ func (c *Client) CreateMeasureWithBody(ctx context.Context, id openapi_types.UUI
 //
 // code, title and lead are required; the organizations and recommendations are linked at once.
 //
+// Who may call it: admin, coordinator (permission `measure:create`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/plans/{id}/measures (the `CreateMeasure` operationId).
@@ -4049,6 +4419,8 @@ func (c *Client) CreateMeasure(ctx context.Context, id openapi_types.UUID, body 
 //
 // The periods for which organizations report progress, oldest first.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/plans/{id}/periods (the `ListReportingPeriods` operationId).
 func (c *Client) ListReportingPeriods(ctx context.Context, id openapi_types.UUID, params *ListReportingPeriodsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListReportingPeriodsRequest(c.Server, id, params)
@@ -4065,6 +4437,8 @@ func (c *Client) ListReportingPeriods(ctx context.Context, id openapi_types.UUID
 // CreateReportingPeriodWithBody Add a reporting period
 //
 // Adds an open period to the plan; organizations report progress for it until it is locked.
+//
+// Who may call it: admin, coordinator (permission `period:create`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4085,6 +4459,8 @@ func (c *Client) CreateReportingPeriodWithBody(ctx context.Context, id openapi_t
 //
 // Adds an open period to the plan; organizations report progress for it until it is locked.
 //
+// Who may call it: admin, coordinator (permission `period:create`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/plans/{id}/periods (the `CreateReportingPeriod` operationId).
@@ -4100,9 +4476,30 @@ func (c *Client) CreateReportingPeriod(ctx context.Context, id openapi_types.UUI
 	return c.Client.Do(req)
 }
 
+// GetPlanReport Report a plan's progress by recommendation
+//
+// A printable HTML page, grouped by the recommendation each measure answers: the recommendation's text, its measures with their lead, status and latest approved progress, then the measures that answer none: the draft annex of the report to the Committee. It holds only what the caller may read.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Corresponds with GET /v1/plans/{id}/report (the `GetPlanReport` operationId).
+func (c *Client) GetPlanReport(ctx context.Context, id openapi_types.UUID, params *GetPlanReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPlanReportRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetPlanSummary Summarize a plan's progress
 //
 // Counts of the plan's measures by current status, by lead organization, by ICRMW article and by recommendation, each with how many are overdue today.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Corresponds with GET /v1/plans/{id}/summary (the `GetPlanSummary` operationId).
 func (c *Client) GetPlanSummary(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4121,6 +4518,8 @@ func (c *Client) GetPlanSummary(ctx context.Context, id openapi_types.UUID, reqE
 //
 // Recommendations in code order, filtered by document, ICRMW article or theme.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/recommendations (the `ListRecommendations` operationId).
 func (c *Client) ListRecommendations(ctx context.Context, params *ListRecommendationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListRecommendationsRequest(c.Server, params)
@@ -4136,7 +4535,9 @@ func (c *Client) ListRecommendations(ctx context.Context, params *ListRecommenda
 
 // GetRecommendation Get a recommendation
 //
-// One recommendation by its id.
+// One recommendation by its id; 404 when there is none.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Corresponds with GET /v1/recommendations/{id} (the `GetRecommendation` operationId).
 func (c *Client) GetRecommendation(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4155,6 +4556,8 @@ func (c *Client) GetRecommendation(ctx context.Context, id openapi_types.UUID, r
 //
 // The documents whose recommendations plans implement, in symbol order.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/source-documents (the `ListSourceDocuments` operationId).
 func (c *Client) ListSourceDocuments(ctx context.Context, params *ListSourceDocumentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListSourceDocumentsRequest(c.Server, params)
@@ -4171,6 +4574,8 @@ func (c *Client) ListSourceDocuments(ctx context.Context, params *ListSourceDocu
 // RevokeToken Revoke a token
 //
 // The token stops working at once. Users may revoke their own tokens; admins any.
+//
+// Who may call it: admin, the user themself (permission `token:revoke`).
 //
 // Corresponds with DELETE /v1/tokens/{id} (the `RevokeToken` operationId).
 func (c *Client) RevokeToken(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4189,6 +4594,8 @@ func (c *Client) RevokeToken(ctx context.Context, id openapi_types.UUID, reqEdit
 //
 // One update, if the caller may read it, with its ETag.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/updates/{id} (the `GetProgressUpdate` operationId).
 func (c *Client) GetProgressUpdate(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetProgressUpdateRequest(c.Server, id)
@@ -4205,6 +4612,8 @@ func (c *Client) GetProgressUpdate(ctx context.Context, id openapi_types.UUID, r
 // EditProgressUpdateWithBody Change a progress update
 //
 // Changes the fields sent while the update is draft or returned, if it is still at the version If-Match names. 409 once it is in review or approved.
+//
+// Who may call it: focal_point of the organization concerned (permission `update:edit`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4225,6 +4634,8 @@ func (c *Client) EditProgressUpdateWithBody(ctx context.Context, id openapi_type
 //
 // Changes the fields sent while the update is draft or returned, if it is still at the version If-Match names. 409 once it is in review or approved.
 //
+// Who may call it: focal_point of the organization concerned (permission `update:edit`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/updates/{id} (the `EditProgressUpdate` operationId).
@@ -4243,6 +4654,8 @@ func (c *Client) EditProgressUpdate(ctx context.Context, id openapi_types.UUID, 
 // ApproveProgressUpdateWithBody Approve a progress update
 //
 // The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: coordinator (permission `update:approve`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4263,6 +4676,8 @@ func (c *Client) ApproveProgressUpdateWithBody(ctx context.Context, id openapi_t
 //
 // The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: coordinator (permission `update:approve`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/updates/{id}/approve (the `ApproveProgressUpdate` operationId).
@@ -4282,6 +4697,8 @@ func (c *Client) ApproveProgressUpdate(ctx context.Context, id openapi_types.UUI
 //
 // The files and links that support the update, as far as the caller may read them.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/updates/{id}/evidence (the `ListEvidence` operationId).
 func (c *Client) ListEvidence(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListEvidenceRequest(c.Server, id)
@@ -4298,6 +4715,8 @@ func (c *Client) ListEvidence(ctx context.Context, id openapi_types.UUID, reqEdi
 // AddEvidenceWithBody Add evidence to an update
 //
 // A file, as multipart/form-data with a `metadata` part (JSON, first) and a `file` part; or a link, as JSON with `url`. The file's type is judged by its content: PDF, images, office documents, CSV and plain text are accepted (415 otherwise); files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).
+//
+// Who may call it: focal_point of the organization concerned (permission `evidence:add`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4318,6 +4737,8 @@ func (c *Client) AddEvidenceWithBody(ctx context.Context, id openapi_types.UUID,
 //
 // A file, as multipart/form-data with a `metadata` part (JSON, first) and a `file` part; or a link, as JSON with `url`. The file's type is judged by its content: PDF, images, office documents, CSV and plain text are accepted (415 otherwise); files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).
 //
+// Who may call it: focal_point of the organization concerned (permission `evidence:add`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/updates/{id}/evidence (the `AddEvidence` operationId).
@@ -4336,6 +4757,8 @@ func (c *Client) AddEvidence(ctx context.Context, id openapi_types.UUID, body Ad
 // RejectProgressUpdateWithBody Reject a progress update
 //
 // The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: coordinator (permission `update:reject`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4356,6 +4779,8 @@ func (c *Client) RejectProgressUpdateWithBody(ctx context.Context, id openapi_ty
 //
 // The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: coordinator (permission `update:reject`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/updates/{id}/reject (the `RejectProgressUpdate` operationId).
@@ -4374,6 +4799,8 @@ func (c *Client) RejectProgressUpdate(ctx context.Context, id openapi_types.UUID
 // ReturnProgressUpdateWithBody Return a progress update
 //
 // Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4394,6 +4821,8 @@ func (c *Client) ReturnProgressUpdateWithBody(ctx context.Context, id openapi_ty
 //
 // Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/updates/{id}/return (the `ReturnProgressUpdate` operationId).
@@ -4413,6 +4842,8 @@ func (c *Client) ReturnProgressUpdate(ctx context.Context, id openapi_types.UUID
 //
 // Every step taken in the update's review, oldest first, with who took it and why.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Corresponds with GET /v1/updates/{id}/reviews (the `ListReviewActions` operationId).
 func (c *Client) ListReviewActions(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListReviewActionsRequest(c.Server, id)
@@ -4429,6 +4860,8 @@ func (c *Client) ListReviewActions(ctx context.Context, id openapi_types.UUID, r
 // SignOffProgressUpdateWithBody Sign a progress update off
 //
 // The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: approver of the organization concerned (permission `update:sign_off`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4449,6 +4882,8 @@ func (c *Client) SignOffProgressUpdateWithBody(ctx context.Context, id openapi_t
 //
 // The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: approver of the organization concerned (permission `update:sign_off`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/updates/{id}/sign-off (the `SignOffProgressUpdate` operationId).
@@ -4467,6 +4902,8 @@ func (c *Client) SignOffProgressUpdate(ctx context.Context, id openapi_types.UUI
 // SubmitProgressUpdateWithBody Submit a progress update
 //
 // Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: focal_point of the organization concerned (permission `update:submit`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4487,6 +4924,8 @@ func (c *Client) SubmitProgressUpdateWithBody(ctx context.Context, id openapi_ty
 //
 // Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: focal_point of the organization concerned (permission `update:submit`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/updates/{id}/submit (the `SubmitProgressUpdate` operationId).
@@ -4505,6 +4944,8 @@ func (c *Client) SubmitProgressUpdate(ctx context.Context, id openapi_types.UUID
 // WithdrawProgressUpdateWithBody Withdraw a progress update
 //
 // Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4525,6 +4966,8 @@ func (c *Client) WithdrawProgressUpdateWithBody(ctx context.Context, id openapi_
 //
 // Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/updates/{id}/withdraw (the `WithdrawProgressUpdate` operationId).
@@ -4544,6 +4987,8 @@ func (c *Client) WithdrawProgressUpdate(ctx context.Context, id openapi_types.UU
 //
 // Every user, in email order.
 //
+// Who may call it: admin (permission `user:read`).
+//
 // Corresponds with GET /v1/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListUsersRequest(c.Server, params)
@@ -4560,6 +5005,8 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 // CreateUserWithBody Create a user
 //
 // Adds a user with no roles; grant memberships and issue a token next.
+//
+// Who may call it: admin (permission `user:create`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4580,6 +5027,8 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 //
 // Adds a user with no roles; grant memberships and issue a token next.
 //
+// Who may call it: admin (permission `user:create`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/users (the `CreateUser` operationId).
@@ -4597,7 +5046,9 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 
 // GetUser Get a user
 //
-// One user by id.
+// One user by id; 404 when there is none.
+//
+// Who may call it: admin (permission `user:read`).
 //
 // Corresponds with GET /v1/users/{id} (the `GetUser` operationId).
 func (c *Client) GetUser(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4615,6 +5066,8 @@ func (c *Client) GetUser(ctx context.Context, id openapi_types.UUID, reqEditors 
 // UpdateUserWithBody Rename, deactivate or reactivate a user
 //
 // Changes the fields sent. Deactivating stops every token of the user at once and takes away their roles on every server.
+//
+// Who may call it: admin (permission `user:update`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4635,6 +5088,8 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id openapi_types.UUID, 
 //
 // Changes the fields sent. Deactivating stops every token of the user at once and takes away their roles on every server.
 //
+// Who may call it: admin (permission `user:update`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/users/{id} (the `UpdateUser` operationId).
@@ -4654,6 +5109,8 @@ func (c *Client) UpdateUser(ctx context.Context, id openapi_types.UUID, params *
 //
 // Every role the user holds or held, oldest first; `live` says which hold now.
 //
+// Who may call it: admin (permission `membership:read`).
+//
 // Corresponds with GET /v1/users/{id}/memberships (the `ListMemberships` operationId).
 func (c *Client) ListMemberships(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListMembershipsRequest(c.Server, id)
@@ -4670,6 +5127,8 @@ func (c *Client) ListMemberships(ctx context.Context, id openapi_types.UUID, req
 // GrantMembershipWithBody Give a user a role
 //
 // A global role (admin, coordinator, auditor, partner) or a role in one organization (approver, focal_point, viewer). It takes effect on every server within a second.
+//
+// Who may call it: admin (permission `membership:grant`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4690,6 +5149,8 @@ func (c *Client) GrantMembershipWithBody(ctx context.Context, id openapi_types.U
 //
 // A global role (admin, coordinator, auditor, partner) or a role in one organization (approver, focal_point, viewer). It takes effect on every server within a second.
 //
+// Who may call it: admin (permission `membership:grant`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/users/{id}/memberships (the `GrantMembership` operationId).
@@ -4709,6 +5170,8 @@ func (c *Client) GrantMembership(ctx context.Context, id openapi_types.UUID, bod
 //
 // Ends the membership now; the record stays. It takes effect on every server within a second.
 //
+// Who may call it: admin (permission `membership:revoke`).
+//
 // Corresponds with DELETE /v1/users/{id}/memberships/{membership_id} (the `RevokeMembership` operationId).
 func (c *Client) RevokeMembership(ctx context.Context, id openapi_types.UUID, membershipID openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeMembershipRequest(c.Server, id, membershipID)
@@ -4726,6 +5189,8 @@ func (c *Client) RevokeMembership(ctx context.Context, id openapi_types.UUID, me
 //
 // The records of the user's tokens, newest first; secrets are never shown again. Users may list their own.
 //
+// Who may call it: admin, the user themself (permission `token:read`).
+//
 // Corresponds with GET /v1/users/{id}/tokens (the `ListTokens` operationId).
 func (c *Client) ListTokens(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListTokensRequest(c.Server, id)
@@ -4742,6 +5207,8 @@ func (c *Client) ListTokens(ctx context.Context, id openapi_types.UUID, reqEdito
 // IssueTokenWithBody Issue a token for a user
 //
 // Returns the new token's secret; this is the only time it is shown. Only its SHA-256 is stored.
+//
+// Who may call it: admin (permission `token:issue`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4761,6 +5228,8 @@ func (c *Client) IssueTokenWithBody(ctx context.Context, id openapi_types.UUID, 
 // IssueToken Issue a token for a user
 //
 // Returns the new token's secret; this is the only time it is shown. Only its SHA-256 is stored.
+//
+// Who may call it: admin (permission `token:issue`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6276,6 +6745,103 @@ func NewUpdatePlanRequestWithBody(server string, id openapi_types.UUID, params *
 	return req, nil
 }
 
+// NewExportPlanMatrixRequest constructs an http.Request for the ExportPlanMatrix method
+func NewExportPlanMatrixRequest(server string, id openapi_types.UUID, params *ExportPlanMatrixParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/plans/%s/export", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Period != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "period", *params.Period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Bom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListMeasuresRequest constructs an http.Request for the ListMeasures method
 func NewListMeasuresRequest(server string, id openapi_types.UUID, params *ListMeasuresParams) (*http.Request, error) {
 	var err error
@@ -6632,6 +7198,79 @@ func NewCreateReportingPeriodRequestWithBody(server string, id openapi_types.UUI
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetPlanReportRequest constructs an http.Request for the GetPlanReport method
+func NewGetPlanReportRequest(server string, id openapi_types.UUID, params *GetPlanReportParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/plans/%s/report", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Period != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "period", *params.Period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -7852,6 +8491,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Answers 200 while the process runs, whatever the state of the database. For liveness probes.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
@@ -7860,6 +8501,8 @@ type ClientWithResponsesInterface interface {
 	// GetReadinessWithResponse Check that the service can serve requests
 	//
 	// Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7870,6 +8513,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every change, oldest first, with who made it, in which request, and the object before and after; filtered by entity, actor, action and time.
 	//
+	// Who may call it: admin, auditor (permission `audit:read`).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
@@ -7878,6 +8523,8 @@ type ClientWithResponsesInterface interface {
 	// VerifyAuditChainWithResponse Verify the audit chain
 	//
 	// Re-walks the whole chain: every event's hash must be what its content and the previous hash give. Reports the first event that breaks it.
+	//
+	// Who may call it: admin, auditor (permission `audit:read`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7888,6 +8535,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes the caller may see, oldest first, after a cursor. Follow next_cursor to miss none: a change shows up only once every transaction that could come before it has finished, so none is ever skipped or shown uncommitted. Anonymous callers see public changes.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/changes (the `ListChanges` operationId).
@@ -7896,6 +8545,8 @@ type ClientWithResponsesInterface interface {
 	// StreamChangesWithResponse Stream the change feed
 	//
 	// The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7906,6 +8557,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Only while its update is draft or returned (409 otherwise); evidence of an approved update is frozen.
 	//
+	// Who may call it: focal_point of the organization concerned (permission `evidence:delete`).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/evidence/{id} (the `DeleteEvidence` operationId).
@@ -7914,6 +8567,8 @@ type ClientWithResponsesInterface interface {
 	// GetEvidenceWithResponse Get a piece of evidence
 	//
 	// One piece of evidence, as far as its update and its own visibility let the caller read it.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7924,6 +8579,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The file's bytes, with its sniffed Content-Type, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Supports `Range` (206) and `If-None-Match` on its ETag, the SHA-256.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/evidence/{id}/content (the `GetEvidenceContent` operationId).
@@ -7931,7 +8588,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetIndicatorWithResponse Get an indicator
 	//
-	// One indicator by id, with its ETag.
+	// One indicator by id, with its ETag; 404 when there is none.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7942,6 +8601,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes the fields sent, if the indicator is still at the version If-Match names.
 	//
+	// Who may call it: admin, coordinator (permission `indicator:update`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/indicators/{id} (the `UpdateIndicator` operationId).
@@ -7950,6 +8611,8 @@ type ClientWithResponsesInterface interface {
 	// UpdateIndicatorWithResponse Change an indicator
 	//
 	// Changes the fields sent, if the indicator is still at the version If-Match names.
+	//
+	// Who may call it: admin, coordinator (permission `indicator:update`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7960,6 +8623,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The caller's user and the roles it holds now.
 	//
+	// Who may call it: any caller with a valid token.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/me (the `GetMe` operationId).
@@ -7968,6 +8633,8 @@ type ClientWithResponsesInterface interface {
 	// GetMeasureWithResponse Get a measure
 	//
 	// One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7978,6 +8645,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.
 	//
+	// Who may call it: admin, coordinator (permission `measure:update`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/measures/{id} (the `UpdateMeasure` operationId).
@@ -7986,6 +8655,8 @@ type ClientWithResponsesInterface interface {
 	// UpdateMeasureWithResponse Change a measure
 	//
 	// Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.
+	//
+	// Who may call it: admin, coordinator (permission `measure:update`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7996,6 +8667,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The changes of the measure, its organizations, recommendations and indicators, and of its progress updates as far as the caller may read them: an update's every step for its organization and the coordinating roles, its publication for others.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/measures/{id}/history (the `GetMeasureHistory` operationId).
@@ -8004,6 +8677,8 @@ type ClientWithResponsesInterface interface {
 	// ListIndicatorsWithResponse List a measure's indicators
 	//
 	// The indicators by which the measure's progress is judged, in code order.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8014,6 +8689,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// code, title and kind are required; baseline and target only for number and percent indicators.
 	//
+	// Who may call it: admin, coordinator (permission `indicator:create`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/measures/{id}/indicators (the `CreateIndicator` operationId).
@@ -8022,6 +8699,8 @@ type ClientWithResponsesInterface interface {
 	// CreateIndicatorWithResponse Add an indicator to a measure
 	//
 	// code, title and kind are required; baseline and target only for number and percent indicators.
+	//
+	// Who may call it: admin, coordinator (permission `indicator:create`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8032,6 +8711,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The updates the caller may read, by reporting period: its own organization's in every state, others' once approved as their visibility allows.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/measures/{id}/updates (the `ListProgressUpdates` operationId).
@@ -8040,6 +8721,8 @@ type ClientWithResponsesInterface interface {
 	// CreateProgressUpdateWithBodyWithResponse Draft a progress update
 	//
 	// A focal point of the measure's lead or a co-implementing organization drafts an update for an open reporting period; the organization reporting is theirs. 409 when the period is locked or the organization has an update of that period in the works.
+	//
+	// Who may call it: focal_point of the organization concerned (permission `update:create`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8050,6 +8733,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// A focal point of the measure's lead or a co-implementing organization drafts an update for an open reporting period; the organization reporting is theirs. 409 when the period is locked or the organization has an update of that period in the works.
 	//
+	// Who may call it: focal_point of the organization concerned (permission `update:create`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/measures/{id}/updates (the `CreateProgressUpdate` operationId).
@@ -8058,6 +8743,8 @@ type ClientWithResponsesInterface interface {
 	// ListOrganizationsWithResponse List organizations
 	//
 	// State bodies and partners, in code order, with their names in every language and their predecessors and successors.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8068,6 +8755,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Adds a state body or partner. code, kind and name are required.
 	//
+	// Who may call it: admin (permission `organization:create`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/organizations (the `CreateOrganization` operationId).
@@ -8077,6 +8766,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Adds a state body or partner. code, kind and name are required.
 	//
+	// Who may call it: admin (permission `organization:create`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/organizations (the `CreateOrganization` operationId).
@@ -8084,7 +8775,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetOrganizationWithResponse Get an organization
 	//
-	// One organization by its code.
+	// One organization by its code; 404 when there is none.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8095,6 +8788,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes the fields sent, if the organization is still at the version If-Match names.
 	//
+	// Who may call it: admin (permission `organization:update`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/organizations/{code} (the `UpdateOrganization` operationId).
@@ -8103,6 +8798,8 @@ type ClientWithResponsesInterface interface {
 	// UpdateOrganizationWithResponse Change an organization
 	//
 	// Changes the fields sent, if the organization is still at the version If-Match names.
+	//
+	// Who may call it: admin (permission `organization:update`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8113,6 +8810,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Locks the period: it takes no new progress updates or submissions. 409 when it is locked already.
 	//
+	// Who may call it: admin, coordinator (permission `period:lock`).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/periods/{id}/lock (the `LockReportingPeriod` operationId).
@@ -8121,6 +8820,8 @@ type ClientWithResponsesInterface interface {
 	// OpenReportingPeriodWithResponse Open a reporting period
 	//
 	// Opens a locked period again. 409 when it is open already.
+	//
+	// Who may call it: admin, coordinator (permission `period:open`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8131,6 +8832,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Action plans the caller may read, in code order. Plans still in draft are not public.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/plans (the `ListPlans` operationId).
@@ -8139,6 +8842,8 @@ type ClientWithResponsesInterface interface {
 	// CreatePlanWithBodyWithResponse Create a plan
 	//
 	// Adds a plan, in draft unless status says otherwise; a draft is not public. code, title, period_start and period_end are required.
+	//
+	// Who may call it: admin, coordinator (permission `plan:create`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8149,6 +8854,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Adds a plan, in draft unless status says otherwise; a draft is not public. code, title, period_start and period_end are required.
 	//
+	// Who may call it: admin, coordinator (permission `plan:create`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/plans (the `CreatePlan` operationId).
@@ -8156,7 +8863,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetPlanWithResponse Get a plan
 	//
-	// One plan by its id.
+	// One plan by its id. A plan in draft is 404 to callers who may not read it.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8167,6 +8876,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.
 	//
+	// Who may call it: admin, coordinator (permission `plan:update`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/plans/{id} (the `UpdatePlan` operationId).
@@ -8176,14 +8887,29 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.
 	//
+	// Who may call it: admin, coordinator (permission `plan:update`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/plans/{id} (the `UpdatePlan` operationId).
 	UpdatePlanWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdatePlanParams, body UpdatePlanJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePlanResponse, error)
 
+	// ExportPlanMatrixWithResponse Export a plan's implementation matrix
+	//
+	// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/plans/{id}/export (the `ExportPlanMatrix` operationId).
+	ExportPlanMatrixWithResponse(ctx context.Context, id openapi_types.UUID, params *ExportPlanMatrixParams, reqEditors ...RequestEditorFn) (*ExportPlanMatrixResponse, error)
+
 	// ListMeasuresWithResponse List a plan's measures
 	//
 	// Measures in code order (1.2 before 1.10), with their derived status, filtered by code, organization, status, article, recommendation, deadline or words in any language. Filters combine with AND.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8194,6 +8920,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// code, title and lead are required; the organizations and recommendations are linked at once.
 	//
+	// Who may call it: admin, coordinator (permission `measure:create`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/plans/{id}/measures (the `CreateMeasure` operationId).
@@ -8202,6 +8930,8 @@ type ClientWithResponsesInterface interface {
 	// CreateMeasureWithResponse Add a measure to a plan
 	//
 	// code, title and lead are required; the organizations and recommendations are linked at once.
+	//
+	// Who may call it: admin, coordinator (permission `measure:create`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8212,6 +8942,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The periods for which organizations report progress, oldest first.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/plans/{id}/periods (the `ListReportingPeriods` operationId).
@@ -8220,6 +8952,8 @@ type ClientWithResponsesInterface interface {
 	// CreateReportingPeriodWithBodyWithResponse Add a reporting period
 	//
 	// Adds an open period to the plan; organizations report progress for it until it is locked.
+	//
+	// Who may call it: admin, coordinator (permission `period:create`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8230,14 +8964,29 @@ type ClientWithResponsesInterface interface {
 	//
 	// Adds an open period to the plan; organizations report progress for it until it is locked.
 	//
+	// Who may call it: admin, coordinator (permission `period:create`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/plans/{id}/periods (the `CreateReportingPeriod` operationId).
 	CreateReportingPeriodWithResponse(ctx context.Context, id openapi_types.UUID, body CreateReportingPeriodJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReportingPeriodResponse, error)
 
+	// GetPlanReportWithResponse Report a plan's progress by recommendation
+	//
+	// A printable HTML page, grouped by the recommendation each measure answers: the recommendation's text, its measures with their lead, status and latest approved progress, then the measures that answer none: the draft annex of the report to the Committee. It holds only what the caller may read.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/plans/{id}/report (the `GetPlanReport` operationId).
+	GetPlanReportWithResponse(ctx context.Context, id openapi_types.UUID, params *GetPlanReportParams, reqEditors ...RequestEditorFn) (*GetPlanReportResponse, error)
+
 	// GetPlanSummaryWithResponse Summarize a plan's progress
 	//
 	// Counts of the plan's measures by current status, by lead organization, by ICRMW article and by recommendation, each with how many are overdue today.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8248,6 +8997,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Recommendations in code order, filtered by document, ICRMW article or theme.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/recommendations (the `ListRecommendations` operationId).
@@ -8255,7 +9006,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetRecommendationWithResponse Get a recommendation
 	//
-	// One recommendation by its id.
+	// One recommendation by its id; 404 when there is none.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8266,6 +9019,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The documents whose recommendations plans implement, in symbol order.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/source-documents (the `ListSourceDocuments` operationId).
@@ -8274,6 +9029,8 @@ type ClientWithResponsesInterface interface {
 	// RevokeTokenWithResponse Revoke a token
 	//
 	// The token stops working at once. Users may revoke their own tokens; admins any.
+	//
+	// Who may call it: admin, the user themself (permission `token:revoke`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8284,6 +9041,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// One update, if the caller may read it, with its ETag.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/updates/{id} (the `GetProgressUpdate` operationId).
@@ -8292,6 +9051,8 @@ type ClientWithResponsesInterface interface {
 	// EditProgressUpdateWithBodyWithResponse Change a progress update
 	//
 	// Changes the fields sent while the update is draft or returned, if it is still at the version If-Match names. 409 once it is in review or approved.
+	//
+	// Who may call it: focal_point of the organization concerned (permission `update:edit`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8302,6 +9063,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes the fields sent while the update is draft or returned, if it is still at the version If-Match names. 409 once it is in review or approved.
 	//
+	// Who may call it: focal_point of the organization concerned (permission `update:edit`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/updates/{id} (the `EditProgressUpdate` operationId).
@@ -8310,6 +9073,8 @@ type ClientWithResponsesInterface interface {
 	// ApproveProgressUpdateWithBodyWithResponse Approve a progress update
 	//
 	// The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: coordinator (permission `update:approve`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8320,6 +9085,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: coordinator (permission `update:approve`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/updates/{id}/approve (the `ApproveProgressUpdate` operationId).
@@ -8328,6 +9095,8 @@ type ClientWithResponsesInterface interface {
 	// ListEvidenceWithResponse List an update's evidence
 	//
 	// The files and links that support the update, as far as the caller may read them.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8338,6 +9107,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// A file, as multipart/form-data with a `metadata` part (JSON, first) and a `file` part; or a link, as JSON with `url`. The file's type is judged by its content: PDF, images, office documents, CSV and plain text are accepted (415 otherwise); files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).
 	//
+	// Who may call it: focal_point of the organization concerned (permission `evidence:add`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/updates/{id}/evidence (the `AddEvidence` operationId).
@@ -8346,6 +9117,8 @@ type ClientWithResponsesInterface interface {
 	// AddEvidenceWithResponse Add evidence to an update
 	//
 	// A file, as multipart/form-data with a `metadata` part (JSON, first) and a `file` part; or a link, as JSON with `url`. The file's type is judged by its content: PDF, images, office documents, CSV and plain text are accepted (415 otherwise); files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).
+	//
+	// Who may call it: focal_point of the organization concerned (permission `evidence:add`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8356,6 +9129,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: coordinator (permission `update:reject`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/updates/{id}/reject (the `RejectProgressUpdate` operationId).
@@ -8364,6 +9139,8 @@ type ClientWithResponsesInterface interface {
 	// RejectProgressUpdateWithResponse Reject a progress update
 	//
 	// The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: coordinator (permission `update:reject`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8374,6 +9151,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/updates/{id}/return (the `ReturnProgressUpdate` operationId).
@@ -8382,6 +9161,8 @@ type ClientWithResponsesInterface interface {
 	// ReturnProgressUpdateWithResponse Return a progress update
 	//
 	// Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8392,6 +9173,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every step taken in the update's review, oldest first, with who took it and why.
 	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/updates/{id}/reviews (the `ListReviewActions` operationId).
@@ -8400,6 +9183,8 @@ type ClientWithResponsesInterface interface {
 	// SignOffProgressUpdateWithBodyWithResponse Sign a progress update off
 	//
 	// The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: approver of the organization concerned (permission `update:sign_off`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8410,6 +9195,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: approver of the organization concerned (permission `update:sign_off`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/updates/{id}/sign-off (the `SignOffProgressUpdate` operationId).
@@ -8418,6 +9205,8 @@ type ClientWithResponsesInterface interface {
 	// SubmitProgressUpdateWithBodyWithResponse Submit a progress update
 	//
 	// Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: focal_point of the organization concerned (permission `update:submit`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8428,6 +9217,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: focal_point of the organization concerned (permission `update:submit`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/updates/{id}/submit (the `SubmitProgressUpdate` operationId).
@@ -8436,6 +9227,8 @@ type ClientWithResponsesInterface interface {
 	// WithdrawProgressUpdateWithBodyWithResponse Withdraw a progress update
 	//
 	// Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
+	//
+	// Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8446,6 +9239,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
 	//
+	// Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/updates/{id}/withdraw (the `WithdrawProgressUpdate` operationId).
@@ -8454,6 +9249,8 @@ type ClientWithResponsesInterface interface {
 	// ListUsersWithResponse List users
 	//
 	// Every user, in email order.
+	//
+	// Who may call it: admin (permission `user:read`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8464,6 +9261,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Adds a user with no roles; grant memberships and issue a token next.
 	//
+	// Who may call it: admin (permission `user:create`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/users (the `CreateUser` operationId).
@@ -8473,6 +9272,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Adds a user with no roles; grant memberships and issue a token next.
 	//
+	// Who may call it: admin (permission `user:create`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/users (the `CreateUser` operationId).
@@ -8480,7 +9281,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetUserWithResponse Get a user
 	//
-	// One user by id.
+	// One user by id; 404 when there is none.
+	//
+	// Who may call it: admin (permission `user:read`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8491,6 +9294,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes the fields sent. Deactivating stops every token of the user at once and takes away their roles on every server.
 	//
+	// Who may call it: admin (permission `user:update`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/users/{id} (the `UpdateUser` operationId).
@@ -8499,6 +9304,8 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithResponse Rename, deactivate or reactivate a user
 	//
 	// Changes the fields sent. Deactivating stops every token of the user at once and takes away their roles on every server.
+	//
+	// Who may call it: admin (permission `user:update`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8509,6 +9316,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every role the user holds or held, oldest first; `live` says which hold now.
 	//
+	// Who may call it: admin (permission `membership:read`).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/users/{id}/memberships (the `ListMemberships` operationId).
@@ -8517,6 +9326,8 @@ type ClientWithResponsesInterface interface {
 	// GrantMembershipWithBodyWithResponse Give a user a role
 	//
 	// A global role (admin, coordinator, auditor, partner) or a role in one organization (approver, focal_point, viewer). It takes effect on every server within a second.
+	//
+	// Who may call it: admin (permission `membership:grant`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8527,6 +9338,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// A global role (admin, coordinator, auditor, partner) or a role in one organization (approver, focal_point, viewer). It takes effect on every server within a second.
 	//
+	// Who may call it: admin (permission `membership:grant`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/users/{id}/memberships (the `GrantMembership` operationId).
@@ -8535,6 +9348,8 @@ type ClientWithResponsesInterface interface {
 	// RevokeMembershipWithResponse Take a role away
 	//
 	// Ends the membership now; the record stays. It takes effect on every server within a second.
+	//
+	// Who may call it: admin (permission `membership:revoke`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8545,6 +9360,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The records of the user's tokens, newest first; secrets are never shown again. Users may list their own.
 	//
+	// Who may call it: admin, the user themself (permission `token:read`).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/users/{id}/tokens (the `ListTokens` operationId).
@@ -8554,6 +9371,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns the new token's secret; this is the only time it is shown. Only its SHA-256 is stored.
 	//
+	// Who may call it: admin (permission `token:issue`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/users/{id}/tokens (the `IssueToken` operationId).
@@ -8562,6 +9381,8 @@ type ClientWithResponsesInterface interface {
 	// IssueTokenWithResponse Issue a token for a user
 	//
 	// Returns the new token's secret; this is the only time it is shown. Only its SHA-256 is stored.
+	//
+	// Who may call it: admin (permission `token:issue`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8573,7 +9394,7 @@ type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *HealthOutputBody
+	JSON200 *Health
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -8583,7 +9404,7 @@ type GetHealthResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetHealthResponse) GetJSON200() *HealthOutputBody {
+func (r GetHealthResponse) GetJSON200() *Health {
 	return r.JSON200
 }
 
@@ -8635,7 +9456,7 @@ type GetReadinessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *HealthOutputBody
+	JSON200 *Health
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -8647,7 +9468,7 @@ type GetReadinessResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetReadinessResponse) GetJSON200() *HealthOutputBody {
+func (r GetReadinessResponse) GetJSON200() *Health {
 	return r.JSON200
 }
 
@@ -8704,7 +9525,7 @@ type ListAuditEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PageAuditEvent
+	JSON200 *AuditEventList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -8718,7 +9539,7 @@ type ListAuditEventsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListAuditEventsResponse) GetJSON200() *PageAuditEvent {
+func (r ListAuditEventsResponse) GetJSON200() *AuditEventList {
 	return r.JSON200
 }
 
@@ -8780,7 +9601,7 @@ type VerifyAuditChainResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *VerifyOutputBody
+	JSON200 *AuditVerification
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -8792,7 +9613,7 @@ type VerifyAuditChainResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r VerifyAuditChainResponse) GetJSON200() *VerifyOutputBody {
+func (r VerifyAuditChainResponse) GetJSON200() *AuditVerification {
 	return r.JSON200
 }
 
@@ -8849,7 +9670,7 @@ type ListChangesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ChangesOutputBody
+	JSON200 *ChangeList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -8861,7 +9682,7 @@ type ListChangesResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListChangesResponse) GetJSON200() *ChangesOutputBody {
+func (r ListChangesResponse) GetJSON200() *ChangeList {
 	return r.JSON200
 }
 
@@ -9416,7 +10237,7 @@ type GetMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *MeOutputBody
+	JSON200 *CurrentUser
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -9426,7 +10247,7 @@ type GetMeResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetMeResponse) GetJSON200() *MeOutputBody {
+func (r GetMeResponse) GetJSON200() *CurrentUser {
 	return r.JSON200
 }
 
@@ -9679,7 +10500,7 @@ type GetMeasureHistoryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PageAuditEvent
+	JSON200 *AuditEventList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
@@ -9693,7 +10514,7 @@ type GetMeasureHistoryResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetMeasureHistoryResponse) GetJSON200() *PageAuditEvent {
+func (r GetMeasureHistoryResponse) GetJSON200() *AuditEventList {
 	return r.JSON200
 }
 
@@ -9755,7 +10576,7 @@ type ListIndicatorsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PageIndicator
+	JSON200 *IndicatorList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
@@ -9769,7 +10590,7 @@ type ListIndicatorsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListIndicatorsResponse) GetJSON200() *PageIndicator {
+func (r ListIndicatorsResponse) GetJSON200() *IndicatorList {
 	return r.JSON200
 }
 
@@ -9935,7 +10756,7 @@ type ListProgressUpdatesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PageProgressUpdate
+	JSON200 *ProgressUpdateList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
@@ -9949,7 +10770,7 @@ type ListProgressUpdatesResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListProgressUpdatesResponse) GetJSON200() *PageProgressUpdate {
+func (r ListProgressUpdatesResponse) GetJSON200() *ProgressUpdateList {
 	return r.JSON200
 }
 
@@ -10115,7 +10936,7 @@ type ListOrganizationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PageOrganization
+	JSON200 *OrganizationList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -10127,7 +10948,7 @@ type ListOrganizationsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListOrganizationsResponse) GetJSON200() *PageOrganization {
+func (r ListOrganizationsResponse) GetJSON200() *OrganizationList {
 	return r.JSON200
 }
 
@@ -10690,7 +11511,7 @@ type ListPlansResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PagePlan
+	JSON200 *PlanList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -10702,7 +11523,7 @@ type ListPlansResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListPlansResponse) GetJSON200() *PagePlan {
+func (r ListPlansResponse) GetJSON200() *PlanList {
 	return r.JSON200
 }
 
@@ -11053,11 +11874,80 @@ func (r UpdatePlanResponse) ContentType() string {
 	return ""
 }
 
+type ExportPlanMatrixResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ExportPlanMatrixResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ExportPlanMatrixResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ExportPlanMatrixResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ExportPlanMatrixResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ExportPlanMatrixResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportPlanMatrixResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportPlanMatrixResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportPlanMatrixResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportPlanMatrixResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListMeasuresResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PageMeasure
+	JSON200 *MeasureList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
@@ -11071,7 +11961,7 @@ type ListMeasuresResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListMeasuresResponse) GetJSON200() *PageMeasure {
+func (r ListMeasuresResponse) GetJSON200() *MeasureList {
 	return r.JSON200
 }
 
@@ -11237,7 +12127,7 @@ type ListReportingPeriodsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PageReportingPeriod
+	JSON200 *ReportingPeriodList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
@@ -11251,7 +12141,7 @@ type ListReportingPeriodsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListReportingPeriodsResponse) GetJSON200() *PageReportingPeriod {
+func (r ListReportingPeriodsResponse) GetJSON200() *ReportingPeriodList {
 	return r.JSON200
 }
 
@@ -11413,6 +12303,75 @@ func (r CreateReportingPeriodResponse) ContentType() string {
 	return ""
 }
 
+type GetPlanReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPlanReportResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPlanReportResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetPlanReportResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPlanReportResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPlanReportResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPlanReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPlanReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPlanReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPlanReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetPlanSummaryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11493,7 +12452,7 @@ type ListRecommendationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PageRecommendation
+	JSON200 *RecommendationList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -11505,7 +12464,7 @@ type ListRecommendationsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListRecommendationsResponse) GetJSON200() *PageRecommendation {
+func (r ListRecommendationsResponse) GetJSON200() *RecommendationList {
 	return r.JSON200
 }
 
@@ -11638,7 +12597,7 @@ type ListSourceDocumentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PageSourceDocument
+	JSON200 *SourceDocumentList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -11650,7 +12609,7 @@ type ListSourceDocumentsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListSourceDocumentsResponse) GetJSON200() *PageSourceDocument {
+func (r ListSourceDocumentsResponse) GetJSON200() *SourceDocumentList {
 	return r.JSON200
 }
 
@@ -12095,7 +13054,7 @@ type ListEvidenceResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *EvidenceListOutputBody
+	JSON200 *EvidenceList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
@@ -12109,7 +13068,7 @@ type ListEvidenceResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListEvidenceResponse) GetJSON200() *EvidenceListOutputBody {
+func (r ListEvidenceResponse) GetJSON200() *EvidenceList {
 	return r.JSON200
 }
 
@@ -12483,7 +13442,7 @@ type ListReviewActionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ReviewsOutputBody
+	JSON200 *ReviewList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
@@ -12497,7 +13456,7 @@ type ListReviewActionsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListReviewActionsResponse) GetJSON200() *ReviewsOutputBody {
+func (r ListReviewActionsResponse) GetJSON200() *ReviewList {
 	return r.JSON200
 }
 
@@ -12871,7 +13830,7 @@ type ListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *PageUser
+	JSON200 *UserList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -12885,7 +13844,7 @@ type ListUsersResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListUsersResponse) GetJSON200() *PageUser {
+func (r ListUsersResponse) GetJSON200() *UserList {
 	return r.JSON200
 }
 
@@ -13252,7 +14211,7 @@ type ListMembershipsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *MembershipsOutputBody
+	JSON200 *MembershipList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -13268,7 +14227,7 @@ type ListMembershipsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListMembershipsResponse) GetJSON200() *MembershipsOutputBody {
+func (r ListMembershipsResponse) GetJSON200() *MembershipList {
 	return r.JSON200
 }
 
@@ -13508,7 +14467,7 @@ type ListTokensResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *TokensOutputBody
+	JSON200 *TokenList
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -13524,7 +14483,7 @@ type ListTokensResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListTokensResponse) GetJSON200() *TokensOutputBody {
+func (r ListTokensResponse) GetJSON200() *TokenList {
 	return r.JSON200
 }
 
@@ -13591,7 +14550,7 @@ type IssueTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *IssueTokenOutputBody
+	JSON201 *IssuedToken
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -13611,7 +14570,7 @@ type IssueTokenResponse struct {
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r IssueTokenResponse) GetJSON201() *IssueTokenOutputBody {
+func (r IssueTokenResponse) GetJSON201() *IssuedToken {
 	return r.JSON201
 }
 
@@ -13688,6 +14647,8 @@ func (r IssueTokenResponse) ContentType() string {
 //
 // Answers 200 while the process runs, whatever the state of the database. For liveness probes.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /healthz (the `GetHealth` operationId).
@@ -13702,6 +14663,8 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 // GetReadinessWithResponse Check that the service can serve requests
 //
 // Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13718,6 +14681,8 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 //
 // Every change, oldest first, with who made it, in which request, and the object before and after; filtered by entity, actor, action and time.
 //
+// Who may call it: admin, auditor (permission `audit:read`).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
@@ -13732,6 +14697,8 @@ func (c *ClientWithResponses) ListAuditEventsWithResponse(ctx context.Context, p
 // VerifyAuditChainWithResponse Verify the audit chain
 //
 // Re-walks the whole chain: every event's hash must be what its content and the previous hash give. Reports the first event that breaks it.
+//
+// Who may call it: admin, auditor (permission `audit:read`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13748,6 +14715,8 @@ func (c *ClientWithResponses) VerifyAuditChainWithResponse(ctx context.Context, 
 //
 // Changes the caller may see, oldest first, after a cursor. Follow next_cursor to miss none: a change shows up only once every transaction that could come before it has finished, so none is ever skipped or shown uncommitted. Anonymous callers see public changes.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/changes (the `ListChanges` operationId).
@@ -13762,6 +14731,8 @@ func (c *ClientWithResponses) ListChangesWithResponse(ctx context.Context, param
 // StreamChangesWithResponse Stream the change feed
 //
 // The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13778,6 +14749,8 @@ func (c *ClientWithResponses) StreamChangesWithResponse(ctx context.Context, par
 //
 // Only while its update is draft or returned (409 otherwise); evidence of an approved update is frozen.
 //
+// Who may call it: focal_point of the organization concerned (permission `evidence:delete`).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v1/evidence/{id} (the `DeleteEvidence` operationId).
@@ -13792,6 +14765,8 @@ func (c *ClientWithResponses) DeleteEvidenceWithResponse(ctx context.Context, id
 // GetEvidenceWithResponse Get a piece of evidence
 //
 // One piece of evidence, as far as its update and its own visibility let the caller read it.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13808,6 +14783,8 @@ func (c *ClientWithResponses) GetEvidenceWithResponse(ctx context.Context, id op
 //
 // The file's bytes, with its sniffed Content-Type, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Supports `Range` (206) and `If-None-Match` on its ETag, the SHA-256.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/evidence/{id}/content (the `GetEvidenceContent` operationId).
@@ -13821,7 +14798,9 @@ func (c *ClientWithResponses) GetEvidenceContentWithResponse(ctx context.Context
 
 // GetIndicatorWithResponse Get an indicator
 //
-// One indicator by id, with its ETag.
+// One indicator by id, with its ETag; 404 when there is none.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13838,6 +14817,8 @@ func (c *ClientWithResponses) GetIndicatorWithResponse(ctx context.Context, id o
 //
 // Changes the fields sent, if the indicator is still at the version If-Match names.
 //
+// Who may call it: admin, coordinator (permission `indicator:update`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/indicators/{id} (the `UpdateIndicator` operationId).
@@ -13852,6 +14833,8 @@ func (c *ClientWithResponses) UpdateIndicatorWithBodyWithResponse(ctx context.Co
 // UpdateIndicatorWithResponse Change an indicator
 //
 // Changes the fields sent, if the indicator is still at the version If-Match names.
+//
+// Who may call it: admin, coordinator (permission `indicator:update`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13868,6 +14851,8 @@ func (c *ClientWithResponses) UpdateIndicatorWithResponse(ctx context.Context, i
 //
 // The caller's user and the roles it holds now.
 //
+// Who may call it: any caller with a valid token.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/me (the `GetMe` operationId).
@@ -13882,6 +14867,8 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 // GetMeasureWithResponse Get a measure
 //
 // One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13898,6 +14885,8 @@ func (c *ClientWithResponses) GetMeasureWithResponse(ctx context.Context, id ope
 //
 // Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.
 //
+// Who may call it: admin, coordinator (permission `measure:update`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/measures/{id} (the `UpdateMeasure` operationId).
@@ -13912,6 +14901,8 @@ func (c *ClientWithResponses) UpdateMeasureWithBodyWithResponse(ctx context.Cont
 // UpdateMeasureWithResponse Change a measure
 //
 // Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.
+//
+// Who may call it: admin, coordinator (permission `measure:update`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13928,6 +14919,8 @@ func (c *ClientWithResponses) UpdateMeasureWithResponse(ctx context.Context, id 
 //
 // The changes of the measure, its organizations, recommendations and indicators, and of its progress updates as far as the caller may read them: an update's every step for its organization and the coordinating roles, its publication for others.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/measures/{id}/history (the `GetMeasureHistory` operationId).
@@ -13942,6 +14935,8 @@ func (c *ClientWithResponses) GetMeasureHistoryWithResponse(ctx context.Context,
 // ListIndicatorsWithResponse List a measure's indicators
 //
 // The indicators by which the measure's progress is judged, in code order.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13958,6 +14953,8 @@ func (c *ClientWithResponses) ListIndicatorsWithResponse(ctx context.Context, id
 //
 // code, title and kind are required; baseline and target only for number and percent indicators.
 //
+// Who may call it: admin, coordinator (permission `indicator:create`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/measures/{id}/indicators (the `CreateIndicator` operationId).
@@ -13972,6 +14969,8 @@ func (c *ClientWithResponses) CreateIndicatorWithBodyWithResponse(ctx context.Co
 // CreateIndicatorWithResponse Add an indicator to a measure
 //
 // code, title and kind are required; baseline and target only for number and percent indicators.
+//
+// Who may call it: admin, coordinator (permission `indicator:create`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13988,6 +14987,8 @@ func (c *ClientWithResponses) CreateIndicatorWithResponse(ctx context.Context, i
 //
 // The updates the caller may read, by reporting period: its own organization's in every state, others' once approved as their visibility allows.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/measures/{id}/updates (the `ListProgressUpdates` operationId).
@@ -14002,6 +15003,8 @@ func (c *ClientWithResponses) ListProgressUpdatesWithResponse(ctx context.Contex
 // CreateProgressUpdateWithBodyWithResponse Draft a progress update
 //
 // A focal point of the measure's lead or a co-implementing organization drafts an update for an open reporting period; the organization reporting is theirs. 409 when the period is locked or the organization has an update of that period in the works.
+//
+// Who may call it: focal_point of the organization concerned (permission `update:create`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14018,6 +15021,8 @@ func (c *ClientWithResponses) CreateProgressUpdateWithBodyWithResponse(ctx conte
 //
 // A focal point of the measure's lead or a co-implementing organization drafts an update for an open reporting period; the organization reporting is theirs. 409 when the period is locked or the organization has an update of that period in the works.
 //
+// Who may call it: focal_point of the organization concerned (permission `update:create`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/measures/{id}/updates (the `CreateProgressUpdate` operationId).
@@ -14032,6 +15037,8 @@ func (c *ClientWithResponses) CreateProgressUpdateWithResponse(ctx context.Conte
 // ListOrganizationsWithResponse List organizations
 //
 // State bodies and partners, in code order, with their names in every language and their predecessors and successors.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14048,6 +15055,8 @@ func (c *ClientWithResponses) ListOrganizationsWithResponse(ctx context.Context,
 //
 // Adds a state body or partner. code, kind and name are required.
 //
+// Who may call it: admin (permission `organization:create`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/organizations (the `CreateOrganization` operationId).
@@ -14063,6 +15072,8 @@ func (c *ClientWithResponses) CreateOrganizationWithBodyWithResponse(ctx context
 //
 // Adds a state body or partner. code, kind and name are required.
 //
+// Who may call it: admin (permission `organization:create`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/organizations (the `CreateOrganization` operationId).
@@ -14076,7 +15087,9 @@ func (c *ClientWithResponses) CreateOrganizationWithResponse(ctx context.Context
 
 // GetOrganizationWithResponse Get an organization
 //
-// One organization by its code.
+// One organization by its code; 404 when there is none.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14093,6 +15106,8 @@ func (c *ClientWithResponses) GetOrganizationWithResponse(ctx context.Context, c
 //
 // Changes the fields sent, if the organization is still at the version If-Match names.
 //
+// Who may call it: admin (permission `organization:update`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/organizations/{code} (the `UpdateOrganization` operationId).
@@ -14107,6 +15122,8 @@ func (c *ClientWithResponses) UpdateOrganizationWithBodyWithResponse(ctx context
 // UpdateOrganizationWithResponse Change an organization
 //
 // Changes the fields sent, if the organization is still at the version If-Match names.
+//
+// Who may call it: admin (permission `organization:update`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14123,6 +15140,8 @@ func (c *ClientWithResponses) UpdateOrganizationWithResponse(ctx context.Context
 //
 // Locks the period: it takes no new progress updates or submissions. 409 when it is locked already.
 //
+// Who may call it: admin, coordinator (permission `period:lock`).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/periods/{id}/lock (the `LockReportingPeriod` operationId).
@@ -14137,6 +15156,8 @@ func (c *ClientWithResponses) LockReportingPeriodWithResponse(ctx context.Contex
 // OpenReportingPeriodWithResponse Open a reporting period
 //
 // Opens a locked period again. 409 when it is open already.
+//
+// Who may call it: admin, coordinator (permission `period:open`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14153,6 +15174,8 @@ func (c *ClientWithResponses) OpenReportingPeriodWithResponse(ctx context.Contex
 //
 // Action plans the caller may read, in code order. Plans still in draft are not public.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/plans (the `ListPlans` operationId).
@@ -14167,6 +15190,8 @@ func (c *ClientWithResponses) ListPlansWithResponse(ctx context.Context, params 
 // CreatePlanWithBodyWithResponse Create a plan
 //
 // Adds a plan, in draft unless status says otherwise; a draft is not public. code, title, period_start and period_end are required.
+//
+// Who may call it: admin, coordinator (permission `plan:create`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14183,6 +15208,8 @@ func (c *ClientWithResponses) CreatePlanWithBodyWithResponse(ctx context.Context
 //
 // Adds a plan, in draft unless status says otherwise; a draft is not public. code, title, period_start and period_end are required.
 //
+// Who may call it: admin, coordinator (permission `plan:create`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/plans (the `CreatePlan` operationId).
@@ -14196,7 +15223,9 @@ func (c *ClientWithResponses) CreatePlanWithResponse(ctx context.Context, body C
 
 // GetPlanWithResponse Get a plan
 //
-// One plan by its id.
+// One plan by its id. A plan in draft is 404 to callers who may not read it.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14213,6 +15242,8 @@ func (c *ClientWithResponses) GetPlanWithResponse(ctx context.Context, id openap
 //
 // Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.
 //
+// Who may call it: admin, coordinator (permission `plan:update`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/plans/{id} (the `UpdatePlan` operationId).
@@ -14228,6 +15259,8 @@ func (c *ClientWithResponses) UpdatePlanWithBodyWithResponse(ctx context.Context
 //
 // Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.
 //
+// Who may call it: admin, coordinator (permission `plan:update`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/plans/{id} (the `UpdatePlan` operationId).
@@ -14239,9 +15272,28 @@ func (c *ClientWithResponses) UpdatePlanWithResponse(ctx context.Context, id ope
 	return ParseUpdatePlanResponse(rsp)
 }
 
+// ExportPlanMatrixWithResponse Export a plan's implementation matrix
+//
+// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/plans/{id}/export (the `ExportPlanMatrix` operationId).
+func (c *ClientWithResponses) ExportPlanMatrixWithResponse(ctx context.Context, id openapi_types.UUID, params *ExportPlanMatrixParams, reqEditors ...RequestEditorFn) (*ExportPlanMatrixResponse, error) {
+	rsp, err := c.ExportPlanMatrix(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportPlanMatrixResponse(rsp)
+}
+
 // ListMeasuresWithResponse List a plan's measures
 //
 // Measures in code order (1.2 before 1.10), with their derived status, filtered by code, organization, status, article, recommendation, deadline or words in any language. Filters combine with AND.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14258,6 +15310,8 @@ func (c *ClientWithResponses) ListMeasuresWithResponse(ctx context.Context, id o
 //
 // code, title and lead are required; the organizations and recommendations are linked at once.
 //
+// Who may call it: admin, coordinator (permission `measure:create`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/plans/{id}/measures (the `CreateMeasure` operationId).
@@ -14272,6 +15326,8 @@ func (c *ClientWithResponses) CreateMeasureWithBodyWithResponse(ctx context.Cont
 // CreateMeasureWithResponse Add a measure to a plan
 //
 // code, title and lead are required; the organizations and recommendations are linked at once.
+//
+// Who may call it: admin, coordinator (permission `measure:create`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14288,6 +15344,8 @@ func (c *ClientWithResponses) CreateMeasureWithResponse(ctx context.Context, id 
 //
 // The periods for which organizations report progress, oldest first.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/plans/{id}/periods (the `ListReportingPeriods` operationId).
@@ -14302,6 +15360,8 @@ func (c *ClientWithResponses) ListReportingPeriodsWithResponse(ctx context.Conte
 // CreateReportingPeriodWithBodyWithResponse Add a reporting period
 //
 // Adds an open period to the plan; organizations report progress for it until it is locked.
+//
+// Who may call it: admin, coordinator (permission `period:create`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14318,6 +15378,8 @@ func (c *ClientWithResponses) CreateReportingPeriodWithBodyWithResponse(ctx cont
 //
 // Adds an open period to the plan; organizations report progress for it until it is locked.
 //
+// Who may call it: admin, coordinator (permission `period:create`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/plans/{id}/periods (the `CreateReportingPeriod` operationId).
@@ -14329,9 +15391,28 @@ func (c *ClientWithResponses) CreateReportingPeriodWithResponse(ctx context.Cont
 	return ParseCreateReportingPeriodResponse(rsp)
 }
 
+// GetPlanReportWithResponse Report a plan's progress by recommendation
+//
+// A printable HTML page, grouped by the recommendation each measure answers: the recommendation's text, its measures with their lead, status and latest approved progress, then the measures that answer none: the draft annex of the report to the Committee. It holds only what the caller may read.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/plans/{id}/report (the `GetPlanReport` operationId).
+func (c *ClientWithResponses) GetPlanReportWithResponse(ctx context.Context, id openapi_types.UUID, params *GetPlanReportParams, reqEditors ...RequestEditorFn) (*GetPlanReportResponse, error) {
+	rsp, err := c.GetPlanReport(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPlanReportResponse(rsp)
+}
+
 // GetPlanSummaryWithResponse Summarize a plan's progress
 //
 // Counts of the plan's measures by current status, by lead organization, by ICRMW article and by recommendation, each with how many are overdue today.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14348,6 +15429,8 @@ func (c *ClientWithResponses) GetPlanSummaryWithResponse(ctx context.Context, id
 //
 // Recommendations in code order, filtered by document, ICRMW article or theme.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/recommendations (the `ListRecommendations` operationId).
@@ -14361,7 +15444,9 @@ func (c *ClientWithResponses) ListRecommendationsWithResponse(ctx context.Contex
 
 // GetRecommendationWithResponse Get a recommendation
 //
-// One recommendation by its id.
+// One recommendation by its id; 404 when there is none.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14378,6 +15463,8 @@ func (c *ClientWithResponses) GetRecommendationWithResponse(ctx context.Context,
 //
 // The documents whose recommendations plans implement, in symbol order.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/source-documents (the `ListSourceDocuments` operationId).
@@ -14392,6 +15479,8 @@ func (c *ClientWithResponses) ListSourceDocumentsWithResponse(ctx context.Contex
 // RevokeTokenWithResponse Revoke a token
 //
 // The token stops working at once. Users may revoke their own tokens; admins any.
+//
+// Who may call it: admin, the user themself (permission `token:revoke`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14408,6 +15497,8 @@ func (c *ClientWithResponses) RevokeTokenWithResponse(ctx context.Context, id op
 //
 // One update, if the caller may read it, with its ETag.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/updates/{id} (the `GetProgressUpdate` operationId).
@@ -14422,6 +15513,8 @@ func (c *ClientWithResponses) GetProgressUpdateWithResponse(ctx context.Context,
 // EditProgressUpdateWithBodyWithResponse Change a progress update
 //
 // Changes the fields sent while the update is draft or returned, if it is still at the version If-Match names. 409 once it is in review or approved.
+//
+// Who may call it: focal_point of the organization concerned (permission `update:edit`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14438,6 +15531,8 @@ func (c *ClientWithResponses) EditProgressUpdateWithBodyWithResponse(ctx context
 //
 // Changes the fields sent while the update is draft or returned, if it is still at the version If-Match names. 409 once it is in review or approved.
 //
+// Who may call it: focal_point of the organization concerned (permission `update:edit`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/updates/{id} (the `EditProgressUpdate` operationId).
@@ -14452,6 +15547,8 @@ func (c *ClientWithResponses) EditProgressUpdateWithResponse(ctx context.Context
 // ApproveProgressUpdateWithBodyWithResponse Approve a progress update
 //
 // The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: coordinator (permission `update:approve`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14468,6 +15565,8 @@ func (c *ClientWithResponses) ApproveProgressUpdateWithBodyWithResponse(ctx cont
 //
 // The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: coordinator (permission `update:approve`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/updates/{id}/approve (the `ApproveProgressUpdate` operationId).
@@ -14482,6 +15581,8 @@ func (c *ClientWithResponses) ApproveProgressUpdateWithResponse(ctx context.Cont
 // ListEvidenceWithResponse List an update's evidence
 //
 // The files and links that support the update, as far as the caller may read them.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14498,6 +15599,8 @@ func (c *ClientWithResponses) ListEvidenceWithResponse(ctx context.Context, id o
 //
 // A file, as multipart/form-data with a `metadata` part (JSON, first) and a `file` part; or a link, as JSON with `url`. The file's type is judged by its content: PDF, images, office documents, CSV and plain text are accepted (415 otherwise); files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).
 //
+// Who may call it: focal_point of the organization concerned (permission `evidence:add`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/updates/{id}/evidence (the `AddEvidence` operationId).
@@ -14512,6 +15615,8 @@ func (c *ClientWithResponses) AddEvidenceWithBodyWithResponse(ctx context.Contex
 // AddEvidenceWithResponse Add evidence to an update
 //
 // A file, as multipart/form-data with a `metadata` part (JSON, first) and a `file` part; or a link, as JSON with `url`. The file's type is judged by its content: PDF, images, office documents, CSV and plain text are accepted (415 otherwise); files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).
+//
+// Who may call it: focal_point of the organization concerned (permission `evidence:add`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14528,6 +15633,8 @@ func (c *ClientWithResponses) AddEvidenceWithResponse(ctx context.Context, id op
 //
 // The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: coordinator (permission `update:reject`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/updates/{id}/reject (the `RejectProgressUpdate` operationId).
@@ -14542,6 +15649,8 @@ func (c *ClientWithResponses) RejectProgressUpdateWithBodyWithResponse(ctx conte
 // RejectProgressUpdateWithResponse Reject a progress update
 //
 // The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: coordinator (permission `update:reject`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14558,6 +15667,8 @@ func (c *ClientWithResponses) RejectProgressUpdateWithResponse(ctx context.Conte
 //
 // Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/updates/{id}/return (the `ReturnProgressUpdate` operationId).
@@ -14572,6 +15683,8 @@ func (c *ClientWithResponses) ReturnProgressUpdateWithBodyWithResponse(ctx conte
 // ReturnProgressUpdateWithResponse Return a progress update
 //
 // Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14588,6 +15701,8 @@ func (c *ClientWithResponses) ReturnProgressUpdateWithResponse(ctx context.Conte
 //
 // Every step taken in the update's review, oldest first, with who took it and why.
 //
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/updates/{id}/reviews (the `ListReviewActions` operationId).
@@ -14602,6 +15717,8 @@ func (c *ClientWithResponses) ListReviewActionsWithResponse(ctx context.Context,
 // SignOffProgressUpdateWithBodyWithResponse Sign a progress update off
 //
 // The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: approver of the organization concerned (permission `update:sign_off`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14618,6 +15735,8 @@ func (c *ClientWithResponses) SignOffProgressUpdateWithBodyWithResponse(ctx cont
 //
 // The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: approver of the organization concerned (permission `update:sign_off`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/updates/{id}/sign-off (the `SignOffProgressUpdate` operationId).
@@ -14632,6 +15751,8 @@ func (c *ClientWithResponses) SignOffProgressUpdateWithResponse(ctx context.Cont
 // SubmitProgressUpdateWithBodyWithResponse Submit a progress update
 //
 // Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: focal_point of the organization concerned (permission `update:submit`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14648,6 +15769,8 @@ func (c *ClientWithResponses) SubmitProgressUpdateWithBodyWithResponse(ctx conte
 //
 // Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: focal_point of the organization concerned (permission `update:submit`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/updates/{id}/submit (the `SubmitProgressUpdate` operationId).
@@ -14662,6 +15785,8 @@ func (c *ClientWithResponses) SubmitProgressUpdateWithResponse(ctx context.Conte
 // WithdrawProgressUpdateWithBodyWithResponse Withdraw a progress update
 //
 // Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
+//
+// Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14678,6 +15803,8 @@ func (c *ClientWithResponses) WithdrawProgressUpdateWithBodyWithResponse(ctx con
 //
 // Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
 //
+// Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/updates/{id}/withdraw (the `WithdrawProgressUpdate` operationId).
@@ -14692,6 +15819,8 @@ func (c *ClientWithResponses) WithdrawProgressUpdateWithResponse(ctx context.Con
 // ListUsersWithResponse List users
 //
 // Every user, in email order.
+//
+// Who may call it: admin (permission `user:read`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14708,6 +15837,8 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 //
 // Adds a user with no roles; grant memberships and issue a token next.
 //
+// Who may call it: admin (permission `user:create`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/users (the `CreateUser` operationId).
@@ -14723,6 +15854,8 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 //
 // Adds a user with no roles; grant memberships and issue a token next.
 //
+// Who may call it: admin (permission `user:create`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/users (the `CreateUser` operationId).
@@ -14736,7 +15869,9 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 
 // GetUserWithResponse Get a user
 //
-// One user by id.
+// One user by id; 404 when there is none.
+//
+// Who may call it: admin (permission `user:read`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14753,6 +15888,8 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id openap
 //
 // Changes the fields sent. Deactivating stops every token of the user at once and takes away their roles on every server.
 //
+// Who may call it: admin (permission `user:update`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/users/{id} (the `UpdateUser` operationId).
@@ -14767,6 +15904,8 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // UpdateUserWithResponse Rename, deactivate or reactivate a user
 //
 // Changes the fields sent. Deactivating stops every token of the user at once and takes away their roles on every server.
+//
+// Who may call it: admin (permission `user:update`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14783,6 +15922,8 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id ope
 //
 // Every role the user holds or held, oldest first; `live` says which hold now.
 //
+// Who may call it: admin (permission `membership:read`).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/users/{id}/memberships (the `ListMemberships` operationId).
@@ -14797,6 +15938,8 @@ func (c *ClientWithResponses) ListMembershipsWithResponse(ctx context.Context, i
 // GrantMembershipWithBodyWithResponse Give a user a role
 //
 // A global role (admin, coordinator, auditor, partner) or a role in one organization (approver, focal_point, viewer). It takes effect on every server within a second.
+//
+// Who may call it: admin (permission `membership:grant`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14813,6 +15956,8 @@ func (c *ClientWithResponses) GrantMembershipWithBodyWithResponse(ctx context.Co
 //
 // A global role (admin, coordinator, auditor, partner) or a role in one organization (approver, focal_point, viewer). It takes effect on every server within a second.
 //
+// Who may call it: admin (permission `membership:grant`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/users/{id}/memberships (the `GrantMembership` operationId).
@@ -14827,6 +15972,8 @@ func (c *ClientWithResponses) GrantMembershipWithResponse(ctx context.Context, i
 // RevokeMembershipWithResponse Take a role away
 //
 // Ends the membership now; the record stays. It takes effect on every server within a second.
+//
+// Who may call it: admin (permission `membership:revoke`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14843,6 +15990,8 @@ func (c *ClientWithResponses) RevokeMembershipWithResponse(ctx context.Context, 
 //
 // The records of the user's tokens, newest first; secrets are never shown again. Users may list their own.
 //
+// Who may call it: admin, the user themself (permission `token:read`).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/users/{id}/tokens (the `ListTokens` operationId).
@@ -14858,6 +16007,8 @@ func (c *ClientWithResponses) ListTokensWithResponse(ctx context.Context, id ope
 //
 // Returns the new token's secret; this is the only time it is shown. Only its SHA-256 is stored.
 //
+// Who may call it: admin (permission `token:issue`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/users/{id}/tokens (the `IssueToken` operationId).
@@ -14872,6 +16023,8 @@ func (c *ClientWithResponses) IssueTokenWithBodyWithResponse(ctx context.Context
 // IssueTokenWithResponse Issue a token for a user
 //
 // Returns the new token's secret; this is the only time it is shown. Only its SHA-256 is stored.
+//
+// Who may call it: admin (permission `token:issue`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14899,7 +16052,7 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest HealthOutputBody
+		var dest Health
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14946,7 +16099,7 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest HealthOutputBody
+		var dest Health
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15000,7 +16153,7 @@ func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse,
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PageAuditEvent
+		var dest AuditEventList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15061,7 +16214,7 @@ func ParseVerifyAuditChainResponse(rsp *http.Response) (*VerifyAuditChainRespons
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest VerifyOutputBody
+		var dest AuditVerification
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15115,7 +16268,7 @@ func ParseListChangesResponse(rsp *http.Response) (*ListChangesResponse, error) 
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ChangesOutputBody
+		var dest ChangeList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15598,7 +16751,7 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest MeOutputBody
+		var dest CurrentUser
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15831,7 +16984,7 @@ func ParseGetMeasureHistoryResponse(rsp *http.Response) (*GetMeasureHistoryRespo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PageAuditEvent
+		var dest AuditEventList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15892,7 +17045,7 @@ func ParseListIndicatorsResponse(rsp *http.Response) (*ListIndicatorsResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PageIndicator
+		var dest IndicatorList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16048,7 +17201,7 @@ func ParseListProgressUpdatesResponse(rsp *http.Response) (*ListProgressUpdatesR
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PageProgressUpdate
+		var dest ProgressUpdateList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16204,7 +17357,7 @@ func ParseListOrganizationsResponse(rsp *http.Response) (*ListOrganizationsRespo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PageOrganization
+		var dest OrganizationList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16719,7 +17872,7 @@ func ParseListPlansResponse(rsp *http.Response) (*ListPlansResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PagePlan
+		var dest PlanList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17029,6 +18182,60 @@ func ParseUpdatePlanResponse(rsp *http.Response) (*UpdatePlanResponse, error) {
 	return response, nil
 }
 
+// ParseExportPlanMatrixResponse parses an HTTP response from a ExportPlanMatrixWithResponse call
+func ParseExportPlanMatrixResponse(rsp *http.Response) (*ExportPlanMatrixResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportPlanMatrixResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListMeasuresResponse parses an HTTP response from a ListMeasuresWithResponse call
 func ParseListMeasuresResponse(rsp *http.Response) (*ListMeasuresResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17044,7 +18251,7 @@ func ParseListMeasuresResponse(rsp *http.Response) (*ListMeasuresResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PageMeasure
+		var dest MeasureList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17200,7 +18407,7 @@ func ParseListReportingPeriodsResponse(rsp *http.Response) (*ListReportingPeriod
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PageReportingPeriod
+		var dest ReportingPeriodList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17341,6 +18548,60 @@ func ParseCreateReportingPeriodResponse(rsp *http.Response) (*CreateReportingPer
 	return response, nil
 }
 
+// ParseGetPlanReportResponse parses an HTTP response from a GetPlanReportWithResponse call
+func ParseGetPlanReportResponse(rsp *http.Response) (*GetPlanReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPlanReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetPlanSummaryResponse parses an HTTP response from a GetPlanSummaryWithResponse call
 func ParseGetPlanSummaryResponse(rsp *http.Response) (*GetPlanSummaryResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17417,7 +18678,7 @@ func ParseListRecommendationsResponse(rsp *http.Response) (*ListRecommendationsR
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PageRecommendation
+		var dest RecommendationList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17532,7 +18793,7 @@ func ParseListSourceDocumentsResponse(rsp *http.Response) (*ListSourceDocumentsR
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PageSourceDocument
+		var dest SourceDocumentList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17935,7 +19196,7 @@ func ParseListEvidenceResponse(rsp *http.Response) (*ListEvidenceResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest EvidenceListOutputBody
+		var dest EvidenceList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18275,7 +19536,7 @@ func ParseListReviewActionsResponse(rsp *http.Response) (*ListReviewActionsRespo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ReviewsOutputBody
+		var dest ReviewList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18621,7 +19882,7 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest PageUser
+		var dest UserList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18960,7 +20221,7 @@ func ParseListMembershipsResponse(rsp *http.Response) (*ListMembershipsResponse,
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest MembershipsOutputBody
+		var dest MembershipList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19174,7 +20435,7 @@ func ParseListTokensResponse(rsp *http.Response) (*ListTokensResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest TokensOutputBody
+		var dest TokenList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19242,7 +20503,7 @@ func ParseIssueTokenResponse(rsp *http.Response) (*IssueTokenResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest IssueTokenOutputBody
+		var dest IssuedToken
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -14,6 +14,8 @@ export interface paths {
         /**
          * Check that the process serves
          * @description Answers 200 while the process runs, whatever the state of the database. For liveness probes.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-health"];
         put?: never;
@@ -34,6 +36,8 @@ export interface paths {
         /**
          * Check that the service can serve requests
          * @description Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-readiness"];
         put?: never;
@@ -54,6 +58,8 @@ export interface paths {
         /**
          * List the audit trail
          * @description Every change, oldest first, with who made it, in which request, and the object before and after; filtered by entity, actor, action and time.
+         *
+         *     Who may call it: admin, auditor (permission `audit:read`).
          */
         get: operations["list-audit-events"];
         put?: never;
@@ -74,6 +80,8 @@ export interface paths {
         /**
          * Verify the audit chain
          * @description Re-walks the whole chain: every event's hash must be what its content and the previous hash give. Reports the first event that breaks it.
+         *
+         *     Who may call it: admin, auditor (permission `audit:read`).
          */
         get: operations["verify-audit-chain"];
         put?: never;
@@ -94,6 +102,8 @@ export interface paths {
         /**
          * Read the change feed
          * @description Changes the caller may see, oldest first, after a cursor. Follow next_cursor to miss none: a change shows up only once every transaction that could come before it has finished, so none is ever skipped or shown uncommitted. Anonymous callers see public changes.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-changes"];
         put?: never;
@@ -114,6 +124,8 @@ export interface paths {
         /**
          * Stream the change feed
          * @description The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["stream-changes"];
         put?: never;
@@ -134,6 +146,8 @@ export interface paths {
         /**
          * Get a piece of evidence
          * @description One piece of evidence, as far as its update and its own visibility let the caller read it.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-evidence"];
         put?: never;
@@ -141,6 +155,8 @@ export interface paths {
         /**
          * Delete a piece of evidence
          * @description Only while its update is draft or returned (409 otherwise); evidence of an approved update is frozen.
+         *
+         *     Who may call it: focal_point of the organization concerned (permission `evidence:delete`).
          */
         delete: operations["delete-evidence"];
         options?: never;
@@ -158,6 +174,8 @@ export interface paths {
         /**
          * Download an evidence file
          * @description The file's bytes, with its sniffed Content-Type, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Supports `Range` (206) and `If-None-Match` on its ETag, the SHA-256.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-evidence-content"];
         put?: never;
@@ -177,7 +195,9 @@ export interface paths {
         };
         /**
          * Get an indicator
-         * @description One indicator by id, with its ETag.
+         * @description One indicator by id, with its ETag; 404 when there is none.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-indicator"];
         put?: never;
@@ -188,6 +208,8 @@ export interface paths {
         /**
          * Change an indicator
          * @description Changes the fields sent, if the indicator is still at the version If-Match names.
+         *
+         *     Who may call it: admin, coordinator (permission `indicator:update`).
          */
         patch: operations["update-indicator"];
         trace?: never;
@@ -202,6 +224,8 @@ export interface paths {
         /**
          * Who am I
          * @description The caller's user and the roles it holds now.
+         *
+         *     Who may call it: any caller with a valid token.
          */
         get: operations["get-me"];
         put?: never;
@@ -222,6 +246,8 @@ export interface paths {
         /**
          * Get a measure
          * @description One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-measure"];
         put?: never;
@@ -232,6 +258,8 @@ export interface paths {
         /**
          * Change a measure
          * @description Changes the fields sent, if the measure is still at the version If-Match names. A list sent replaces the whole list.
+         *
+         *     Who may call it: admin, coordinator (permission `measure:update`).
          */
         patch: operations["update-measure"];
         trace?: never;
@@ -246,6 +274,8 @@ export interface paths {
         /**
          * A measure's history
          * @description The changes of the measure, its organizations, recommendations and indicators, and of its progress updates as far as the caller may read them: an update's every step for its organization and the coordinating roles, its publication for others.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-measure-history"];
         put?: never;
@@ -266,12 +296,16 @@ export interface paths {
         /**
          * List a measure's indicators
          * @description The indicators by which the measure's progress is judged, in code order.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-indicators"];
         put?: never;
         /**
          * Add an indicator to a measure
          * @description code, title and kind are required; baseline and target only for number and percent indicators.
+         *
+         *     Who may call it: admin, coordinator (permission `indicator:create`).
          */
         post: operations["create-indicator"];
         delete?: never;
@@ -290,12 +324,16 @@ export interface paths {
         /**
          * List a measure's progress updates
          * @description The updates the caller may read, by reporting period: its own organization's in every state, others' once approved as their visibility allows.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-progress-updates"];
         put?: never;
         /**
          * Draft a progress update
          * @description A focal point of the measure's lead or a co-implementing organization drafts an update for an open reporting period; the organization reporting is theirs. 409 when the period is locked or the organization has an update of that period in the works.
+         *
+         *     Who may call it: focal_point of the organization concerned (permission `update:create`).
          */
         post: operations["create-progress-update"];
         delete?: never;
@@ -314,12 +352,16 @@ export interface paths {
         /**
          * List organizations
          * @description State bodies and partners, in code order, with their names in every language and their predecessors and successors.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-organizations"];
         put?: never;
         /**
          * Create an organization
          * @description Adds a state body or partner. code, kind and name are required.
+         *
+         *     Who may call it: admin (permission `organization:create`).
          */
         post: operations["create-organization"];
         delete?: never;
@@ -337,7 +379,9 @@ export interface paths {
         };
         /**
          * Get an organization
-         * @description One organization by its code.
+         * @description One organization by its code; 404 when there is none.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-organization"];
         put?: never;
@@ -348,6 +392,8 @@ export interface paths {
         /**
          * Change an organization
          * @description Changes the fields sent, if the organization is still at the version If-Match names.
+         *
+         *     Who may call it: admin (permission `organization:update`).
          */
         patch: operations["update-organization"];
         trace?: never;
@@ -364,6 +410,8 @@ export interface paths {
         /**
          * Lock a reporting period
          * @description Locks the period: it takes no new progress updates or submissions. 409 when it is locked already.
+         *
+         *     Who may call it: admin, coordinator (permission `period:lock`).
          */
         post: operations["lock-reporting-period"];
         delete?: never;
@@ -384,6 +432,8 @@ export interface paths {
         /**
          * Open a reporting period
          * @description Opens a locked period again. 409 when it is open already.
+         *
+         *     Who may call it: admin, coordinator (permission `period:open`).
          */
         post: operations["open-reporting-period"];
         delete?: never;
@@ -402,12 +452,16 @@ export interface paths {
         /**
          * List plans
          * @description Action plans the caller may read, in code order. Plans still in draft are not public.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-plans"];
         put?: never;
         /**
          * Create a plan
          * @description Adds a plan, in draft unless status says otherwise; a draft is not public. code, title, period_start and period_end are required.
+         *
+         *     Who may call it: admin, coordinator (permission `plan:create`).
          */
         post: operations["create-plan"];
         delete?: never;
@@ -425,7 +479,9 @@ export interface paths {
         };
         /**
          * Get a plan
-         * @description One plan by its id.
+         * @description One plan by its id. A plan in draft is 404 to callers who may not read it.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-plan"];
         put?: never;
@@ -436,8 +492,32 @@ export interface paths {
         /**
          * Change a plan
          * @description Changes the fields sent, if the plan is still at the version If-Match names. Setting status to adopted or later publishes it.
+         *
+         *     Who may call it: admin, coordinator (permission `plan:update`).
          */
         patch: operations["update-plan"];
+        trace?: never;
+    };
+    "/v1/plans/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a plan's implementation matrix
+         * @description The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
+         */
+        get: operations["export-plan-matrix"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/plans/{id}/measures": {
@@ -450,12 +530,16 @@ export interface paths {
         /**
          * List a plan's measures
          * @description Measures in code order (1.2 before 1.10), with their derived status, filtered by code, organization, status, article, recommendation, deadline or words in any language. Filters combine with AND.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-measures"];
         put?: never;
         /**
          * Add a measure to a plan
          * @description code, title and lead are required; the organizations and recommendations are linked at once.
+         *
+         *     Who may call it: admin, coordinator (permission `measure:create`).
          */
         post: operations["create-measure"];
         delete?: never;
@@ -474,14 +558,40 @@ export interface paths {
         /**
          * List a plan's reporting periods
          * @description The periods for which organizations report progress, oldest first.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-reporting-periods"];
         put?: never;
         /**
          * Add a reporting period
          * @description Adds an open period to the plan; organizations report progress for it until it is locked.
+         *
+         *     Who may call it: admin, coordinator (permission `period:create`).
          */
         post: operations["create-reporting-period"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plans/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report a plan's progress by recommendation
+         * @description A printable HTML page, grouped by the recommendation each measure answers: the recommendation's text, its measures with their lead, status and latest approved progress, then the measures that answer none: the draft annex of the report to the Committee. It holds only what the caller may read.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
+         */
+        get: operations["get-plan-report"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -498,6 +608,8 @@ export interface paths {
         /**
          * Summarize a plan's progress
          * @description Counts of the plan's measures by current status, by lead organization, by ICRMW article and by recommendation, each with how many are overdue today.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-plan-summary"];
         put?: never;
@@ -518,6 +630,8 @@ export interface paths {
         /**
          * List recommendations
          * @description Recommendations in code order, filtered by document, ICRMW article or theme.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-recommendations"];
         put?: never;
@@ -537,7 +651,9 @@ export interface paths {
         };
         /**
          * Get a recommendation
-         * @description One recommendation by its id.
+         * @description One recommendation by its id; 404 when there is none.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-recommendation"];
         put?: never;
@@ -558,6 +674,8 @@ export interface paths {
         /**
          * List source documents
          * @description The documents whose recommendations plans implement, in symbol order.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-source-documents"];
         put?: never;
@@ -581,6 +699,8 @@ export interface paths {
         /**
          * Revoke a token
          * @description The token stops working at once. Users may revoke their own tokens; admins any.
+         *
+         *     Who may call it: admin, the user themself (permission `token:revoke`).
          */
         delete: operations["revoke-token"];
         options?: never;
@@ -598,6 +718,8 @@ export interface paths {
         /**
          * Get a progress update
          * @description One update, if the caller may read it, with its ETag.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["get-progress-update"];
         put?: never;
@@ -608,6 +730,8 @@ export interface paths {
         /**
          * Change a progress update
          * @description Changes the fields sent while the update is draft or returned, if it is still at the version If-Match names. 409 once it is in review or approved.
+         *
+         *     Who may call it: focal_point of the organization concerned (permission `update:edit`).
          */
         patch: operations["edit-progress-update"];
         trace?: never;
@@ -624,6 +748,8 @@ export interface paths {
         /**
          * Approve a progress update
          * @description The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
+         *
+         *     Who may call it: coordinator (permission `update:approve`).
          */
         post: operations["approve-progress-update"];
         delete?: never;
@@ -642,12 +768,16 @@ export interface paths {
         /**
          * List an update's evidence
          * @description The files and links that support the update, as far as the caller may read them.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-evidence"];
         put?: never;
         /**
          * Add evidence to an update
          * @description A file, as multipart/form-data with a `metadata` part (JSON, first) and a `file` part; or a link, as JSON with `url`. The file's type is judged by its content: PDF, images, office documents, CSV and plain text are accepted (415 otherwise); files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).
+         *
+         *     Who may call it: focal_point of the organization concerned (permission `evidence:add`).
          */
         post: operations["add-evidence"];
         delete?: never;
@@ -668,6 +798,8 @@ export interface paths {
         /**
          * Reject a progress update
          * @description The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
+         *
+         *     Who may call it: coordinator (permission `update:reject`).
          */
         post: operations["reject-progress-update"];
         delete?: never;
@@ -688,6 +820,8 @@ export interface paths {
         /**
          * Return a progress update
          * @description Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
+         *
+         *     Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
          */
         post: operations["return-progress-update"];
         delete?: never;
@@ -706,6 +840,8 @@ export interface paths {
         /**
          * List an update's review steps
          * @description Every step taken in the update's review, oldest first, with who took it and why.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
         get: operations["list-review-actions"];
         put?: never;
@@ -728,6 +864,8 @@ export interface paths {
         /**
          * Sign a progress update off
          * @description The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
+         *
+         *     Who may call it: approver of the organization concerned (permission `update:sign_off`).
          */
         post: operations["sign-off-progress-update"];
         delete?: never;
@@ -748,6 +886,8 @@ export interface paths {
         /**
          * Submit a progress update
          * @description Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
+         *
+         *     Who may call it: focal_point of the organization concerned (permission `update:submit`).
          */
         post: operations["submit-progress-update"];
         delete?: never;
@@ -768,6 +908,8 @@ export interface paths {
         /**
          * Withdraw a progress update
          * @description Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
+         *
+         *     Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
          */
         post: operations["withdraw-progress-update"];
         delete?: never;
@@ -786,12 +928,16 @@ export interface paths {
         /**
          * List users
          * @description Every user, in email order.
+         *
+         *     Who may call it: admin (permission `user:read`).
          */
         get: operations["list-users"];
         put?: never;
         /**
          * Create a user
          * @description Adds a user with no roles; grant memberships and issue a token next.
+         *
+         *     Who may call it: admin (permission `user:create`).
          */
         post: operations["create-user"];
         delete?: never;
@@ -809,7 +955,9 @@ export interface paths {
         };
         /**
          * Get a user
-         * @description One user by id.
+         * @description One user by id; 404 when there is none.
+         *
+         *     Who may call it: admin (permission `user:read`).
          */
         get: operations["get-user"];
         put?: never;
@@ -820,6 +968,8 @@ export interface paths {
         /**
          * Rename, deactivate or reactivate a user
          * @description Changes the fields sent. Deactivating stops every token of the user at once and takes away their roles on every server.
+         *
+         *     Who may call it: admin (permission `user:update`).
          */
         patch: operations["update-user"];
         trace?: never;
@@ -834,12 +984,16 @@ export interface paths {
         /**
          * List a user's memberships
          * @description Every role the user holds or held, oldest first; `live` says which hold now.
+         *
+         *     Who may call it: admin (permission `membership:read`).
          */
         get: operations["list-memberships"];
         put?: never;
         /**
          * Give a user a role
          * @description A global role (admin, coordinator, auditor, partner) or a role in one organization (approver, focal_point, viewer). It takes effect on every server within a second.
+         *
+         *     Who may call it: admin (permission `membership:grant`).
          */
         post: operations["grant-membership"];
         delete?: never;
@@ -861,6 +1015,8 @@ export interface paths {
         /**
          * Take a role away
          * @description Ends the membership now; the record stays. It takes effect on every server within a second.
+         *
+         *     Who may call it: admin (permission `membership:revoke`).
          */
         delete: operations["revoke-membership"];
         options?: never;
@@ -878,12 +1034,16 @@ export interface paths {
         /**
          * List a user's tokens
          * @description The records of the user's tokens, newest first; secrets are never shown again. Users may list their own.
+         *
+         *     Who may call it: admin, the user themself (permission `token:read`).
          */
         get: operations["list-tokens"];
         put?: never;
         /**
          * Issue a token for a user
          * @description Returns the new token's secret; this is the only time it is shown. Only its SHA-256 is stored.
+         *
+         *     Who may call it: admin (permission `token:issue`).
          */
         post: operations["issue-token"];
         delete?: never;
@@ -930,6 +1090,23 @@ export interface components {
             /** Format: int64 */
             seq: number;
         };
+        AuditEventList: {
+            items: components["schemas"]["AuditEvent"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
+        };
+        AuditVerification: {
+            /** Format: int64 */
+            events: number;
+            /**
+             * Format: int64
+             * @description The first event whose hash or link is wrong; null when the chain is whole
+             */
+            first_invalid_seq: number | null;
+            /** @description Hash of the last event */
+            head: string;
+            valid: boolean;
+        };
         Change: {
             /** Format: date-time */
             at: string;
@@ -945,7 +1122,7 @@ export interface components {
             /** @enum {string} */
             op: "created" | "updated" | "deleted";
         };
-        ChangesOutputBody: {
+        ChangeList: {
             items: components["schemas"]["Change"][];
             /** @description Whether more changes can be read now */
             more: boolean;
@@ -955,24 +1132,10 @@ export interface components {
              */
             next_cursor: number;
         };
-        CreatePeriodInputBody: {
-            /** Format: date */
-            due_on: string;
-            /** Format: date */
-            ends_on: string;
-            /** @example 2018-H1 */
-            label: string;
-            /** Format: date */
-            starts_on: string;
-        };
-        CreateUserInputBody: {
-            /**
-             * Format: email
-             * @example focal.point@migration.tj
-             */
-            email: string;
-            /** @example Focal point, Migration Service */
-            name: string;
+        CurrentUser: {
+            /** @description The roles the caller holds now */
+            memberships: components["schemas"]["Membership"][];
+            user: components["schemas"]["User"];
         };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
@@ -1069,7 +1232,7 @@ export interface components {
              */
             visibility?: "internal" | "partners" | "public";
         };
-        EvidenceListOutputBody: {
+        EvidenceList: {
             items: components["schemas"]["Evidence"][];
         };
         EvidenceMetadata: {
@@ -1086,29 +1249,7 @@ export interface components {
              */
             visibility?: "internal" | "partners" | "public";
         };
-        GrantMembershipInputBody: {
-            /**
-             * @description Organization code; required for approver, focal_point and viewer, absent for the global roles
-             * @example MS
-             */
-            organization?: string;
-            /**
-             * @example focal_point
-             * @enum {string}
-             */
-            role: "admin" | "coordinator" | "auditor" | "partner" | "approver" | "focal_point" | "viewer";
-            /**
-             * Format: date-time
-             * @description Default: now
-             */
-            valid_from?: string;
-            /**
-             * Format: date-time
-             * @description Default: open-ended
-             */
-            valid_to?: string;
-        };
-        HealthOutputBody: {
+        Health: {
             /** @example ok */
             status: string;
         };
@@ -1190,6 +1331,11 @@ export interface components {
             title?: components["schemas"]["Text"];
             unit?: string;
         };
+        IndicatorList: {
+            items: components["schemas"]["Indicator"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
+        };
         IndicatorValue: {
             /** @description The breakdown this value is for, by the indicator's dimensions, such as sex: female */
             disaggregation?: {
@@ -1208,16 +1354,7 @@ export interface components {
              */
             value?: number;
         };
-        IssueTokenInputBody: {
-            /** @example IOM dashboard */
-            name: string;
-            /**
-             * Format: int64
-             * @description Hours until it expires; default a year (8784 hours)
-             */
-            ttl_hours?: number;
-        };
-        IssueTokenOutputBody: {
+        IssuedToken: {
             /** @description Send as Authorization: Bearer <secret>. Shown only now. */
             secret: string;
             token: components["schemas"]["Token"];
@@ -1230,11 +1367,6 @@ export interface components {
             organization: string;
             /** Format: int64 */
             overdue: number;
-        };
-        MeOutputBody: {
-            /** @description The roles the caller holds now */
-            memberships: components["schemas"]["Membership"][];
-            user: components["schemas"]["User"];
         };
         Measure: {
             /** @description Articles of the Migrant Workers Convention (ICRMW) it implements */
@@ -1331,6 +1463,11 @@ export interface components {
             recommendations?: string[];
             title?: components["schemas"]["Text"];
         };
+        MeasureList: {
+            items: components["schemas"]["Measure"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
+        };
         Membership: {
             /** Format: date-time */
             created_at: string;
@@ -1352,8 +1489,58 @@ export interface components {
              */
             valid_to?: string;
         };
-        MembershipsOutputBody: {
+        MembershipList: {
             items: components["schemas"]["Membership"][];
+        };
+        NewMembership: {
+            /**
+             * @description Organization code; required for approver, focal_point and viewer, absent for the global roles
+             * @example MS
+             */
+            organization?: string;
+            /**
+             * @example focal_point
+             * @enum {string}
+             */
+            role: "admin" | "coordinator" | "auditor" | "partner" | "approver" | "focal_point" | "viewer";
+            /**
+             * Format: date-time
+             * @description Default: now
+             */
+            valid_from?: string;
+            /**
+             * Format: date-time
+             * @description Default: open-ended
+             */
+            valid_to?: string;
+        };
+        NewReportingPeriod: {
+            /** Format: date */
+            due_on: string;
+            /** Format: date */
+            ends_on: string;
+            /** @example 2018-H1 */
+            label: string;
+            /** Format: date */
+            starts_on: string;
+        };
+        NewToken: {
+            /** @example IOM dashboard */
+            name: string;
+            /**
+             * Format: int64
+             * @description Hours until it expires; default a year (8784 hours)
+             */
+            ttl_hours?: number;
+        };
+        NewUser: {
+            /**
+             * Format: email
+             * @example focal.point@migration.tj
+             */
+            email: string;
+            /** @example Focal point, Migration Service */
+            name: string;
         };
         Organization: {
             active: boolean;
@@ -1419,53 +1606,8 @@ export interface components {
             /** Format: date */
             valid_to?: string;
         };
-        PageAuditEvent: {
-            items: components["schemas"]["AuditEvent"][];
-            /** @description Pass as cursor to get the next page; absent on the last page */
-            next_cursor?: string;
-        };
-        PageIndicator: {
-            items: components["schemas"]["Indicator"][];
-            /** @description Pass as cursor to get the next page; absent on the last page */
-            next_cursor?: string;
-        };
-        PageMeasure: {
-            items: components["schemas"]["Measure"][];
-            /** @description Pass as cursor to get the next page; absent on the last page */
-            next_cursor?: string;
-        };
-        PageOrganization: {
+        OrganizationList: {
             items: components["schemas"]["Organization"][];
-            /** @description Pass as cursor to get the next page; absent on the last page */
-            next_cursor?: string;
-        };
-        PagePlan: {
-            items: components["schemas"]["Plan"][];
-            /** @description Pass as cursor to get the next page; absent on the last page */
-            next_cursor?: string;
-        };
-        PageProgressUpdate: {
-            items: components["schemas"]["ProgressUpdate"][];
-            /** @description Pass as cursor to get the next page; absent on the last page */
-            next_cursor?: string;
-        };
-        PageRecommendation: {
-            items: components["schemas"]["Recommendation"][];
-            /** @description Pass as cursor to get the next page; absent on the last page */
-            next_cursor?: string;
-        };
-        PageReportingPeriod: {
-            items: components["schemas"]["ReportingPeriod"][];
-            /** @description Pass as cursor to get the next page; absent on the last page */
-            next_cursor?: string;
-        };
-        PageSourceDocument: {
-            items: components["schemas"]["SourceDocument"][];
-            /** @description Pass as cursor to get the next page; absent on the last page */
-            next_cursor?: string;
-        };
-        PageUser: {
-            items: components["schemas"]["User"][];
             /** @description Pass as cursor to get the next page; absent on the last page */
             next_cursor?: string;
         };
@@ -1539,6 +1681,11 @@ export interface components {
             /** @enum {string} */
             status?: "draft" | "adopted" | "active" | "closed" | "superseded";
             title?: components["schemas"]["Text"];
+        };
+        PlanList: {
+            items: components["schemas"]["Plan"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
         };
         PlanSummary: {
             /**
@@ -1630,6 +1777,40 @@ export interface components {
              */
             visibility: "internal" | "partners" | "public";
         };
+        ProgressUpdateFields: {
+            challenges?: components["schemas"]["Text"];
+            /** @description Fields to empty */
+            clear?: "progress_percent"[];
+            /** @description Required with supersedes */
+            correction_reason?: string;
+            indicator_values?: components["schemas"]["IndicatorValue"][];
+            narrative?: components["schemas"]["Text"];
+            next_steps?: components["schemas"]["Text"];
+            /**
+             * Format: uuid
+             * @description An open reporting period of the measure's plan
+             */
+            period_id?: string;
+            /** Format: int64 */
+            progress_percent?: number;
+            /** @enum {string} */
+            proposed_status?: "not_started" | "in_progress" | "ongoing" | "partially_implemented" | "implemented" | "not_implemented" | "cancelled";
+            /**
+             * Format: uuid
+             * @description To correct an approved update: its id; set on creation only
+             */
+            supersedes?: string;
+            /**
+             * @description Default: internal
+             * @enum {string}
+             */
+            visibility?: "internal" | "partners" | "public";
+        };
+        ProgressUpdateList: {
+            items: components["schemas"]["ProgressUpdate"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
+        };
         Recommendation: {
             /** @description Articles of the Migrant Workers Convention (ICRMW) */
             articles: number[];
@@ -1672,6 +1853,11 @@ export interface components {
              * @description Increases by one with every change; the ETag of the object
              */
             version: number;
+        };
+        RecommendationList: {
+            items: components["schemas"]["Recommendation"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
         };
         RecommendationRef: {
             /** @example CO1-R29 */
@@ -1725,6 +1911,11 @@ export interface components {
              */
             version: number;
         };
+        ReportingPeriodList: {
+            items: components["schemas"]["ReportingPeriod"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
+        };
         Review: {
             /** @enum {string} */
             action: "submit" | "sign_off" | "return" | "approve" | "reject" | "withdraw";
@@ -1738,12 +1929,12 @@ export interface components {
             id: string;
             to_state: string;
         };
-        ReviewInputBody: {
+        ReviewList: {
+            items: components["schemas"]["Review"][];
+        };
+        ReviewReason: {
             /** @description Why; required to return or reject */
             reason?: string;
-        };
-        ReviewsOutputBody: {
-            items: components["schemas"]["Review"][];
         };
         SourceDocument: {
             /** Format: date */
@@ -1779,6 +1970,11 @@ export interface components {
              * @description Increases by one with every change; the ETag of the object
              */
             version: number;
+        };
+        SourceDocumentList: {
+            items: components["schemas"]["SourceDocument"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
         };
         StatusCounts: {
             /** Format: int64 */
@@ -1831,42 +2027,8 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
-        TokensOutputBody: {
+        TokenList: {
             items: components["schemas"]["Token"][];
-        };
-        UpdateFields: {
-            challenges?: components["schemas"]["Text"];
-            /** @description Fields to empty */
-            clear?: "progress_percent"[];
-            /** @description Required with supersedes */
-            correction_reason?: string;
-            indicator_values?: components["schemas"]["IndicatorValue"][];
-            narrative?: components["schemas"]["Text"];
-            next_steps?: components["schemas"]["Text"];
-            /**
-             * Format: uuid
-             * @description An open reporting period of the measure's plan
-             */
-            period_id?: string;
-            /** Format: int64 */
-            progress_percent?: number;
-            /** @enum {string} */
-            proposed_status?: "not_started" | "in_progress" | "ongoing" | "partially_implemented" | "implemented" | "not_implemented" | "cancelled";
-            /**
-             * Format: uuid
-             * @description To correct an approved update: its id; set on creation only
-             */
-            supersedes?: string;
-            /**
-             * @description Default: internal
-             * @enum {string}
-             */
-            visibility?: "internal" | "partners" | "public";
-        };
-        UpdateUserInputBody: {
-            /** @description false stops every token of the user at once */
-            active?: boolean;
-            name?: string;
         };
         User: {
             /** @description An inactive user's tokens do not work */
@@ -1889,17 +2051,15 @@ export interface components {
              */
             version: number;
         };
-        VerifyOutputBody: {
-            /** Format: int64 */
-            events: number;
-            /**
-             * Format: int64
-             * @description The first event whose hash or link is wrong; null when the chain is whole
-             */
-            first_invalid_seq: number | null;
-            /** @description Hash of the last event */
-            head: string;
-            valid: boolean;
+        UserFields: {
+            /** @description false stops every token of the user at once */
+            active?: boolean;
+            name?: string;
+        };
+        UserList: {
+            items: components["schemas"]["User"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
         };
     };
     responses: never;
@@ -1910,63 +2070,63 @@ export interface components {
 }
 export type ArticleTally = components['schemas']['ArticleTally'];
 export type AuditEvent = components['schemas']['AuditEvent'];
+export type AuditEventList = components['schemas']['AuditEventList'];
+export type AuditVerification = components['schemas']['AuditVerification'];
 export type Change = components['schemas']['Change'];
-export type ChangesOutputBody = components['schemas']['ChangesOutputBody'];
-export type CreatePeriodInputBody = components['schemas']['CreatePeriodInputBody'];
-export type CreateUserInputBody = components['schemas']['CreateUserInputBody'];
+export type ChangeList = components['schemas']['ChangeList'];
+export type CurrentUser = components['schemas']['CurrentUser'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type ErrorModel = components['schemas']['ErrorModel'];
 export type Evidence = components['schemas']['Evidence'];
 export type EvidenceLink = components['schemas']['EvidenceLink'];
-export type EvidenceListOutputBody = components['schemas']['EvidenceListOutputBody'];
+export type EvidenceList = components['schemas']['EvidenceList'];
 export type EvidenceMetadata = components['schemas']['EvidenceMetadata'];
-export type GrantMembershipInputBody = components['schemas']['GrantMembershipInputBody'];
-export type HealthOutputBody = components['schemas']['HealthOutputBody'];
+export type Health = components['schemas']['Health'];
 export type Heartbeat = components['schemas']['Heartbeat'];
 export type Indicator = components['schemas']['Indicator'];
 export type IndicatorFields = components['schemas']['IndicatorFields'];
+export type IndicatorList = components['schemas']['IndicatorList'];
 export type IndicatorValue = components['schemas']['IndicatorValue'];
-export type IssueTokenInputBody = components['schemas']['IssueTokenInputBody'];
-export type IssueTokenOutputBody = components['schemas']['IssueTokenOutputBody'];
+export type IssuedToken = components['schemas']['IssuedToken'];
 export type LeadTally = components['schemas']['LeadTally'];
-export type MeOutputBody = components['schemas']['MeOutputBody'];
 export type Measure = components['schemas']['Measure'];
 export type MeasureFields = components['schemas']['MeasureFields'];
+export type MeasureList = components['schemas']['MeasureList'];
 export type Membership = components['schemas']['Membership'];
-export type MembershipsOutputBody = components['schemas']['MembershipsOutputBody'];
+export type MembershipList = components['schemas']['MembershipList'];
+export type NewMembership = components['schemas']['NewMembership'];
+export type NewReportingPeriod = components['schemas']['NewReportingPeriod'];
+export type NewToken = components['schemas']['NewToken'];
+export type NewUser = components['schemas']['NewUser'];
 export type Organization = components['schemas']['Organization'];
 export type OrganizationFields = components['schemas']['OrganizationFields'];
-export type PageAuditEvent = components['schemas']['PageAuditEvent'];
-export type PageIndicator = components['schemas']['PageIndicator'];
-export type PageMeasure = components['schemas']['PageMeasure'];
-export type PageOrganization = components['schemas']['PageOrganization'];
-export type PagePlan = components['schemas']['PagePlan'];
-export type PageProgressUpdate = components['schemas']['PageProgressUpdate'];
-export type PageRecommendation = components['schemas']['PageRecommendation'];
-export type PageReportingPeriod = components['schemas']['PageReportingPeriod'];
-export type PageSourceDocument = components['schemas']['PageSourceDocument'];
-export type PageUser = components['schemas']['PageUser'];
+export type OrganizationList = components['schemas']['OrganizationList'];
 export type Plan = components['schemas']['Plan'];
 export type PlanFields = components['schemas']['PlanFields'];
+export type PlanList = components['schemas']['PlanList'];
 export type PlanSummary = components['schemas']['PlanSummary'];
 export type ProgressUpdate = components['schemas']['ProgressUpdate'];
+export type ProgressUpdateFields = components['schemas']['ProgressUpdateFields'];
+export type ProgressUpdateList = components['schemas']['ProgressUpdateList'];
 export type Recommendation = components['schemas']['Recommendation'];
+export type RecommendationList = components['schemas']['RecommendationList'];
 export type RecommendationRef = components['schemas']['RecommendationRef'];
 export type RecommendationTally = components['schemas']['RecommendationTally'];
 export type ReportingPeriod = components['schemas']['ReportingPeriod'];
+export type ReportingPeriodList = components['schemas']['ReportingPeriodList'];
 export type Review = components['schemas']['Review'];
-export type ReviewInputBody = components['schemas']['ReviewInputBody'];
-export type ReviewsOutputBody = components['schemas']['ReviewsOutputBody'];
+export type ReviewList = components['schemas']['ReviewList'];
+export type ReviewReason = components['schemas']['ReviewReason'];
 export type SourceDocument = components['schemas']['SourceDocument'];
+export type SourceDocumentList = components['schemas']['SourceDocumentList'];
 export type StatusCounts = components['schemas']['StatusCounts'];
 export type Tally = components['schemas']['Tally'];
 export type Text = components['schemas']['Text'];
 export type Token = components['schemas']['Token'];
-export type TokensOutputBody = components['schemas']['TokensOutputBody'];
-export type UpdateFields = components['schemas']['UpdateFields'];
-export type UpdateUserInputBody = components['schemas']['UpdateUserInputBody'];
+export type TokenList = components['schemas']['TokenList'];
 export type User = components['schemas']['User'];
-export type VerifyOutputBody = components['schemas']['VerifyOutputBody'];
+export type UserFields = components['schemas']['UserFields'];
+export type UserList = components['schemas']['UserList'];
 export type $defs = Record<string, never>;
 export interface operations {
     "get-health": {
@@ -1984,7 +2144,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthOutputBody"];
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description Unauthorized */
@@ -2031,7 +2191,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthOutputBody"];
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description Unauthorized */
@@ -2101,7 +2261,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageAuditEvent"];
+                    "application/json": components["schemas"]["AuditEventList"];
                 };
             };
             /** @description Unauthorized */
@@ -2166,7 +2326,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VerifyOutputBody"];
+                    "application/json": components["schemas"]["AuditVerification"];
                 };
             };
             /** @description Unauthorized */
@@ -2226,7 +2386,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ChangesOutputBody"];
+                    "application/json": components["schemas"]["ChangeList"];
                 };
             };
             /** @description Unauthorized */
@@ -2678,6 +2838,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "target": 4,
+                 *       "provenance": "partly_sourced",
+                 *       "provenance_note": "The four centres are named in the ILO CEACR's 2021 comment; whether four was the planned target is unverified."
+                 *     }
+                 */
                 "application/json": components["schemas"]["IndicatorFields"];
             };
         };
@@ -2799,7 +2966,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MeOutputBody"];
+                    "application/json": components["schemas"]["CurrentUser"];
                 };
             };
             /** @description Unauthorized */
@@ -2925,6 +3092,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "deadline_text": {
+                 *         "ru": "до июня 2015 г.",
+                 *         "en": "by June 2015"
+                 *       },
+                 *       "due_end": "2015-06-30"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeasureFields"];
             };
         };
@@ -3054,7 +3230,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageAuditEvent"];
+                    "application/json": components["schemas"]["AuditEventList"];
                 };
             };
             /** @description Unauthorized */
@@ -3127,7 +3303,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageIndicator"];
+                    "application/json": components["schemas"]["IndicatorList"];
                 };
             };
             /** @description Unauthorized */
@@ -3189,6 +3365,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "1.6.2",
+                 *       "title": {
+                 *         "ru": "Число действующих региональных центров по подбору кадров",
+                 *         "en": "Regional recruitment centres operating"
+                 *       },
+                 *       "kind": "number",
+                 *       "unit": "centres",
+                 *       "baseline": 0,
+                 *       "target": 4,
+                 *       "target_date": "2014-12-31"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IndicatorFields"];
             };
         };
@@ -3300,7 +3490,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageProgressUpdate"];
+                    "application/json": components["schemas"]["ProgressUpdateList"];
                 };
             };
             /** @description Unauthorized */
@@ -3362,7 +3552,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdateFields"];
+                /**
+                 * @example {
+                 *       "period_id": "5b0e6f9e-3c1a-4c55-9d8e-2f4a1c7d9b10",
+                 *       "proposed_status": "partially_implemented",
+                 *       "narrative": {
+                 *         "tg": "Тибқи шарҳҳои Кумитаи коршиносони СБМ, соли 2014 дар назди Вазорати меҳнат, муҳоҷират ва шуғли аҳолӣ Агентии шуғли аҳолӣ дар хориҷи кишвар таъсис дода шуд.",
+                 *         "ru": "По данным комментариев Комитета экспертов МОТ, в 2014 году при Министерстве труда, миграции и занятости населения создано Агентство по трудоустройству за рубежом.",
+                 *         "en": "According to ILO supervisory comments, the Agency for Employment Abroad was set up under the Ministry of Labour, Migration and Employment of Population in 2014."
+                 *       },
+                 *       "next_steps": {
+                 *         "ru": "Открыть региональные центры подбора кадров в Душанбе, Худжанде, Хороге и Бохтаре.",
+                 *         "en": "Open the regional recruitment centres in Dushanbe, Khujand, Khorog and Bokhtar."
+                 *       },
+                 *       "indicator_values": [
+                 *         {
+                 *           "indicator_id": "a3f1c2d4-7e8b-4f60-8a9c-1b2d3e4f5a61",
+                 *           "value": 1,
+                 *           "note": "Created in 2014 according to ILO CEACR comments; the month is not given."
+                 *         }
+                 *       ],
+                 *       "visibility": "public"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProgressUpdateFields"];
             };
         };
         responses: {
@@ -3470,7 +3683,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageOrganization"];
+                    "application/json": components["schemas"]["OrganizationList"];
                 };
             };
             /** @description Unauthorized */
@@ -3520,6 +3733,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "AEA",
+                 *       "kind": "agency",
+                 *       "name": {
+                 *         "ru": "Агентство по трудоустройству за рубежом",
+                 *         "en": "Agency for Employment Abroad"
+                 *       },
+                 *       "parent": "MLME",
+                 *       "provenance": "partly_sourced",
+                 *       "provenance_note": "The English name and its 2014 creation under the labour ministry come from ILO supervisory (CEACR) comments; the Russian name is unverified."
+                 *     }
+                 */
                 "application/json": components["schemas"]["OrganizationFields"];
             };
         };
@@ -3683,6 +3909,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "successor": "MLME",
+                 *       "active": false,
+                 *       "valid_to": "2013-11-19"
+                 *     }
+                 */
                 "application/json": components["schemas"]["OrganizationFields"];
             };
         };
@@ -4005,7 +4238,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PagePlan"];
+                    "application/json": components["schemas"]["PlanList"];
                 };
             };
             /** @description Unauthorized */
@@ -4055,6 +4288,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "TJK-CMW-NAP-2020",
+                 *       "title": {
+                 *         "ru": "Национальный план действий по выполнению рекомендаций Комитета ООН по защите прав всех трудящихся-мигрантов и членов их семей (CMW/C/TJK/CO/2)",
+                 *         "en": "National Action Plan for implementing the recommendations of the UN Committee on Migrant Workers (CMW/C/TJK/CO/2)"
+                 *       },
+                 *       "period_start": "2020-01-01",
+                 *       "period_end": "2024-12-31",
+                 *       "approved_by": "GCHR",
+                 *       "status": "draft",
+                 *       "provenance": "illustrative",
+                 *       "provenance_note": "A draft follow-up plan; its period is a placeholder."
+                 *     }
+                 */
                 "application/json": components["schemas"]["PlanFields"];
             };
         };
@@ -4218,6 +4466,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "extended_to": "2017-12-31",
+                 *       "provenance_note": "Tajikistan's second periodic report (CMW/C/TJK/2) calls it the plan for 2013-2017."
+                 *     }
+                 */
                 "application/json": components["schemas"]["PlanFields"];
             };
         };
@@ -4324,6 +4578,84 @@ export interface operations {
             };
         };
     };
+    "export-plan-matrix": {
+        parameters: {
+            query?: {
+                /** @description csv: RFC 4180, UTF-8; xlsx: a workbook with the matrix and a sheet about it */
+                format?: "csv" | "xlsx";
+                /** @description Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg */
+                lang?: "en" | "ru" | "tg";
+                /** @description A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today */
+                period?: string;
+                /** @description Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8 */
+                bom?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Plan id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The matrix */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8; header=present": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-measures": {
         parameters: {
             query?: {
@@ -4367,7 +4699,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageMeasure"];
+                    "application/json": components["schemas"]["MeasureList"];
                 };
             };
             /** @description Unauthorized */
@@ -4429,6 +4761,29 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "1.6",
+                 *       "title": {
+                 *         "ru": "Создание Агентства по трудоустройству за рубежом и его региональных центров",
+                 *         "en": "Set up a State agency for overseas employment and its regional centres"
+                 *       },
+                 *       "due_start": "2014-01-01",
+                 *       "due_end": "2014-12-31",
+                 *       "lead": "MLME",
+                 *       "co_implementers": [
+                 *         "MS"
+                 *       ],
+                 *       "partners": [
+                 *         "IOM",
+                 *         "ILO"
+                 *       ],
+                 *       "articles": [
+                 *         65,
+                 *         66
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeasureFields"];
             };
         };
@@ -4540,7 +4895,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageReportingPeriod"];
+                    "application/json": components["schemas"]["ReportingPeriodList"];
                 };
             };
             /** @description Unauthorized */
@@ -4602,7 +4957,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreatePeriodInputBody"];
+                /**
+                 * @example {
+                 *       "label": "2018-H1",
+                 *       "starts_on": "2018-01-01",
+                 *       "ends_on": "2018-06-30",
+                 *       "due_on": "2018-07-30"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewReportingPeriod"];
             };
         };
         responses: {
@@ -4654,6 +5017,79 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-plan-report": {
+        parameters: {
+            query?: {
+                /** @description Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg */
+                lang?: "en" | "ru" | "tg";
+                /** @description A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today */
+                period?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Plan id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4784,7 +5220,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageRecommendation"];
+                    "application/json": components["schemas"]["RecommendationList"];
                 };
             };
             /** @description Unauthorized */
@@ -4913,7 +5349,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageSourceDocument"];
+                    "application/json": components["schemas"]["SourceDocumentList"];
                 };
             };
             /** @description Unauthorized */
@@ -5122,7 +5558,16 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdateFields"];
+                /**
+                 * @example {
+                 *       "progress_percent": 50,
+                 *       "challenges": {
+                 *         "ru": "Даты открытия центров пока не подтверждены документами.",
+                 *         "en": "The centres' opening dates are not yet documented."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProgressUpdateFields"];
             };
         };
         responses: {
@@ -5240,7 +5685,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["ReviewInputBody"];
+                /**
+                 * @example {
+                 *       "reason": "Consistent with the ILO CEACR comment."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewReason"];
             };
         };
         responses: {
@@ -5346,7 +5796,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EvidenceListOutputBody"];
+                    "application/json": components["schemas"]["EvidenceList"];
                 };
             };
             /** @description Unauthorized */
@@ -5408,7 +5858,33 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "report",
+                 *       "title": {
+                 *         "en": "ILO Committee of Experts (CEACR), 2021 comment on Tajikistan's application of Convention No. 97"
+                 *       },
+                 *       "language": "en",
+                 *       "visibility": "public",
+                 *       "url": "https://www.ilo.org/dyn/normlex/en/f?p=1000:13100:0::NO::P13100_COMMENT_ID:4129470"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EvidenceLink"];
+                /**
+                 * @example {
+                 *       "file": "(the PDF's bytes)",
+                 *       "metadata": {
+                 *         "kind": "decree",
+                 *         "title": {
+                 *           "ru": "Постановление Правительства Республики Таджикистан № 146 от 3 марта 2014 года об утверждении Положения о Министерстве труда, миграции и занятости населения",
+                 *           "en": "Government decision No. 146 of 3 March 2014 approving the Regulation on the Ministry of Labour, Migration and Employment of Population"
+                 *         },
+                 *         "language": "ru",
+                 *         "document_date": "2014-03-03",
+                 *         "visibility": "public"
+                 *       }
+                 *     }
+                 */
                 "multipart/form-data": {
                     /**
                      * Format: binary
@@ -5524,7 +6000,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["ReviewInputBody"];
+                /**
+                 * @example {
+                 *       "reason": "Duplicates the approved update of 2014-H2 on the same measure."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewReason"];
             };
         };
         responses: {
@@ -5624,7 +6105,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["ReviewInputBody"];
+                /**
+                 * @example {
+                 *       "reason": "Attach the Government decision that set up the agency: the ILO comment alone does not date it."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewReason"];
             };
         };
         responses: {
@@ -5730,7 +6216,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReviewsOutputBody"];
+                    "application/json": components["schemas"]["ReviewList"];
                 };
             };
             /** @description Unauthorized */
@@ -5792,7 +6278,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["ReviewInputBody"];
+                /**
+                 * @example {
+                 *       "reason": "Checked against the ministry's records."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewReason"];
             };
         };
         responses: {
@@ -5892,7 +6383,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["ReviewInputBody"];
+                /**
+                 * @example {
+                 *       "reason": "Ready for review; the ILO comment is attached as evidence."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewReason"];
             };
         };
         responses: {
@@ -5992,7 +6488,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["ReviewInputBody"];
+                /**
+                 * @example {
+                 *       "reason": "Filed under the wrong measure; it is refiled under 1.6."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewReason"];
             };
         };
         responses: {
@@ -6100,7 +6601,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageUser"];
+                    "application/json": components["schemas"]["UserList"];
                 };
             };
             /** @description Unauthorized */
@@ -6159,7 +6660,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateUserInputBody"];
+                /**
+                 * @example {
+                 *       "email": "focal.point@mehnat.tj",
+                 *       "name": "Focal point, Ministry of Labour, Migration and Employment of Population"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewUser"];
             };
         };
         responses: {
@@ -6331,7 +6838,12 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdateUserInputBody"];
+                /**
+                 * @example {
+                 *       "active": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["UserFields"];
             };
         };
         responses: {
@@ -6455,7 +6967,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MembershipsOutputBody"];
+                    "application/json": components["schemas"]["MembershipList"];
                 };
             };
             /** @description Unauthorized */
@@ -6526,7 +7038,14 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["GrantMembershipInputBody"];
+                /**
+                 * @example {
+                 *       "role": "focal_point",
+                 *       "organization": "MLME",
+                 *       "valid_to": "2025-12-31T23:59:59Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewMembership"];
             };
         };
         responses: {
@@ -6707,7 +7226,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokensOutputBody"];
+                    "application/json": components["schemas"]["TokenList"];
                 };
             };
             /** @description Unauthorized */
@@ -6778,7 +7297,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["IssueTokenInputBody"];
+                /**
+                 * @example {
+                 *       "name": "IOM dashboard",
+                 *       "ttl_hours": 2160
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewToken"];
             };
         };
         responses: {
@@ -6788,7 +7313,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["IssueTokenOutputBody"];
+                    "application/json": components["schemas"]["IssuedToken"];
                 };
             };
             /** @description Unauthorized */
