@@ -188,6 +188,21 @@ func TestGoClient(t *testing.T) {
 		t.Fatalf("measure %s: code %q, title ru %q en %q, lead %q, status %q", s.measure.Code, m.Code, deref(m.Title.Ru), deref(m.Title.En), m.Lead, m.CurrentStatus)
 	}
 
+	// The plan's summary counts every measure once, and its statuses add up.
+	summary, err := partner.GetPlanSummaryWithResponse(ctx, planID)
+	if err != nil || summary.JSON200 == nil {
+		t.Fatalf("plan summary: %v %s", err, body(summary))
+	}
+	total, byLead := summary.JSON200.Total, 0
+	for _, l := range summary.JSON200.ByLead {
+		byLead += int(l.Measures)
+	}
+	st := total.ByStatus
+	statuses := st.NoInformation + st.NotStarted + st.InProgress + st.Ongoing + st.PartiallyImplemented + st.Implemented + st.NotImplemented + st.Cancelled
+	if int(total.Measures) != len(s.ds.Plan.Measures) || byLead != len(s.ds.Plan.Measures) || statuses != total.Measures {
+		t.Fatalf("summary: %d measures (%d by lead, %d by status), the plan has %d", total.Measures, byLead, statuses, len(s.ds.Plan.Measures))
+	}
+
 	// The focal point reports on the latest period, which is open.
 	periods, err := focal.ListReportingPeriodsWithResponse(ctx, planID, &napclient.ListReportingPeriodsParams{Limit: ptr[int64](500)})
 	if err != nil || periods.JSON200 == nil || len(periods.JSON200.Items) == 0 {
@@ -335,6 +350,7 @@ func TestTypeScriptSDK(t *testing.T) {
 		"E2E_EXPECTED_CODES="+strings.Join(s.expectedCodes(), ","),
 		"E2E_MEASURE_CODE="+s.measure.Code,
 		"E2E_MEASURE_TITLE_RU="+s.measure.Title["ru"],
+		"E2E_PLAN_MEASURES="+strconv.Itoa(len(s.ds.Plan.Measures)),
 	)
 	for who, token := range s.tokens {
 		cmd.Env = append(cmd.Env, "NAPTRACKER_TOKEN_"+strings.ToUpper(who)+"="+token)

@@ -93,6 +93,14 @@ async function main(): Promise<void> {
   expect(everyStatus.includes(measure.current_status), "a known status", measure.current_status);
   expect(Boolean(got.response.headers.get("ETag")), "an ETag");
 
+  // The plan's summary counts every measure once, and its statuses add up.
+  const summary = must("summary", await partner.GET("/v1/plans/{id}/summary", { params: { path: { id: planId } } }));
+  const measures = Number(env("E2E_PLAN_MEASURES"));
+  const statusTotal = Object.values(summary.total.by_status).reduce((a, b) => a + b, 0);
+  const byLead = (summary.by_lead ?? []).reduce((a, l) => a + l.measures, 0);
+  expect(summary.total.measures === measures && statusTotal === measures && byLead === measures,
+    `summary counts ${measures} measures`, { total: summary.total.measures, statusTotal, byLead });
+
   // The focal point drafts an update for the latest period, which is open, and submits it.
   const periods = must("periods", await focal.GET("/v1/plans/{id}/periods", { params: { path: { id: planId }, query: { limit: 500 } } }));
   const period = periods.items[periods.items.length - 1]!;
