@@ -1,0 +1,105 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"gorm.io/gorm"
+)
+
+// countStatements counts, from now on, the statements the fixture's server sends to the
+// database.
+func (f *fixture) countStatements() *atomic.Int64 {
+	f.t.Helper()
+	var n atomic.Int64
+	count := func(*gorm.DB) { n.Add(1) }
+	cb := f.db.Gorm().Callback()
+	for _, err := range []error{
+		cb.Query().Before("gorm:query").Register("test:count", count),
+		cb.Row().Before("gorm:row").Register("test:count", count),
+		cb.Raw().Before("gorm:raw").Register("test:count", count),
+		cb.Create().Before("gorm:create").Register("test:count", count),
+		cb.Update().Before("gorm:update").Register("test:count", count),
+		cb.Delete().Before("gorm:delete").Register("test:count", count),
+	} {
+		if err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return &n
+}
+
+// TestReadsAreBoundedStatements: what a dashboard reads costs a fixed number of statements,
+// however many measures, organizations and recommendations a page holds: no query per row.
+func TestReadsAreBoundedStatements(t *testing.T) {
+	p := newProgressFixture(t)
+	p.approved("Training held for 40 consular officers.", "public", "Training record")
+	plan := "/v1/plans/" + p.planID
+	reads := map[string]string{
+		"list-measures":     plan + "/measures?limit=%d",
+		"filtered-measures": plan + "/measures?limit=%d&organization=" + p.ds.Plan.Measures[0].Lead + "&overdue=false&q=a",
+		"summary":           plan + "/summary",
+		"changes":           "/v1/changes?limit=%d",
+		"updates":           "/v1/measures/" + p.measureID + "/updates?limit=%d",
+		"export":            plan + "/export?format=csv",
+		"measure":           "/v1/measures/" + p.measureID,
+	}
+	measure := func(limit int) map[string]int64 {
+		n := p.countStatements()
+		out := map[string]int64{}
+		for name, path := range reads {
+			if strings.Contains(path, "%d") {
+				path = fmt.Sprintf(path, limit)
+			}
+			before := n.Load()
+			if res, b := p.get(path, p.partner.auth()...); res.StatusCode != 200 {
+				t.Fatalf("%s: %d %s", name, res.StatusCode, b)
+			}
+			out[name] = n.Load() - before
+		}
+		if err := p.db.Gorm().Callback().Query().Remove("test:count"); err != nil {
+			t.Fatal(err)
+		}
+		for _, proc := range []interface{ Remove(string) error }{p.db.Gorm().Callback().Row(), p.db.Gorm().Callback().Raw(),
+			p.db.Gorm().Callback().Create(), p.db.Gorm().Callback().Update(), p.db.Gorm().Callback().Delete()} {
+			_ = proc.Remove("test:count")
+		}
+		return out
+	}
+	small := measure(5)
+
+	// Make the plan ten times larger, each new measure with co-implementers, recommendations
+	// and articles, and the feed longer.
+	for _, stmt := range []string{`
+		INSERT INTO measures (id, plan_id, code, title, lead_id, articles, provenance, provenance_note)
+		SELECT gen_random_uuid(), m.plan_id, 'X.' || i, jsonb_build_object('en', 'Synthetic measure ' || i), lead_id,
+			ARRAY[23, 65]::smallint[], 'illustrative', 'test data'
+		FROM generate_series(1, 450) i, (SELECT plan_id, lead_id FROM measures ORDER BY code LIMIT 1) m`, `
+		INSERT INTO measure_organizations (measure_id, organization_id, role)
+		SELECT m.id, o.id, 'co_implementer' FROM measures m, (SELECT id FROM organizations ORDER BY code LIMIT 3) o
+		WHERE m.code LIKE 'X.%'`, `
+		INSERT INTO measure_recommendations (measure_id, recommendation_id)
+		SELECT m.id, r.id FROM measures m, (SELECT id FROM recommendations ORDER BY code LIMIT 3) r
+		WHERE m.code LIKE 'X.%'`,
+	} {
+		if err := p.db.Gorm().Exec(stmt).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	large := measure(500)
+	// Each read: two statements to authenticate (the token, and its last use at most once a
+	// minute), the visibility check of the plan, then the read itself.
+	limits := map[string]int64{
+		"list-measures": 4, "filtered-measures": 4, "updates": 4, "changes": 4, "measure": 3,
+		"summary": 6, // by lead, by article and by recommendation
+		"export":  7, // and the period, the audit head, and one statement per 200 measures
+	}
+	for name := range reads {
+		t.Logf("%s: %d statements for a page of 5, %d for a page of 500", name, small[name], large[name])
+		if small[name] > limits[name] || large[name] > limits[name] {
+			t.Errorf("%s: %d statements for a page of 5, %d for a page of 500; want at most %d", name, small[name], large[name], limits[name])
+		}
+	}
+}
