@@ -54,7 +54,7 @@ func migrateCommand(opts *config.Options) *cobra.Command {
 }
 
 func seedCommand(opts *config.Options) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "seed",
 		Short: "Load the reference plan, its recommendations and organizations where absent",
 		Long: "Adds whatever of the reference data is missing, matched by code; never changes a row that\n" +
@@ -69,6 +69,8 @@ func seedCommand(opts *config.Options) *cobra.Command {
 			return nil
 		}),
 	}
+	cmd.AddCommand(syntheticCommand(opts))
+	return cmd
 }
 
 func openapiCommand() *cobra.Command {
