@@ -112,10 +112,13 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	rep.Main = runPhase(ctx, api, w, cfg, cfg.Scenario)
 	if cfg.BaselineURL != "" && ctx.Err() == nil {
 		base := &client{http: httpClient, base: strings.TrimRight(cfg.BaselineURL, "/")}
+		if _, err := base.expect(ctx, nil, []int{http.StatusOK}, "GET", "/v1/plans/"+w.plans[0].id+"/measures?limit=1", "", nil); err != nil {
+			return rep, fmt.Errorf("the baseline server: %w", err)
+		}
 		fmt.Fprintf(progress, "measure lists only, against the API and then the baseline, %s each\n", cfg.Duration)
 		b := &BaselineReport{API: runPhase(ctx, api, w, cfg, scenarioListMeasures)}
 		b.Baseline = runPhase(ctx, base, w, cfg, scenarioListMeasures)
-		b.APIRPS, b.BaselineRPS = b.API.Total.Throughput, b.Baseline.Total.Throughput
+		b.APIRPS, b.BaselineRPS = answered(b.API), answered(b.Baseline)
 		if b.BaselineRPS > 0 {
 			b.Ratio = b.APIRPS / b.BaselineRPS
 		}
@@ -123,6 +126,14 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	}
 	rep.Notes = notes(rep)
 	return rep, ctx.Err()
+}
+
+// answered is a phase's throughput of answers that were not errors.
+func answered(p PhaseReport) float64 {
+	if p.Seconds <= 0 {
+		return 0
+	}
+	return float64(p.Total.Requests-p.Total.Errors) / p.Seconds
 }
 
 func notes(rep Report) []string {
