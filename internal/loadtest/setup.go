@@ -188,8 +188,13 @@ func enlist(ctx context.Context, c *client, admin, runName string, w *world) err
 		var u struct {
 			ID string `json:"id"`
 		}
-		status, err := c.expect(ctx, &u, []int{http.StatusCreated, http.StatusConflict}, "POST", "/v1/users", admin,
-			map[string]string{"email": x.who.email, "name": x.name})
+		body := map[string]string{"email": x.who.email, "name": x.name}
+		status, err := c.expect(ctx, &u, []int{http.StatusCreated, http.StatusConflict}, "POST", "/v1/users", admin, body)
+		// An admin made a moment ago may not have reached the server's authorizer yet.
+		for deadline := time.Now().Add(3 * time.Second); status == http.StatusForbidden && time.Now().Before(deadline); {
+			time.Sleep(200 * time.Millisecond)
+			status, err = c.expect(ctx, &u, []int{http.StatusCreated, http.StatusConflict}, "POST", "/v1/users", admin, body)
+		}
 		if err != nil {
 			return err
 		}
