@@ -36,5 +36,6 @@ func rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&opts.LogLevel, "log-level", opts.LogLevel, "debug, info, warn or error")
 	root.AddCommand(serveCommand(&opts), migrateCommand(&opts), seedCommand(&opts), openapiCommand(),
 		usersCommand(&opts), tokensCommand(&opts), auditCommand(&opts))
+	root.AddCommand(loadtestCommand())
 	return root
 }

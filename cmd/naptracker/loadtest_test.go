@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/config"
+	"github.com/naptracker/naptracker/internal/loadtest"
+	"github.com/naptracker/naptracker/internal/loadtest/baseline"
+	"github.com/naptracker/naptracker/internal/logging"
+	"github.com/naptracker/naptracker/internal/pgtest"
+	"github.com/naptracker/naptracker/internal/postgres"
+)
+
+// servedAPI is the real service on a test database, with an admin's token.
+type servedAPI struct {
+	url, dsn, adminToken string
+}
+
+// startService runs `naptracker serve --migrate --seed --rate-limit 0` in-process until the
+// test ends, and bootstraps an admin with the CLI as an operator would.
+func startService(t *testing.T) servedAPI {
+	t.Helper()
+	slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
+	opts := config.Defaults()
+	opts.DatabaseURL = pgtest.NewDatabase(t)
+	opts.Addr = "127.0.0.1:0"
+	opts.Migrate, opts.Seed, opts.RateLimit = true, true, 0
+	ctx, cancel := context.WithCancel(context.Background())
+	listening := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, opts, listening) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	var addr net.Addr
+	select {
+	case addr = <-listening:
+	case err := <-done:
+		t.Fatalf("serve ended before listening: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start listening")
+	}
+	api := servedAPI{url: "http://" + addr.String(), dsn: opts.DatabaseURL}
+	cli(t, "users", "add", "--database-url", api.dsn, "--email", "ops@example.org", "--name", "Operator", "--role", "admin")
+	lines := strings.Split(strings.TrimSpace(cli(t, "tokens", "issue", "--database-url", api.dsn, "--email", "ops@example.org", "--ttl", "1h")), "\n")
+	api.adminToken = lines[len(lines)-1]
+	return api
+}
+
+// cli runs a naptracker command and returns its stdout.
+func cli(t *testing.T, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := rootCommand()
+	cmd.SetOut(&out)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs(args)
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("naptracker %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
+// TestLoadtest plays each scenario briefly against the real service and checks that every
+// operation ran without an unexpected error, that caching clients got 304s, and that the
+// ministries' updates went all the way to approval.
+func TestLoadtest(t *testing.T) {
+	api := startService(t)
+	dir := t.TempDir()
+	want := map[string][]string{
+		loadtest.ScenarioPartner:  {"get-measure", "get-measure-if-none-match", "get-plan-summary", "list-changes", "list-measures"},
+		loadtest.ScenarioMinistry: {"approve-update", "create-update", "edit-update", "sign-off-update", "submit-update"},
+	}
+	want[loadtest.ScenarioMixed] = slices.Sorted(slices.Values(append(slices.Clone(want[loadtest.ScenarioPartner]), want[loadtest.ScenarioMinistry]...)))
+	for _, scenario := range []string{loadtest.ScenarioPartner, loadtest.ScenarioMinistry, loadtest.ScenarioMixed} {
+		t.Run(scenario, func(t *testing.T) {
+			path := filepath.Join(dir, scenario+".json")
+			table := cli(t, "loadtest", "--url", api.url, "--admin-token", api.adminToken, "--scenario", scenario,
+				"--duration", "2s", "--concurrency", "3", "--seed", "7", "--json", path)
+			if !strings.Contains(table, "p99 ms") || !strings.Contains(table, "total") {
+				t.Errorf("no table on stdout:\n%s", table)
+			}
+			t.Log("\n" + table)
+			rep := readReport(t, path)
+			if rep.Main.Scenario != scenario || rep.Main.Concurrency != 3 || rep.Main.Seconds < 1.5 || rep.Main.Seconds > 2.5 {
+				t.Errorf("report header: %+v", rep.Main)
+			}
+			var names []string
+			for _, o := range rep.Main.Operations {
+				names = append(names, o.Name)
+				if o.Errors != 0 || o.OK+o.NotModified == 0 || o.Requests != o.OK+o.NotModified+o.Conflicts+o.Errors {
+					t.Errorf("%s: %+v", o.Name, o)
+				}
+				if o.Throughput <= 0 || o.Latency.P50 <= 0 || o.Latency.P50 > o.Latency.P95 || o.Latency.P95 > o.Latency.P99 || o.Latency.P99 > o.Latency.Max {
+					t.Errorf("%s: throughput or latencies: %+v", o.Name, o)
+				}
+				if o.Name == "get-measure-if-none-match" && o.NotModified == 0 {
+					t.Errorf("no 304 for If-None-Match: %+v", o)
+				}
+			}
+			if fmt.Sprint(names) != fmt.Sprint(want[scenario]) {
+				t.Errorf("operations %v, want %v", names, want[scenario])
+			}
+			if rep.Main.Total.Errors != 0 || rep.Main.Total.Requests == 0 {
+				t.Errorf("total: %+v", rep.Main.Total)
+			}
+		})
+	}
+
+	// The ministries' updates went through review to approval, each step by another person.
+	db, err := postgres.Open(context.Background(), api.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var steps []struct {
+		Action string
+		Author string
+		Actor  string
+		N      int
+	}
+	err = db.Gorm().Raw(`SELECT ra.action, au.email AS author, ac.email AS actor, count(*) AS n
+		FROM review_actions ra JOIN progress_updates u ON u.id = ra.update_id
+		JOIN users au ON au.id = u.created_by JOIN users ac ON ac.id = ra.actor_id
+		WHERE au.email LIKE 'loadtest-%' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`).Scan(&steps).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved := 0
+	for _, s := range steps {
+		switch s.Action {
+		case "submit":
+			if s.Actor != s.Author {
+				t.Errorf("submitted by %s, written by %s", s.Actor, s.Author)
+			}
+		case "sign_off":
+			if !strings.HasPrefix(s.Actor, "loadtest-approver-") {
+				t.Errorf("signed off by %s", s.Actor)
+			}
+		case "approve":
+			approved += s.N
+			if s.Actor != "loadtest-coordinator@example.org" {
+				t.Errorf("approved by %s", s.Actor)
+			}
+		}
+	}
+	var open int64
+	if err := db.Gorm().Raw(`SELECT count(*) FROM progress_updates WHERE state IN ('draft', 'submitted', 'signed_off', 'returned')`).Scan(&open).Error; err != nil {
+		t.Fatal(err)
+	}
+	if approved == 0 || open != 0 {
+		t.Errorf("%d updates approved, %d left in the works; review steps: %+v", approved, open, steps)
+	}
+	// The run's tokens were revoked at its end.
+	var live int64
+	if err := db.Gorm().Raw(`SELECT count(*) FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE u.email LIKE 'loadtest-%' AND t.revoked_at IS NULL`).Scan(&live).Error; err != nil {
+		t.Fatal(err)
+	}
+	if live != 0 {
+		t.Errorf("%d tokens of the load test are still live", live)
+	}
+}
+
+func readReport(t *testing.T, path string) loadtest.Report {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep loadtest.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("the JSON report does not parse: %v\n%s", err, b)
+	}
+	return rep
+}
+
+// TestBaselineServesTheAPIsPage checks that the raw baseline server answers the measure list
+// as the API does, page by page, for the filters the load test uses, and that a load test
+// compares the two.
+func TestBaselineServesTheAPIsPage(t *testing.T) {
+	api := startService(t)
+	pool, err := baseline.Open(context.Background(), api.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	base := httptest.NewServer(baseline.Handler(pool))
+	defer base.Close()
+
+	var plans struct{ Items []struct{ ID string } }
+	getJSON(t, api.url+"/v1/plans", &plans)
+	planID := plans.Items[0].ID
+	var all measurePage
+	getJSON(t, api.url+"/v1/plans/"+planID+"/measures?limit=500", &all)
+	lead, article := all.Items[0].Lead, all.Items[0].Articles[0]
+
+	for _, filter := range []string{"", "lead=" + lead, "organization=" + lead, "status=no_information,in_progress",
+		"overdue=true", "overdue=false", fmt.Sprintf("article=%d", article)} {
+		apiIDs, apiPages := walk(t, api.url, planID, filter)
+		baseIDs, basePages := walk(t, base.URL, planID, filter)
+		if len(apiIDs) == 0 && filter == "" {
+			t.Fatal("the plan has no measures")
+		}
+		if fmt.Sprint(apiIDs) != fmt.Sprint(baseIDs) || apiPages != basePages {
+			t.Errorf("filter %q: the API's %d pages %v\nthe baseline's %d pages %v", filter, apiPages, apiIDs, basePages, baseIDs)
+		}
+	}
+	// The items carry the same fields with the same values.
+	var a, b map[string]any
+	getJSON(t, api.url+"/v1/plans/"+planID+"/measures?limit=3", &a)
+	getJSON(t, base.URL+"/v1/plans/"+planID+"/measures?limit=3", &b)
+	for i, item := range a["items"].([]any) {
+		want, got := item.(map[string]any), b["items"].([]any)[i].(map[string]any)
+		for _, k := range []string{"created_at", "updated_at"} { // the same instant, maybe in another zone
+			delete(want, k)
+			delete(got, k)
+		}
+		if fmt.Sprint(want) != fmt.Sprint(got) {
+			t.Errorf("item %d:\nAPI      %v\nbaseline %v", i, want, got)
+		}
+	}
+	if res, err := http.Get(base.URL + "/v1/plans/01a21a8d-0000-7000-8000-000000000000/measures"); err != nil || res.StatusCode != 404 {
+		t.Errorf("an unknown plan: %v %v", res, err)
+	}
+
+	path := filepath.Join(t.TempDir(), "baseline.json")
+	cli(t, "loadtest", "--url", api.url, "--admin-token", api.adminToken, "--scenario", "partner",
+		"--duration", "1s", "--concurrency", "2", "--baseline-url", base.URL, "--json", path)
+	rep := readReport(t, path)
+	if b := rep.Baseline; b == nil || b.Baseline.Total.Requests == 0 || b.Baseline.Total.Errors != 0 || b.API.Total.Errors != 0 ||
+		b.Ratio <= 0 || b.Baseline.Operations[0].Name != "list-measures" {
+		t.Fatalf("baseline report: %+v", rep.Baseline)
+	}
+}
+
+type measurePage struct {
+	Items []struct {
+		ID       string
+		Lead     string
+		Articles []int
+	}
+	NextCursor string `json:"next_cursor"`
+}
+
+// walk follows a filtered measure list 7 at a time and returns its ids and its page count.
+func walk(t *testing.T, baseURL, planID, filter string) ([]string, int) {
+	t.Helper()
+	var ids []string
+	cursor, pages := "", 0
+	for {
+		var p measurePage
+		getJSON(t, fmt.Sprintf("%s/v1/plans/%s/measures?limit=7&%s&cursor=%s", baseURL, planID, filter, cursor), &p)
+		pages++
+		for _, m := range p.Items {
+			ids = append(ids, m.ID)
+		}
+		if p.NextCursor == "" {
+			return ids, pages
+		}
+		cursor = p.NextCursor
+	}
+}
+
+func getJSON(t *testing.T, url string, out any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("GET %s: %d %s", url, res.StatusCode, b)
+	}
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
