@@ -302,6 +302,11 @@ func (db *DB) RecomputeMeasure(ctx context.Context, measureID string) error {
 // its organization and the coordinating roles may read does not set it. A measure's version
 // rises only when they change.
 func DeriveStatuses(tx *gorm.DB, measureID string) error {
+	// One measure by its key, or all: a condition on id::text would read every measure.
+	which, args := "true", []any{}
+	if measureID != "" {
+		which, args = "target.id = ?", []any{measureID}
+	}
 	return tx.Exec(`
 		UPDATE measures m SET current_status = coalesce(latest.proposed_status, 'no_information'),
 			progress_percent = latest.progress_percent, version = m.version + 1, updated_at = now()
@@ -312,9 +317,9 @@ func DeriveStatuses(tx *gorm.DB, measureID string) error {
 			WHERE u.measure_id = target.id AND u.state = 'approved' AND u.visibility <> 'internal'
 			ORDER BY rp.ends_on DESC, u.approved_at DESC
 			LIMIT 1) latest ON true
-		WHERE m.id = target.id AND (? = '' OR target.id::text = ?)
+		WHERE m.id = target.id AND `+which+`
 			AND (m.current_status, m.progress_percent) IS DISTINCT FROM
-				(coalesce(latest.proposed_status, 'no_information'), latest.progress_percent)`, measureID, measureID).Error
+				(coalesce(latest.proposed_status, 'no_information'), latest.progress_percent)`, args...).Error
 }
 
 // ListReviews returns the steps of an update's review, oldest first.
