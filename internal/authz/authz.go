@@ -34,7 +34,10 @@ type MembershipSource interface {
 // decisions: a reload swaps in the table compiled from the new role links at once, so a
 // revoked role is denied from then on.
 type Enforcer struct {
-	casbin    *casbin.SyncedEnforcer
+	// casbin loads the policy and the role links, from which each load compiles the decision
+	// table; it then lets them go (the table holds what decisions need) and builds no role
+	// manager, so decisions go through the table only. Only loads touch it, under mu.
+	casbin    *casbin.Enforcer
 	decisions atomic.Pointer[decisions]
 	src       MembershipSource
 
@@ -48,20 +51,20 @@ func New(ctx context.Context, src MembershipSource) (*Enforcer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("access model: %w", err)
 	}
+	if err := checkModel(m); err != nil {
+		return nil, err
+	}
 	e := &Enforcer{src: src}
-	ce, err := casbin.NewSyncedEnforcer(m, &adapter{e: e, ctx: ctx})
+	ce, err := casbin.NewEnforcer(m)
 	if err != nil {
 		return nil, fmt.Errorf("access policy: %w", err)
 	}
 	ce.EnableAutoSave(false)
+	ce.EnableAutoBuildRoleLinks(false)
+	ce.SetAdapter(&adapter{e: e, ctx: ctx})
 	e.casbin = ce
-	if err := checkModel(ce.GetModel()); err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.compile(); err != nil {
-		return nil, err
+	if err := e.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("access policy: %w", err)
 	}
 	return e, nil
 }
@@ -86,17 +89,18 @@ func (e *Enforcer) Reload(ctx context.Context) error {
 func (e *Enforcer) compile() error {
 	policy, err := e.casbin.GetPolicy()
 	if err != nil {
-		return fmt.Errorf("access policy: %w", err)
+		return err
 	}
 	links, err := e.casbin.GetGroupingPolicy()
 	if err != nil {
-		return fmt.Errorf("access policy: %w", err)
+		return err
 	}
 	d, err := compile(policy, links)
 	if err != nil {
-		return fmt.Errorf("access policy: %w", err)
+		return err
 	}
 	e.decisions.Store(d)
+	e.casbin.ClearPolicy() // or the next load copies every link before reading them again
 	return nil
 }
 
