@@ -1,6 +1,7 @@
 // Package authz decides what a user may do: a casbin enforcer (RBAC with domains) over the
 // policy in policies/ and the memberships in the database, reloaded whenever memberships
-// change on any server.
+// change on any server. Each load compiles casbin's policy and role links into a decision
+// table, so a decision costs the same however many memberships there are.
 package authz
 
 import (
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/casbin/casbin/v2"
@@ -28,11 +30,16 @@ type MembershipSource interface {
 	LiveMemberships(ctx context.Context) ([]nap.Membership, time.Duration, error)
 }
 
-// Enforcer answers whether a user may do something in a domain. It keeps no decision cache:
-// a reload replaces the role links at once, so a revoked role is denied from then on.
+// Enforcer answers whether a user may do something in a domain. It keeps no cache of
+// decisions: a reload swaps in the table compiled from the new role links at once, so a
+// revoked role is denied from then on.
 type Enforcer struct {
-	casbin *casbin.SyncedEnforcer
-	src    MembershipSource
+	// casbin loads the policy and the role links, from which each load compiles the decision
+	// table; it then lets them go (the table holds what decisions need) and builds no role
+	// manager, so decisions go through the table only. Only loads touch it, under mu.
+	casbin    *casbin.Enforcer
+	decisions atomic.Pointer[decisions]
+	src       MembershipSource
 
 	mu   sync.Mutex // serializes reloads
 	next time.Time  // when the next membership starts or ends, by this process's clock
@@ -44,27 +51,57 @@ func New(ctx context.Context, src MembershipSource) (*Enforcer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("access model: %w", err)
 	}
+	if err := checkModel(m); err != nil {
+		return nil, err
+	}
 	e := &Enforcer{src: src}
-	ce, err := casbin.NewSyncedEnforcer(m, &adapter{e: e, ctx: ctx})
+	ce, err := casbin.NewEnforcer(m)
 	if err != nil {
 		return nil, fmt.Errorf("access policy: %w", err)
 	}
 	ce.EnableAutoSave(false)
+	ce.EnableAutoBuildRoleLinks(false)
+	ce.SetAdapter(&adapter{e: e, ctx: ctx})
 	e.casbin = ce
+	if err := e.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("access policy: %w", err)
+	}
 	return e, nil
 }
 
 // Can reports whether the user may take the permission's action in domain.
 func (e *Enforcer) Can(userID, domain string, p nap.Permission) (bool, error) {
-	return e.casbin.Enforce(nap.Subject(userID), domain, p.Object, p.Action)
+	return e.decisions.Load().can(userID, domain, p), nil
 }
 
-// Reload reads the memberships again. Enforce calls go on during the read and see the new
-// role links as soon as they are complete.
+// Reload reads the memberships again. Decisions go on during the read and follow the new
+// memberships as soon as they are complete.
 func (e *Enforcer) Reload(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.casbin.LoadPolicy()
+	if err := e.casbin.LoadPolicy(); err != nil {
+		return err
+	}
+	return e.compile()
+}
+
+// compile builds the decision table from what casbin loaded and puts it in force.
+func (e *Enforcer) compile() error {
+	policy, err := e.casbin.GetPolicy()
+	if err != nil {
+		return err
+	}
+	links, err := e.casbin.GetGroupingPolicy()
+	if err != nil {
+		return err
+	}
+	d, err := compile(policy, links)
+	if err != nil {
+		return err
+	}
+	e.decisions.Store(d)
+	e.casbin.ClearPolicy() // or the next load copies every link before reading them again
+	return nil
 }
 
 // UntilNextChange is how long until a membership starts or ends by the clock alone; an hour

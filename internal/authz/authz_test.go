@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,37 +190,187 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// BenchmarkCan measures one decision with 20,000 memberships over 40 organizations.
+// TestReloadRevokesAtOnce checks that a decision after Reload follows the new memberships,
+// while other goroutines keep deciding (run it with -race).
+func TestReloadRevokesAtOnce(t *testing.T) {
+	ctx := context.Background()
+	db, _ := open(t)
+	u, err := db.CreateUser(ctx, "", "revoked@example.org", "Revoked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.GrantMembership(ctx, "", u.ID, nap.RoleCoordinator, "", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := authz.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var deciders sync.WaitGroup
+	for range 2 {
+		deciders.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					if _, err := e.Can(u.ID, nap.DomainAll, nap.CreatePlan); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	defer func() { close(stop); deciders.Wait() }()
+
+	for range 3 {
+		if err := e.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := e.Can(u.ID, nap.DomainAll, nap.CreatePlan); !ok {
+			t.Fatal("a live membership is denied after a reload")
+		}
+	}
+	if err := db.RevokeMembership(ctx, "", u.ID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := e.Can(u.ID, nap.DomainAll, nap.CreatePlan); ok {
+		t.Fatal("a revoked membership is allowed after the reload")
+	}
+	if ok, _ := e.Can(u.ID, nap.UserDomain(u.ID), nap.RevokeToken); !ok {
+		t.Fatal("a user without memberships may no longer revoke their own tokens")
+	}
+}
+
+// populate adds memberships of the usual shape over orgs organizations: three users in four
+// hold one role in one organization, the fourth holds two there, and one user in 500 holds a
+// global role instead. It returns the number of memberships.
+func populate(b *testing.B, db *postgres.DB, memberships, orgs int) int {
+	b.Helper()
+	users := memberships * 4 / 5
+	for _, stmt := range []struct {
+		sql string
+		arg int
+	}{
+		{`INSERT INTO organizations (id, code, kind, name, provenance)
+		SELECT gen_random_uuid(), 'ORG' || i, 'ministry', jsonb_build_object('en', 'Ministry ' || i), 'illustrative'
+		FROM generate_series(1, ?) i`, orgs},
+		{`INSERT INTO users (id, email, name) SELECT gen_random_uuid(), 'u' || i || '@example.org', 'User ' || i
+		FROM generate_series(1, ?) i`, users},
+		{`WITH u AS (SELECT id, row_number() OVER (ORDER BY email) AS n FROM users),
+		o AS (SELECT id, row_number() OVER (ORDER BY code) - 1 AS k FROM organizations),
+		roles AS (SELECT u.id AS user_id, o.id AS org, u.n, r.second FROM u JOIN o ON o.k = u.n % ?
+			CROSS JOIN LATERAL (SELECT false AS second UNION ALL SELECT true WHERE u.n % 4 = 0) r)
+		INSERT INTO memberships (id, user_id, organization_id, role)
+		SELECT gen_random_uuid(), user_id,
+			CASE WHEN n % 500 = 0 THEN NULL ELSE org END,
+			CASE WHEN n % 500 = 0 THEN (ARRAY['coordinator', 'auditor'])[1 + second::int]
+				WHEN second THEN 'approver' ELSE (ARRAY['focal_point', 'viewer', 'approver'])[1 + n % 3] END
+		FROM roles`, orgs},
+	} {
+		if err := db.Gorm().Exec(stmt.sql, stmt.arg).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+	var n int
+	if err := db.Gorm().Raw(`SELECT count(*) FROM memberships`).Scan(&n).Error; err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// request is one question of the benchmarks: a user, in the domain of one of their
+// memberships, about a permission that may or may not be granted there.
+type request struct {
+	user, domain string
+	perm         nap.Permission
+}
+
+func requests(b *testing.B, db *postgres.DB) []request {
+	b.Helper()
+	var rows []struct{ UserID, OrganizationID string }
+	if err := db.Gorm().Raw(`SELECT user_id::text, coalesce(organization_id::text, '') AS organization_id
+		FROM memberships ORDER BY md5(id::text) LIMIT 1024`).Scan(&rows).Error; err != nil {
+		b.Fatal(err)
+	}
+	perms := []nap.Permission{nap.CreateUpdate, nap.SignOffUpdate, nap.UpdateMeasure, nap.ApproveUpdate}
+	out := make([]request, len(rows))
+	for i, r := range rows {
+		domain := nap.DomainAll
+		if r.OrganizationID != "" {
+			domain = nap.OrganizationDomain(r.OrganizationID)
+		}
+		out[i] = request{r.UserID, domain, perms[i%len(perms)]}
+	}
+	return out
+}
+
+// BenchmarkCan measures one decision with 1,000, 20,000 and 50,000 memberships over 400
+// organizations: the cost should not grow with the number of memberships.
 func BenchmarkCan(b *testing.B) {
+	for _, n := range []int{1_000, 20_000, 50_000} {
+		b.Run(fmt.Sprintf("memberships=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			db, _ := open(b)
+			populate(b, db, n, 400)
+			e, err := authz.New(ctx, db)
+			if err != nil {
+				b.Fatal(err)
+			}
+			reqs := requests(b, db)
+			allowed := 0
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				r := reqs[i%len(reqs)]
+				ok, err := e.Can(r.user, r.domain, r.perm)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if ok {
+					allowed++
+				}
+				i++
+			}
+			if allowed == 0 || allowed == i {
+				b.Fatalf("%d of %d requests allowed: the benchmark asks too easy a question", allowed, i)
+			}
+		})
+	}
+}
+
+// BenchmarkReload measures a reload at 50,000 memberships over 400 organizations: reading
+// the memberships alone, and reading them and compiling the decision table.
+func BenchmarkReload(b *testing.B) {
 	ctx := context.Background()
 	db, _ := open(b)
-	err := db.Gorm().Exec(`
-		INSERT INTO organizations (id, code, kind, name, provenance)
-		SELECT gen_random_uuid(), 'ORG' || i, 'ministry', jsonb_build_object('en', 'Ministry ' || i), 'illustrative'
-		FROM generate_series(1, 40) i;
-		INSERT INTO users (id, email, name) SELECT gen_random_uuid(), 'u' || i || '@example.org', 'User ' || i
-		FROM generate_series(1, 20000) i;
-		INSERT INTO memberships (id, user_id, organization_id, role)
-		SELECT gen_random_uuid(), u.id, o.id, (ARRAY['approver', 'focal_point', 'viewer'])[1 + n % 3]
-		FROM (SELECT id, row_number() OVER (ORDER BY email) AS n FROM users) u
-		JOIN (SELECT id, row_number() OVER (ORDER BY code) - 1 AS k FROM organizations) o ON o.k = u.n % 40;`).Error
-	if err != nil {
-		b.Fatal(err)
-	}
-	var probe struct{ UserID, OrganizationID string }
-	if err := db.Gorm().Raw(`SELECT user_id, organization_id FROM memberships LIMIT 1`).Scan(&probe).Error; err != nil {
-		b.Fatal(err)
-	}
+	n := populate(b, db, 50_000, 400)
 	e, err := authz.New(ctx, db)
 	if err != nil {
 		b.Fatal(err)
 	}
-	domain := nap.OrganizationDomain(probe.OrganizationID)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := e.Can(probe.UserID, domain, nap.UpdateMeasure); err != nil {
-			b.Fatal(err)
+	b.Run("LiveMemberships", func(b *testing.B) {
+		b.ReportMetric(float64(n), "memberships")
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := db.LiveMemberships(ctx); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("Reload", func(b *testing.B) {
+		b.ReportMetric(float64(n), "memberships")
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := e.Reload(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
