@@ -96,9 +96,13 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 	go enforcer.Watch(watchCtx, opts.DatabaseURL)
 	changes := pgnotify.NewBroadcaster()
 	go pgnotify.Listen(watchCtx, opts.DatabaseURL, postgres.ChangesChannel, changes.Notify)
+	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes})
+	// Whoever changes tokens, users or memberships, on this server or another, the callers
+	// this one remembers are forgotten.
+	go pgnotify.Listen(watchCtx, opts.DatabaseURL, authz.Channel, svc.ForgetCallers)
 
 	handler, err := httpapi.New(httpapi.Deps{
-		Service:    service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes}),
+		Service:    svc,
 		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: changes,
 		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst},
 	})

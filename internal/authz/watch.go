@@ -8,8 +8,8 @@ import (
 	"github.com/naptracker/naptracker/internal/pgnotify"
 )
 
-// Channel is the PostgreSQL notification channel on which a change of memberships or of users'
-// activity is announced (by triggers, whoever makes the change).
+// Channel is the PostgreSQL notification channel on which a change of memberships, of users'
+// activity or of tokens' revocation is announced (by triggers, whoever makes the change).
 const Channel = "naptracker_access"
 
 // Watch keeps the enforcer current until ctx ends: it reloads on every notification on

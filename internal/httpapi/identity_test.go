@@ -75,10 +75,11 @@ func TestTokenLifecycle(t *testing.T) {
 		t.Errorf("last_used_at not recorded: %v", err)
 	}
 
-	// Expired: 401.
+	// Expired: 401. (The expiry changes behind the server's back, so it forgets its callers.)
 	if err := f.db.Gorm().Exec(`UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = ?`, issued.Token.ID).Error; err != nil {
 		t.Fatal(err)
 	}
+	f.svc.ForgetCallers()
 	f.getProblem("/v1/me", http.StatusUnauthorized, bearer...)
 	if err := f.db.Gorm().Exec(`UPDATE api_tokens SET expires_at = now() + interval '1 hour' WHERE id = ?`, issued.Token.ID).Error; err != nil {
 		t.Fatal(err)
@@ -172,7 +173,8 @@ func TestConcurrentPatchesOneWins(t *testing.T) {
 }
 
 // TestReplicasAgreeWithinASecond runs two servers on one database: a membership revoked
-// through one is denied by the other within a second.
+// through one is denied by the other within a second, and so is a revoked token, though the
+// other server remembered its caller.
 func TestReplicasAgreeWithinASecond(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -189,6 +191,7 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 		}
 		go e.Watch(ctx, dsn)
 		svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
+		go pgnotify.Listen(ctx, dsn, authz.Channel, svc.ForgetCallers)
 		h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx, Changes: pgnotify.NewBroadcaster()})
 		if err != nil {
 			t.Fatal(err)
@@ -251,6 +254,38 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 	res.Body.Close()
 	took := waitStatus(b, http.StatusForbidden)
 	t.Logf("server B denied %s after the revocation through server A", took.Round(time.Millisecond))
+
+	me := func(srv *httptest.Server) int {
+		req, _ := http.NewRequest("GET", srv.URL+"/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+coordinatorToken)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := me(b); got != http.StatusOK {
+		t.Fatalf("server B: %d before the token's revocation", got)
+	}
+	tokens, err := svc.ListTokens(ctx, coordinator.ID)
+	if err != nil || len(tokens) != 1 {
+		t.Fatalf("tokens: %v %v", tokens, err)
+	}
+	req, _ = http.NewRequest("DELETE", a.URL+"/v1/tokens/"+tokens[0].ID, nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	if res, err = a.Client().Do(req); err != nil || res.StatusCode != http.StatusNoContent {
+		t.Fatalf("revoke the token through server A: %v %v", err, res.StatusCode)
+	}
+	res.Body.Close()
+	start := time.Now()
+	for me(b) != http.StatusUnauthorized {
+		if time.Since(start) > 500*time.Millisecond {
+			t.Fatal("server B still accepts a token revoked through server A half a second ago")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("server B refused the revoked token %s after its revocation", time.Since(start).Round(time.Millisecond))
 }
 
 func TestAbuseLimits(t *testing.T) {

@@ -89,9 +89,10 @@ type Token struct {
 
 // Actor is the authenticated caller of a request: a user and the memberships live now.
 type Actor struct {
-	User        User
-	TokenID     string
-	Memberships []Membership
+	User         User
+	TokenID      string
+	TokenExpires *time.Time // nil: never
+	Memberships  []Membership
 }
 
 type actorKey struct{}

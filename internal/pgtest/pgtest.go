@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,7 +61,16 @@ func NewDatabase(t testing.TB) string {
 		t.Fatalf("pgtest: template: %v", templateErr)
 	}
 	name := "naptracker_test_" + randomHex(6)
-	if _, err := admin.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName)); err != nil {
+	_, err = admin.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName))
+	if err != nil && strings.Contains(err.Error(), "3D000") {
+		// A checkout with other migrations, testing against the same server, dropped the
+		// template as stale: build it again.
+		var tmpl string
+		if tmpl, err = ensureTemplate(admin, server); err == nil {
+			_, err = admin.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, tmpl))
+		}
+	}
+	if err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {

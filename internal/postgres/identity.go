@@ -297,12 +297,13 @@ func (db *DB) RevokeToken(ctx context.Context, actorID, id string) error {
 func (db *DB) Authenticate(ctx context.Context, hash []byte) (nap.Actor, error) {
 	var row struct {
 		TokenID    string
+		ExpiresAt  *time.Time
 		LastUsedAt *time.Time
 		Now        time.Time
 		User       userRow `gorm:"embedded"`
 	}
 	err := db.conn(ctx).Table("api_tokens t").
-		Select("t.id AS token_id, t.last_used_at, now() AS now, "+userColumns).
+		Select("t.id AS token_id, t.expires_at, t.last_used_at, now() AS now, "+userColumns).
 		Joins("JOIN users u ON u.id = t.user_id").
 		Where("t.secret_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.active", hash).
 		Take(&row).Error
@@ -315,7 +316,7 @@ func (db *DB) Authenticate(ctx context.Context, hash []byte) (nap.Actor, error) 
 	if err != nil {
 		return nap.Actor{}, err
 	}
-	a := nap.Actor{User: row.User.toNap(), TokenID: row.TokenID, Memberships: make([]nap.Membership, len(rows))}
+	a := nap.Actor{User: row.User.toNap(), TokenID: row.TokenID, TokenExpires: row.ExpiresAt, Memberships: make([]nap.Membership, len(rows))}
 	for i, r := range rows {
 		a.Memberships[i] = r.toNap()
 	}

@@ -18,13 +18,18 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*nap.Actor, 
 	if !nap.LooksLikeToken(secret) {
 		return nil, nap.Errorf(nap.EUNAUTHORIZED, "the bearer token is malformed")
 	}
-	a, err := s.store.Authenticate(ctx, nap.HashToken(secret))
+	hash := nap.HashToken(secret)
+	if a, ok := s.callers.get(hash, time.Now()); ok {
+		return &a, nil
+	}
+	a, err := s.store.Authenticate(ctx, hash)
 	if nap.ErrorCode(err) == nap.ENOTFOUND {
 		return nil, nap.Errorf(nap.EUNAUTHORIZED, "the bearer token is unknown, revoked or expired")
 	}
 	if err != nil {
 		return nil, err
 	}
+	s.callers.put(hash, a, time.Now())
 	return &a, nil
 }
 
@@ -72,6 +77,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, version int, name *
 	if a := nap.ActorFromContext(ctx); a != nil && a.User.ID == id && active != nil && !*active {
 		return nap.User{}, nap.Errorf(nap.ECONFLICT, "you cannot deactivate yourself")
 	}
+	defer s.callers.forget()
 	return s.store.UpdateUser(ctx, actorID(ctx), id, version, name, active)
 }
 
@@ -87,6 +93,7 @@ func (s *Service) GrantMembership(ctx context.Context, userID string, role nap.R
 	if _, err := s.store.GetUser(ctx, userID); err != nil {
 		return nap.Membership{}, err
 	}
+	defer s.callers.forget()
 	return s.store.GrantMembership(ctx, actorID(ctx), userID, role, org, validFrom, validTo)
 }
 
@@ -100,6 +107,7 @@ func (s *Service) ListMemberships(ctx context.Context, userID string) ([]nap.Mem
 
 // RevokeMembership ends a membership now.
 func (s *Service) RevokeMembership(ctx context.Context, userID, membershipID string) error {
+	defer s.callers.forget()
 	return s.store.RevokeMembership(ctx, actorID(ctx), userID, membershipID)
 }
 
@@ -142,6 +150,7 @@ func (s *Service) GetToken(ctx context.Context, id string) (nap.Token, error) {
 
 // RevokeToken revokes a token; it stops working at once.
 func (s *Service) RevokeToken(ctx context.Context, id string) error {
+	defer s.callers.forget()
 	return s.store.RevokeToken(ctx, actorID(ctx), id)
 }
 

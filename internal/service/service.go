@@ -80,6 +80,7 @@ type Service struct {
 	authz     Authorizer
 	now       func() time.Time
 	maxUpload int64
+	callers   callers
 }
 
 // Deps are what a Service works with. Store is required; the others have defaults: no
