@@ -209,28 +209,28 @@ func TestGoClient(t *testing.T) {
 		t.Fatalf("periods: %v %s", err, body(periods))
 	}
 	period := periods.JSON200.Items[len(periods.JSON200.Items)-1]
-	if period.State != napclient.ReportingPeriodStateOpen {
+	if period.State != napclient.PeriodStateOpen {
 		t.Fatalf("the latest period %s is %s", period.Label, period.State)
 	}
 	start := readFeed(t, s.client(t, "coordinator"), 0).cursor
 
 	created, err := focal.CreateProgressUpdateWithResponse(ctx, measureID, napclient.ProgressUpdateFields{
-		PeriodID: &period.ID, ProposedStatus: ptr(napclient.ProgressUpdateFieldsProposedStatusInProgress),
-		ProgressPercent: ptr[int64](40), Visibility: ptr(napclient.ProgressUpdateFieldsVisibilityPartners),
+		PeriodID: &period.ID, ProposedStatus: ptr(napclient.ReportedStatusInProgress),
+		ProgressPercent: ptr[int64](40), Visibility: ptr(napclient.VisibilityPartners),
 		Narrative: &napclient.Text{En: ptr("The draft law went to the ministries."), Ru: ptr("Проект закона направлен в министерства.")},
 	})
 	if err != nil || created.JSON201 == nil {
 		t.Fatalf("create update: %v %s", err, body(created))
 	}
 	draft := created.JSON201
-	if draft.State != napclient.ProgressUpdateStateDraft || draft.ReportingOrganization != s.measure.Lead || draft.Period != period.Label {
+	if draft.State != napclient.UpdateStateDraft || draft.ReportingOrganization != s.measure.Lead || draft.Period != period.Label {
 		t.Fatalf("draft: state %s, organization %s, period %s", draft.State, draft.ReportingOrganization, draft.Period)
 	}
 	submitted, err := focal.SubmitProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewReason{})
 	if err != nil || submitted.JSON200 == nil {
 		t.Fatalf("submit: %v %s", err, body(submitted))
 	}
-	if u := submitted.JSON200; u.State != napclient.ProgressUpdateStateSubmitted || u.Version <= draft.Version || u.SubmittedAt == nil {
+	if u := submitted.JSON200; u.State != napclient.UpdateStateSubmitted || u.Version <= draft.Version || u.SubmittedAt == nil {
 		t.Fatalf("submitted: state %s, version %d after %d", u.State, u.Version, draft.Version)
 	}
 
@@ -244,12 +244,12 @@ func TestGoClient(t *testing.T) {
 		t.Fatalf("sign off: %v %s", err, body(res))
 	}
 	approved, err := s.client(t, "coordinator").ApproveProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewReason{})
-	if err != nil || approved.JSON200 == nil || approved.JSON200.State != napclient.ProgressUpdateStateApproved {
+	if err != nil || approved.JSON200 == nil || approved.JSON200.State != napclient.UpdateStateApproved {
 		t.Fatalf("approve: %v %s", err, body(approved))
 	}
 	awaitInFeed(t, partner, start, draft.ID.String())
 	got, err = partner.GetMeasureWithResponse(ctx, measureID, nil)
-	if err != nil || got.JSON200 == nil || got.JSON200.CurrentStatus != napclient.MeasureCurrentStatusInProgress || deref(got.JSON200.ProgressPercent) != 40 {
+	if err != nil || got.JSON200 == nil || got.JSON200.CurrentStatus != napclient.ImplementationStatusInProgress || deref(got.JSON200.ProgressPercent) != 40 {
 		t.Fatalf("measure after approval: %v %s", err, body(got))
 	}
 }
@@ -381,7 +381,7 @@ func TestTypeScriptSDK(t *testing.T) {
 		t.Fatalf("node e2e reported update %q", report.Update)
 	}
 	res, err := s.client(t, "partner").GetProgressUpdateWithResponse(context.Background(), id)
-	if err != nil || res.JSON200 == nil || res.JSON200.State != napclient.ProgressUpdateStateApproved ||
+	if err != nil || res.JSON200 == nil || res.JSON200.State != napclient.UpdateStateApproved ||
 		res.JSON200.ReportingOrganization != s.measure.Lead || deref(res.JSON200.ProgressPercent) != 40 {
 		t.Fatalf("the update the script approved, read back: %v %s", err, body(res))
 	}

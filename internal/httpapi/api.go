@@ -69,6 +69,7 @@ func registerAll(api huma.API, d Deps) {
 	registerAudit(v1, d)
 	registerChanges(v1, d)
 	registerExports(v1, d)
+	refParamsAlone(api)
 }
 
 // apiBase prefixes the paths of the API's operations.

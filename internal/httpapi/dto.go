@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"reflect"
 	"time"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/naptracker/naptracker/internal/nap"
 )
@@ -29,12 +32,12 @@ func toMeta(m nap.Meta) Meta {
 
 // Source says how far public sources support an item of reference data.
 type Source struct {
-	Provenance     string `json:"provenance" enum:"sourced,partly_sourced,illustrative" doc:"sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact"`
-	ProvenanceNote string `json:"provenance_note" doc:"What supports the item, or what is unverified"`
+	Provenance     Provenance `json:"provenance"`
+	ProvenanceNote string     `json:"provenance_note" doc:"What supports the item, or what is unverified"`
 }
 
 func toSource(s nap.Source) Source {
-	return Source{Provenance: string(s.Provenance), ProvenanceNote: s.Note}
+	return Source{Provenance: Provenance(s.Provenance), ProvenanceNote: s.Note}
 }
 
 // date writes a date as YYYY-MM-DD.
@@ -69,6 +72,29 @@ type PageParams struct {
 
 func (p PageParams) request() nap.PageRequest {
 	return nap.PageRequest{Limit: p.Limit, Cursor: p.Cursor}
+}
+
+// OptionalBool is a boolean query parameter that may be absent, which filters nothing.
+type OptionalBool struct {
+	Value bool
+	IsSet bool
+}
+
+// Receiver is where huma parses the parameter.
+func (o *OptionalBool) Receiver() reflect.Value { return reflect.ValueOf(o).Elem().Field(0) }
+
+// OnParamSet records whether the request gave the parameter.
+func (o *OptionalBool) OnParamSet(isSet bool, _ any) { o.IsSet = isSet }
+
+// Schema is a plain boolean: the wrapper is not the API's business.
+func (OptionalBool) Schema(huma.Registry) *huma.Schema { return &huma.Schema{Type: huma.TypeBoolean} }
+
+// ptr returns the value, or nil when the request did not give one.
+func (o OptionalBool) ptr() *bool {
+	if !o.IsSet {
+		return nil
+	}
+	return &o.Value
 }
 
 // Page is one page of a list.
@@ -131,7 +157,7 @@ func dates(fields map[string]*string) (map[string]*time.Time, error) {
 }
 
 // provenance reads an optional provenance.
-func provenance(s *string) *nap.Provenance {
+func provenance(s *Provenance) *nap.Provenance {
 	if s == nil {
 		return nil
 	}
@@ -141,6 +167,6 @@ func provenance(s *string) *nap.Provenance {
 
 // SourceFields set the provenance of reference data; both default to a sourced item.
 type SourceFields struct {
-	Provenance     *string `json:"provenance,omitempty" enum:"sourced,partly_sourced,illustrative" doc:"Default: sourced"`
-	ProvenanceNote *string `json:"provenance_note,omitempty" maxLength:"2000"`
+	Provenance     *Provenance `json:"provenance,omitempty"`
+	ProvenanceNote *string     `json:"provenance_note,omitempty" maxLength:"2000"`
 }

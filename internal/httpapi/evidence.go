@@ -22,26 +22,26 @@ import (
 
 // Evidence supports a progress update: a stored file or a link.
 type Evidence struct {
-	ID           string    `json:"id" format:"uuid"`
-	UpdateID     string    `json:"update_id" format:"uuid"`
-	Kind         string    `json:"kind" enum:"legal_act,decree,statistics,report,training_record,agreement,publication,media,photo,web_page,other"`
-	Title        Text      `json:"title"`
-	Language     string    `json:"language,omitempty" enum:"tg,ru,en,other"`
-	DocumentDate *string   `json:"document_date,omitempty" format:"date"`
-	URL          string    `json:"url,omitempty" format:"uri" doc:"For a link"`
-	Filename     string    `json:"filename,omitempty" doc:"For a file: the name it was uploaded under, as a label"`
-	MediaType    string    `json:"media_type,omitempty" doc:"For a file: sniffed from its content"`
-	SizeBytes    int64     `json:"size_bytes,omitempty"`
-	SHA256       string    `json:"sha256,omitempty" doc:"For a file: SHA-256 of its content, in hex"`
-	ContentURL   string    `json:"content_url,omitempty" doc:"For a file: where to download it"`
-	Visibility   string    `json:"visibility" enum:"internal,partners,public" doc:"Who beyond the update's organization reads it, once the update is approved"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID           string           `json:"id" format:"uuid"`
+	UpdateID     string           `json:"update_id" format:"uuid"`
+	Kind         EvidenceKind     `json:"kind"`
+	Title        Text             `json:"title"`
+	Language     EvidenceLanguage `json:"language,omitempty"`
+	DocumentDate *string          `json:"document_date,omitempty" format:"date"`
+	URL          string           `json:"url,omitempty" format:"uri" doc:"For a link"`
+	Filename     string           `json:"filename,omitempty" doc:"For a file: the name it was uploaded under, as a label"`
+	MediaType    string           `json:"media_type,omitempty" doc:"For a file: sniffed from its content"`
+	SizeBytes    int64            `json:"size_bytes,omitempty"`
+	SHA256       string           `json:"sha256,omitempty" doc:"For a file: SHA-256 of its content, in hex"`
+	ContentURL   string           `json:"content_url,omitempty" doc:"For a file: where to download it"`
+	Visibility   Visibility       `json:"visibility"`
+	CreatedAt    time.Time        `json:"created_at"`
 }
 
 func toEvidence(e nap.Evidence) Evidence {
-	out := Evidence{ID: e.ID, UpdateID: e.UpdateID, Kind: e.Kind, Title: toText(e.Title), Language: e.Language,
+	out := Evidence{ID: e.ID, UpdateID: e.UpdateID, Kind: EvidenceKind(e.Kind), Title: toText(e.Title), Language: EvidenceLanguage(e.Language),
 		DocumentDate: optionalDate(e.DocumentDate), URL: e.URL, Filename: e.Filename, MediaType: e.MediaType,
-		SizeBytes: e.SizeBytes, SHA256: e.SHA256, Visibility: string(e.Visibility), CreatedAt: e.CreatedAt}
+		SizeBytes: e.SizeBytes, SHA256: e.SHA256, Visibility: Visibility(e.Visibility), CreatedAt: e.CreatedAt}
 	if e.SHA256 != "" {
 		out.ContentURL = "/v1/evidence/" + e.ID + "/content"
 	}
@@ -50,11 +50,11 @@ func toEvidence(e nap.Evidence) Evidence {
 
 // EvidenceMetadata describes a piece of evidence.
 type EvidenceMetadata struct {
-	Kind         string  `json:"kind" enum:"legal_act,decree,statistics,report,training_record,agreement,publication,media,photo,web_page,other"`
-	Title        Text    `json:"title"`
-	Language     string  `json:"language,omitempty" enum:"tg,ru,en,other"`
-	DocumentDate *string `json:"document_date,omitempty" format:"date"`
-	Visibility   string  `json:"visibility,omitempty" enum:"internal,partners,public" doc:"Default: internal"`
+	Kind         EvidenceKind     `json:"kind"`
+	Title        Text             `json:"title"`
+	Language     EvidenceLanguage `json:"language,omitempty"`
+	DocumentDate *string          `json:"document_date,omitempty" format:"date"`
+	Visibility   Visibility       `json:"visibility,omitempty"`
 }
 
 // EvidenceLink cites a document or page by its address.
@@ -66,7 +66,7 @@ type EvidenceLink struct {
 func (m EvidenceMetadata) evidence(updateID string) (nap.Evidence, error) {
 	t := fromText(&m.Title)
 	d, err := dates(map[string]*string{"document_date": m.DocumentDate})
-	return nap.Evidence{UpdateID: updateID, Kind: m.Kind, Title: *t, Language: m.Language,
+	return nap.Evidence{UpdateID: updateID, Kind: string(m.Kind), Title: *t, Language: string(m.Language),
 		DocumentDate: d["document_date"], Visibility: nap.Visibility(m.Visibility)}, err
 }
 

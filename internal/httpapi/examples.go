@@ -28,11 +28,11 @@ const (
 
 var exampleOrganization = OrganizationFields{
 	Code:   ptr("AEA"),
-	Kind:   ptr("agency"),
+	Kind:   ptr[OrganizationKind]("agency"),
 	Name:   &Text{En: "Agency for Employment Abroad", Ru: "Агентство по трудоустройству за рубежом"},
 	Parent: ptr("MLME"),
 	SourceFields: SourceFields{
-		Provenance:     ptr("partly_sourced"),
+		Provenance:     ptr[Provenance]("partly_sourced"),
 		ProvenanceNote: ptr("The English name and its 2014 creation under the labour ministry come from ILO supervisory (CEACR) comments; the Russian name is unverified."),
 	},
 }
@@ -52,9 +52,9 @@ var examplePlan = PlanFields{
 	PeriodStart: ptr("2020-01-01"),
 	PeriodEnd:   ptr("2024-12-31"),
 	ApprovedBy:  ptr("GCHR"),
-	Status:      ptr("draft"),
+	Status:      ptr[PlanStatus]("draft"),
 	SourceFields: SourceFields{
-		Provenance:     ptr("illustrative"),
+		Provenance:     ptr[Provenance]("illustrative"),
 		ProvenanceNote: ptr("A draft follow-up plan; its period is a placeholder."),
 	},
 }
@@ -90,7 +90,7 @@ var exampleMeasureChange = MeasureFields{
 var exampleIndicator = IndicatorFields{
 	Code:       ptr("1.6.2"),
 	Title:      &Text{En: "Regional recruitment centres operating", Ru: "Число действующих региональных центров по подбору кадров"},
-	Kind:       ptr("number"),
+	Kind:       ptr[IndicatorKind]("number"),
 	Unit:       ptr("centres"),
 	Baseline:   ptr(0.0),
 	Target:     ptr(4.0),
@@ -100,14 +100,14 @@ var exampleIndicator = IndicatorFields{
 var exampleIndicatorChange = IndicatorFields{
 	Target: ptr(4.0),
 	SourceFields: SourceFields{
-		Provenance:     ptr("partly_sourced"),
+		Provenance:     ptr[Provenance]("partly_sourced"),
 		ProvenanceNote: ptr("The four centres are named in the ILO CEACR's 2021 comment; whether four was the planned target is unverified."),
 	},
 }
 
 var exampleProgressUpdate = ProgressUpdateFields{
 	PeriodID:       ptr(examplePeriodID),
-	ProposedStatus: ptr("partially_implemented"),
+	ProposedStatus: ptr[ReportedStatus]("partially_implemented"),
 	Narrative: &Text{
 		Tg: "Тибқи шарҳҳои Кумитаи коршиносони СБМ, соли 2014 дар назди Вазорати меҳнат, муҳоҷират ва шуғли аҳолӣ Агентии шуғли аҳолӣ дар хориҷи кишвар таъсис дода шуд.",
 		Ru: "По данным комментариев Комитета экспертов МОТ, в 2014 году при Министерстве труда, миграции и занятости населения создано Агентство по трудоустройству за рубежом.",
@@ -118,7 +118,7 @@ var exampleProgressUpdate = ProgressUpdateFields{
 		Ru: "Открыть региональные центры подбора кадров в Душанбе, Худжанде, Хороге и Бохтаре.",
 	},
 	IndicatorValues: ptr([]IndicatorValue{{IndicatorID: exampleIndicatorID, Value: ptr(1.0), Note: "Created in 2014 according to ILO CEACR comments; the month is not given."}}),
-	Visibility:      ptr("public"),
+	Visibility:      ptr[Visibility]("public"),
 }
 
 var exampleProgressUpdateChange = ProgressUpdateFields{

@@ -30,8 +30,8 @@ type ExportInput struct {
 
 // ReportParams are the language and the moment of an export or a report.
 type ReportParams struct {
-	Lang   string `query:"lang" enum:"en,ru,tg" default:"en" doc:"Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg"`
-	Period string `query:"period" maxLength:"64" example:"2014-H2" doc:"A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today"`
+	Lang   Language `query:"lang" default:"en" doc:"Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg"`
+	Period string   `query:"period" maxLength:"64" example:"2014-H2" doc:"A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today"`
 }
 
 // ReportInput chooses a plan's report and its language.
@@ -62,12 +62,12 @@ func registerExports(api huma.API, d Deps) {
 		},
 	}, access{public: true}, func(ctx context.Context, in *ExportInput) (*huma.StreamResponse, error) {
 		return streamMatrix(api, d, in.ID, in.Period, func(hctx huma.Context, m nap.Matrix) (matrixWriter, error) {
-			opts := exportOptions(hctx, in.Lang)
+			opts := exportOptions(hctx, string(in.Lang))
 			if in.Format == "xlsx" {
-				attach(hctx, mediaXLSX, fileName(m, in.Lang, "xlsx"))
+				attach(hctx, mediaXLSX, fileName(m, string(in.Lang), "xlsx"))
 				return export.NewXLSX(hctx.BodyWriter(), opts)
 			}
-			attach(hctx, mediaCSV, fileName(m, in.Lang, "csv"))
+			attach(hctx, mediaCSV, fileName(m, string(in.Lang), "csv"))
 			return export.NewCSV(hctx.BodyWriter(), opts, in.BOM)
 		}), nil
 	})
@@ -95,7 +95,7 @@ func registerExports(api huma.API, d Deps) {
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
 			hctx.SetHeader("Content-Type", mediaHTML)
 			hctx.SetHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-			if err := export.Report(hctx.BodyWriter(), r, exportOptions(hctx, in.Lang)); err != nil {
+			if err := export.Report(hctx.BodyWriter(), r, exportOptions(hctx, string(in.Lang))); err != nil {
 				abort(hctx, err)
 			}
 		}}, nil

@@ -27,7 +27,7 @@ func toUser(u nap.User) User {
 type Membership struct {
 	ID           string     `json:"id" format:"uuid"`
 	UserID       string     `json:"user_id" format:"uuid"`
-	Role         string     `json:"role" enum:"admin,coordinator,auditor,partner,approver,focal_point,viewer"`
+	Role         Role       `json:"role"`
 	Organization string     `json:"organization,omitempty" doc:"Code of the organization the role is held in; absent for global roles"`
 	ValidFrom    time.Time  `json:"valid_from"`
 	ValidTo      *time.Time `json:"valid_to,omitempty" doc:"When it ended or ends; absent while open-ended"`
@@ -37,7 +37,7 @@ type Membership struct {
 
 func toMembership(now time.Time) func(nap.Membership) Membership {
 	return func(m nap.Membership) Membership {
-		return Membership{ID: m.ID, UserID: m.UserID, Role: string(m.Role), Organization: m.Organization,
+		return Membership{ID: m.ID, UserID: m.UserID, Role: Role(m.Role), Organization: m.Organization,
 			ValidFrom: m.ValidFrom, ValidTo: m.ValidTo, Live: m.Live(now), CreatedAt: m.CreatedAt}
 	}
 }
@@ -103,7 +103,7 @@ type UpdateUserInput struct {
 
 // NewMembership is a role to give a user.
 type NewMembership struct {
-	Role         string     `json:"role" enum:"admin,coordinator,auditor,partner,approver,focal_point,viewer" example:"focal_point"`
+	Role         Role       `json:"role"`
 	Organization string     `json:"organization,omitempty" maxLength:"32" example:"MS" doc:"Organization code; required for approver, focal_point and viewer, absent for the global roles"`
 	ValidFrom    *time.Time `json:"valid_from,omitempty" doc:"Default: now"`
 	ValidTo      *time.Time `json:"valid_to,omitempty" doc:"Default: open-ended"`

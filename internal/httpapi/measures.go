@@ -26,22 +26,22 @@ func toRecommendationRef(r nap.RecommendationRef) RecommendationRef {
 // Measure is one action of a plan, with its derived status.
 type Measure struct {
 	Meta
-	PlanID          string              `json:"plan_id" format:"uuid"`
-	Code            string              `json:"code" example:"5.4"`
-	Title           Text                `json:"title"`
-	Description     Text                `json:"description"`
-	ExpectedResult  Text                `json:"expected_result"`
-	DeadlineText    Text                `json:"deadline_text"`
-	DueStart        *string             `json:"due_start,omitempty" format:"date"`
-	DueEnd          *string             `json:"due_end,omitempty" format:"date" doc:"Absent for continuous measures"`
-	Lead            string              `json:"lead" example:"MIA" doc:"Code of the lead organization"`
-	CoImplementers  []string            `json:"co_implementers" doc:"Codes of the organizations that share the work and report on it"`
-	Partners        []string            `json:"partners" doc:"Codes of the organizations that support the measure"`
-	Recommendations []RecommendationRef `json:"recommendations"`
-	Articles        []int               `json:"articles" doc:"Articles of the Migrant Workers Convention (ICRMW) it implements"`
-	CurrentStatus   string              `json:"current_status" enum:"no_information,not_started,in_progress,ongoing,partially_implemented,implemented,not_implemented,cancelled" doc:"From the latest approved progress update; no_information until there is one"`
-	ProgressPercent *int                `json:"progress_percent,omitempty" minimum:"0" maximum:"100" doc:"From the latest approved progress update"`
-	Overdue         bool                `json:"overdue" doc:"due_end has passed and the status is neither implemented nor cancelled"`
+	PlanID          string               `json:"plan_id" format:"uuid"`
+	Code            string               `json:"code" example:"5.4"`
+	Title           Text                 `json:"title"`
+	Description     Text                 `json:"description"`
+	ExpectedResult  Text                 `json:"expected_result"`
+	DeadlineText    Text                 `json:"deadline_text"`
+	DueStart        *string              `json:"due_start,omitempty" format:"date"`
+	DueEnd          *string              `json:"due_end,omitempty" format:"date" doc:"Absent for continuous measures"`
+	Lead            string               `json:"lead" example:"MIA" doc:"Code of the lead organization"`
+	CoImplementers  []string             `json:"co_implementers" doc:"Codes of the organizations that share the work and report on it"`
+	Partners        []string             `json:"partners" doc:"Codes of the organizations that support the measure"`
+	Recommendations []RecommendationRef  `json:"recommendations"`
+	Articles        []int                `json:"articles" doc:"Articles of the Migrant Workers Convention (ICRMW) it implements"`
+	CurrentStatus   ImplementationStatus `json:"current_status"`
+	ProgressPercent *int                 `json:"progress_percent,omitempty" minimum:"0" maximum:"100" doc:"From the latest approved progress update"`
+	Overdue         bool                 `json:"overdue" doc:"due_end has passed and the status is neither implemented nor cancelled"`
 	Source
 }
 
@@ -55,7 +55,7 @@ func toMeasure(m nap.Measure) Measure {
 		Description: toText(m.Description), ExpectedResult: toText(m.ExpectedResult),
 		DeadlineText: toText(m.DeadlineText), DueStart: optionalDate(m.DueStart), DueEnd: optionalDate(m.DueEnd),
 		Lead: m.Lead, CoImplementers: nonNil(m.CoImplementers), Partners: nonNil(m.Partners),
-		Recommendations: refs, Articles: nonNil(m.Articles), CurrentStatus: string(m.CurrentStatus),
+		Recommendations: refs, Articles: nonNil(m.Articles), CurrentStatus: ImplementationStatus(m.CurrentStatus),
 		ProgressPercent: m.ProgressPercent, Overdue: m.Overdue, Source: toSource(m.Source),
 	}
 }
@@ -73,23 +73,23 @@ func measureETag(m nap.Measure) string {
 // Indicator is a yardstick for a measure's progress.
 type Indicator struct {
 	Meta
-	MeasureID       string   `json:"measure_id" format:"uuid"`
-	Code            string   `json:"code" example:"5.4.1"`
-	Title           Text     `json:"title"`
-	Kind            string   `json:"kind" enum:"number,percent,milestone,text" doc:"What a reported value is: a number, a percentage, whether a milestone is reached, or text"`
-	Unit            string   `json:"unit,omitempty"`
-	Baseline        *float64 `json:"baseline,omitempty"`
-	Target          *float64 `json:"target,omitempty"`
-	TargetDate      *string  `json:"target_date,omitempty" format:"date"`
-	Disaggregations []string `json:"disaggregations" doc:"Dimensions a reported value is broken down by"`
+	MeasureID       string           `json:"measure_id" format:"uuid"`
+	Code            string           `json:"code" example:"5.4.1"`
+	Title           Text             `json:"title"`
+	Kind            IndicatorKind    `json:"kind"`
+	Unit            string           `json:"unit,omitempty"`
+	Baseline        *float64         `json:"baseline,omitempty"`
+	Target          *float64         `json:"target,omitempty"`
+	TargetDate      *string          `json:"target_date,omitempty" format:"date"`
+	Disaggregations []Disaggregation `json:"disaggregations" doc:"Dimensions a reported value is broken down by"`
 	Source
 }
 
 func toIndicator(in nap.Indicator) Indicator {
 	return Indicator{
 		Meta: toMeta(in.Meta), MeasureID: in.MeasureID, Code: in.Code, Title: toText(in.Title),
-		Kind: in.Kind, Unit: in.Unit, Baseline: in.Baseline, Target: in.Target,
-		TargetDate: optionalDate(in.TargetDate), Disaggregations: nonNil(in.Disaggregations),
+		Kind: IndicatorKind(in.Kind), Unit: in.Unit, Baseline: in.Baseline, Target: in.Target,
+		TargetDate: optionalDate(in.TargetDate), Disaggregations: stringsAs[Disaggregation](nonNil(in.Disaggregations)),
 		Source: toSource(in.Source),
 	}
 }
@@ -98,29 +98,25 @@ func toIndicator(in nap.Indicator) Indicator {
 type ListMeasuresInput struct {
 	PlanPath
 	PageParams
-	Code           string   `query:"code" maxLength:"32" example:"3.11" doc:"Only the measure with this code"`
-	Lead           string   `query:"lead" maxLength:"32" example:"MS" doc:"Only measures this organization leads"`
-	Organization   string   `query:"organization" maxLength:"32" example:"MFA" doc:"Only measures this organization leads or co-implements"`
-	Status         []string `query:"status" enum:"no_information,not_started,in_progress,ongoing,partially_implemented,implemented,not_implemented,cancelled" maxItems:"8" doc:"Only measures in one of these current statuses (comma-separated)"`
-	Article        int      `query:"article" minimum:"1" maximum:"93" doc:"Only measures that implement this ICRMW article"`
-	Recommendation string   `query:"recommendation" maxLength:"64" example:"CO1-R29" doc:"Only measures that answer this recommendation, by id or code"`
-	Overdue        string   `query:"overdue" enum:"true,false" doc:"Only measures that are (true) or are not (false) overdue today"`
-	DueBefore      string   `query:"due_before" format:"date" doc:"Only measures due on or before this day"`
-	DueAfter       string   `query:"due_after" format:"date" doc:"Only measures due on or after this day"`
-	Q              string   `query:"q" maxLength:"200" example:"торговле" doc:"Only measures whose code, title or description contains every word, in any language, ignoring case"`
+	Code           string                 `query:"code" maxLength:"32" example:"3.11" doc:"Only the measure with this code"`
+	Lead           string                 `query:"lead" maxLength:"32" example:"MS" doc:"Only measures this organization leads"`
+	Organization   string                 `query:"organization" maxLength:"32" example:"MFA" doc:"Only measures this organization leads or co-implements"`
+	Status         []ImplementationStatus `query:"status" maxItems:"8" doc:"Only measures in one of these current statuses (comma-separated)"`
+	Article        int                    `query:"article" minimum:"1" maximum:"93" doc:"Only measures that implement this ICRMW article"`
+	Recommendation string                 `query:"recommendation" maxLength:"64" example:"CO1-R29" doc:"Only measures that answer this recommendation, by id or code"`
+	Overdue        OptionalBool           `query:"overdue" doc:"Only measures that are (true) or are not (false) overdue today"`
+	DueBefore      string                 `query:"due_before" format:"date" doc:"Only measures due on or before this day"`
+	DueAfter       string                 `query:"due_after" format:"date" doc:"Only measures due on or after this day"`
+	Q              string                 `query:"q" maxLength:"200" example:"торговле" doc:"Only measures whose code, title or description contains every word, in any language, ignoring case"`
 }
 
 func (in *ListMeasuresInput) filter() (nap.MeasureFilter, error) {
 	f := nap.MeasureFilter{
 		Code: in.Code, Lead: in.Lead, Organization: in.Organization, Article: in.Article,
-		Recommendation: in.Recommendation, Query: in.Q,
+		Recommendation: in.Recommendation, Query: in.Q, Overdue: in.Overdue.ptr(),
 	}
 	for _, s := range in.Status {
 		f.Statuses = append(f.Statuses, nap.Status(s))
-	}
-	if in.Overdue != "" {
-		overdue := in.Overdue == "true"
-		f.Overdue = &overdue
 	}
 	var err error
 	if f.DueBefore, err = parseDate(in.DueBefore); err != nil {
@@ -281,14 +277,14 @@ type UpdateMeasureInput struct {
 // IndicatorFields are the fields of an indicator a request sets. Creating one needs code,
 // title and kind.
 type IndicatorFields struct {
-	Code            *string   `json:"code,omitempty" pattern:"^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$" example:"3.12.1"`
-	Title           *Text     `json:"title,omitempty"`
-	Kind            *string   `json:"kind,omitempty" enum:"number,percent,milestone,text"`
-	Unit            *string   `json:"unit,omitempty" maxLength:"50"`
-	Baseline        *float64  `json:"baseline,omitempty" doc:"Only for number and percent indicators"`
-	Target          *float64  `json:"target,omitempty" doc:"Only for number and percent indicators"`
-	TargetDate      *string   `json:"target_date,omitempty" format:"date"`
-	Disaggregations *[]string `json:"disaggregations,omitempty" enum:"sex,age_group,region,country" maxItems:"4"`
+	Code            *string           `json:"code,omitempty" pattern:"^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$" example:"3.12.1"`
+	Title           *Text             `json:"title,omitempty"`
+	Kind            *IndicatorKind    `json:"kind,omitempty"`
+	Unit            *string           `json:"unit,omitempty" maxLength:"50"`
+	Baseline        *float64          `json:"baseline,omitempty" doc:"Only for number and percent indicators"`
+	Target          *float64          `json:"target,omitempty" doc:"Only for number and percent indicators"`
+	TargetDate      *string           `json:"target_date,omitempty" format:"date"`
+	Disaggregations *[]Disaggregation `json:"disaggregations,omitempty" maxItems:"4"`
 	SourceFields
 	Clear []string `json:"clear,omitempty" enum:"baseline,target,target_date" uniqueItems:"true" doc:"Fields to empty"`
 }
@@ -296,8 +292,8 @@ type IndicatorFields struct {
 func (f IndicatorFields) change() (nap.IndicatorChange, error) {
 	d, err := dates(map[string]*string{"target_date": f.TargetDate})
 	return nap.IndicatorChange{
-		Code: f.Code, Title: fromText(f.Title), Kind: f.Kind, Unit: f.Unit, Baseline: f.Baseline,
-		Target: f.Target, TargetDate: d["target_date"], Disaggregations: f.Disaggregations,
+		Code: f.Code, Title: fromText(f.Title), Kind: (*string)(f.Kind), Unit: f.Unit, Baseline: f.Baseline,
+		Target: f.Target, TargetDate: d["target_date"], Disaggregations: disaggregations(f.Disaggregations),
 		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote, Clear: f.Clear,
 	}, err
 }
@@ -441,4 +437,13 @@ func registerMeasureWrites(api huma.API, d Deps) {
 			}
 			return &IndicatorOutput{ETag: etag(i.Version), Body: toIndicator(i)}, nil
 		})
+}
+
+// disaggregations reads an optional list of disaggregations.
+func disaggregations(d *[]Disaggregation) *[]string {
+	if d == nil {
+		return nil
+	}
+	s := stringsAs[string](*d)
+	return &s
 }

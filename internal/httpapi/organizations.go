@@ -12,20 +12,20 @@ import (
 // Organization is a state body or a partner.
 type Organization struct {
 	Meta
-	Code      string  `json:"code" example:"MS" doc:"Unique short code"`
-	Kind      string  `json:"kind" enum:"ministry,agency,coordinating_body,nhri,local_government,ngo,international_org"`
-	Name      Text    `json:"name"`
-	Parent    string  `json:"parent,omitempty" doc:"Code of the parent organization"`
-	Successor string  `json:"successor,omitempty" doc:"Code of the organization that took over its mandate"`
-	Active    bool    `json:"active"`
-	ValidFrom *string `json:"valid_from,omitempty" format:"date"`
-	ValidTo   *string `json:"valid_to,omitempty" format:"date"`
+	Code      string           `json:"code" example:"MS" doc:"Unique short code"`
+	Kind      OrganizationKind `json:"kind"`
+	Name      Text             `json:"name"`
+	Parent    string           `json:"parent,omitempty" doc:"Code of the parent organization"`
+	Successor string           `json:"successor,omitempty" doc:"Code of the organization that took over its mandate"`
+	Active    bool             `json:"active"`
+	ValidFrom *string          `json:"valid_from,omitempty" format:"date"`
+	ValidTo   *string          `json:"valid_to,omitempty" format:"date"`
 	Source
 }
 
 func toOrganization(o nap.Organization) Organization {
 	return Organization{
-		Meta: toMeta(o.Meta), Code: o.Code, Kind: o.Kind, Name: toText(o.Name),
+		Meta: toMeta(o.Meta), Code: o.Code, Kind: OrganizationKind(o.Kind), Name: toText(o.Name),
 		Parent: o.Parent, Successor: o.Successor, Active: o.Active,
 		ValidFrom: optionalDate(o.ValidFrom), ValidTo: optionalDate(o.ValidTo), Source: toSource(o.Source),
 	}
@@ -81,14 +81,14 @@ func registerOrganizations(api huma.API, d Deps) {
 // OrganizationFields are the fields of an organization a request sets. Creating one needs
 // code, kind and name.
 type OrganizationFields struct {
-	Code      *string `json:"code,omitempty" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"AEA"`
-	Kind      *string `json:"kind,omitempty" enum:"ministry,agency,coordinating_body,nhri,local_government,ngo,international_org"`
-	Name      *Text   `json:"name,omitempty"`
-	Parent    *string `json:"parent,omitempty" maxLength:"32" doc:"Code of the parent organization; empty for none"`
-	Successor *string `json:"successor,omitempty" maxLength:"32" doc:"Code of the successor organization; empty for none"`
-	Active    *bool   `json:"active,omitempty"`
-	ValidFrom *string `json:"valid_from,omitempty" format:"date"`
-	ValidTo   *string `json:"valid_to,omitempty" format:"date"`
+	Code      *string           `json:"code,omitempty" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"AEA"`
+	Kind      *OrganizationKind `json:"kind,omitempty"`
+	Name      *Text             `json:"name,omitempty"`
+	Parent    *string           `json:"parent,omitempty" maxLength:"32" doc:"Code of the parent organization; empty for none"`
+	Successor *string           `json:"successor,omitempty" maxLength:"32" doc:"Code of the successor organization; empty for none"`
+	Active    *bool             `json:"active,omitempty"`
+	ValidFrom *string           `json:"valid_from,omitempty" format:"date"`
+	ValidTo   *string           `json:"valid_to,omitempty" format:"date"`
 	SourceFields
 	Clear []string `json:"clear,omitempty" enum:"parent,successor,valid_from,valid_to" uniqueItems:"true" doc:"Fields to empty"`
 }
@@ -96,7 +96,7 @@ type OrganizationFields struct {
 func (f OrganizationFields) change() (nap.OrganizationChange, error) {
 	d, err := dates(map[string]*string{"valid_from": f.ValidFrom, "valid_to": f.ValidTo})
 	return nap.OrganizationChange{
-		Code: f.Code, Kind: f.Kind, Name: fromText(f.Name), Parent: f.Parent, Successor: f.Successor,
+		Code: f.Code, Kind: (*string)(f.Kind), Name: fromText(f.Name), Parent: f.Parent, Successor: f.Successor,
 		Active: f.Active, ValidFrom: d["valid_from"], ValidTo: d["valid_to"],
 		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote, Clear: f.Clear,
 	}, err

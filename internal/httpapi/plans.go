@@ -13,16 +13,16 @@ import (
 // Plan is a national action plan.
 type Plan struct {
 	Meta
-	Code            string  `json:"code" example:"TJK-CMW-NAP-2013"`
-	Title           Text    `json:"title"`
-	PeriodStart     string  `json:"period_start" format:"date"`
-	PeriodEnd       string  `json:"period_end" format:"date"`
-	ExtendedTo      *string `json:"extended_to,omitempty" format:"date" doc:"End of the period as later extended"`
-	ApprovedOn      *string `json:"approved_on,omitempty" format:"date"`
-	ApprovedBy      string  `json:"approved_by,omitempty" doc:"Code of the approving organization"`
-	LegalBasis      Text    `json:"legal_basis"`
-	Status          string  `json:"status" enum:"draft,adopted,active,closed,superseded"`
-	RequiresSignOff bool    `json:"requires_sign_off" doc:"Whether a ministry approver signs progress updates off before the coordinator reviews them"`
+	Code            string     `json:"code" example:"TJK-CMW-NAP-2013"`
+	Title           Text       `json:"title"`
+	PeriodStart     string     `json:"period_start" format:"date"`
+	PeriodEnd       string     `json:"period_end" format:"date"`
+	ExtendedTo      *string    `json:"extended_to,omitempty" format:"date" doc:"End of the period as later extended"`
+	ApprovedOn      *string    `json:"approved_on,omitempty" format:"date"`
+	ApprovedBy      string     `json:"approved_by,omitempty" doc:"Code of the approving organization"`
+	LegalBasis      Text       `json:"legal_basis"`
+	Status          PlanStatus `json:"status"`
+	RequiresSignOff bool       `json:"requires_sign_off" doc:"Whether a ministry approver signs progress updates off before the coordinator reviews them"`
 	Source
 }
 
@@ -31,33 +31,33 @@ func toPlan(p nap.Plan) Plan {
 		Meta: toMeta(p.Meta), Code: p.Code, Title: toText(p.Title),
 		PeriodStart: date(p.PeriodStart), PeriodEnd: date(p.PeriodEnd), ExtendedTo: optionalDate(p.ExtendedTo),
 		ApprovedOn: optionalDate(p.ApprovedOn), ApprovedBy: p.ApprovedBy, LegalBasis: toText(p.LegalBasis),
-		Status: string(p.Status), RequiresSignOff: p.RequiresSignOff, Source: toSource(p.Source),
+		Status: PlanStatus(p.Status), RequiresSignOff: p.RequiresSignOff, Source: toSource(p.Source),
 	}
 }
 
 // ReportingPeriod is a span for which organizations report progress.
 type ReportingPeriod struct {
 	Meta
-	PlanID   string `json:"plan_id" format:"uuid"`
-	Label    string `json:"label" example:"2014-H1"`
-	StartsOn string `json:"starts_on" format:"date"`
-	EndsOn   string `json:"ends_on" format:"date"`
-	DueOn    string `json:"due_on" format:"date" doc:"When reports on the period are due"`
-	State    string `json:"state" enum:"open,locked" doc:"A locked period takes no new updates"`
+	PlanID   string      `json:"plan_id" format:"uuid"`
+	Label    string      `json:"label" example:"2014-H1"`
+	StartsOn string      `json:"starts_on" format:"date"`
+	EndsOn   string      `json:"ends_on" format:"date"`
+	DueOn    string      `json:"due_on" format:"date" doc:"When reports on the period are due"`
+	State    PeriodState `json:"state"`
 }
 
 func toReportingPeriod(p nap.ReportingPeriod) ReportingPeriod {
 	return ReportingPeriod{
 		Meta: toMeta(p.Meta), PlanID: p.PlanID, Label: p.Label,
-		StartsOn: date(p.StartsOn), EndsOn: date(p.EndsOn), DueOn: date(p.DueOn), State: p.State,
+		StartsOn: date(p.StartsOn), EndsOn: date(p.EndsOn), DueOn: date(p.DueOn), State: PeriodState(p.State),
 	}
 }
 
 // ListPlansInput filters plans.
 type ListPlansInput struct {
 	PageParams
-	Code   string `query:"code" maxLength:"64" example:"TJK-CMW-NAP-2013" doc:"Only the plan with this code"`
-	Status string `query:"status" enum:"draft,adopted,active,closed,superseded" doc:"Only plans in this status"`
+	Code   string     `query:"code" maxLength:"64" example:"TJK-CMW-NAP-2013" doc:"Only the plan with this code"`
+	Status PlanStatus `query:"status" doc:"Only plans in this status"`
 }
 
 // PlanPath names one plan.
@@ -229,16 +229,16 @@ func registerPlans(api huma.API, d Deps) {
 // PlanFields are the fields of a plan a request sets. Creating one needs code, title,
 // period_start and period_end; it starts in draft unless status says otherwise.
 type PlanFields struct {
-	Code            *string `json:"code,omitempty" pattern:"^[A-Z0-9][A-Z0-9-]{0,63}$" example:"TJK-CMW-NAP-2020"`
-	Title           *Text   `json:"title,omitempty"`
-	PeriodStart     *string `json:"period_start,omitempty" format:"date"`
-	PeriodEnd       *string `json:"period_end,omitempty" format:"date"`
-	ExtendedTo      *string `json:"extended_to,omitempty" format:"date"`
-	ApprovedOn      *string `json:"approved_on,omitempty" format:"date"`
-	ApprovedBy      *string `json:"approved_by,omitempty" maxLength:"32" doc:"Code of the approving organization"`
-	LegalBasis      *Text   `json:"legal_basis,omitempty"`
-	Status          *string `json:"status,omitempty" enum:"draft,adopted,active,closed,superseded"`
-	RequiresSignOff *bool   `json:"requires_sign_off,omitempty"`
+	Code            *string     `json:"code,omitempty" pattern:"^[A-Z0-9][A-Z0-9-]{0,63}$" example:"TJK-CMW-NAP-2020"`
+	Title           *Text       `json:"title,omitempty"`
+	PeriodStart     *string     `json:"period_start,omitempty" format:"date"`
+	PeriodEnd       *string     `json:"period_end,omitempty" format:"date"`
+	ExtendedTo      *string     `json:"extended_to,omitempty" format:"date"`
+	ApprovedOn      *string     `json:"approved_on,omitempty" format:"date"`
+	ApprovedBy      *string     `json:"approved_by,omitempty" maxLength:"32" doc:"Code of the approving organization"`
+	LegalBasis      *Text       `json:"legal_basis,omitempty"`
+	Status          *PlanStatus `json:"status,omitempty"`
+	RequiresSignOff *bool       `json:"requires_sign_off,omitempty"`
 	SourceFields
 	Clear []string `json:"clear,omitempty" enum:"extended_to,approved_on,approved_by" uniqueItems:"true" doc:"Fields to empty"`
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -100,6 +101,13 @@ func TestProgressWorkflow(t *testing.T) {
 	p.expectStatus(p.partner, 403, "POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID, "proposed_status": "in_progress"})
 	p.expectStatus(p.stranger, 403, "POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID, "proposed_status": "in_progress"})
 	p.expectStatus(p.anonymous, 401, "POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID, "proposed_status": "in_progress"})
+	// An update reports a status; no_information is only what no approved update means.
+	for field, value := range map[string]string{"proposed_status": "no_information", "visibility": "secret"} {
+		b := p.expectStatus(p.author, 422, "POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID, "proposed_status": "in_progress", field: value})
+		if !bytes.Contains(b, []byte(`"body.`+field+`"`)) {
+			t.Errorf("%s %q: the problem does not name the field: %s", field, value, b)
+		}
+	}
 	id, tag := p.draft(p.author)
 	u := "/v1/updates/" + id
 	p.sees(id, own)

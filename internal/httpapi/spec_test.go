@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -139,6 +140,67 @@ func TestEveryRequestBodyHasAValidExample(t *testing.T) {
 	}
 	if bodies == 0 {
 		t.Fatal("the spec has no request bodies")
+	}
+}
+
+// TestVocabulariesAreNamed walks the OpenAPI document: each shared vocabulary is one named
+// schema that every use refers to, and no list of values is written out inline twice, so an
+// SDK generator makes one type of each rather than one per field.
+func TestVocabulariesAreNamed(t *testing.T) {
+	b, err := json.Marshal(httpapi.Spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, name := range []string{"ImplementationStatus", "ReportedStatus", "UpdateState", "ReviewAction",
+		"Visibility", "Provenance", "EvidenceKind", "EvidenceLanguage", "Language", "Role", "PlanStatus",
+		"PeriodState", "OrganizationKind", "IndicatorKind", "Disaggregation"} {
+		s, _ := schemas[name].(map[string]any)
+		if s["type"] != "string" || len(s["enum"].([]any)) < 2 || s["description"] == "" {
+			t.Errorf("%s is not a described string vocabulary: %v", name, s)
+		}
+	}
+	named := map[string]string{}
+	for name, s := range schemas {
+		if enum, ok := s.(map[string]any)["enum"]; ok {
+			named[fmt.Sprint(enum)] = name
+		}
+	}
+	inline := map[string][]string{}
+	var walk func(where string, v any)
+	walk = func(where string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if enum, ok := v["enum"]; ok && named[fmt.Sprint(enum)] == "" {
+				inline[fmt.Sprint(enum)] = append(inline[fmt.Sprint(enum)], where)
+			}
+			for k, e := range v {
+				walk(where+"/"+k, e)
+			}
+		case []any:
+			for i, e := range v {
+				walk(fmt.Sprintf("%s/%d", where, i), e)
+			}
+		}
+	}
+	walk("#", doc)
+	for enum, where := range inline {
+		if len(where) > 1 {
+			t.Errorf("the values %s are written out at %v: name them once and refer to them", enum, where)
+		}
+	}
+	yaml, err := httpapi.Spec().YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"ImplementationStatus", "ReportedStatus", "Visibility", "Provenance", "Language", "PlanStatus"} {
+		if n := bytes.Count(yaml, []byte(`$ref: "#/components/schemas/`+ref+`"`)); n < 2 {
+			t.Errorf("%s is referred to %d times, want it shared", ref, n)
+		}
 	}
 }
 

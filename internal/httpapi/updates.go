@@ -37,14 +37,14 @@ type ProgressUpdate struct {
 	PeriodID         string           `json:"period_id" format:"uuid"`
 	Period           string           `json:"period" example:"2014-H2" doc:"The reporting period's label"`
 	ReportingOrg     string           `json:"reporting_organization" example:"MIA" doc:"Code of the organization reporting"`
-	State            string           `json:"state" enum:"draft,submitted,signed_off,returned,approved,rejected,withdrawn,superseded"`
-	ProposedStatus   string           `json:"proposed_status" enum:"not_started,in_progress,ongoing,partially_implemented,implemented,not_implemented,cancelled"`
+	State            UpdateState      `json:"state"`
+	ProposedStatus   ReportedStatus   `json:"proposed_status"`
 	ProgressPercent  *int             `json:"progress_percent,omitempty" minimum:"0" maximum:"100"`
 	Narrative        Text             `json:"narrative"`
 	Challenges       Text             `json:"challenges"`
 	NextSteps        Text             `json:"next_steps"`
 	IndicatorValues  []IndicatorValue `json:"indicator_values"`
-	Visibility       string           `json:"visibility" enum:"internal,partners,public" doc:"Who reads it once approved: its organization and the coordinating bodies only, also partners, or everyone"`
+	Visibility       Visibility       `json:"visibility"`
 	Supersedes       string           `json:"supersedes,omitempty" format:"uuid" doc:"The approved update this corrects"`
 	CorrectionReason string           `json:"correction_reason,omitempty"`
 	SupersededBy     string           `json:"superseded_by,omitempty" format:"uuid" doc:"The approved correction that replaced this update"`
@@ -60,10 +60,10 @@ type ProgressUpdate struct {
 func toUpdate(u nap.ProgressUpdate) ProgressUpdate {
 	return ProgressUpdate{
 		Meta: toMeta(u.Meta), MeasureID: u.MeasureID, PlanID: u.PlanID, PeriodID: u.PeriodID, Period: u.Period,
-		ReportingOrg: u.ReportingOrg, State: string(u.State), ProposedStatus: string(u.ProposedStatus),
+		ReportingOrg: u.ReportingOrg, State: UpdateState(u.State), ProposedStatus: ReportedStatus(u.ProposedStatus),
 		ProgressPercent: u.ProgressPercent, Narrative: toText(u.Narrative), Challenges: toText(u.Challenges),
 		NextSteps: toText(u.NextSteps), IndicatorValues: convert(u.IndicatorValues, toIndicatorValue),
-		Visibility: string(u.Visibility), Supersedes: u.Supersedes, CorrectionReason: u.CorrectionReason,
+		Visibility: Visibility(u.Visibility), Supersedes: u.Supersedes, CorrectionReason: u.CorrectionReason,
 		SupersededBy: u.SupersededBy, ContentSHA256: u.ContentSHA256, AuthorID: u.AuthorID,
 		SignedOffBy: u.SignedOffBy, ApprovedBy: u.ApprovedBy, SubmittedAt: u.SubmittedAt, ApprovedAt: u.ApprovedAt,
 		Source: toSource(u.Source),
@@ -74,13 +74,13 @@ func toUpdate(u nap.ProgressUpdate) ProgressUpdate {
 // proposed_status; indicator_values, when sent, replace the update's values.
 type ProgressUpdateFields struct {
 	PeriodID         *string           `json:"period_id,omitempty" format:"uuid" doc:"An open reporting period of the measure's plan"`
-	ProposedStatus   *string           `json:"proposed_status,omitempty" enum:"not_started,in_progress,ongoing,partially_implemented,implemented,not_implemented,cancelled"`
+	ProposedStatus   *ReportedStatus   `json:"proposed_status,omitempty"`
 	ProgressPercent  *int              `json:"progress_percent,omitempty" minimum:"0" maximum:"100"`
 	Narrative        *Text             `json:"narrative,omitempty"`
 	Challenges       *Text             `json:"challenges,omitempty"`
 	NextSteps        *Text             `json:"next_steps,omitempty"`
 	IndicatorValues  *[]IndicatorValue `json:"indicator_values,omitempty" maxItems:"500"`
-	Visibility       *string           `json:"visibility,omitempty" enum:"internal,partners,public" doc:"Default: internal"`
+	Visibility       *Visibility       `json:"visibility,omitempty"`
 	Supersedes       *string           `json:"supersedes,omitempty" format:"uuid" doc:"To correct an approved update: its id; set on creation only"`
 	CorrectionReason *string           `json:"correction_reason,omitempty" maxLength:"2000" doc:"Required with supersedes"`
 	Clear            []string          `json:"clear,omitempty" enum:"progress_percent" uniqueItems:"true" doc:"Fields to empty"`
@@ -159,17 +159,17 @@ func (in ReviewInput) reason() string {
 
 // Review is one step of an update's review.
 type Review struct {
-	ID      string    `json:"id" format:"uuid"`
-	ActorID string    `json:"actor_id,omitempty" format:"uuid"`
-	Action  string    `json:"action" enum:"submit,sign_off,return,approve,reject,withdraw"`
-	From    string    `json:"from_state"`
-	To      string    `json:"to_state"`
-	Comment string    `json:"comment,omitempty"`
-	At      time.Time `json:"at"`
+	ID      string       `json:"id" format:"uuid"`
+	ActorID string       `json:"actor_id,omitempty" format:"uuid"`
+	Action  ReviewAction `json:"action"`
+	From    UpdateState  `json:"from_state"`
+	To      UpdateState  `json:"to_state"`
+	Comment string       `json:"comment,omitempty"`
+	At      time.Time    `json:"at"`
 }
 
 func toReview(r nap.Review) Review {
-	return Review{ID: r.ID, ActorID: r.ActorID, Action: string(r.Action), From: string(r.From), To: string(r.To), Comment: r.Comment, At: r.At}
+	return Review{ID: r.ID, ActorID: r.ActorID, Action: ReviewAction(r.Action), From: UpdateState(r.From), To: UpdateState(r.To), Comment: r.Comment, At: r.At}
 }
 
 // ReviewsOutput is the review history of an update.

@@ -52,6 +52,9 @@ const (
 	PeriodLocked = "locked"
 )
 
+// PeriodStates lists every period state.
+var PeriodStates = []string{PeriodOpen, PeriodLocked}
+
 // MeasureChange changes a measure. The organization lists and recommendations, when set,
 // replace the measure's whole list.
 type MeasureChange struct {

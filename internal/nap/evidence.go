@@ -12,6 +12,10 @@ import (
 var EvidenceKinds = []string{"legal_act", "decree", "statistics", "report", "training_record", "agreement",
 	"publication", "media", "photo", "web_page", "other"}
 
+// EvidenceLanguages are the languages a piece of evidence may be in: those of Text, or
+// another; the database checks them too.
+var EvidenceLanguages = []string{"tg", "ru", "en", "other"}
+
 // Evidence supports a progress update: a stored file or a link. It is frozen once its update
 // is approved.
 type Evidence struct {

@@ -149,6 +149,9 @@ const (
 	VisibilityPublic   Visibility = "public"   // also anonymous readers
 )
 
+// Visibilities lists every visibility, narrowest first.
+var Visibilities = []Visibility{VisibilityInternal, VisibilityPartners, VisibilityPublic}
+
 // ProgressUpdate is an organization's report on a measure for a reporting period.
 type ProgressUpdate struct {
 	Meta

@@ -9,6 +9,9 @@ const (
 	Illustrative  Provenance = "illustrative"   // a placeholder, not a fact
 )
 
+// Provenances lists every provenance, best supported first.
+var Provenances = []Provenance{Sourced, PartlySourced, Illustrative}
+
 // Status is where a measure stands. A measure's current status is derived from its latest
 // approved progress update; NoInformation until there is one.
 type Status string
@@ -41,3 +44,17 @@ const (
 	PlanClosed     PlanStatus = "closed"
 	PlanSuperseded PlanStatus = "superseded"
 )
+
+// PlanStatuses lists every plan status in life-cycle order.
+var PlanStatuses = []PlanStatus{PlanDraft, PlanAdopted, PlanActive, PlanClosed, PlanSuperseded}
+
+// OrganizationKinds are the kinds of organization; the database checks them too.
+var OrganizationKinds = []string{"ministry", "agency", "coordinating_body", "nhri", "local_government", "ngo",
+	"international_org"}
+
+// IndicatorKinds are what an indicator's reported value is; the database checks them too.
+var IndicatorKinds = []string{"number", "percent", "milestone", "text"}
+
+// Disaggregations are the dimensions an indicator's values may be broken down by; the
+// database checks them too.
+var Disaggregations = []string{"sex", "age_group", "region", "country"}

@@ -75,6 +75,30 @@ func (e ChangeOp) Valid() bool {
 	}
 }
 
+// Defines values for Disaggregation.
+const (
+	DisaggregationAgeGroup Disaggregation = "age_group"
+	DisaggregationCountry  Disaggregation = "country"
+	DisaggregationRegion   Disaggregation = "region"
+	DisaggregationSex      Disaggregation = "sex"
+)
+
+// Valid indicates whether the value is a known member of the Disaggregation enum.
+func (e Disaggregation) Valid() bool {
+	switch e {
+	case DisaggregationAgeGroup:
+		return true
+	case DisaggregationCountry:
+		return true
+	case DisaggregationRegion:
+		return true
+	case DisaggregationSex:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EvidenceKind.
 const (
 	EvidenceKindAgreement      EvidenceKind = "agreement"
@@ -144,201 +168,57 @@ func (e EvidenceLanguage) Valid() bool {
 	}
 }
 
-// Defines values for EvidenceVisibility.
+// Defines values for ImplementationStatus.
 const (
-	EvidenceVisibilityInternal EvidenceVisibility = "internal"
-	EvidenceVisibilityPartners EvidenceVisibility = "partners"
-	EvidenceVisibilityPublic   EvidenceVisibility = "public"
+	ImplementationStatusCancelled            ImplementationStatus = "cancelled"
+	ImplementationStatusImplemented          ImplementationStatus = "implemented"
+	ImplementationStatusInProgress           ImplementationStatus = "in_progress"
+	ImplementationStatusNoInformation        ImplementationStatus = "no_information"
+	ImplementationStatusNotImplemented       ImplementationStatus = "not_implemented"
+	ImplementationStatusNotStarted           ImplementationStatus = "not_started"
+	ImplementationStatusOngoing              ImplementationStatus = "ongoing"
+	ImplementationStatusPartiallyImplemented ImplementationStatus = "partially_implemented"
 )
 
-// Valid indicates whether the value is a known member of the EvidenceVisibility enum.
-func (e EvidenceVisibility) Valid() bool {
+// Valid indicates whether the value is a known member of the ImplementationStatus enum.
+func (e ImplementationStatus) Valid() bool {
 	switch e {
-	case EvidenceVisibilityInternal:
+	case ImplementationStatusCancelled:
 		return true
-	case EvidenceVisibilityPartners:
+	case ImplementationStatusImplemented:
 		return true
-	case EvidenceVisibilityPublic:
+	case ImplementationStatusInProgress:
+		return true
+	case ImplementationStatusNoInformation:
+		return true
+	case ImplementationStatusNotImplemented:
+		return true
+	case ImplementationStatusNotStarted:
+		return true
+	case ImplementationStatusOngoing:
+		return true
+	case ImplementationStatusPartiallyImplemented:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for EvidenceLinkKind.
+// Defines values for IndicatorFieldsClear.
 const (
-	EvidenceLinkKindAgreement      EvidenceLinkKind = "agreement"
-	EvidenceLinkKindDecree         EvidenceLinkKind = "decree"
-	EvidenceLinkKindLegalAct       EvidenceLinkKind = "legal_act"
-	EvidenceLinkKindMedia          EvidenceLinkKind = "media"
-	EvidenceLinkKindOther          EvidenceLinkKind = "other"
-	EvidenceLinkKindPhoto          EvidenceLinkKind = "photo"
-	EvidenceLinkKindPublication    EvidenceLinkKind = "publication"
-	EvidenceLinkKindReport         EvidenceLinkKind = "report"
-	EvidenceLinkKindStatistics     EvidenceLinkKind = "statistics"
-	EvidenceLinkKindTrainingRecord EvidenceLinkKind = "training_record"
-	EvidenceLinkKindWebPage        EvidenceLinkKind = "web_page"
+	IndicatorFieldsClearBaseline   IndicatorFieldsClear = "baseline"
+	IndicatorFieldsClearTarget     IndicatorFieldsClear = "target"
+	IndicatorFieldsClearTargetDate IndicatorFieldsClear = "target_date"
 )
 
-// Valid indicates whether the value is a known member of the EvidenceLinkKind enum.
-func (e EvidenceLinkKind) Valid() bool {
+// Valid indicates whether the value is a known member of the IndicatorFieldsClear enum.
+func (e IndicatorFieldsClear) Valid() bool {
 	switch e {
-	case EvidenceLinkKindAgreement:
+	case IndicatorFieldsClearBaseline:
 		return true
-	case EvidenceLinkKindDecree:
+	case IndicatorFieldsClearTarget:
 		return true
-	case EvidenceLinkKindLegalAct:
-		return true
-	case EvidenceLinkKindMedia:
-		return true
-	case EvidenceLinkKindOther:
-		return true
-	case EvidenceLinkKindPhoto:
-		return true
-	case EvidenceLinkKindPublication:
-		return true
-	case EvidenceLinkKindReport:
-		return true
-	case EvidenceLinkKindStatistics:
-		return true
-	case EvidenceLinkKindTrainingRecord:
-		return true
-	case EvidenceLinkKindWebPage:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for EvidenceLinkLanguage.
-const (
-	EvidenceLinkLanguageEn    EvidenceLinkLanguage = "en"
-	EvidenceLinkLanguageOther EvidenceLinkLanguage = "other"
-	EvidenceLinkLanguageRu    EvidenceLinkLanguage = "ru"
-	EvidenceLinkLanguageTg    EvidenceLinkLanguage = "tg"
-)
-
-// Valid indicates whether the value is a known member of the EvidenceLinkLanguage enum.
-func (e EvidenceLinkLanguage) Valid() bool {
-	switch e {
-	case EvidenceLinkLanguageEn:
-		return true
-	case EvidenceLinkLanguageOther:
-		return true
-	case EvidenceLinkLanguageRu:
-		return true
-	case EvidenceLinkLanguageTg:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for EvidenceLinkVisibility.
-const (
-	EvidenceLinkVisibilityInternal EvidenceLinkVisibility = "internal"
-	EvidenceLinkVisibilityPartners EvidenceLinkVisibility = "partners"
-	EvidenceLinkVisibilityPublic   EvidenceLinkVisibility = "public"
-)
-
-// Valid indicates whether the value is a known member of the EvidenceLinkVisibility enum.
-func (e EvidenceLinkVisibility) Valid() bool {
-	switch e {
-	case EvidenceLinkVisibilityInternal:
-		return true
-	case EvidenceLinkVisibilityPartners:
-		return true
-	case EvidenceLinkVisibilityPublic:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for EvidenceMetadataKind.
-const (
-	EvidenceMetadataKindAgreement      EvidenceMetadataKind = "agreement"
-	EvidenceMetadataKindDecree         EvidenceMetadataKind = "decree"
-	EvidenceMetadataKindLegalAct       EvidenceMetadataKind = "legal_act"
-	EvidenceMetadataKindMedia          EvidenceMetadataKind = "media"
-	EvidenceMetadataKindOther          EvidenceMetadataKind = "other"
-	EvidenceMetadataKindPhoto          EvidenceMetadataKind = "photo"
-	EvidenceMetadataKindPublication    EvidenceMetadataKind = "publication"
-	EvidenceMetadataKindReport         EvidenceMetadataKind = "report"
-	EvidenceMetadataKindStatistics     EvidenceMetadataKind = "statistics"
-	EvidenceMetadataKindTrainingRecord EvidenceMetadataKind = "training_record"
-	EvidenceMetadataKindWebPage        EvidenceMetadataKind = "web_page"
-)
-
-// Valid indicates whether the value is a known member of the EvidenceMetadataKind enum.
-func (e EvidenceMetadataKind) Valid() bool {
-	switch e {
-	case EvidenceMetadataKindAgreement:
-		return true
-	case EvidenceMetadataKindDecree:
-		return true
-	case EvidenceMetadataKindLegalAct:
-		return true
-	case EvidenceMetadataKindMedia:
-		return true
-	case EvidenceMetadataKindOther:
-		return true
-	case EvidenceMetadataKindPhoto:
-		return true
-	case EvidenceMetadataKindPublication:
-		return true
-	case EvidenceMetadataKindReport:
-		return true
-	case EvidenceMetadataKindStatistics:
-		return true
-	case EvidenceMetadataKindTrainingRecord:
-		return true
-	case EvidenceMetadataKindWebPage:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for EvidenceMetadataLanguage.
-const (
-	EvidenceMetadataLanguageEn    EvidenceMetadataLanguage = "en"
-	EvidenceMetadataLanguageOther EvidenceMetadataLanguage = "other"
-	EvidenceMetadataLanguageRu    EvidenceMetadataLanguage = "ru"
-	EvidenceMetadataLanguageTg    EvidenceMetadataLanguage = "tg"
-)
-
-// Valid indicates whether the value is a known member of the EvidenceMetadataLanguage enum.
-func (e EvidenceMetadataLanguage) Valid() bool {
-	switch e {
-	case EvidenceMetadataLanguageEn:
-		return true
-	case EvidenceMetadataLanguageOther:
-		return true
-	case EvidenceMetadataLanguageRu:
-		return true
-	case EvidenceMetadataLanguageTg:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for EvidenceMetadataVisibility.
-const (
-	EvidenceMetadataVisibilityInternal EvidenceMetadataVisibility = "internal"
-	EvidenceMetadataVisibilityPartners EvidenceMetadataVisibility = "partners"
-	EvidenceMetadataVisibilityPublic   EvidenceMetadataVisibility = "public"
-)
-
-// Valid indicates whether the value is a known member of the EvidenceMetadataVisibility enum.
-func (e EvidenceMetadataVisibility) Valid() bool {
-	switch e {
-	case EvidenceMetadataVisibilityInternal:
-		return true
-	case EvidenceMetadataVisibilityPartners:
-		return true
-	case EvidenceMetadataVisibilityPublic:
+	case IndicatorFieldsClearTargetDate:
 		return true
 	default:
 		return false
@@ -369,168 +249,21 @@ func (e IndicatorKind) Valid() bool {
 	}
 }
 
-// Defines values for IndicatorProvenance.
+// Defines values for Language.
 const (
-	IndicatorProvenanceIllustrative  IndicatorProvenance = "illustrative"
-	IndicatorProvenancePartlySourced IndicatorProvenance = "partly_sourced"
-	IndicatorProvenanceSourced       IndicatorProvenance = "sourced"
+	LanguageEn Language = "en"
+	LanguageRu Language = "ru"
+	LanguageTg Language = "tg"
 )
 
-// Valid indicates whether the value is a known member of the IndicatorProvenance enum.
-func (e IndicatorProvenance) Valid() bool {
+// Valid indicates whether the value is a known member of the Language enum.
+func (e Language) Valid() bool {
 	switch e {
-	case IndicatorProvenanceIllustrative:
+	case LanguageEn:
 		return true
-	case IndicatorProvenancePartlySourced:
+	case LanguageRu:
 		return true
-	case IndicatorProvenanceSourced:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for IndicatorFieldsClear.
-const (
-	IndicatorFieldsClearBaseline   IndicatorFieldsClear = "baseline"
-	IndicatorFieldsClearTarget     IndicatorFieldsClear = "target"
-	IndicatorFieldsClearTargetDate IndicatorFieldsClear = "target_date"
-)
-
-// Valid indicates whether the value is a known member of the IndicatorFieldsClear enum.
-func (e IndicatorFieldsClear) Valid() bool {
-	switch e {
-	case IndicatorFieldsClearBaseline:
-		return true
-	case IndicatorFieldsClearTarget:
-		return true
-	case IndicatorFieldsClearTargetDate:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for IndicatorFieldsDisaggregations.
-const (
-	IndicatorFieldsDisaggregationsAgeGroup IndicatorFieldsDisaggregations = "age_group"
-	IndicatorFieldsDisaggregationsCountry  IndicatorFieldsDisaggregations = "country"
-	IndicatorFieldsDisaggregationsRegion   IndicatorFieldsDisaggregations = "region"
-	IndicatorFieldsDisaggregationsSex      IndicatorFieldsDisaggregations = "sex"
-)
-
-// Valid indicates whether the value is a known member of the IndicatorFieldsDisaggregations enum.
-func (e IndicatorFieldsDisaggregations) Valid() bool {
-	switch e {
-	case IndicatorFieldsDisaggregationsAgeGroup:
-		return true
-	case IndicatorFieldsDisaggregationsCountry:
-		return true
-	case IndicatorFieldsDisaggregationsRegion:
-		return true
-	case IndicatorFieldsDisaggregationsSex:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for IndicatorFieldsKind.
-const (
-	IndicatorFieldsKindMilestone IndicatorFieldsKind = "milestone"
-	IndicatorFieldsKindNumber    IndicatorFieldsKind = "number"
-	IndicatorFieldsKindPercent   IndicatorFieldsKind = "percent"
-	IndicatorFieldsKindText      IndicatorFieldsKind = "text"
-)
-
-// Valid indicates whether the value is a known member of the IndicatorFieldsKind enum.
-func (e IndicatorFieldsKind) Valid() bool {
-	switch e {
-	case IndicatorFieldsKindMilestone:
-		return true
-	case IndicatorFieldsKindNumber:
-		return true
-	case IndicatorFieldsKindPercent:
-		return true
-	case IndicatorFieldsKindText:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for IndicatorFieldsProvenance.
-const (
-	IndicatorFieldsProvenanceIllustrative  IndicatorFieldsProvenance = "illustrative"
-	IndicatorFieldsProvenancePartlySourced IndicatorFieldsProvenance = "partly_sourced"
-	IndicatorFieldsProvenanceSourced       IndicatorFieldsProvenance = "sourced"
-)
-
-// Valid indicates whether the value is a known member of the IndicatorFieldsProvenance enum.
-func (e IndicatorFieldsProvenance) Valid() bool {
-	switch e {
-	case IndicatorFieldsProvenanceIllustrative:
-		return true
-	case IndicatorFieldsProvenancePartlySourced:
-		return true
-	case IndicatorFieldsProvenanceSourced:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for MeasureCurrentStatus.
-const (
-	MeasureCurrentStatusCancelled            MeasureCurrentStatus = "cancelled"
-	MeasureCurrentStatusImplemented          MeasureCurrentStatus = "implemented"
-	MeasureCurrentStatusInProgress           MeasureCurrentStatus = "in_progress"
-	MeasureCurrentStatusNoInformation        MeasureCurrentStatus = "no_information"
-	MeasureCurrentStatusNotImplemented       MeasureCurrentStatus = "not_implemented"
-	MeasureCurrentStatusNotStarted           MeasureCurrentStatus = "not_started"
-	MeasureCurrentStatusOngoing              MeasureCurrentStatus = "ongoing"
-	MeasureCurrentStatusPartiallyImplemented MeasureCurrentStatus = "partially_implemented"
-)
-
-// Valid indicates whether the value is a known member of the MeasureCurrentStatus enum.
-func (e MeasureCurrentStatus) Valid() bool {
-	switch e {
-	case MeasureCurrentStatusCancelled:
-		return true
-	case MeasureCurrentStatusImplemented:
-		return true
-	case MeasureCurrentStatusInProgress:
-		return true
-	case MeasureCurrentStatusNoInformation:
-		return true
-	case MeasureCurrentStatusNotImplemented:
-		return true
-	case MeasureCurrentStatusNotStarted:
-		return true
-	case MeasureCurrentStatusOngoing:
-		return true
-	case MeasureCurrentStatusPartiallyImplemented:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for MeasureProvenance.
-const (
-	MeasureProvenanceIllustrative  MeasureProvenance = "illustrative"
-	MeasureProvenancePartlySourced MeasureProvenance = "partly_sourced"
-	MeasureProvenanceSourced       MeasureProvenance = "sourced"
-)
-
-// Valid indicates whether the value is a known member of the MeasureProvenance enum.
-func (e MeasureProvenance) Valid() bool {
-	switch e {
-	case MeasureProvenanceIllustrative:
-		return true
-	case MeasureProvenancePartlySourced:
-		return true
-	case MeasureProvenanceSourced:
+	case LanguageTg:
 		return true
 	default:
 		return false
@@ -555,87 +288,24 @@ func (e MeasureFieldsClear) Valid() bool {
 	}
 }
 
-// Defines values for MeasureFieldsProvenance.
+// Defines values for OrganizationFieldsClear.
 const (
-	MeasureFieldsProvenanceIllustrative  MeasureFieldsProvenance = "illustrative"
-	MeasureFieldsProvenancePartlySourced MeasureFieldsProvenance = "partly_sourced"
-	MeasureFieldsProvenanceSourced       MeasureFieldsProvenance = "sourced"
+	OrganizationFieldsClearParent    OrganizationFieldsClear = "parent"
+	OrganizationFieldsClearSuccessor OrganizationFieldsClear = "successor"
+	OrganizationFieldsClearValidFrom OrganizationFieldsClear = "valid_from"
+	OrganizationFieldsClearValidTo   OrganizationFieldsClear = "valid_to"
 )
 
-// Valid indicates whether the value is a known member of the MeasureFieldsProvenance enum.
-func (e MeasureFieldsProvenance) Valid() bool {
+// Valid indicates whether the value is a known member of the OrganizationFieldsClear enum.
+func (e OrganizationFieldsClear) Valid() bool {
 	switch e {
-	case MeasureFieldsProvenanceIllustrative:
+	case OrganizationFieldsClearParent:
 		return true
-	case MeasureFieldsProvenancePartlySourced:
+	case OrganizationFieldsClearSuccessor:
 		return true
-	case MeasureFieldsProvenanceSourced:
+	case OrganizationFieldsClearValidFrom:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for MembershipRole.
-const (
-	MembershipRoleAdmin       MembershipRole = "admin"
-	MembershipRoleApprover    MembershipRole = "approver"
-	MembershipRoleAuditor     MembershipRole = "auditor"
-	MembershipRoleCoordinator MembershipRole = "coordinator"
-	MembershipRoleFocalPoint  MembershipRole = "focal_point"
-	MembershipRolePartner     MembershipRole = "partner"
-	MembershipRoleViewer      MembershipRole = "viewer"
-)
-
-// Valid indicates whether the value is a known member of the MembershipRole enum.
-func (e MembershipRole) Valid() bool {
-	switch e {
-	case MembershipRoleAdmin:
-		return true
-	case MembershipRoleApprover:
-		return true
-	case MembershipRoleAuditor:
-		return true
-	case MembershipRoleCoordinator:
-		return true
-	case MembershipRoleFocalPoint:
-		return true
-	case MembershipRolePartner:
-		return true
-	case MembershipRoleViewer:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for NewMembershipRole.
-const (
-	NewMembershipRoleAdmin       NewMembershipRole = "admin"
-	NewMembershipRoleApprover    NewMembershipRole = "approver"
-	NewMembershipRoleAuditor     NewMembershipRole = "auditor"
-	NewMembershipRoleCoordinator NewMembershipRole = "coordinator"
-	NewMembershipRoleFocalPoint  NewMembershipRole = "focal_point"
-	NewMembershipRolePartner     NewMembershipRole = "partner"
-	NewMembershipRoleViewer      NewMembershipRole = "viewer"
-)
-
-// Valid indicates whether the value is a known member of the NewMembershipRole enum.
-func (e NewMembershipRole) Valid() bool {
-	switch e {
-	case NewMembershipRoleAdmin:
-		return true
-	case NewMembershipRoleApprover:
-		return true
-	case NewMembershipRoleAuditor:
-		return true
-	case NewMembershipRoleCoordinator:
-		return true
-	case NewMembershipRoleFocalPoint:
-		return true
-	case NewMembershipRolePartner:
-		return true
-	case NewMembershipRoleViewer:
+	case OrganizationFieldsClearValidTo:
 		return true
 	default:
 		return false
@@ -675,120 +345,39 @@ func (e OrganizationKind) Valid() bool {
 	}
 }
 
-// Defines values for OrganizationProvenance.
+// Defines values for PeriodState.
 const (
-	OrganizationProvenanceIllustrative  OrganizationProvenance = "illustrative"
-	OrganizationProvenancePartlySourced OrganizationProvenance = "partly_sourced"
-	OrganizationProvenanceSourced       OrganizationProvenance = "sourced"
+	PeriodStateLocked PeriodState = "locked"
+	PeriodStateOpen   PeriodState = "open"
 )
 
-// Valid indicates whether the value is a known member of the OrganizationProvenance enum.
-func (e OrganizationProvenance) Valid() bool {
+// Valid indicates whether the value is a known member of the PeriodState enum.
+func (e PeriodState) Valid() bool {
 	switch e {
-	case OrganizationProvenanceIllustrative:
+	case PeriodStateLocked:
 		return true
-	case OrganizationProvenancePartlySourced:
-		return true
-	case OrganizationProvenanceSourced:
+	case PeriodStateOpen:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for OrganizationFieldsClear.
+// Defines values for PlanFieldsClear.
 const (
-	OrganizationFieldsClearParent    OrganizationFieldsClear = "parent"
-	OrganizationFieldsClearSuccessor OrganizationFieldsClear = "successor"
-	OrganizationFieldsClearValidFrom OrganizationFieldsClear = "valid_from"
-	OrganizationFieldsClearValidTo   OrganizationFieldsClear = "valid_to"
+	PlanFieldsClearApprovedBy PlanFieldsClear = "approved_by"
+	PlanFieldsClearApprovedOn PlanFieldsClear = "approved_on"
+	PlanFieldsClearExtendedTo PlanFieldsClear = "extended_to"
 )
 
-// Valid indicates whether the value is a known member of the OrganizationFieldsClear enum.
-func (e OrganizationFieldsClear) Valid() bool {
+// Valid indicates whether the value is a known member of the PlanFieldsClear enum.
+func (e PlanFieldsClear) Valid() bool {
 	switch e {
-	case OrganizationFieldsClearParent:
+	case PlanFieldsClearApprovedBy:
 		return true
-	case OrganizationFieldsClearSuccessor:
+	case PlanFieldsClearApprovedOn:
 		return true
-	case OrganizationFieldsClearValidFrom:
-		return true
-	case OrganizationFieldsClearValidTo:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for OrganizationFieldsKind.
-const (
-	OrganizationFieldsKindAgency           OrganizationFieldsKind = "agency"
-	OrganizationFieldsKindCoordinatingBody OrganizationFieldsKind = "coordinating_body"
-	OrganizationFieldsKindInternationalOrg OrganizationFieldsKind = "international_org"
-	OrganizationFieldsKindLocalGovernment  OrganizationFieldsKind = "local_government"
-	OrganizationFieldsKindMinistry         OrganizationFieldsKind = "ministry"
-	OrganizationFieldsKindNgo              OrganizationFieldsKind = "ngo"
-	OrganizationFieldsKindNhri             OrganizationFieldsKind = "nhri"
-)
-
-// Valid indicates whether the value is a known member of the OrganizationFieldsKind enum.
-func (e OrganizationFieldsKind) Valid() bool {
-	switch e {
-	case OrganizationFieldsKindAgency:
-		return true
-	case OrganizationFieldsKindCoordinatingBody:
-		return true
-	case OrganizationFieldsKindInternationalOrg:
-		return true
-	case OrganizationFieldsKindLocalGovernment:
-		return true
-	case OrganizationFieldsKindMinistry:
-		return true
-	case OrganizationFieldsKindNgo:
-		return true
-	case OrganizationFieldsKindNhri:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for OrganizationFieldsProvenance.
-const (
-	OrganizationFieldsProvenanceIllustrative  OrganizationFieldsProvenance = "illustrative"
-	OrganizationFieldsProvenancePartlySourced OrganizationFieldsProvenance = "partly_sourced"
-	OrganizationFieldsProvenanceSourced       OrganizationFieldsProvenance = "sourced"
-)
-
-// Valid indicates whether the value is a known member of the OrganizationFieldsProvenance enum.
-func (e OrganizationFieldsProvenance) Valid() bool {
-	switch e {
-	case OrganizationFieldsProvenanceIllustrative:
-		return true
-	case OrganizationFieldsProvenancePartlySourced:
-		return true
-	case OrganizationFieldsProvenanceSourced:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for PlanProvenance.
-const (
-	PlanProvenanceIllustrative  PlanProvenance = "illustrative"
-	PlanProvenancePartlySourced PlanProvenance = "partly_sourced"
-	PlanProvenanceSourced       PlanProvenance = "sourced"
-)
-
-// Valid indicates whether the value is a known member of the PlanProvenance enum.
-func (e PlanProvenance) Valid() bool {
-	switch e {
-	case PlanProvenanceIllustrative:
-		return true
-	case PlanProvenancePartlySourced:
-		return true
-	case PlanProvenanceSourced:
+	case PlanFieldsClearExtendedTo:
 		return true
 	default:
 		return false
@@ -822,186 +411,6 @@ func (e PlanStatus) Valid() bool {
 	}
 }
 
-// Defines values for PlanFieldsClear.
-const (
-	PlanFieldsClearApprovedBy PlanFieldsClear = "approved_by"
-	PlanFieldsClearApprovedOn PlanFieldsClear = "approved_on"
-	PlanFieldsClearExtendedTo PlanFieldsClear = "extended_to"
-)
-
-// Valid indicates whether the value is a known member of the PlanFieldsClear enum.
-func (e PlanFieldsClear) Valid() bool {
-	switch e {
-	case PlanFieldsClearApprovedBy:
-		return true
-	case PlanFieldsClearApprovedOn:
-		return true
-	case PlanFieldsClearExtendedTo:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for PlanFieldsProvenance.
-const (
-	PlanFieldsProvenanceIllustrative  PlanFieldsProvenance = "illustrative"
-	PlanFieldsProvenancePartlySourced PlanFieldsProvenance = "partly_sourced"
-	PlanFieldsProvenanceSourced       PlanFieldsProvenance = "sourced"
-)
-
-// Valid indicates whether the value is a known member of the PlanFieldsProvenance enum.
-func (e PlanFieldsProvenance) Valid() bool {
-	switch e {
-	case PlanFieldsProvenanceIllustrative:
-		return true
-	case PlanFieldsProvenancePartlySourced:
-		return true
-	case PlanFieldsProvenanceSourced:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for PlanFieldsStatus.
-const (
-	PlanFieldsStatusActive     PlanFieldsStatus = "active"
-	PlanFieldsStatusAdopted    PlanFieldsStatus = "adopted"
-	PlanFieldsStatusClosed     PlanFieldsStatus = "closed"
-	PlanFieldsStatusDraft      PlanFieldsStatus = "draft"
-	PlanFieldsStatusSuperseded PlanFieldsStatus = "superseded"
-)
-
-// Valid indicates whether the value is a known member of the PlanFieldsStatus enum.
-func (e PlanFieldsStatus) Valid() bool {
-	switch e {
-	case PlanFieldsStatusActive:
-		return true
-	case PlanFieldsStatusAdopted:
-		return true
-	case PlanFieldsStatusClosed:
-		return true
-	case PlanFieldsStatusDraft:
-		return true
-	case PlanFieldsStatusSuperseded:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ProgressUpdateProposedStatus.
-const (
-	ProgressUpdateProposedStatusCancelled            ProgressUpdateProposedStatus = "cancelled"
-	ProgressUpdateProposedStatusImplemented          ProgressUpdateProposedStatus = "implemented"
-	ProgressUpdateProposedStatusInProgress           ProgressUpdateProposedStatus = "in_progress"
-	ProgressUpdateProposedStatusNotImplemented       ProgressUpdateProposedStatus = "not_implemented"
-	ProgressUpdateProposedStatusNotStarted           ProgressUpdateProposedStatus = "not_started"
-	ProgressUpdateProposedStatusOngoing              ProgressUpdateProposedStatus = "ongoing"
-	ProgressUpdateProposedStatusPartiallyImplemented ProgressUpdateProposedStatus = "partially_implemented"
-)
-
-// Valid indicates whether the value is a known member of the ProgressUpdateProposedStatus enum.
-func (e ProgressUpdateProposedStatus) Valid() bool {
-	switch e {
-	case ProgressUpdateProposedStatusCancelled:
-		return true
-	case ProgressUpdateProposedStatusImplemented:
-		return true
-	case ProgressUpdateProposedStatusInProgress:
-		return true
-	case ProgressUpdateProposedStatusNotImplemented:
-		return true
-	case ProgressUpdateProposedStatusNotStarted:
-		return true
-	case ProgressUpdateProposedStatusOngoing:
-		return true
-	case ProgressUpdateProposedStatusPartiallyImplemented:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ProgressUpdateProvenance.
-const (
-	ProgressUpdateProvenanceIllustrative  ProgressUpdateProvenance = "illustrative"
-	ProgressUpdateProvenancePartlySourced ProgressUpdateProvenance = "partly_sourced"
-	ProgressUpdateProvenanceSourced       ProgressUpdateProvenance = "sourced"
-)
-
-// Valid indicates whether the value is a known member of the ProgressUpdateProvenance enum.
-func (e ProgressUpdateProvenance) Valid() bool {
-	switch e {
-	case ProgressUpdateProvenanceIllustrative:
-		return true
-	case ProgressUpdateProvenancePartlySourced:
-		return true
-	case ProgressUpdateProvenanceSourced:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ProgressUpdateState.
-const (
-	ProgressUpdateStateApproved   ProgressUpdateState = "approved"
-	ProgressUpdateStateDraft      ProgressUpdateState = "draft"
-	ProgressUpdateStateRejected   ProgressUpdateState = "rejected"
-	ProgressUpdateStateReturned   ProgressUpdateState = "returned"
-	ProgressUpdateStateSignedOff  ProgressUpdateState = "signed_off"
-	ProgressUpdateStateSubmitted  ProgressUpdateState = "submitted"
-	ProgressUpdateStateSuperseded ProgressUpdateState = "superseded"
-	ProgressUpdateStateWithdrawn  ProgressUpdateState = "withdrawn"
-)
-
-// Valid indicates whether the value is a known member of the ProgressUpdateState enum.
-func (e ProgressUpdateState) Valid() bool {
-	switch e {
-	case ProgressUpdateStateApproved:
-		return true
-	case ProgressUpdateStateDraft:
-		return true
-	case ProgressUpdateStateRejected:
-		return true
-	case ProgressUpdateStateReturned:
-		return true
-	case ProgressUpdateStateSignedOff:
-		return true
-	case ProgressUpdateStateSubmitted:
-		return true
-	case ProgressUpdateStateSuperseded:
-		return true
-	case ProgressUpdateStateWithdrawn:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ProgressUpdateVisibility.
-const (
-	ProgressUpdateVisibilityInternal ProgressUpdateVisibility = "internal"
-	ProgressUpdateVisibilityPartners ProgressUpdateVisibility = "partners"
-	ProgressUpdateVisibilityPublic   ProgressUpdateVisibility = "public"
-)
-
-// Valid indicates whether the value is a known member of the ProgressUpdateVisibility enum.
-func (e ProgressUpdateVisibility) Valid() bool {
-	switch e {
-	case ProgressUpdateVisibilityInternal:
-		return true
-	case ProgressUpdateVisibilityPartners:
-		return true
-	case ProgressUpdateVisibilityPublic:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ProgressUpdateFieldsClear.
 const (
 	ProgressUpdateFieldsClearProgressPercent ProgressUpdateFieldsClear = "progress_percent"
@@ -1017,93 +426,54 @@ func (e ProgressUpdateFieldsClear) Valid() bool {
 	}
 }
 
-// Defines values for ProgressUpdateFieldsProposedStatus.
+// Defines values for Provenance.
 const (
-	ProgressUpdateFieldsProposedStatusCancelled            ProgressUpdateFieldsProposedStatus = "cancelled"
-	ProgressUpdateFieldsProposedStatusImplemented          ProgressUpdateFieldsProposedStatus = "implemented"
-	ProgressUpdateFieldsProposedStatusInProgress           ProgressUpdateFieldsProposedStatus = "in_progress"
-	ProgressUpdateFieldsProposedStatusNotImplemented       ProgressUpdateFieldsProposedStatus = "not_implemented"
-	ProgressUpdateFieldsProposedStatusNotStarted           ProgressUpdateFieldsProposedStatus = "not_started"
-	ProgressUpdateFieldsProposedStatusOngoing              ProgressUpdateFieldsProposedStatus = "ongoing"
-	ProgressUpdateFieldsProposedStatusPartiallyImplemented ProgressUpdateFieldsProposedStatus = "partially_implemented"
+	ProvenanceIllustrative  Provenance = "illustrative"
+	ProvenancePartlySourced Provenance = "partly_sourced"
+	ProvenanceSourced       Provenance = "sourced"
 )
 
-// Valid indicates whether the value is a known member of the ProgressUpdateFieldsProposedStatus enum.
-func (e ProgressUpdateFieldsProposedStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the Provenance enum.
+func (e Provenance) Valid() bool {
 	switch e {
-	case ProgressUpdateFieldsProposedStatusCancelled:
+	case ProvenanceIllustrative:
 		return true
-	case ProgressUpdateFieldsProposedStatusImplemented:
+	case ProvenancePartlySourced:
 		return true
-	case ProgressUpdateFieldsProposedStatusInProgress:
-		return true
-	case ProgressUpdateFieldsProposedStatusNotImplemented:
-		return true
-	case ProgressUpdateFieldsProposedStatusNotStarted:
-		return true
-	case ProgressUpdateFieldsProposedStatusOngoing:
-		return true
-	case ProgressUpdateFieldsProposedStatusPartiallyImplemented:
+	case ProvenanceSourced:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProgressUpdateFieldsVisibility.
+// Defines values for ReportedStatus.
 const (
-	ProgressUpdateFieldsVisibilityInternal ProgressUpdateFieldsVisibility = "internal"
-	ProgressUpdateFieldsVisibilityPartners ProgressUpdateFieldsVisibility = "partners"
-	ProgressUpdateFieldsVisibilityPublic   ProgressUpdateFieldsVisibility = "public"
+	ReportedStatusCancelled            ReportedStatus = "cancelled"
+	ReportedStatusImplemented          ReportedStatus = "implemented"
+	ReportedStatusInProgress           ReportedStatus = "in_progress"
+	ReportedStatusNotImplemented       ReportedStatus = "not_implemented"
+	ReportedStatusNotStarted           ReportedStatus = "not_started"
+	ReportedStatusOngoing              ReportedStatus = "ongoing"
+	ReportedStatusPartiallyImplemented ReportedStatus = "partially_implemented"
 )
 
-// Valid indicates whether the value is a known member of the ProgressUpdateFieldsVisibility enum.
-func (e ProgressUpdateFieldsVisibility) Valid() bool {
+// Valid indicates whether the value is a known member of the ReportedStatus enum.
+func (e ReportedStatus) Valid() bool {
 	switch e {
-	case ProgressUpdateFieldsVisibilityInternal:
+	case ReportedStatusCancelled:
 		return true
-	case ProgressUpdateFieldsVisibilityPartners:
+	case ReportedStatusImplemented:
 		return true
-	case ProgressUpdateFieldsVisibilityPublic:
+	case ReportedStatusInProgress:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for RecommendationProvenance.
-const (
-	RecommendationProvenanceIllustrative  RecommendationProvenance = "illustrative"
-	RecommendationProvenancePartlySourced RecommendationProvenance = "partly_sourced"
-	RecommendationProvenanceSourced       RecommendationProvenance = "sourced"
-)
-
-// Valid indicates whether the value is a known member of the RecommendationProvenance enum.
-func (e RecommendationProvenance) Valid() bool {
-	switch e {
-	case RecommendationProvenanceIllustrative:
+	case ReportedStatusNotImplemented:
 		return true
-	case RecommendationProvenancePartlySourced:
+	case ReportedStatusNotStarted:
 		return true
-	case RecommendationProvenanceSourced:
+	case ReportedStatusOngoing:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ReportingPeriodState.
-const (
-	ReportingPeriodStateLocked ReportingPeriodState = "locked"
-	ReportingPeriodStateOpen   ReportingPeriodState = "open"
-)
-
-// Valid indicates whether the value is a known member of the ReportingPeriodState enum.
-func (e ReportingPeriodState) Valid() bool {
-	switch e {
-	case ReportingPeriodStateLocked:
-		return true
-	case ReportingPeriodStateOpen:
+	case ReportedStatusPartiallyImplemented:
 		return true
 	default:
 		return false
@@ -1140,48 +510,90 @@ func (e ReviewAction) Valid() bool {
 	}
 }
 
-// Defines values for SourceDocumentProvenance.
+// Defines values for Role.
 const (
-	SourceDocumentProvenanceIllustrative  SourceDocumentProvenance = "illustrative"
-	SourceDocumentProvenancePartlySourced SourceDocumentProvenance = "partly_sourced"
-	SourceDocumentProvenanceSourced       SourceDocumentProvenance = "sourced"
+	RoleAdmin       Role = "admin"
+	RoleApprover    Role = "approver"
+	RoleAuditor     Role = "auditor"
+	RoleCoordinator Role = "coordinator"
+	RoleFocalPoint  Role = "focal_point"
+	RolePartner     Role = "partner"
+	RoleViewer      Role = "viewer"
 )
 
-// Valid indicates whether the value is a known member of the SourceDocumentProvenance enum.
-func (e SourceDocumentProvenance) Valid() bool {
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
 	switch e {
-	case SourceDocumentProvenanceIllustrative:
+	case RoleAdmin:
 		return true
-	case SourceDocumentProvenancePartlySourced:
+	case RoleApprover:
 		return true
-	case SourceDocumentProvenanceSourced:
+	case RoleAuditor:
+		return true
+	case RoleCoordinator:
+		return true
+	case RoleFocalPoint:
+		return true
+	case RolePartner:
+		return true
+	case RoleViewer:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListPlansParamsStatus.
+// Defines values for UpdateState.
 const (
-	ListPlansParamsStatusActive     ListPlansParamsStatus = "active"
-	ListPlansParamsStatusAdopted    ListPlansParamsStatus = "adopted"
-	ListPlansParamsStatusClosed     ListPlansParamsStatus = "closed"
-	ListPlansParamsStatusDraft      ListPlansParamsStatus = "draft"
-	ListPlansParamsStatusSuperseded ListPlansParamsStatus = "superseded"
+	UpdateStateApproved   UpdateState = "approved"
+	UpdateStateDraft      UpdateState = "draft"
+	UpdateStateRejected   UpdateState = "rejected"
+	UpdateStateReturned   UpdateState = "returned"
+	UpdateStateSignedOff  UpdateState = "signed_off"
+	UpdateStateSubmitted  UpdateState = "submitted"
+	UpdateStateSuperseded UpdateState = "superseded"
+	UpdateStateWithdrawn  UpdateState = "withdrawn"
 )
 
-// Valid indicates whether the value is a known member of the ListPlansParamsStatus enum.
-func (e ListPlansParamsStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the UpdateState enum.
+func (e UpdateState) Valid() bool {
 	switch e {
-	case ListPlansParamsStatusActive:
+	case UpdateStateApproved:
 		return true
-	case ListPlansParamsStatusAdopted:
+	case UpdateStateDraft:
 		return true
-	case ListPlansParamsStatusClosed:
+	case UpdateStateRejected:
 		return true
-	case ListPlansParamsStatusDraft:
+	case UpdateStateReturned:
 		return true
-	case ListPlansParamsStatusSuperseded:
+	case UpdateStateSignedOff:
+		return true
+	case UpdateStateSubmitted:
+		return true
+	case UpdateStateSuperseded:
+		return true
+	case UpdateStateWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Visibility.
+const (
+	VisibilityInternal Visibility = "internal"
+	VisibilityPartners Visibility = "partners"
+	VisibilityPublic   Visibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the Visibility enum.
+func (e Visibility) Valid() bool {
+	switch e {
+	case VisibilityInternal:
+		return true
+	case VisibilityPartners:
+		return true
+	case VisibilityPublic:
 		return true
 	default:
 		return false
@@ -1200,102 +612,6 @@ func (e ExportPlanMatrixParamsFormat) Valid() bool {
 	case ExportPlanMatrixParamsFormatCsv:
 		return true
 	case ExportPlanMatrixParamsFormatXlsx:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ExportPlanMatrixParamsLang.
-const (
-	ExportPlanMatrixParamsLangEn ExportPlanMatrixParamsLang = "en"
-	ExportPlanMatrixParamsLangRu ExportPlanMatrixParamsLang = "ru"
-	ExportPlanMatrixParamsLangTg ExportPlanMatrixParamsLang = "tg"
-)
-
-// Valid indicates whether the value is a known member of the ExportPlanMatrixParamsLang enum.
-func (e ExportPlanMatrixParamsLang) Valid() bool {
-	switch e {
-	case ExportPlanMatrixParamsLangEn:
-		return true
-	case ExportPlanMatrixParamsLangRu:
-		return true
-	case ExportPlanMatrixParamsLangTg:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListMeasuresParamsStatus.
-const (
-	ListMeasuresParamsStatusCancelled            ListMeasuresParamsStatus = "cancelled"
-	ListMeasuresParamsStatusImplemented          ListMeasuresParamsStatus = "implemented"
-	ListMeasuresParamsStatusInProgress           ListMeasuresParamsStatus = "in_progress"
-	ListMeasuresParamsStatusNoInformation        ListMeasuresParamsStatus = "no_information"
-	ListMeasuresParamsStatusNotImplemented       ListMeasuresParamsStatus = "not_implemented"
-	ListMeasuresParamsStatusNotStarted           ListMeasuresParamsStatus = "not_started"
-	ListMeasuresParamsStatusOngoing              ListMeasuresParamsStatus = "ongoing"
-	ListMeasuresParamsStatusPartiallyImplemented ListMeasuresParamsStatus = "partially_implemented"
-)
-
-// Valid indicates whether the value is a known member of the ListMeasuresParamsStatus enum.
-func (e ListMeasuresParamsStatus) Valid() bool {
-	switch e {
-	case ListMeasuresParamsStatusCancelled:
-		return true
-	case ListMeasuresParamsStatusImplemented:
-		return true
-	case ListMeasuresParamsStatusInProgress:
-		return true
-	case ListMeasuresParamsStatusNoInformation:
-		return true
-	case ListMeasuresParamsStatusNotImplemented:
-		return true
-	case ListMeasuresParamsStatusNotStarted:
-		return true
-	case ListMeasuresParamsStatusOngoing:
-		return true
-	case ListMeasuresParamsStatusPartiallyImplemented:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListMeasuresParamsOverdue.
-const (
-	ListMeasuresParamsOverdueFalse ListMeasuresParamsOverdue = "false"
-	ListMeasuresParamsOverdueTrue  ListMeasuresParamsOverdue = "true"
-)
-
-// Valid indicates whether the value is a known member of the ListMeasuresParamsOverdue enum.
-func (e ListMeasuresParamsOverdue) Valid() bool {
-	switch e {
-	case ListMeasuresParamsOverdueFalse:
-		return true
-	case ListMeasuresParamsOverdueTrue:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for GetPlanReportParamsLang.
-const (
-	GetPlanReportParamsLangEn GetPlanReportParamsLang = "en"
-	GetPlanReportParamsLangRu GetPlanReportParamsLang = "ru"
-	GetPlanReportParamsLangTg GetPlanReportParamsLang = "tg"
-)
-
-// Valid indicates whether the value is a known member of the GetPlanReportParamsLang enum.
-func (e GetPlanReportParamsLang) Valid() bool {
-	switch e {
-	case GetPlanReportParamsLangEn:
-		return true
-	case GetPlanReportParamsLangRu:
-		return true
-	case GetPlanReportParamsLangTg:
 		return true
 	default:
 		return false
@@ -1391,6 +707,9 @@ type CurrentUser struct {
 	User        User         `json:"user"`
 }
 
+// Disaggregation A dimension an indicator's reported values are broken down by.
+type Disaggregation string
+
 // ErrorDetail defines model for ErrorDetail.
 type ErrorDetail struct {
 	// Location Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id'
@@ -1444,8 +763,12 @@ type Evidence struct {
 	// Filename For a file: the name it was uploaded under, as a label
 	Filename *string            `json:"filename,omitempty"`
 	ID       openapi_types.UUID `json:"id"`
-	Kind     EvidenceKind       `json:"kind"`
-	Language *EvidenceLanguage  `json:"language,omitempty"`
+
+	// Kind What a piece of evidence is.
+	Kind EvidenceKind `json:"kind"`
+
+	// Language The language a piece of evidence is in: Tajik, Russian, English, or another.
+	Language *EvidenceLanguage `json:"language,omitempty"`
 
 	// MediaType For a file: sniffed from its content
 	MediaType *string `json:"media_type,omitempty"`
@@ -1459,41 +782,33 @@ type Evidence struct {
 	// URL For a link
 	URL *string `json:"url,omitempty"`
 
-	// Visibility Who beyond the update's organization reads it, once the update is approved
-	Visibility EvidenceVisibility `json:"visibility"`
+	// Visibility Who beyond the reporting organization reads it once its update is approved. internal: the organization and the coordinating bodies only; partners: also partners and every state body; public: everyone. A request that omits it means internal.
+	Visibility Visibility `json:"visibility"`
 }
 
-// EvidenceKind defines model for Evidence.Kind.
+// EvidenceKind What a piece of evidence is.
 type EvidenceKind string
 
-// EvidenceLanguage defines model for Evidence.Language.
+// EvidenceLanguage The language a piece of evidence is in: Tajik, Russian, English, or another.
 type EvidenceLanguage string
-
-// EvidenceVisibility Who beyond the update's organization reads it, once the update is approved
-type EvidenceVisibility string
 
 // EvidenceLink defines model for EvidenceLink.
 type EvidenceLink struct {
-	DocumentDate *openapi_types.Date   `json:"document_date,omitempty"`
-	Kind         EvidenceLinkKind      `json:"kind"`
-	Language     *EvidenceLinkLanguage `json:"language,omitempty"`
-	Title        Text                  `json:"title"`
+	DocumentDate *openapi_types.Date `json:"document_date,omitempty"`
+
+	// Kind What a piece of evidence is.
+	Kind EvidenceKind `json:"kind"`
+
+	// Language The language a piece of evidence is in: Tajik, Russian, English, or another.
+	Language *EvidenceLanguage `json:"language,omitempty"`
+	Title    Text              `json:"title"`
 
 	// URL Examples: https://www.parlament.tj/
 	URL string `json:"url"`
 
-	// Visibility Default: internal
-	Visibility *EvidenceLinkVisibility `json:"visibility,omitempty"`
+	// Visibility Who beyond the reporting organization reads it once its update is approved. internal: the organization and the coordinating bodies only; partners: also partners and every state body; public: everyone. A request that omits it means internal.
+	Visibility *Visibility `json:"visibility,omitempty"`
 }
-
-// EvidenceLinkKind defines model for EvidenceLink.Kind.
-type EvidenceLinkKind string
-
-// EvidenceLinkLanguage defines model for EvidenceLink.Language.
-type EvidenceLinkLanguage string
-
-// EvidenceLinkVisibility Default: internal
-type EvidenceLinkVisibility string
 
 // EvidenceList defines model for EvidenceList.
 type EvidenceList struct {
@@ -1502,23 +817,18 @@ type EvidenceList struct {
 
 // EvidenceMetadata defines model for EvidenceMetadata.
 type EvidenceMetadata struct {
-	DocumentDate *openapi_types.Date       `json:"document_date,omitempty"`
-	Kind         EvidenceMetadataKind      `json:"kind"`
-	Language     *EvidenceMetadataLanguage `json:"language,omitempty"`
-	Title        Text                      `json:"title"`
+	DocumentDate *openapi_types.Date `json:"document_date,omitempty"`
 
-	// Visibility Default: internal
-	Visibility *EvidenceMetadataVisibility `json:"visibility,omitempty"`
+	// Kind What a piece of evidence is.
+	Kind EvidenceKind `json:"kind"`
+
+	// Language The language a piece of evidence is in: Tajik, Russian, English, or another.
+	Language *EvidenceLanguage `json:"language,omitempty"`
+	Title    Text              `json:"title"`
+
+	// Visibility Who beyond the reporting organization reads it once its update is approved. internal: the organization and the coordinating bodies only; partners: also partners and every state body; public: everyone. A request that omits it means internal.
+	Visibility *Visibility `json:"visibility,omitempty"`
 }
-
-// EvidenceMetadataKind defines model for EvidenceMetadata.Kind.
-type EvidenceMetadataKind string
-
-// EvidenceMetadataLanguage defines model for EvidenceMetadata.Language.
-type EvidenceMetadataLanguage string
-
-// EvidenceMetadataVisibility Default: internal
-type EvidenceMetadataVisibility string
 
 // Health defines model for Health.
 type Health struct {
@@ -1532,6 +842,9 @@ type Heartbeat struct {
 	Cursor int64 `json:"cursor"`
 }
 
+// ImplementationStatus Where a measure stands: as its latest approved progress update reports, no_information until there is one. Implemented and cancelled measures are never overdue.
+type ImplementationStatus string
+
 // Indicator defines model for Indicator.
 type Indicator struct {
 	Baseline *float64 `json:"baseline,omitempty"`
@@ -1541,17 +854,17 @@ type Indicator struct {
 	CreatedAt time.Time `json:"created_at"`
 
 	// Disaggregations Dimensions a reported value is broken down by
-	Disaggregations []string `json:"disaggregations"`
+	Disaggregations []Disaggregation `json:"disaggregations"`
 
 	// ID Stable identifier
 	ID openapi_types.UUID `json:"id"`
 
-	// Kind What a reported value is: a number, a percentage, whether a milestone is reached, or text
+	// Kind What a reported value of an indicator is: a number, a percentage, whether a milestone is reached (0 or 1), or text.
 	Kind      IndicatorKind      `json:"kind"`
 	MeasureID openapi_types.UUID `json:"measure_id"`
 
-	// Provenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-	Provenance IndicatorProvenance `json:"provenance"`
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance Provenance `json:"provenance"`
 
 	// ProvenanceNote What supports the item, or what is unverified
 	ProvenanceNote string              `json:"provenance_note"`
@@ -1565,12 +878,6 @@ type Indicator struct {
 	Version int64 `json:"version"`
 }
 
-// IndicatorKind What a reported value is: a number, a percentage, whether a milestone is reached, or text
-type IndicatorKind string
-
-// IndicatorProvenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-type IndicatorProvenance string
-
 // IndicatorFields defines model for IndicatorFields.
 type IndicatorFields struct {
 	// Baseline Only for number and percent indicators
@@ -1580,13 +887,15 @@ type IndicatorFields struct {
 	Clear *[]IndicatorFieldsClear `json:"clear,omitempty"`
 
 	// Code Examples: 3.12.1
-	Code            *string                           `json:"code,omitempty"`
-	Disaggregations *[]IndicatorFieldsDisaggregations `json:"disaggregations,omitempty"`
-	Kind            *IndicatorFieldsKind              `json:"kind,omitempty"`
+	Code            *string           `json:"code,omitempty"`
+	Disaggregations *[]Disaggregation `json:"disaggregations,omitempty"`
 
-	// Provenance Default: sourced
-	Provenance     *IndicatorFieldsProvenance `json:"provenance,omitempty"`
-	ProvenanceNote *string                    `json:"provenance_note,omitempty"`
+	// Kind What a reported value of an indicator is: a number, a percentage, whether a milestone is reached (0 or 1), or text.
+	Kind *IndicatorKind `json:"kind,omitempty"`
+
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance     *Provenance `json:"provenance,omitempty"`
+	ProvenanceNote *string     `json:"provenance_note,omitempty"`
 
 	// Target Only for number and percent indicators
 	Target     *float64            `json:"target,omitempty"`
@@ -1598,14 +907,8 @@ type IndicatorFields struct {
 // IndicatorFieldsClear defines model for IndicatorFields.Clear.
 type IndicatorFieldsClear string
 
-// IndicatorFieldsDisaggregations defines model for IndicatorFields.Disaggregations.
-type IndicatorFieldsDisaggregations string
-
-// IndicatorFieldsKind defines model for IndicatorFields.Kind.
-type IndicatorFieldsKind string
-
-// IndicatorFieldsProvenance Default: sourced
-type IndicatorFieldsProvenance string
+// IndicatorKind What a reported value of an indicator is: a number, a percentage, whether a milestone is reached (0 or 1), or text.
+type IndicatorKind string
 
 // IndicatorList defines model for IndicatorList.
 type IndicatorList struct {
@@ -1639,6 +942,9 @@ type IssuedToken struct {
 	Token  Token  `json:"token"`
 }
 
+// Language A language the texts are written in: en English, ru Russian, tg Tajik.
+type Language string
+
 // LeadTally defines model for LeadTally.
 type LeadTally struct {
 	ByStatus StatusCounts `json:"by_status"`
@@ -1661,8 +967,8 @@ type Measure struct {
 	Code      string    `json:"code"`
 	CreatedAt time.Time `json:"created_at"`
 
-	// CurrentStatus From the latest approved progress update; no_information until there is one
-	CurrentStatus MeasureCurrentStatus `json:"current_status"`
+	// CurrentStatus Where a measure stands: as its latest approved progress update reports, no_information until there is one. Implemented and cancelled measures are never overdue.
+	CurrentStatus ImplementationStatus `json:"current_status"`
 	DeadlineText  Text                 `json:"deadline_text"`
 	Description   Text                 `json:"description"`
 
@@ -1689,8 +995,8 @@ type Measure struct {
 	// ProgressPercent From the latest approved progress update
 	ProgressPercent *int64 `json:"progress_percent,omitempty"`
 
-	// Provenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-	Provenance MeasureProvenance `json:"provenance"`
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance Provenance `json:"provenance"`
 
 	// ProvenanceNote What supports the item, or what is unverified
 	ProvenanceNote  string              `json:"provenance_note"`
@@ -1701,12 +1007,6 @@ type Measure struct {
 	// Version Increases by one with every change; the ETag of the object
 	Version int64 `json:"version"`
 }
-
-// MeasureCurrentStatus From the latest approved progress update; no_information until there is one
-type MeasureCurrentStatus string
-
-// MeasureProvenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-type MeasureProvenance string
 
 // MeasureFields defines model for MeasureFields.
 type MeasureFields struct {
@@ -1735,9 +1035,9 @@ type MeasureFields struct {
 	// Partners Organization codes
 	Partners *[]string `json:"partners,omitempty"`
 
-	// Provenance Default: sourced
-	Provenance     *MeasureFieldsProvenance `json:"provenance,omitempty"`
-	ProvenanceNote *string                  `json:"provenance_note,omitempty"`
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance     *Provenance `json:"provenance,omitempty"`
+	ProvenanceNote *string     `json:"provenance_note,omitempty"`
 
 	// Recommendations Recommendation ids
 	Recommendations *[]string `json:"recommendations,omitempty"`
@@ -1746,9 +1046,6 @@ type MeasureFields struct {
 
 // MeasureFieldsClear defines model for MeasureFields.Clear.
 type MeasureFieldsClear string
-
-// MeasureFieldsProvenance Default: sourced
-type MeasureFieldsProvenance string
 
 // MeasureList defines model for MeasureList.
 type MeasureList struct {
@@ -1767,17 +1064,16 @@ type Membership struct {
 	Live bool `json:"live"`
 
 	// Organization Code of the organization the role is held in; absent for global roles
-	Organization *string            `json:"organization,omitempty"`
-	Role         MembershipRole     `json:"role"`
-	UserID       openapi_types.UUID `json:"user_id"`
-	ValidFrom    time.Time          `json:"valid_from"`
+	Organization *string `json:"organization,omitempty"`
+
+	// Role What a user may do. Global roles: admin, coordinator, auditor, partner; roles in one organization: approver (signs its updates off), focal_point (drafts and submits them), viewer (reads them).
+	Role      Role               `json:"role"`
+	UserID    openapi_types.UUID `json:"user_id"`
+	ValidFrom time.Time          `json:"valid_from"`
 
 	// ValidTo When it ended or ends; absent while open-ended
 	ValidTo *time.Time `json:"valid_to,omitempty"`
 }
-
-// MembershipRole defines model for Membership.Role.
-type MembershipRole string
 
 // MembershipList defines model for MembershipList.
 type MembershipList struct {
@@ -1791,8 +1087,8 @@ type NewMembership struct {
 	// Examples: MS
 	Organization *string `json:"organization,omitempty"`
 
-	// Role Examples: focal_point
-	Role NewMembershipRole `json:"role"`
+	// Role What a user may do. Global roles: admin, coordinator, auditor, partner; roles in one organization: approver (signs its updates off), focal_point (drafts and submits them), viewer (reads them).
+	Role Role `json:"role"`
 
 	// ValidFrom Default: now
 	ValidFrom *time.Time `json:"valid_from,omitempty"`
@@ -1800,9 +1096,6 @@ type NewMembership struct {
 	// ValidTo Default: open-ended
 	ValidTo *time.Time `json:"valid_to,omitempty"`
 }
-
-// NewMembershipRole Examples: focal_point
-type NewMembershipRole string
 
 // NewReportingPeriod defines model for NewReportingPeriod.
 type NewReportingPeriod struct {
@@ -1843,15 +1136,17 @@ type Organization struct {
 	CreatedAt time.Time `json:"created_at"`
 
 	// ID Stable identifier
-	ID   openapi_types.UUID `json:"id"`
-	Kind OrganizationKind   `json:"kind"`
-	Name Text               `json:"name"`
+	ID openapi_types.UUID `json:"id"`
+
+	// Kind What kind of body an organization is. nhri: a national human rights institution.
+	Kind OrganizationKind `json:"kind"`
+	Name Text             `json:"name"`
 
 	// Parent Code of the parent organization
 	Parent *string `json:"parent,omitempty"`
 
-	// Provenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-	Provenance OrganizationProvenance `json:"provenance"`
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance Provenance `json:"provenance"`
 
 	// ProvenanceNote What supports the item, or what is unverified
 	ProvenanceNote string `json:"provenance_note"`
@@ -1866,12 +1161,6 @@ type Organization struct {
 	Version int64 `json:"version"`
 }
 
-// OrganizationKind defines model for Organization.Kind.
-type OrganizationKind string
-
-// OrganizationProvenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-type OrganizationProvenance string
-
 // OrganizationFields defines model for OrganizationFields.
 type OrganizationFields struct {
 	Active *bool `json:"active,omitempty"`
@@ -1880,16 +1169,18 @@ type OrganizationFields struct {
 	Clear *[]OrganizationFieldsClear `json:"clear,omitempty"`
 
 	// Code Examples: AEA
-	Code *string                 `json:"code,omitempty"`
-	Kind *OrganizationFieldsKind `json:"kind,omitempty"`
-	Name *Text                   `json:"name,omitempty"`
+	Code *string `json:"code,omitempty"`
+
+	// Kind What kind of body an organization is. nhri: a national human rights institution.
+	Kind *OrganizationKind `json:"kind,omitempty"`
+	Name *Text             `json:"name,omitempty"`
 
 	// Parent Code of the parent organization; empty for none
 	Parent *string `json:"parent,omitempty"`
 
-	// Provenance Default: sourced
-	Provenance     *OrganizationFieldsProvenance `json:"provenance,omitempty"`
-	ProvenanceNote *string                       `json:"provenance_note,omitempty"`
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance     *Provenance `json:"provenance,omitempty"`
+	ProvenanceNote *string     `json:"provenance_note,omitempty"`
 
 	// Successor Code of the successor organization; empty for none
 	Successor *string             `json:"successor,omitempty"`
@@ -1900,11 +1191,8 @@ type OrganizationFields struct {
 // OrganizationFieldsClear defines model for OrganizationFields.Clear.
 type OrganizationFieldsClear string
 
-// OrganizationFieldsKind defines model for OrganizationFields.Kind.
-type OrganizationFieldsKind string
-
-// OrganizationFieldsProvenance Default: sourced
-type OrganizationFieldsProvenance string
+// OrganizationKind What kind of body an organization is. nhri: a national human rights institution.
+type OrganizationKind string
 
 // OrganizationList defines model for OrganizationList.
 type OrganizationList struct {
@@ -1913,6 +1201,9 @@ type OrganizationList struct {
 	// NextCursor Pass as cursor to get the next page; absent on the last page
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
+
+// PeriodState Whether a reporting period takes new progress updates: a locked one does not.
+type PeriodState string
 
 // Plan defines model for Plan.
 type Plan struct {
@@ -1933,27 +1224,23 @@ type Plan struct {
 	PeriodEnd   openapi_types.Date `json:"period_end"`
 	PeriodStart openapi_types.Date `json:"period_start"`
 
-	// Provenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-	Provenance PlanProvenance `json:"provenance"`
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance Provenance `json:"provenance"`
 
 	// ProvenanceNote What supports the item, or what is unverified
 	ProvenanceNote string `json:"provenance_note"`
 
 	// RequiresSignOff Whether a ministry approver signs progress updates off before the coordinator reviews them
-	RequiresSignOff bool       `json:"requires_sign_off"`
-	Status          PlanStatus `json:"status"`
-	Title           Text       `json:"title"`
-	UpdatedAt       time.Time  `json:"updated_at"`
+	RequiresSignOff bool `json:"requires_sign_off"`
+
+	// Status The life-cycle stage of a plan.
+	Status    PlanStatus `json:"status"`
+	Title     Text       `json:"title"`
+	UpdatedAt time.Time  `json:"updated_at"`
 
 	// Version Increases by one with every change; the ETag of the object
 	Version int64 `json:"version"`
 }
-
-// PlanProvenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-type PlanProvenance string
-
-// PlanStatus defines model for Plan.Status.
-type PlanStatus string
 
 // PlanFields defines model for PlanFields.
 type PlanFields struct {
@@ -1971,22 +1258,18 @@ type PlanFields struct {
 	PeriodEnd   *openapi_types.Date `json:"period_end,omitempty"`
 	PeriodStart *openapi_types.Date `json:"period_start,omitempty"`
 
-	// Provenance Default: sourced
-	Provenance      *PlanFieldsProvenance `json:"provenance,omitempty"`
-	ProvenanceNote  *string               `json:"provenance_note,omitempty"`
-	RequiresSignOff *bool                 `json:"requires_sign_off,omitempty"`
-	Status          *PlanFieldsStatus     `json:"status,omitempty"`
-	Title           *Text                 `json:"title,omitempty"`
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance      *Provenance `json:"provenance,omitempty"`
+	ProvenanceNote  *string     `json:"provenance_note,omitempty"`
+	RequiresSignOff *bool       `json:"requires_sign_off,omitempty"`
+
+	// Status The life-cycle stage of a plan.
+	Status *PlanStatus `json:"status,omitempty"`
+	Title  *Text       `json:"title,omitempty"`
 }
 
 // PlanFieldsClear defines model for PlanFields.Clear.
 type PlanFieldsClear string
-
-// PlanFieldsProvenance Default: sourced
-type PlanFieldsProvenance string
-
-// PlanFieldsStatus defines model for PlanFields.Status.
-type PlanFieldsStatus string
 
 // PlanList defines model for PlanList.
 type PlanList struct {
@@ -1995,6 +1278,9 @@ type PlanList struct {
 	// NextCursor Pass as cursor to get the next page; absent on the last page
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
+
+// PlanStatus The life-cycle stage of a plan.
+type PlanStatus string
 
 // PlanSummary defines model for PlanSummary.
 type PlanSummary struct {
@@ -2029,14 +1315,16 @@ type ProgressUpdate struct {
 	// Period The reporting period's label
 	//
 	// Examples: 2014-H2
-	Period          string                       `json:"period"`
-	PeriodID        openapi_types.UUID           `json:"period_id"`
-	PlanID          openapi_types.UUID           `json:"plan_id"`
-	ProgressPercent *int64                       `json:"progress_percent,omitempty"`
-	ProposedStatus  ProgressUpdateProposedStatus `json:"proposed_status"`
+	Period          string             `json:"period"`
+	PeriodID        openapi_types.UUID `json:"period_id"`
+	PlanID          openapi_types.UUID `json:"plan_id"`
+	ProgressPercent *int64             `json:"progress_percent,omitempty"`
 
-	// Provenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-	Provenance ProgressUpdateProvenance `json:"provenance"`
+	// ProposedStatus The status a progress update reports for its measure: an ImplementationStatus other than no_information, which only the absence of approved updates means.
+	ProposedStatus ReportedStatus `json:"proposed_status"`
+
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance Provenance `json:"provenance"`
 
 	// ProvenanceNote What supports the item, or what is unverified
 	ProvenanceNote string `json:"provenance_note"`
@@ -2046,8 +1334,10 @@ type ProgressUpdate struct {
 	// Examples: MIA
 	ReportingOrganization string              `json:"reporting_organization"`
 	SignedOffBy           *openapi_types.UUID `json:"signed_off_by,omitempty"`
-	State                 ProgressUpdateState `json:"state"`
-	SubmittedAt           *time.Time          `json:"submitted_at,omitempty"`
+
+	// State Where a progress update stands in its review. superseded: approved, then replaced by an approved correction.
+	State       UpdateState `json:"state"`
+	SubmittedAt *time.Time  `json:"submitted_at,omitempty"`
 
 	// SupersededBy The approved correction that replaced this update
 	SupersededBy *openapi_types.UUID `json:"superseded_by,omitempty"`
@@ -2059,21 +1349,9 @@ type ProgressUpdate struct {
 	// Version Increases by one with every change; the ETag of the object
 	Version int64 `json:"version"`
 
-	// Visibility Who reads it once approved: its organization and the coordinating bodies only, also partners, or everyone
-	Visibility ProgressUpdateVisibility `json:"visibility"`
+	// Visibility Who beyond the reporting organization reads it once its update is approved. internal: the organization and the coordinating bodies only; partners: also partners and every state body; public: everyone. A request that omits it means internal.
+	Visibility Visibility `json:"visibility"`
 }
-
-// ProgressUpdateProposedStatus defines model for ProgressUpdate.ProposedStatus.
-type ProgressUpdateProposedStatus string
-
-// ProgressUpdateProvenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-type ProgressUpdateProvenance string
-
-// ProgressUpdateState defines model for ProgressUpdate.State.
-type ProgressUpdateState string
-
-// ProgressUpdateVisibility Who reads it once approved: its organization and the coordinating bodies only, also partners, or everyone
-type ProgressUpdateVisibility string
 
 // ProgressUpdateFields defines model for ProgressUpdateFields.
 type ProgressUpdateFields struct {
@@ -2089,25 +1367,21 @@ type ProgressUpdateFields struct {
 	NextSteps        *Text             `json:"next_steps,omitempty"`
 
 	// PeriodID An open reporting period of the measure's plan
-	PeriodID        *openapi_types.UUID                 `json:"period_id,omitempty"`
-	ProgressPercent *int64                              `json:"progress_percent,omitempty"`
-	ProposedStatus  *ProgressUpdateFieldsProposedStatus `json:"proposed_status,omitempty"`
+	PeriodID        *openapi_types.UUID `json:"period_id,omitempty"`
+	ProgressPercent *int64              `json:"progress_percent,omitempty"`
+
+	// ProposedStatus The status a progress update reports for its measure: an ImplementationStatus other than no_information, which only the absence of approved updates means.
+	ProposedStatus *ReportedStatus `json:"proposed_status,omitempty"`
 
 	// Supersedes To correct an approved update: its id; set on creation only
 	Supersedes *openapi_types.UUID `json:"supersedes,omitempty"`
 
-	// Visibility Default: internal
-	Visibility *ProgressUpdateFieldsVisibility `json:"visibility,omitempty"`
+	// Visibility Who beyond the reporting organization reads it once its update is approved. internal: the organization and the coordinating bodies only; partners: also partners and every state body; public: everyone. A request that omits it means internal.
+	Visibility *Visibility `json:"visibility,omitempty"`
 }
 
 // ProgressUpdateFieldsClear defines model for ProgressUpdateFields.Clear.
 type ProgressUpdateFieldsClear string
-
-// ProgressUpdateFieldsProposedStatus defines model for ProgressUpdateFields.ProposedStatus.
-type ProgressUpdateFieldsProposedStatus string
-
-// ProgressUpdateFieldsVisibility Default: internal
-type ProgressUpdateFieldsVisibility string
 
 // ProgressUpdateList defines model for ProgressUpdateList.
 type ProgressUpdateList struct {
@@ -2116,6 +1390,9 @@ type ProgressUpdateList struct {
 	// NextCursor Pass as cursor to get the next page; absent on the last page
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
+
+// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+type Provenance string
 
 // Recommendation defines model for Recommendation.
 type Recommendation struct {
@@ -2141,8 +1418,8 @@ type Recommendation struct {
 	// Examples: ~20-21
 	Paragraph string `json:"paragraph"`
 
-	// Provenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-	Provenance RecommendationProvenance `json:"provenance"`
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance Provenance `json:"provenance"`
 
 	// ProvenanceNote What supports the item, or what is unverified
 	ProvenanceNote string    `json:"provenance_note"`
@@ -2154,9 +1431,6 @@ type Recommendation struct {
 	// Version Increases by one with every change; the ETag of the object
 	Version int64 `json:"version"`
 }
-
-// RecommendationProvenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-type RecommendationProvenance string
 
 // RecommendationList defines model for RecommendationList.
 type RecommendationList struct {
@@ -2187,6 +1461,9 @@ type RecommendationTally struct {
 	Recommendation RecommendationRef `json:"recommendation"`
 }
 
+// ReportedStatus The status a progress update reports for its measure: an ImplementationStatus other than no_information, which only the absence of approved updates means.
+type ReportedStatus string
+
 // ReportingPeriod defines model for ReportingPeriod.
 type ReportingPeriod struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -2203,16 +1480,13 @@ type ReportingPeriod struct {
 	PlanID   openapi_types.UUID `json:"plan_id"`
 	StartsOn openapi_types.Date `json:"starts_on"`
 
-	// State A locked period takes no new updates
-	State     ReportingPeriodState `json:"state"`
-	UpdatedAt time.Time            `json:"updated_at"`
+	// State Whether a reporting period takes new progress updates: a locked one does not.
+	State     PeriodState `json:"state"`
+	UpdatedAt time.Time   `json:"updated_at"`
 
 	// Version Increases by one with every change; the ETag of the object
 	Version int64 `json:"version"`
 }
-
-// ReportingPeriodState A locked period takes no new updates
-type ReportingPeriodState string
 
 // ReportingPeriodList defines model for ReportingPeriodList.
 type ReportingPeriodList struct {
@@ -2224,16 +1498,21 @@ type ReportingPeriodList struct {
 
 // Review defines model for Review.
 type Review struct {
-	Action    ReviewAction        `json:"action"`
-	ActorID   *openapi_types.UUID `json:"actor_id,omitempty"`
-	At        time.Time           `json:"at"`
-	Comment   *string             `json:"comment,omitempty"`
-	FromState string              `json:"from_state"`
-	ID        openapi_types.UUID  `json:"id"`
-	ToState   string              `json:"to_state"`
+	// Action A step of a progress update's review; return and reject need a reason.
+	Action  ReviewAction        `json:"action"`
+	ActorID *openapi_types.UUID `json:"actor_id,omitempty"`
+	At      time.Time           `json:"at"`
+	Comment *string             `json:"comment,omitempty"`
+
+	// FromState Where a progress update stands in its review. superseded: approved, then replaced by an approved correction.
+	FromState UpdateState        `json:"from_state"`
+	ID        openapi_types.UUID `json:"id"`
+
+	// ToState Where a progress update stands in its review. superseded: approved, then replaced by an approved correction.
+	ToState UpdateState `json:"to_state"`
 }
 
-// ReviewAction defines model for Review.Action.
+// ReviewAction A step of a progress update's review; return and reject need a reason.
 type ReviewAction string
 
 // ReviewList defines model for ReviewList.
@@ -2246,6 +1525,9 @@ type ReviewReason struct {
 	// Reason Why; required to return or reject
 	Reason *string `json:"reason,omitempty"`
 }
+
+// Role What a user may do. Global roles: admin, coordinator, auditor, partner; roles in one organization: approver (signs its updates off), focal_point (drafts and submits them), viewer (reads them).
+type Role string
 
 // SourceDocument defines model for SourceDocument.
 type SourceDocument struct {
@@ -2260,8 +1542,8 @@ type SourceDocument struct {
 	// Examples: CMW
 	Mechanism string `json:"mechanism"`
 
-	// Provenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-	Provenance SourceDocumentProvenance `json:"provenance"`
+	// Provenance How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+	Provenance Provenance `json:"provenance"`
 
 	// ProvenanceNote What supports the item, or what is unverified
 	ProvenanceNote string `json:"provenance_note"`
@@ -2275,9 +1557,6 @@ type SourceDocument struct {
 	// Version Increases by one with every change; the ETag of the object
 	Version int64 `json:"version"`
 }
-
-// SourceDocumentProvenance sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-type SourceDocumentProvenance string
 
 // SourceDocumentList defines model for SourceDocumentList.
 type SourceDocumentList struct {
@@ -2336,6 +1615,9 @@ type TokenList struct {
 	Items []Token `json:"items"`
 }
 
+// UpdateState Where a progress update stands in its review. superseded: approved, then replaced by an approved correction.
+type UpdateState string
+
 // User defines model for User.
 type User struct {
 	// Active An inactive user's tokens do not work
@@ -2366,6 +1648,9 @@ type UserList struct {
 	// NextCursor Pass as cursor to get the next page; absent on the last page
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
+
+// Visibility Who beyond the reporting organization reads it once its update is approved. internal: the organization and the coordinating bodies only; partners: also partners and every state body; public: everyone. A request that omits it means internal.
+type Visibility string
 
 // ListAuditEventsParams defines parameters for ListAuditEvents.
 type ListAuditEventsParams struct {
@@ -2476,11 +1761,8 @@ type ListPlansParams struct {
 	Code *string `form:"code,omitempty" json:"code,omitempty"`
 
 	// Status Only plans in this status
-	Status *ListPlansParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Status *PlanStatus `form:"status,omitempty" json:"status,omitempty"`
 }
-
-// ListPlansParamsStatus defines parameters for ListPlans.
-type ListPlansParamsStatus string
 
 // UpdatePlanParams defines parameters for UpdatePlan.
 type UpdatePlanParams struct {
@@ -2494,7 +1776,7 @@ type ExportPlanMatrixParams struct {
 	Format *ExportPlanMatrixParamsFormat `form:"format,omitempty" json:"format,omitempty"`
 
 	// Lang Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg
-	Lang *ExportPlanMatrixParamsLang `form:"lang,omitempty" json:"lang,omitempty"`
+	Lang *Language `form:"lang,omitempty" json:"lang,omitempty"`
 
 	// Period A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today
 	Period *string `form:"period,omitempty" json:"period,omitempty"`
@@ -2505,9 +1787,6 @@ type ExportPlanMatrixParams struct {
 
 // ExportPlanMatrixParamsFormat defines parameters for ExportPlanMatrix.
 type ExportPlanMatrixParamsFormat string
-
-// ExportPlanMatrixParamsLang defines parameters for ExportPlanMatrix.
-type ExportPlanMatrixParamsLang string
 
 // ListMeasuresParams defines parameters for ListMeasures.
 type ListMeasuresParams struct {
@@ -2527,7 +1806,7 @@ type ListMeasuresParams struct {
 	Organization *string `form:"organization,omitempty" json:"organization,omitempty"`
 
 	// Status Only measures in one of these current statuses (comma-separated)
-	Status *[]ListMeasuresParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Status *[]ImplementationStatus `form:"status,omitempty" json:"status,omitempty"`
 
 	// Article Only measures that implement this ICRMW article
 	Article *int64 `form:"article,omitempty" json:"article,omitempty"`
@@ -2536,7 +1815,7 @@ type ListMeasuresParams struct {
 	Recommendation *string `form:"recommendation,omitempty" json:"recommendation,omitempty"`
 
 	// Overdue Only measures that are (true) or are not (false) overdue today
-	Overdue *ListMeasuresParamsOverdue `form:"overdue,omitempty" json:"overdue,omitempty"`
+	Overdue *bool `form:"overdue,omitempty" json:"overdue,omitempty"`
 
 	// DueBefore Only measures due on or before this day
 	DueBefore *openapi_types.Date `form:"due_before,omitempty" json:"due_before,omitempty"`
@@ -2547,12 +1826,6 @@ type ListMeasuresParams struct {
 	// Q Only measures whose code, title or description contains every word, in any language, ignoring case
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 }
-
-// ListMeasuresParamsStatus defines parameters for ListMeasures.
-type ListMeasuresParamsStatus string
-
-// ListMeasuresParamsOverdue defines parameters for ListMeasures.
-type ListMeasuresParamsOverdue string
 
 // ListReportingPeriodsParams defines parameters for ListReportingPeriods.
 type ListReportingPeriodsParams struct {
@@ -2566,14 +1839,11 @@ type ListReportingPeriodsParams struct {
 // GetPlanReportParams defines parameters for GetPlanReport.
 type GetPlanReportParams struct {
 	// Lang Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg
-	Lang *GetPlanReportParamsLang `form:"lang,omitempty" json:"lang,omitempty"`
+	Lang *Language `form:"lang,omitempty" json:"lang,omitempty"`
 
 	// Period A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today
 	Period *string `form:"period,omitempty" json:"period,omitempty"`
 }
-
-// GetPlanReportParamsLang defines parameters for GetPlanReport.
-type GetPlanReportParamsLang string
 
 // ListRecommendationsParams defines parameters for ListRecommendations.
 type ListRecommendationsParams struct {
@@ -6794,7 +6064,7 @@ func NewExportPlanMatrixRequest(server string, id openapi_types.UUID, params *Ex
 
 		if params.Lang != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6975,7 +6245,7 @@ func NewListMeasuresRequest(server string, id openapi_types.UUID, params *ListMe
 
 		if params.Overdue != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "overdue", *params.Overdue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "overdue", *params.Overdue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7239,7 +6509,7 @@ func NewGetPlanReportRequest(server string, id openapi_types.UUID, params *GetPl
 
 		if params.Lang != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

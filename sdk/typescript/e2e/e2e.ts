@@ -5,7 +5,7 @@
 //   E2E_MEASURE_CODE, E2E_MEASURE_TITLE_RU
 // It exits non-zero with a message on the first failed expectation and prints one JSON line
 // starting with "e2e ok " when every one holds.
-import { allPages, createClient, type Measure, type NaptrackerClient } from "../src/index.js";
+import { allPages, createClient, type ImplementationStatus, type NaptrackerClient } from "../src/index.js";
 
 function env(name: string): string {
   const value = process.env[name];
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
 
   // Every measure of the filter, once, following the cursor.
   let pages = 0;
-  const listMeasures = async (query: { organization?: string; code?: string; status?: Measure["current_status"][] }, cursor?: string) => {
+  const listMeasures = async (query: { organization?: string; code?: string; status?: ImplementationStatus[] }, cursor?: string) => {
     pages++;
     return must("measures", await partner.GET("/v1/plans/{id}/measures", {
       params: { path: { id: planId }, query: { ...query, limit, ...(cursor ? { cursor } : {}) } },
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   expect(pages > 1, "more than one page", pages);
 
   // A list parameter: every status is the whole filter again.
-  const everyStatus: Measure["current_status"][] = ["no_information", "not_started", "in_progress", "ongoing",
+  const everyStatus: ImplementationStatus[] = ["no_information", "not_started", "in_progress", "ongoing",
     "partially_implemented", "implemented", "not_implemented", "cancelled"];
   const byStatus: string[] = [];
   for await (const m of allPages((cursor) => listMeasures({ organization, status: everyStatus }, cursor))) byStatus.push(m.code);

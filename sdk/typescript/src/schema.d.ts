@@ -1137,6 +1137,11 @@ export interface components {
             memberships: components["schemas"]["Membership"][];
             user: components["schemas"]["User"];
         };
+        /**
+         * @description A dimension an indicator's reported values are broken down by.
+         * @enum {string}
+         */
+        Disaggregation: "sex" | "age_group" | "region" | "country";
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
             location?: string;
@@ -1189,10 +1194,8 @@ export interface components {
             filename?: string;
             /** Format: uuid */
             id: string;
-            /** @enum {string} */
-            kind: "legal_act" | "decree" | "statistics" | "report" | "training_record" | "agreement" | "publication" | "media" | "photo" | "web_page" | "other";
-            /** @enum {string} */
-            language?: "tg" | "ru" | "en" | "other";
+            kind: components["schemas"]["EvidenceKind"];
+            language?: components["schemas"]["EvidenceLanguage"];
             /** @description For a file: sniffed from its content */
             media_type?: string;
             /** @description For a file: SHA-256 of its content, in hex */
@@ -1207,30 +1210,30 @@ export interface components {
              * @description For a link
              */
             url?: string;
-            /**
-             * @description Who beyond the update's organization reads it, once the update is approved
-             * @enum {string}
-             */
-            visibility: "internal" | "partners" | "public";
+            visibility: components["schemas"]["Visibility"];
         };
+        /**
+         * @description What a piece of evidence is.
+         * @enum {string}
+         */
+        EvidenceKind: "legal_act" | "decree" | "statistics" | "report" | "training_record" | "agreement" | "publication" | "media" | "photo" | "web_page" | "other";
+        /**
+         * @description The language a piece of evidence is in: Tajik, Russian, English, or another.
+         * @enum {string}
+         */
+        EvidenceLanguage: "tg" | "ru" | "en" | "other";
         EvidenceLink: {
             /** Format: date */
             document_date?: string;
-            /** @enum {string} */
-            kind: "legal_act" | "decree" | "statistics" | "report" | "training_record" | "agreement" | "publication" | "media" | "photo" | "web_page" | "other";
-            /** @enum {string} */
-            language?: "tg" | "ru" | "en" | "other";
+            kind: components["schemas"]["EvidenceKind"];
+            language?: components["schemas"]["EvidenceLanguage"];
             title: components["schemas"]["Text"];
             /**
              * Format: uri
              * @example https://www.parlament.tj/
              */
             url: string;
-            /**
-             * @description Default: internal
-             * @enum {string}
-             */
-            visibility?: "internal" | "partners" | "public";
+            visibility?: components["schemas"]["Visibility"];
         };
         EvidenceList: {
             items: components["schemas"]["Evidence"][];
@@ -1238,16 +1241,10 @@ export interface components {
         EvidenceMetadata: {
             /** Format: date */
             document_date?: string;
-            /** @enum {string} */
-            kind: "legal_act" | "decree" | "statistics" | "report" | "training_record" | "agreement" | "publication" | "media" | "photo" | "web_page" | "other";
-            /** @enum {string} */
-            language?: "tg" | "ru" | "en" | "other";
+            kind: components["schemas"]["EvidenceKind"];
+            language?: components["schemas"]["EvidenceLanguage"];
             title: components["schemas"]["Text"];
-            /**
-             * @description Default: internal
-             * @enum {string}
-             */
-            visibility?: "internal" | "partners" | "public";
+            visibility?: components["schemas"]["Visibility"];
         };
         Health: {
             /** @example ok */
@@ -1260,6 +1257,11 @@ export interface components {
              */
             cursor: number;
         };
+        /**
+         * @description Where a measure stands: as its latest approved progress update reports, no_information until there is one. Implemented and cancelled measures are never overdue.
+         * @enum {string}
+         */
+        ImplementationStatus: "no_information" | "not_started" | "in_progress" | "ongoing" | "partially_implemented" | "implemented" | "not_implemented" | "cancelled";
         Indicator: {
             /** Format: double */
             baseline?: number;
@@ -1268,24 +1270,16 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             /** @description Dimensions a reported value is broken down by */
-            disaggregations: string[];
+            disaggregations: components["schemas"]["Disaggregation"][];
             /**
              * Format: uuid
              * @description Stable identifier
              */
             id: string;
-            /**
-             * @description What a reported value is: a number, a percentage, whether a milestone is reached, or text
-             * @enum {string}
-             */
-            kind: "number" | "percent" | "milestone" | "text";
+            kind: components["schemas"]["IndicatorKind"];
             /** Format: uuid */
             measure_id: string;
-            /**
-             * @description sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-             * @enum {string}
-             */
-            provenance: "sourced" | "partly_sourced" | "illustrative";
+            provenance: components["schemas"]["Provenance"];
             /** @description What supports the item, or what is unverified */
             provenance_note: string;
             /** Format: double */
@@ -1312,14 +1306,9 @@ export interface components {
             clear?: ("baseline" | "target" | "target_date")[];
             /** @example 3.12.1 */
             code?: string;
-            disaggregations?: ("sex" | "age_group" | "region" | "country")[];
-            /** @enum {string} */
-            kind?: "number" | "percent" | "milestone" | "text";
-            /**
-             * @description Default: sourced
-             * @enum {string}
-             */
-            provenance?: "sourced" | "partly_sourced" | "illustrative";
+            disaggregations?: components["schemas"]["Disaggregation"][];
+            kind?: components["schemas"]["IndicatorKind"];
+            provenance?: components["schemas"]["Provenance"];
             provenance_note?: string;
             /**
              * Format: double
@@ -1331,6 +1320,11 @@ export interface components {
             title?: components["schemas"]["Text"];
             unit?: string;
         };
+        /**
+         * @description What a reported value of an indicator is: a number, a percentage, whether a milestone is reached (0 or 1), or text.
+         * @enum {string}
+         */
+        IndicatorKind: "number" | "percent" | "milestone" | "text";
         IndicatorList: {
             items: components["schemas"]["Indicator"][];
             /** @description Pass as cursor to get the next page; absent on the last page */
@@ -1359,6 +1353,11 @@ export interface components {
             secret: string;
             token: components["schemas"]["Token"];
         };
+        /**
+         * @description A language the texts are written in: en English, ru Russian, tg Tajik.
+         * @enum {string}
+         */
+        Language: "en" | "ru" | "tg";
         LeadTally: {
             by_status: components["schemas"]["StatusCounts"];
             /** Format: int64 */
@@ -1377,11 +1376,7 @@ export interface components {
             code: string;
             /** Format: date-time */
             created_at: string;
-            /**
-             * @description From the latest approved progress update; no_information until there is one
-             * @enum {string}
-             */
-            current_status: "no_information" | "not_started" | "in_progress" | "ongoing" | "partially_implemented" | "implemented" | "not_implemented" | "cancelled";
+            current_status: components["schemas"]["ImplementationStatus"];
             deadline_text: components["schemas"]["Text"];
             description: components["schemas"]["Text"];
             /**
@@ -1413,11 +1408,7 @@ export interface components {
              * @description From the latest approved progress update
              */
             progress_percent?: number;
-            /**
-             * @description sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-             * @enum {string}
-             */
-            provenance: "sourced" | "partly_sourced" | "illustrative";
+            provenance: components["schemas"]["Provenance"];
             /** @description What supports the item, or what is unverified */
             provenance_note: string;
             recommendations: components["schemas"]["RecommendationRef"][];
@@ -1453,11 +1444,7 @@ export interface components {
             lead?: string;
             /** @description Organization codes */
             partners?: string[];
-            /**
-             * @description Default: sourced
-             * @enum {string}
-             */
-            provenance?: "sourced" | "partly_sourced" | "illustrative";
+            provenance?: components["schemas"]["Provenance"];
             provenance_note?: string;
             /** @description Recommendation ids */
             recommendations?: string[];
@@ -1477,8 +1464,7 @@ export interface components {
             live: boolean;
             /** @description Code of the organization the role is held in; absent for global roles */
             organization?: string;
-            /** @enum {string} */
-            role: "admin" | "coordinator" | "auditor" | "partner" | "approver" | "focal_point" | "viewer";
+            role: components["schemas"]["Role"];
             /** Format: uuid */
             user_id: string;
             /** Format: date-time */
@@ -1498,11 +1484,7 @@ export interface components {
              * @example MS
              */
             organization?: string;
-            /**
-             * @example focal_point
-             * @enum {string}
-             */
-            role: "admin" | "coordinator" | "auditor" | "partner" | "approver" | "focal_point" | "viewer";
+            role: components["schemas"]["Role"];
             /**
              * Format: date-time
              * @description Default: now
@@ -1556,16 +1538,11 @@ export interface components {
              * @description Stable identifier
              */
             id: string;
-            /** @enum {string} */
-            kind: "ministry" | "agency" | "coordinating_body" | "nhri" | "local_government" | "ngo" | "international_org";
+            kind: components["schemas"]["OrganizationKind"];
             name: components["schemas"]["Text"];
             /** @description Code of the parent organization */
             parent?: string;
-            /**
-             * @description sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-             * @enum {string}
-             */
-            provenance: "sourced" | "partly_sourced" | "illustrative";
+            provenance: components["schemas"]["Provenance"];
             /** @description What supports the item, or what is unverified */
             provenance_note: string;
             /** @description Code of the organization that took over its mandate */
@@ -1588,16 +1565,11 @@ export interface components {
             clear?: ("parent" | "successor" | "valid_from" | "valid_to")[];
             /** @example AEA */
             code?: string;
-            /** @enum {string} */
-            kind?: "ministry" | "agency" | "coordinating_body" | "nhri" | "local_government" | "ngo" | "international_org";
+            kind?: components["schemas"]["OrganizationKind"];
             name?: components["schemas"]["Text"];
             /** @description Code of the parent organization; empty for none */
             parent?: string;
-            /**
-             * @description Default: sourced
-             * @enum {string}
-             */
-            provenance?: "sourced" | "partly_sourced" | "illustrative";
+            provenance?: components["schemas"]["Provenance"];
             provenance_note?: string;
             /** @description Code of the successor organization; empty for none */
             successor?: string;
@@ -1606,11 +1578,21 @@ export interface components {
             /** Format: date */
             valid_to?: string;
         };
+        /**
+         * @description What kind of body an organization is. nhri: a national human rights institution.
+         * @enum {string}
+         */
+        OrganizationKind: "ministry" | "agency" | "coordinating_body" | "nhri" | "local_government" | "ngo" | "international_org";
         OrganizationList: {
             items: components["schemas"]["Organization"][];
             /** @description Pass as cursor to get the next page; absent on the last page */
             next_cursor?: string;
         };
+        /**
+         * @description Whether a reporting period takes new progress updates: a locked one does not.
+         * @enum {string}
+         */
+        PeriodState: "open" | "locked";
         Plan: {
             /** @description Code of the approving organization */
             approved_by?: string;
@@ -1635,17 +1617,12 @@ export interface components {
             period_end: string;
             /** Format: date */
             period_start: string;
-            /**
-             * @description sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-             * @enum {string}
-             */
-            provenance: "sourced" | "partly_sourced" | "illustrative";
+            provenance: components["schemas"]["Provenance"];
             /** @description What supports the item, or what is unverified */
             provenance_note: string;
             /** @description Whether a ministry approver signs progress updates off before the coordinator reviews them */
             requires_sign_off: boolean;
-            /** @enum {string} */
-            status: "draft" | "adopted" | "active" | "closed" | "superseded";
+            status: components["schemas"]["PlanStatus"];
             title: components["schemas"]["Text"];
             /** Format: date-time */
             updated_at: string;
@@ -1671,15 +1648,10 @@ export interface components {
             period_end?: string;
             /** Format: date */
             period_start?: string;
-            /**
-             * @description Default: sourced
-             * @enum {string}
-             */
-            provenance?: "sourced" | "partly_sourced" | "illustrative";
+            provenance?: components["schemas"]["Provenance"];
             provenance_note?: string;
             requires_sign_off?: boolean;
-            /** @enum {string} */
-            status?: "draft" | "adopted" | "active" | "closed" | "superseded";
+            status?: components["schemas"]["PlanStatus"];
             title?: components["schemas"]["Text"];
         };
         PlanList: {
@@ -1687,6 +1659,11 @@ export interface components {
             /** @description Pass as cursor to get the next page; absent on the last page */
             next_cursor?: string;
         };
+        /**
+         * @description The life-cycle stage of a plan.
+         * @enum {string}
+         */
+        PlanStatus: "draft" | "adopted" | "active" | "closed" | "superseded";
         PlanSummary: {
             /**
              * Format: date
@@ -1734,13 +1711,8 @@ export interface components {
             plan_id: string;
             /** Format: int64 */
             progress_percent?: number;
-            /** @enum {string} */
-            proposed_status: "not_started" | "in_progress" | "ongoing" | "partially_implemented" | "implemented" | "not_implemented" | "cancelled";
-            /**
-             * @description sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-             * @enum {string}
-             */
-            provenance: "sourced" | "partly_sourced" | "illustrative";
+            proposed_status: components["schemas"]["ReportedStatus"];
+            provenance: components["schemas"]["Provenance"];
             /** @description What supports the item, or what is unverified */
             provenance_note: string;
             /**
@@ -1750,8 +1722,7 @@ export interface components {
             reporting_organization: string;
             /** Format: uuid */
             signed_off_by?: string;
-            /** @enum {string} */
-            state: "draft" | "submitted" | "signed_off" | "returned" | "approved" | "rejected" | "withdrawn" | "superseded";
+            state: components["schemas"]["UpdateState"];
             /** Format: date-time */
             submitted_at?: string;
             /**
@@ -1771,11 +1742,7 @@ export interface components {
              * @description Increases by one with every change; the ETag of the object
              */
             version: number;
-            /**
-             * @description Who reads it once approved: its organization and the coordinating bodies only, also partners, or everyone
-             * @enum {string}
-             */
-            visibility: "internal" | "partners" | "public";
+            visibility: components["schemas"]["Visibility"];
         };
         ProgressUpdateFields: {
             challenges?: components["schemas"]["Text"];
@@ -1793,24 +1760,24 @@ export interface components {
             period_id?: string;
             /** Format: int64 */
             progress_percent?: number;
-            /** @enum {string} */
-            proposed_status?: "not_started" | "in_progress" | "ongoing" | "partially_implemented" | "implemented" | "not_implemented" | "cancelled";
+            proposed_status?: components["schemas"]["ReportedStatus"];
             /**
              * Format: uuid
              * @description To correct an approved update: its id; set on creation only
              */
             supersedes?: string;
-            /**
-             * @description Default: internal
-             * @enum {string}
-             */
-            visibility?: "internal" | "partners" | "public";
+            visibility?: components["schemas"]["Visibility"];
         };
         ProgressUpdateList: {
             items: components["schemas"]["ProgressUpdate"][];
             /** @description Pass as cursor to get the next page; absent on the last page */
             next_cursor?: string;
         };
+        /**
+         * @description How far public sources support an item of reference data. sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact. A request that omits it means sourced.
+         * @enum {string}
+         */
+        Provenance: "sourced" | "partly_sourced" | "illustrative";
         Recommendation: {
             /** @description Articles of the Migrant Workers Convention (ICRMW) */
             articles: number[];
@@ -1836,11 +1803,7 @@ export interface components {
              * @example ~20-21
              */
             paragraph: string;
-            /**
-             * @description sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-             * @enum {string}
-             */
-            provenance: "sourced" | "partly_sourced" | "illustrative";
+            provenance: components["schemas"]["Provenance"];
             /** @description What supports the item, or what is unverified */
             provenance_note: string;
             section: string;
@@ -1877,6 +1840,11 @@ export interface components {
             overdue: number;
             recommendation: components["schemas"]["RecommendationRef"];
         };
+        /**
+         * @description The status a progress update reports for its measure: an ImplementationStatus other than no_information, which only the absence of approved updates means.
+         * @enum {string}
+         */
+        ReportedStatus: "not_started" | "in_progress" | "ongoing" | "partially_implemented" | "implemented" | "not_implemented" | "cancelled";
         ReportingPeriod: {
             /** Format: date-time */
             created_at: string;
@@ -1898,11 +1866,7 @@ export interface components {
             plan_id: string;
             /** Format: date */
             starts_on: string;
-            /**
-             * @description A locked period takes no new updates
-             * @enum {string}
-             */
-            state: "open" | "locked";
+            state: components["schemas"]["PeriodState"];
             /** Format: date-time */
             updated_at: string;
             /**
@@ -1917,18 +1881,22 @@ export interface components {
             next_cursor?: string;
         };
         Review: {
-            /** @enum {string} */
-            action: "submit" | "sign_off" | "return" | "approve" | "reject" | "withdraw";
+            action: components["schemas"]["ReviewAction"];
             /** Format: uuid */
             actor_id?: string;
             /** Format: date-time */
             at: string;
             comment?: string;
-            from_state: string;
+            from_state: components["schemas"]["UpdateState"];
             /** Format: uuid */
             id: string;
-            to_state: string;
+            to_state: components["schemas"]["UpdateState"];
         };
+        /**
+         * @description A step of a progress update's review; return and reject need a reason.
+         * @enum {string}
+         */
+        ReviewAction: "submit" | "sign_off" | "return" | "approve" | "reject" | "withdraw";
         ReviewList: {
             items: components["schemas"]["Review"][];
         };
@@ -1936,6 +1904,11 @@ export interface components {
             /** @description Why; required to return or reject */
             reason?: string;
         };
+        /**
+         * @description What a user may do. Global roles: admin, coordinator, auditor, partner; roles in one organization: approver (signs its updates off), focal_point (drafts and submits them), viewer (reads them).
+         * @enum {string}
+         */
+        Role: "admin" | "coordinator" | "auditor" | "partner" | "approver" | "focal_point" | "viewer";
         SourceDocument: {
             /** Format: date */
             adopted_on?: string;
@@ -1951,11 +1924,7 @@ export interface components {
              * @example CMW
              */
             mechanism: string;
-            /**
-             * @description sourced: a public document supports it; partly_sourced: the action is documented but details (timing, targets, its place in the plan) are not; illustrative: a placeholder, not a fact
-             * @enum {string}
-             */
-            provenance: "sourced" | "partly_sourced" | "illustrative";
+            provenance: components["schemas"]["Provenance"];
             /** @description What supports the item, or what is unverified */
             provenance_note: string;
             /** @example CMW/C/TJK/CO/1 */
@@ -2030,6 +1999,11 @@ export interface components {
         TokenList: {
             items: components["schemas"]["Token"][];
         };
+        /**
+         * @description Where a progress update stands in its review. superseded: approved, then replaced by an approved correction.
+         * @enum {string}
+         */
+        UpdateState: "draft" | "submitted" | "signed_off" | "returned" | "approved" | "rejected" | "withdrawn" | "superseded";
         User: {
             /** @description An inactive user's tokens do not work */
             active: boolean;
@@ -2061,6 +2035,11 @@ export interface components {
             /** @description Pass as cursor to get the next page; absent on the last page */
             next_cursor?: string;
         };
+        /**
+         * @description Who beyond the reporting organization reads it once its update is approved. internal: the organization and the coordinating bodies only; partners: also partners and every state body; public: everyone. A request that omits it means internal.
+         * @enum {string}
+         */
+        Visibility: "internal" | "partners" | "public";
     };
     responses: never;
     parameters: never;
@@ -2075,19 +2054,25 @@ export type AuditVerification = components['schemas']['AuditVerification'];
 export type Change = components['schemas']['Change'];
 export type ChangeList = components['schemas']['ChangeList'];
 export type CurrentUser = components['schemas']['CurrentUser'];
+export type Disaggregation = components['schemas']['Disaggregation'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type ErrorModel = components['schemas']['ErrorModel'];
 export type Evidence = components['schemas']['Evidence'];
+export type EvidenceKind = components['schemas']['EvidenceKind'];
+export type EvidenceLanguage = components['schemas']['EvidenceLanguage'];
 export type EvidenceLink = components['schemas']['EvidenceLink'];
 export type EvidenceList = components['schemas']['EvidenceList'];
 export type EvidenceMetadata = components['schemas']['EvidenceMetadata'];
 export type Health = components['schemas']['Health'];
 export type Heartbeat = components['schemas']['Heartbeat'];
+export type ImplementationStatus = components['schemas']['ImplementationStatus'];
 export type Indicator = components['schemas']['Indicator'];
 export type IndicatorFields = components['schemas']['IndicatorFields'];
+export type IndicatorKind = components['schemas']['IndicatorKind'];
 export type IndicatorList = components['schemas']['IndicatorList'];
 export type IndicatorValue = components['schemas']['IndicatorValue'];
 export type IssuedToken = components['schemas']['IssuedToken'];
+export type Language = components['schemas']['Language'];
 export type LeadTally = components['schemas']['LeadTally'];
 export type Measure = components['schemas']['Measure'];
 export type MeasureFields = components['schemas']['MeasureFields'];
@@ -2100,23 +2085,30 @@ export type NewToken = components['schemas']['NewToken'];
 export type NewUser = components['schemas']['NewUser'];
 export type Organization = components['schemas']['Organization'];
 export type OrganizationFields = components['schemas']['OrganizationFields'];
+export type OrganizationKind = components['schemas']['OrganizationKind'];
 export type OrganizationList = components['schemas']['OrganizationList'];
+export type PeriodState = components['schemas']['PeriodState'];
 export type Plan = components['schemas']['Plan'];
 export type PlanFields = components['schemas']['PlanFields'];
 export type PlanList = components['schemas']['PlanList'];
+export type PlanStatus = components['schemas']['PlanStatus'];
 export type PlanSummary = components['schemas']['PlanSummary'];
 export type ProgressUpdate = components['schemas']['ProgressUpdate'];
 export type ProgressUpdateFields = components['schemas']['ProgressUpdateFields'];
 export type ProgressUpdateList = components['schemas']['ProgressUpdateList'];
+export type Provenance = components['schemas']['Provenance'];
 export type Recommendation = components['schemas']['Recommendation'];
 export type RecommendationList = components['schemas']['RecommendationList'];
 export type RecommendationRef = components['schemas']['RecommendationRef'];
 export type RecommendationTally = components['schemas']['RecommendationTally'];
+export type ReportedStatus = components['schemas']['ReportedStatus'];
 export type ReportingPeriod = components['schemas']['ReportingPeriod'];
 export type ReportingPeriodList = components['schemas']['ReportingPeriodList'];
 export type Review = components['schemas']['Review'];
+export type ReviewAction = components['schemas']['ReviewAction'];
 export type ReviewList = components['schemas']['ReviewList'];
 export type ReviewReason = components['schemas']['ReviewReason'];
+export type Role = components['schemas']['Role'];
 export type SourceDocument = components['schemas']['SourceDocument'];
 export type SourceDocumentList = components['schemas']['SourceDocumentList'];
 export type StatusCounts = components['schemas']['StatusCounts'];
@@ -2124,9 +2116,11 @@ export type Tally = components['schemas']['Tally'];
 export type Text = components['schemas']['Text'];
 export type Token = components['schemas']['Token'];
 export type TokenList = components['schemas']['TokenList'];
+export type UpdateState = components['schemas']['UpdateState'];
 export type User = components['schemas']['User'];
 export type UserFields = components['schemas']['UserFields'];
 export type UserList = components['schemas']['UserList'];
+export type Visibility = components['schemas']['Visibility'];
 export type $defs = Record<string, never>;
 export interface operations {
     "get-health": {
@@ -4224,7 +4218,7 @@ export interface operations {
                 /** @description Only the plan with this code */
                 code?: string;
                 /** @description Only plans in this status */
-                status?: "draft" | "adopted" | "active" | "closed" | "superseded";
+                status?: components["schemas"]["PlanStatus"];
             };
             header?: never;
             path?: never;
@@ -4584,7 +4578,7 @@ export interface operations {
                 /** @description csv: RFC 4180, UTF-8; xlsx: a workbook with the matrix and a sheet about it */
                 format?: "csv" | "xlsx";
                 /** @description Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg */
-                lang?: "en" | "ru" | "tg";
+                lang?: components["schemas"]["Language"];
                 /** @description A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today */
                 period?: string;
                 /** @description Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8 */
@@ -4670,13 +4664,13 @@ export interface operations {
                 /** @description Only measures this organization leads or co-implements */
                 organization?: string;
                 /** @description Only measures in one of these current statuses (comma-separated) */
-                status?: ("no_information" | "not_started" | "in_progress" | "ongoing" | "partially_implemented" | "implemented" | "not_implemented" | "cancelled")[];
+                status?: components["schemas"]["ImplementationStatus"][];
                 /** @description Only measures that implement this ICRMW article */
                 article?: number;
                 /** @description Only measures that answer this recommendation, by id or code */
                 recommendation?: string;
                 /** @description Only measures that are (true) or are not (false) overdue today */
-                overdue?: "true" | "false";
+                overdue?: boolean;
                 /** @description Only measures due on or before this day */
                 due_before?: string;
                 /** @description Only measures due on or after this day */
@@ -5057,7 +5051,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg */
-                lang?: "en" | "ru" | "tg";
+                lang?: components["schemas"]["Language"];
                 /** @description A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today */
                 period?: string;
             };
