@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -46,6 +47,7 @@ func serveCommand(opts *config.Options) *cobra.Command {
 	cmd.Flags().Int64Var(&opts.MaxUploadBytes, "max-upload-bytes", opts.MaxUploadBytes, "largest evidence file")
 	cmd.Flags().Float64Var(&opts.RateLimit, "rate-limit", opts.RateLimit, "requests per second per token, or per address for anonymous callers; 0 is off")
 	cmd.Flags().IntVar(&opts.RateBurst, "rate-burst", opts.RateBurst, "requests a caller may send at once above --rate-limit")
+	cmd.Flags().StringVar(&opts.DebugAddr, "debug-addr", opts.DebugAddr, "HOST:PORT to serve Go profiles (/debug/pprof/) on, for diagnosis; off when empty")
 	return cmd
 }
 
@@ -120,6 +122,9 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 	if err != nil {
 		return err
 	}
+	if opts.DebugAddr != "" {
+		go serveProfiles(opts.DebugAddr)
+	}
 	slog.Info("serving", "addr", ln.Addr().String(), "docs", "/docs")
 	if listening != nil {
 		listening <- ln.Addr()
@@ -167,4 +172,18 @@ func trimNewline(p []byte) []byte {
 		return p[:n-1]
 	}
 	return p
+}
+
+// serveProfiles serves the Go runtime's profiles on addr, for an operator diagnosing a slow or
+// hungry server.
+func serveProfiles(addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	slog.Info("serving profiles", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		slog.Error("profiles not served", "addr", addr, "error", err)
+	}
 }

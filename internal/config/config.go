@@ -32,6 +32,9 @@ type Options struct {
 	RateLimit float64
 	// RateBurst is how many requests a caller may send at once above RateLimit.
 	RateBurst int
+	// DebugAddr, when set, is where the Go runtime's profiles are served (/debug/pprof/), apart
+	// from the API so that they are never exposed with it.
+	DebugAddr string
 }
 
 // DatabaseURLEnv is the environment variable that gives the database when no flag does.

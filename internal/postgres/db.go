@@ -24,7 +24,10 @@ type DB struct {
 
 // PoolSize is the number of connections a process keeps open. Idle connections are kept as
 // many as open ones: closing and reopening them under load costs more than all the ORM work.
-const PoolSize = 16
+// More is not faster: on two cores shared with the database, 16 connections served a fifth
+// fewer reads than 8 (docs/PERFORMANCE.md), and 8 leave room for writers waiting their turn
+// on the audit trail.
+const PoolSize = 8
 
 // sessionDefaults are planner settings for a database that fits in memory and answers short
 // queries: random reads cost little more than sequential ones (the default of 4 assumes

@@ -40,6 +40,33 @@ type measureRow struct {
 
 func (r measureRow) sortKey() string { return r.Code }
 
+// dests are where a row of measureColumns scans to, in the order of the columns.
+func (r *measureRow) dests() []any {
+	return []any{&r.ID, &r.Version, &r.CreatedAt, &r.UpdatedAt, &r.Provenance, &r.ProvenanceNote,
+		&r.PlanID, &r.Code, &r.Title, &r.Description, &r.ExpectedResult, &r.DeadlineText,
+		&r.DueStart, &r.DueEnd, &r.Lead, &r.Articles, &r.CurrentStatus, &r.ProgressPercent, &r.Overdue,
+		&r.CoImplementers, &r.Partners, &r.Recommendations}
+}
+
+// scanMeasures reads the rows of q, which selects measureColumns, by position: gorm's
+// reflective scan was a fifth of the cost of a page of measures.
+func scanMeasures(q *gorm.DB) ([]measureRow, error) {
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []measureRow
+	for rows.Next() {
+		var r measureRow
+		if err := rows.Scan(r.dests()...); err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, r)
+	}
+	return out, translate(rows.Err())
+}
+
 func (r measureRow) toNap() nap.Measure {
 	refs := make([]nap.RecommendationRef, len(r.Recommendations.V))
 	for i, ref := range r.Recommendations.V {
@@ -105,8 +132,8 @@ func (db *DB) ListMeasures(ctx context.Context, scope nap.Scope, planID string, 
 	if err != nil {
 		return nap.Page[nap.Measure]{}, err
 	}
-	var rows []measureRow
-	if err := q.Scan(&rows).Error; err != nil {
+	rows, err := scanMeasures(q)
+	if err != nil {
 		return nap.Page[nap.Measure]{}, err
 	}
 	// The page holds only measures of plans scope reads; only an empty one leaves open
@@ -174,11 +201,14 @@ func escapeLike(s string) string {
 // GetMeasure returns the measure with the given id if scope may read it. Overdue is judged
 // as of today.
 func (db *DB) GetMeasure(ctx context.Context, scope nap.Scope, id string, today time.Time) (nap.Measure, error) {
-	var row measureRow
-	if err := db.measures(ctx, scope, today).Where("m.id = ?", id).Take(&row).Error; err != nil {
-		return nap.Measure{}, notFound(err, "measure")
+	rows, err := scanMeasures(db.measures(ctx, scope, today).Where("m.id = ?", id))
+	if err != nil {
+		return nap.Measure{}, err
 	}
-	return row.toNap(), nil
+	if len(rows) == 0 {
+		return nap.Measure{}, nap.Errorf(nap.ENOTFOUND, "measure not found")
+	}
+	return rows[0].toNap(), nil
 }
 
 // MeasurePlace returns the plan of the measure with the given id and the organizations that
