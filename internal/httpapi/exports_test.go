@@ -384,3 +384,32 @@ func TestExportLargePlan(t *testing.T) {
 		t.Error("the workbook's rows differ from the CSV's")
 	}
 }
+
+// TestSummaryFollowsChanges: a remembered summary is never served once a measure changed.
+func TestSummaryFollowsChanges(t *testing.T) {
+	p := newProgressFixture(t)
+	type summary struct {
+		AsOf  string `json:"as_of"`
+		Total struct {
+			ByStatus map[string]int `json:"by_status"`
+		}
+	}
+	read := func() summary {
+		var s summary
+		p.getJSON("/v1/plans/"+p.planID+"/summary", &s)
+		return s
+	}
+	before := read()
+	if again := read(); again.Total.ByStatus["partially_implemented"] != before.Total.ByStatus["partially_implemented"] {
+		t.Fatal("two reads without a change differ")
+	}
+	p.approved("Half of the consular staff trained.", "public", "Training record")
+	after := read()
+	if after.Total.ByStatus["partially_implemented"] != before.Total.ByStatus["partially_implemented"]+1 {
+		t.Errorf("after an approval: %v, before: %v", after.Total.ByStatus, before.Total.ByStatus)
+	}
+	p.db.Gorm().Exec(`UPDATE measures SET version = version + 1, current_status = 'cancelled' WHERE id = ?`, p.measureID)
+	if got := read(); got.Total.ByStatus["cancelled"] != after.Total.ByStatus["cancelled"]+1 {
+		t.Errorf("after a change of status: %v", got.Total.ByStatus)
+	}
+}

@@ -19,7 +19,8 @@ import (
 
 // DB is a connection pool to the naptracker database.
 type DB struct {
-	gorm *gorm.DB
+	gorm      *gorm.DB
+	summaries summaries
 }
 
 // PoolSize is the number of connections a process keeps open. Idle connections are kept as

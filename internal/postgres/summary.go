@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/naptracker/naptracker/internal/nap"
@@ -16,12 +17,65 @@ type Counted struct {
 }
 
 // PlanSummary counts a plan's measures by status, lead organization, ICRMW article and
-// recommendation, with overdue judged as of today. Each grouping is one GROUP BY query; Go
-// only folds its (group, status, overdue) counts into tallies.
+// recommendation, with overdue judged as of today. The counts are remembered until a measure
+// of the plan changes (every change raises its version) or the day does; otherwise each
+// grouping is one GROUP BY query, and Go only folds its (group, status, overdue) counts into
+// tallies.
 func (db *DB) PlanSummary(ctx context.Context, scope nap.Scope, planID string, today time.Time) (nap.PlanSummary, error) {
-	if err := db.checkPlan(ctx, scope, planID); err != nil {
-		return nap.PlanSummary{}, err
+	key := summaryKey{planID: planID, today: today}
+	q := db.conn(ctx).Table("measures m").Select("count(*), coalesce(sum(m.version), 0)").
+		Joins("JOIN plans p ON p.id = m.plan_id").Where("m.plan_id = ?", planID)
+	if err := visiblePlans(q, scope).Row().Scan(&key.measures, &key.versions); err != nil {
+		return nap.PlanSummary{}, translate(err)
 	}
+	if key.measures == 0 {
+		if err := db.checkPlan(ctx, scope, planID); err != nil {
+			return nap.PlanSummary{}, err
+		}
+	}
+	if s, ok := db.summaries.get(key); ok {
+		return s, nil
+	}
+	s, err := db.countPlan(ctx, planID, today)
+	if err == nil {
+		db.summaries.put(key, s)
+	}
+	return s, err
+}
+
+// summaryKey is what a plan's summary depends on.
+type summaryKey struct {
+	planID             string
+	today              time.Time
+	measures, versions int64
+}
+
+// summaries remembers plan summaries; when full, it starts again empty.
+type summaries struct {
+	mu sync.Mutex
+	m  map[summaryKey]nap.PlanSummary
+}
+
+const maxSummaries = 1000
+
+func (c *summaries) get(k summaryKey) (nap.PlanSummary, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[k]
+	return s, ok
+}
+
+func (c *summaries) put(k summaryKey, s nap.PlanSummary) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxSummaries {
+		c.m = make(map[summaryKey]nap.PlanSummary)
+	}
+	c.m[k] = s
+}
+
+// countPlan counts a plan's measures in each grouping.
+func (db *DB) countPlan(ctx context.Context, planID string, today time.Time) (nap.PlanSummary, error) {
 	count := func(groupBy, from string, dest any) error {
 		return db.conn(ctx).Raw(`SELECT `+groupBy+`, m.current_status AS status,
 				`+overdueSQL+` AS overdue, count(*) AS n
