@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -209,6 +211,19 @@ func (db *DB) GetMeasure(ctx context.Context, scope nap.Scope, id string, today 
 		return nap.Measure{}, nap.Errorf(nap.ENOTFOUND, "measure not found")
 	}
 	return rows[0].toNap(), nil
+}
+
+// MeasureVersion returns the version of the measure with the given id and whether it is
+// overdue today, if scope may read it: what a client's cached copy is checked against, for a
+// fraction of the cost of reading the measure.
+func (db *DB) MeasureVersion(ctx context.Context, scope nap.Scope, id string, today time.Time) (version int, overdue bool, err error) {
+	q := db.conn(ctx).Table("measures m").Select("m.version, "+overdueSQL, today, closedStatuses).
+		Joins("JOIN plans p ON p.id = m.plan_id").Where("m.id = ?", id)
+	err = visiblePlans(q, scope).Row().Scan(&version, &overdue)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nap.Errorf(nap.ENOTFOUND, "measure not found")
+	}
+	return version, overdue, translate(err)
 }
 
 // MeasurePlace returns the plan of the measure with the given id and the organizations that

@@ -20,6 +20,12 @@ func (s *Service) GetMeasure(ctx context.Context, id string) (nap.Measure, error
 	return s.store.GetMeasure(ctx, s.scope(ctx), id, s.today())
 }
 
+// MeasureVersion returns a measure's version and whether it is overdue today: what its ETag
+// is made of. ENOTFOUND if there is none or the caller may not read it.
+func (s *Service) MeasureVersion(ctx context.Context, id string) (int, bool, error) {
+	return s.store.MeasureVersion(ctx, s.scope(ctx), id, s.today())
+}
+
 // ListIndicators returns a page of a measure's indicators.
 func (s *Service) ListIndicators(ctx context.Context, measureID string, page nap.PageRequest) (nap.Page[nap.Indicator], error) {
 	return s.store.ListIndicators(ctx, s.scope(ctx), measureID, page)
