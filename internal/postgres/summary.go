@@ -50,28 +50,36 @@ type summaryKey struct {
 	measures, versions int64
 }
 
-// summaries remembers plan summaries; when full, it starts again empty.
+// summaries remembers the latest summary of each plan, which a change to the plan replaces;
+// when it holds maxSummaries plans and another comes, it starts again empty.
 type summaries struct {
 	mu sync.Mutex
-	m  map[summaryKey]nap.PlanSummary
+	m  map[string]rememberedSummary
 }
 
-const maxSummaries = 1000
+type rememberedSummary struct {
+	key     summaryKey
+	summary nap.PlanSummary
+}
+
+// maxSummaries bounds the memory summaries take: the summary of a plan of 500 measures that
+// answer 1,250 recommendations takes about 200 KB.
+const maxSummaries = 100
 
 func (c *summaries) get(k summaryKey) (nap.PlanSummary, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.m[k]
-	return s, ok
+	r, ok := c.m[k.planID]
+	return r.summary, ok && r.key == k
 }
 
 func (c *summaries) put(k summaryKey, s nap.PlanSummary) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxSummaries {
-		c.m = make(map[summaryKey]nap.PlanSummary)
+	if _, known := c.m[k.planID]; c.m == nil || !known && len(c.m) >= maxSummaries {
+		c.m = make(map[string]rememberedSummary)
 	}
-	c.m[k] = s
+	c.m[k.planID] = rememberedSummary{key: k, summary: s}
 }
 
 // countPlan counts a plan's measures in each grouping.

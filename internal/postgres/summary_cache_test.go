@@ -1,0 +1,41 @@
+package postgres
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// TestSummariesKeepOnePerPlan: a plan's new summary replaces its old one, a changed plan is
+// never answered from the old, and the number of plans remembered is bounded.
+func TestSummariesKeepOnePerPlan(t *testing.T) {
+	var c summaries
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	k := summaryKey{planID: "p1", today: day, measures: 36, versions: 40}
+	c.put(k, nap.PlanSummary{PlanID: "p1"})
+	if s, ok := c.get(k); !ok || s.PlanID != "p1" {
+		t.Fatal("not remembered")
+	}
+	changed := k
+	changed.versions++
+	if _, ok := c.get(changed); ok {
+		t.Fatal("a changed plan answered from its old summary")
+	}
+	nextDay := k
+	nextDay.today = day.AddDate(0, 0, 1)
+	if _, ok := c.get(nextDay); ok {
+		t.Fatal("the next day answered from the day before's summary")
+	}
+	c.put(changed, nap.PlanSummary{PlanID: "p1"})
+	if _, ok := c.get(k); ok || len(c.m) != 1 {
+		t.Fatalf("the old summary kept beside the new: %d", len(c.m))
+	}
+	for i := range maxSummaries + 1 {
+		c.put(summaryKey{planID: strconv.Itoa(i), today: day}, nap.PlanSummary{})
+	}
+	if len(c.m) > maxSummaries {
+		t.Fatalf("%d summaries remembered, at most %d", len(c.m), maxSummaries)
+	}
+}
