@@ -14,8 +14,10 @@ if [ -z "${NAPTRACKER_TEST_DATABASE_URL:-}" ]; then
   use_postgres "$PG_REMOVE"
   export NAPTRACKER_TEST_DATABASE_URL=$PG_SERVER_URL
 fi
-# The TypeScript SDK's end-to-end test runs its pinned tsc; it fails in CI when Node.js is missing.
-if command -v npm >/dev/null 2>&1; then
-  sdk/typescript/ensure-deps.sh
+# The TypeScript SDK's end-to-end test runs its pinned tsc with Node.js.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "the TypeScript SDK's test needs Node.js 20 or newer and npm (apt-get install nodejs npm)" >&2
+  exit 1
 fi
+sdk/typescript/ensure-deps.sh
 go test "$@" ./...
