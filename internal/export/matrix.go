@@ -59,16 +59,20 @@ func Record(r nap.MatrixRow, o Options) []string {
 func evidence(items []nap.Evidence, o Options) string {
 	lines := make([]string, len(items))
 	for i, e := range items {
-		url := e.URL
-		if url == "" && o.EvidenceURL != nil {
-			url = o.EvidenceURL(e.ID)
-		}
-		lines[i] = e.Title.In(o.Lang) + " <" + url + ">"
+		lines[i] = e.Title.In(o.Lang) + " <" + evidenceURL(e, o) + ">"
 		if e.SHA256 != "" {
 			lines[i] += " sha256:" + e.SHA256
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// evidenceURL is where a piece of evidence is read: its link, or its stored file's content.
+func evidenceURL(e nap.Evidence, o Options) string {
+	if e.URL == "" && o.EvidenceURL != nil {
+		return o.EvidenceURL(e.ID)
+	}
+	return e.URL
 }
 
 func date(t *time.Time) string {

@@ -36,10 +36,11 @@ func Report(w io.Writer, r nap.Report, opts Options) error {
 			unlinked = append(unlinked, i)
 		}
 	}
+	type evidence struct{ Title, URL, SHA256 string }
 	type measure struct {
 		Code, Title, Lead, Status, Progress, Period, Narrative string
 		Overdue                                                bool
-		Evidence                                               []string
+		Evidence                                               []evidence
 	}
 	measures := func(idx []int) []measure {
 		out := make([]measure, len(idx))
@@ -53,8 +54,8 @@ func Report(w io.Writer, r nap.Report, opts Options) error {
 			}
 			if l := row.Latest; l != nil {
 				out[j].Period, out[j].Narrative = l.Period, l.Narrative.In(opts.Lang)
-				if ev := evidence(l.Evidence, opts); ev != "" {
-					out[j].Evidence = strings.Split(ev, "\n")
+				for _, e := range l.Evidence {
+					out[j].Evidence = append(out[j].Evidence, evidence{Title: e.Title.In(opts.Lang), URL: evidenceURL(e, opts), SHA256: e.SHA256})
 				}
 			}
 		}
