@@ -39,6 +39,15 @@ type XLSX struct {
 // NewXLSX starts a workbook for w and writes the heading row.
 func NewXLSX(w io.Writer, opts Options) (*XLSX, error) {
 	f := excelize.NewFile()
+	x, err := startXLSX(w, f, opts)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return x, nil
+}
+
+func startXLSX(w io.Writer, f *excelize.File, opts Options) (*XLSX, error) {
 	if err := f.SetSheetName("Sheet1", MatrixSheet); err != nil {
 		return nil, err
 	}

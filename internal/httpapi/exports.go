@@ -49,7 +49,7 @@ func registerExports(api huma.API, d Deps) {
 		Description: "The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, " +
 			"co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI " +
 			"activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, " +
-			"SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet " +
+			"SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet " +
 			"would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, " +
 			"the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.",
 		Tags:   []string{tagPlans},
@@ -62,13 +62,23 @@ func registerExports(api huma.API, d Deps) {
 		},
 	}, access{public: true}, func(ctx context.Context, in *ExportInput) (*huma.StreamResponse, error) {
 		return streamMatrix(api, d, in.ID, in.Period, func(hctx huma.Context, m nap.Matrix) (matrixWriter, error) {
-			opts := exportOptions(hctx, string(in.Lang))
+			opts, lang := exportOptions(hctx, string(in.Lang)), string(in.Lang)
+			// Each constructor's failure returns a plain nil: a nil *XLSX or *CSV in the
+			// interface would not compare equal to nil.
 			if in.Format == "xlsx" {
-				attach(hctx, mediaXLSX, fileName(m, string(in.Lang), "xlsx"))
-				return export.NewXLSX(hctx.BodyWriter(), opts)
+				x, err := export.NewXLSX(hctx.BodyWriter(), opts)
+				if err != nil {
+					return nil, err
+				}
+				attach(hctx, mediaXLSX, fileName(m, lang, "xlsx"))
+				return x, nil
 			}
-			attach(hctx, mediaCSV, fileName(m, string(in.Lang), "csv"))
-			return export.NewCSV(hctx.BodyWriter(), opts, in.BOM)
+			attach(hctx, mediaCSV, fileName(m, lang, "csv"))
+			c, err := export.NewCSV(hctx.BodyWriter(), opts, in.BOM)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
 		}), nil
 	})
 

@@ -16,6 +16,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/naptracker/naptracker/internal/export"
+	"github.com/naptracker/naptracker/internal/nap"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of the exports")
@@ -411,5 +412,28 @@ func TestSummaryFollowsChanges(t *testing.T) {
 	p.db.Gorm().Exec(`UPDATE measures SET version = version + 1, current_status = 'cancelled' WHERE id = ?`, p.measureID)
 	if got := read(); got.Total.ByStatus["cancelled"] != after.Total.ByStatus["cancelled"]+1 {
 		t.Errorf("after a change of status: %v", got.Total.ByStatus)
+	}
+
+	// Renaming the lead organization changes what its measures show: their ETags and the
+	// plan's summary follow.
+	lead := p.ds.Plan.Measures[0].Lead
+	res, _ := p.get("/v1/measures/" + p.measureID)
+	measureTag := res.Header.Get("ETag")
+	admin := p.newCaller(nap.RoleAdmin, "")
+	res, _ = p.get("/v1/organizations/"+lead, admin.auth()...)
+	p.expectStatus(admin, 200, "PATCH", "/v1/organizations/"+lead, map[string]any{"code": lead + "-X"}, "If-Match", res.Header.Get("ETag"))
+	var leads struct {
+		ByLead []struct{ Organization string } `json:"by_lead"`
+	}
+	p.getJSON("/v1/plans/"+p.planID+"/summary", &leads)
+	var renamed bool
+	for _, l := range leads.ByLead {
+		renamed = renamed || l.Organization == lead+"-X"
+	}
+	if !renamed {
+		t.Errorf("the summary does not show the renamed lead %s-X: %+v", lead, leads.ByLead)
+	}
+	if res, _ := p.get("/v1/measures/"+p.measureID, "If-None-Match", measureTag); res.StatusCode != 200 {
+		t.Errorf("a measure whose lead was renamed answers %d to its old ETag", res.StatusCode)
 	}
 }

@@ -10,8 +10,8 @@ type Matrix struct {
 	Plan   Plan
 	Period *ReportingPeriod // the matrix as at the end of this period; nil for today
 	AsOf   time.Time        // the day statuses and overdue are judged on
-	Read   time.Time        // when the snapshot was taken
-	Audit  AuditHead        // the audit trail's head in the same snapshot
+	Read   time.Time        // when the export began
+	Audit  AuditHead        // the audit trail's head when the export began
 }
 
 // AuditHead is the last link of the audit trail: publishing it lets anyone later check that

@@ -130,6 +130,16 @@ func (db *DB) UpdateOrganization(ctx context.Context, actorID, code string, vers
 		if err := db.updateWith(tx, "organizations", "organization", actorID, org.ID, version, c); err != nil {
 			return err
 		}
+		if ch.Code != nil && *ch.Code != org.Code {
+			// The measures it leads or takes part in show its code: their ETags, their plans'
+			// summaries and the change feed must see them change.
+			err := tx.Exec(`UPDATE measures SET version = version + 1, updated_at = now(), updated_by = nullif(?, '')::uuid
+				WHERE lead_id = ? OR id IN (SELECT measure_id FROM measure_organizations WHERE organization_id = ?)`,
+				actorID, org.ID, org.ID).Error
+			if err != nil {
+				return err
+			}
+		}
 		return noCycle(tx, org.ID)
 	})
 	if err != nil {

@@ -51,7 +51,7 @@ type summaryKey struct {
 }
 
 // summaries remembers the latest summary of each plan, which a change to the plan replaces;
-// when it holds maxSummaries plans and another comes, it starts again empty.
+// when it holds maxSummaries plans and another comes, one of them, at random, makes room.
 type summaries struct {
 	mu sync.Mutex
 	m  map[string]rememberedSummary
@@ -76,8 +76,14 @@ func (c *summaries) get(k summaryKey) (nap.PlanSummary, bool) {
 func (c *summaries) put(k summaryKey, s nap.PlanSummary) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, known := c.m[k.planID]; c.m == nil || !known && len(c.m) >= maxSummaries {
+	if c.m == nil {
 		c.m = make(map[string]rememberedSummary)
+	}
+	if _, known := c.m[k.planID]; !known && len(c.m) >= maxSummaries {
+		for plan := range c.m { // any one: map order is random
+			delete(c.m, plan)
+			break
+		}
 	}
 	c.m[k.planID] = rememberedSummary{key: k, summary: s}
 }

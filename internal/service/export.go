@@ -21,68 +21,73 @@ type ExportStore interface {
 // any size, and bounded memory however large it is.
 const matrixPage = 200
 
-// Matrix reads a plan's implementation matrix as the caller may see it, from one snapshot:
-// start receives its heading once the plan (and the period, by id or label, when one is
-// given) is found, then emit receives each row in code order. When Matrix fails before
-// calling start, nothing was read.
+// Matrix reads a plan's implementation matrix as the caller may see it: start receives its
+// heading once the plan (and the period, by id or label, when one is given) is found, then
+// emit receives each row in code order, a page at a time. When Matrix fails before calling
+// start, nothing was read. No transaction spans the pages, so that a client slow to take an
+// export holds no connection: keyset pages still give every measure exactly once.
 func (s *Service) Matrix(ctx context.Context, planID, period string, start func(nap.Matrix) error, emit func(nap.MatrixRow) error) error {
 	scope := s.scope(ctx)
-	return s.store.Snapshot(ctx, func(ctx context.Context) error {
-		plan, err := s.store.GetPlan(ctx, scope, planID)
+	plan, err := s.store.GetPlan(ctx, scope, planID)
+	if err != nil {
+		return err
+	}
+	m := nap.Matrix{Plan: plan, AsOf: s.today(), Read: s.now().UTC()}
+	var until *time.Time
+	if period != "" {
+		p, err := s.store.PlanPeriod(ctx, planID, period)
 		if err != nil {
 			return err
 		}
-		m := nap.Matrix{Plan: plan, AsOf: s.today(), Read: s.now().UTC()}
-		var until *time.Time
-		if period != "" {
-			p, err := s.store.PlanPeriod(ctx, planID, period)
-			if err != nil {
-				return err
-			}
-			m.Period, until = &p, &p.EndsOn
-			// A period not yet over is judged as of today.
-			if p.EndsOn.Before(m.AsOf) {
-				m.AsOf = p.EndsOn
-			}
+		m.Period, until = &p, &p.EndsOn
+		// A period not yet over is judged as of today.
+		if p.EndsOn.Before(m.AsOf) {
+			m.AsOf = p.EndsOn
 		}
-		if m.Audit, err = s.store.AuditHead(ctx); err != nil {
+	}
+	if m.Audit, err = s.store.AuditHead(ctx); err != nil {
+		return err
+	}
+	if err := start(m); err != nil {
+		return err
+	}
+	page := nap.PageRequest{Limit: matrixPage}
+	for {
+		p, err := s.store.MatrixRows(ctx, scope, planID, until, m.AsOf, page)
+		if err != nil {
 			return err
 		}
-		if err := start(m); err != nil {
-			return err
-		}
-		page := nap.PageRequest{Limit: matrixPage}
-		for {
-			p, err := s.store.MatrixRows(ctx, scope, planID, until, m.AsOf, page)
-			if err != nil {
+		for _, r := range p.Items {
+			if err := emit(r); err != nil {
 				return err
 			}
-			for _, r := range p.Items {
-				if err := emit(r); err != nil {
-					return err
-				}
-			}
-			if p.Next == "" {
-				return nil
-			}
-			page.Cursor = p.Next
 		}
-	})
+		if p.Next == "" {
+			return nil
+		}
+		page.Cursor = p.Next
+	}
 }
 
-// Report reads a plan's report by recommendation as the caller may see it.
+// Report reads a plan's report by recommendation as the caller may see it, from one
+// snapshot of the database: it is built in memory before a byte is sent.
 func (s *Service) Report(ctx context.Context, planID, period string) (nap.Report, error) {
 	var r nap.Report
-	err := s.Matrix(ctx, planID, period, func(m nap.Matrix) error {
-		r.Matrix = m
-		return nil
-	}, func(row nap.MatrixRow) error {
-		r.Rows = append(r.Rows, row)
-		return nil
+	err := s.store.Snapshot(ctx, func(ctx context.Context) error {
+		err := s.Matrix(ctx, planID, period, func(m nap.Matrix) error {
+			r.Matrix = m
+			return nil
+		}, func(row nap.MatrixRow) error {
+			r.Rows = append(r.Rows, row)
+			return nil
+		})
+		if err == nil {
+			r.Recommendations, err = s.store.PlanRecommendations(ctx, planID)
+		}
+		return err
 	})
 	if err != nil {
 		return nap.Report{}, err
 	}
-	r.Recommendations, err = s.store.PlanRecommendations(ctx, planID)
-	return r, err
+	return r, nil
 }

@@ -22,6 +22,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*nap.Actor, 
 	if a, ok := s.callers.get(hash, time.Now()); ok {
 		return &a, nil
 	}
+	generation := s.callers.begin()
 	a, err := s.store.Authenticate(ctx, hash)
 	if nap.ErrorCode(err) == nap.ENOTFOUND {
 		return nil, nap.Errorf(nap.EUNAUTHORIZED, "the bearer token is unknown, revoked or expired")
@@ -29,7 +30,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*nap.Actor, 
 	if err != nil {
 		return nil, err
 	}
-	s.callers.put(hash, a, time.Now())
+	s.callers.put(hash, a, time.Now(), generation)
 	return &a, nil
 }
 
