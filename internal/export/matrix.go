@@ -52,7 +52,21 @@ func Record(r nap.MatrixRow, o Options) []string {
 	if l := r.Latest; l != nil {
 		rec[15], rec[16], rec[17] = l.Period, l.Narrative.In(o.Lang), evidence(l.Evidence, o)
 	}
+	for i, cell := range rec {
+		rec[i] = clean(cell)
+	}
 	return rec
+}
+
+// clean drops the control characters a cell cannot hold (a workbook's XML cannot carry them,
+// and a lone carriage return means nothing in a cell), keeping tabs and line breaks.
+func clean(cell string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' && r != '\t' && r != '\n' || r == 0x7f || r == 0xfffe || r == 0xffff {
+			return -1
+		}
+		return r
+	}, cell)
 }
 
 // evidence is one line per item: its title, its address and, for a stored file, its SHA-256.

@@ -2,7 +2,6 @@ package export
 
 import (
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/xuri/excelize/v2"
 
@@ -32,8 +32,7 @@ type XLSX struct {
 	sheet  *excelize.StreamWriter
 	opts   Options
 	rows   int
-	digest hash.Hash   // of the matrix's cells as CSV
-	csv    *csv.Writer // into digest
+	digest hash.Hash // of the matrix's cells, as digestRow writes them
 }
 
 // NewXLSX starts a workbook for w and writes the heading row.
@@ -56,8 +55,6 @@ func startXLSX(w io.Writer, f *excelize.File, opts Options) (*XLSX, error) {
 		return nil, err
 	}
 	x := &XLSX{w: w, f: f, sheet: sw, opts: opts, digest: sha256.New()}
-	x.csv = csv.NewWriter(x.digest)
-	x.csv.UseCRLF = true
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	if err != nil {
 		return nil, err
@@ -85,12 +82,43 @@ func startXLSX(w io.Writer, f *excelize.File, opts Options) (*XLSX, error) {
 	if err := sw.SetRow("A1", heading); err != nil {
 		return nil, err
 	}
-	return x, x.csv.Write(Columns)
+	x.digestRow(Columns)
+	return x, nil
+}
+
+// digestRow adds a row to the digest of the matrix in a form anyone can write again from the
+// sheet: every cell in double quotes, quotes inside doubled, cells joined by commas, the row
+// ended by CRLF; line breaks inside a cell stay LF.
+func (x *XLSX) digestRow(cells []string) {
+	for i, c := range cells {
+		if i > 0 {
+			_, _ = io.WriteString(x.digest, ",")
+		}
+		_, _ = io.WriteString(x.digest, `"`+strings.ReplaceAll(c, `"`, `""`)+`"`)
+	}
+	_, _ = io.WriteString(x.digest, "\r\n")
+}
+
+// maxCellLength is the most UTF-16 units a workbook's cell holds; longer text is cut there,
+// with an ellipsis, in the sheet and in the digest alike.
+const maxCellLength = 32767
+
+func fitCell(s string) string {
+	n := 0
+	for i, r := range s {
+		if n += utf16.RuneLen(r); n > maxCellLength-1 {
+			return s[:i] + "…"
+		}
+	}
+	return s
 }
 
 // Write writes one row. Cells are text: a workbook never evaluates them.
 func (x *XLSX) Write(r nap.MatrixRow) error {
 	rec := Record(r, x.opts)
+	for i, cell := range rec {
+		rec[i] = fitCell(cell)
+	}
 	x.rows++
 	cell, err := excelize.CoordinatesToCellName(1, x.rows+1)
 	if err != nil {
@@ -103,16 +131,13 @@ func (x *XLSX) Write(r nap.MatrixRow) error {
 	if err := x.sheet.SetRow(cell, values); err != nil {
 		return err
 	}
-	return x.csv.Write(rec)
+	x.digestRow(rec)
+	return nil
 }
 
 // Finish writes the sheet about the matrix, then the whole workbook.
 func (x *XLSX) Finish(m nap.Matrix) error {
 	if err := x.sheet.Flush(); err != nil {
-		return err
-	}
-	x.csv.Flush()
-	if err := x.csv.Error(); err != nil {
 		return err
 	}
 	if _, err := x.f.NewSheet(AboutSheet); err != nil {
@@ -155,7 +180,7 @@ func About(m nap.Matrix, lang string, rows int, digest string) [][2]string {
 		{"generated_at", m.Read.Format(time.RFC3339)},
 		{"rows", strconv.Itoa(rows)},
 		{"data_sha256", digest},
-		{"data_sha256_of", "the " + MatrixSheet + " sheet's cells, heading row included, as RFC 4180 CSV in UTF-8 with CRLF line ends"},
+		{"data_sha256_of", "the " + MatrixSheet + " sheet's cells in UTF-8, heading row included: every cell in double quotes with quotes inside doubled, cells joined by commas, each row ended by CRLF, line breaks inside a cell left as LF"},
 		{"audit_head", audit},
 		{"scope", "only what the account that requested the export may read"},
 		{"status", "derived from the latest approved update that is not internal; no_information when there is none"},

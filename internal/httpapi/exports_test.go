@@ -165,7 +165,19 @@ func TestExportMatrixXLSX(t *testing.T) {
 			about[r[0]] = r[1]
 		}
 	}
-	sum := sha256.Sum256(cells.Bytes())
+	// The digest, written again from the sheet by the rule the About sheet states.
+	var canonical strings.Builder
+	for _, r := range rows {
+		r = append(r, make([]string, len(export.Columns)-len(r))...)
+		for i, c := range r {
+			if i > 0 {
+				canonical.WriteString(",")
+			}
+			canonical.WriteString(`"` + strings.ReplaceAll(c, `"`, `""`) + `"`)
+		}
+		canonical.WriteString("\r\n")
+	}
+	sum := sha256.Sum256([]byte(canonical.String()))
 	if about["rows"] != "36" || about["data_sha256"] != hex.EncodeToString(sum[:]) || about["plan_id"] != p.planID ||
 		about["generated_at"] == "" || about["period"] != "current" || !strings.HasPrefix(about["language"], "ru") {
 		t.Errorf("about sheet: %v (cells digest %x)", about, sum)
@@ -245,8 +257,7 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 // ignores it.
 func TestExportVisibility(t *testing.T) {
 	p := newProgressFixture(t)
-	public := p.approved("Training held for 40 consular officers.", "public", "Training record")
-	_ = public
+	p.approved("Training held for 40 consular officers.", "public", "Training record")
 	secret := "Internal note: the budget line was cut by the ministry of finance."
 	p.approved(secret, "internal", "Internal memo")
 	for _, c := range []caller{p.anonymous, p.partner, p.stranger, p.author, p.viewer, p.coordinator} {
@@ -291,6 +302,34 @@ func TestExportAsOfPeriod(t *testing.T) {
 			t.Errorf("as of %s the matrix reports %s", first, r)
 		}
 	}
+	// Statuses, progress and overdue as at a period's end (measure 1.5 was reported
+	// implemented for 2014-H1; 1.11 was due by the end of 2013).
+	cell := func(rows [][]string, code, name string) string {
+		return rows[1+slices.Index(column(rows, "code"), code)][slices.Index(rows[0], name)]
+	}
+	h1 := parseCSV(t, p.exported(p.anonymous, "period=2014-H1", "text/csv"))
+	h2 := parseCSV(t, p.exported(p.anonymous, "period=2013-H2", "text/csv"))
+	for _, c := range []struct {
+		rows                   [][]string
+		code, column, want, at string
+	}{
+		{h1, "1.5", "status", "implemented", "2014-H1"},
+		{h1, "1.5", "ogp_irm_completion", "complete", "2014-H1"},
+		{h1, "1.5", "reported_period", "2014-H1", "2014-H1"},
+		{h1, "1.5", "overdue", "false", "2014-H1"},
+		{h1, "1.11", "overdue", "true", "2014-H1"},
+		{h1, "1.2", "overdue", "false", "2014-H1"}, // due on the period's last day
+		{h2, "1.5", "status", "in_progress", "2013-H2"},
+		{h2, "1.5", "reported_period", "2013-H2", "2013-H2"},
+		{h2, "1.11", "overdue", "false", "2013-H2"},
+		{now, code, "status", "partially_implemented", "today"},
+		{now, code, "progress_percent", "60", "today"},
+	} {
+		if got := cell(c.rows, c.code, c.column); got != c.want {
+			t.Errorf("%s of %s as of %s: %q, want %q", c.column, c.code, c.at, got, c.want)
+		}
+	}
+
 	byID := parseCSV(t, p.exported(p.anonymous, "period="+periods.Items[0].ID, "text/csv"))
 	if !slices.EqualFunc(byID, then, slices.Equal) {
 		t.Error("a period by id and by label give different matrices")
@@ -435,5 +474,47 @@ func TestSummaryFollowsChanges(t *testing.T) {
 	}
 	if res, _ := p.get("/v1/measures/"+p.measureID, "If-None-Match", measureTag); res.StatusCode != 200 {
 		t.Errorf("a measure whose lead was renamed answers %d to its old ETag", res.StatusCode)
+	}
+}
+
+// TestExportEvidenceVisibility: a public update's evidence shows in an export only as far as
+// each piece's own visibility allows.
+func TestExportEvidenceVisibility(t *testing.T) {
+	p := newProgressFixture(t)
+	res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{
+		"period_id": p.periodID, "proposed_status": "in_progress", "visibility": "public",
+		"narrative": map[string]string{"en": "Consular training continues."},
+	}, p.author.auth()...)
+	if res.StatusCode != 201 {
+		t.Fatalf("draft: %d %s", res.StatusCode, b)
+	}
+	var u struct{ ID string }
+	_ = json.Unmarshal(b, &u)
+	for _, v := range []string{"internal", "partners", "public"} {
+		p.expectStatus(p.author, 201, "POST", "/v1/updates/"+u.ID+"/evidence", map[string]any{
+			"kind": "report", "title": map[string]string{"en": "Evidence for " + v}, "url": "https://example.org/" + v, "visibility": v,
+		})
+	}
+	p.expectStatus(p.author, 200, "POST", "/v1/updates/"+u.ID+"/submit", nil)
+	p.expectStatus(p.approver, 200, "POST", "/v1/updates/"+u.ID+"/sign-off", nil)
+	p.expectStatus(p.coordinator, 200, "POST", "/v1/updates/"+u.ID+"/approve", nil)
+
+	for _, c := range []struct {
+		who  caller
+		sees []string
+	}{
+		{p.anonymous, []string{"public"}},
+		{p.partner, []string{"partners", "public"}},
+		{p.stranger, []string{"partners", "public"}},
+		{p.author, []string{"internal", "partners", "public"}},
+		{p.coordinator, []string{"internal", "partners", "public"}},
+	} {
+		rows := parseCSV(t, p.exported(c.who, "format=csv", "text/csv"))
+		ev := rows[1+slices.Index(column(rows, "code"), p.ds.Plan.Measures[0].Code)][slices.Index(rows[0], "evidence")]
+		for _, v := range []string{"internal", "partners", "public"} {
+			if got, want := strings.Contains(ev, "Evidence for "+v), slices.Contains(c.sees, v); got != want {
+				t.Errorf("%s sees the %s evidence: %v, want %v (%q)", c.who.name, v, got, want, ev)
+			}
+		}
 	}
 }

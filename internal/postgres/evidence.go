@@ -45,15 +45,8 @@ func (db *DB) evidence(ctx context.Context, scope nap.Scope) *gorm.DB {
 		Joins("JOIN progress_updates u ON u.id = e.update_id").
 		Joins("JOIN measures m ON m.id = u.measure_id").
 		Joins("JOIN plans p ON p.id = m.plan_id")
-	q = visibleUpdates(q, scope)
-	switch {
-	case scope.AllOrganizations:
-		return q
-	case len(scope.Organizations) == 0:
-		return q.Where("e.visibility IN ?", publishedTo(scope.Tier))
-	default:
-		return q.Where("(e.visibility IN ? OR u.reporting_org_id IN ?)", publishedTo(scope.Tier), scope.Organizations)
-	}
+	cond, args := visibleBeyondOrg(scope, "e")
+	return visibleUpdates(q, scope).Where(cond, args...)
 }
 
 // ListEvidence returns the evidence of an update that scope may read, oldest first.

@@ -90,8 +90,8 @@ func (db *DB) MatrixRows(ctx context.Context, scope nap.Scope, planID string, un
 	if until != nil {
 		last = until.Format(nap.DateLayout)
 	}
-	updateVisible, updateArgs := approvedVisibleTo(scope, "u")
-	evidenceVisible, evidenceArgs := approvedVisibleTo(scope, "e")
+	updateVisible, updateArgs := visibleBeyondOrg(scope, "u")
+	evidenceVisible, evidenceArgs := visibleBeyondOrg(scope, "e")
 	args := append([]any{day, closedStatuses}, evidenceArgs...)
 	args = append(append(args, last), updateArgs...)
 	q := db.conn(ctx).Table("measures m").
@@ -144,10 +144,11 @@ func (db *DB) MatrixRows(ctx context.Context, scope nap.Scope, planID string, un
 	}), nil
 }
 
-// approvedVisibleTo is the condition under which scope reads an approved update (alias "u")
-// or a piece of its evidence (alias "e") of a plan it may read, with its arguments. It
-// needs the update as u for the organization.
-func approvedVisibleTo(scope nap.Scope, alias string) (string, []any) {
+// visibleBeyondOrg is the condition under which scope reads a row whose own visibility is
+// alias.visibility (an update "u", or a piece of its evidence "e"), with its arguments:
+// published to scope's tier, or reported by one of scope's organizations (the update must be
+// named u). It decides nothing of the update's state.
+func visibleBeyondOrg(scope nap.Scope, alias string) (string, []any) {
 	switch {
 	case scope.AllOrganizations:
 		return "true", nil
