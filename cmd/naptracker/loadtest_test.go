@@ -93,7 +93,7 @@ func TestLoadtest(t *testing.T) {
 		t.Run(scenario, func(t *testing.T) {
 			path := filepath.Join(dir, scenario+".json")
 			table := cli(t, "loadtest", "--url", api.url, "--admin-token", api.adminToken, "--scenario", scenario,
-				"--duration", "2s", "--concurrency", "3", "--seed", "7", "--json", path)
+				"--duration", "2s", "--concurrency", "3", "--partners", "2", "--seed", "7", "--json", path)
 			if !strings.Contains(table, "p99 ms") || !strings.Contains(table, "total") {
 				t.Errorf("no table on stdout:\n%s", table)
 			}

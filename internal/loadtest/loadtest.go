@@ -9,6 +9,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,8 @@ type Config struct {
 	Duration    time.Duration // of each phase
 	Concurrency int           // workers
 	Scenario    string
+	Plans       int       // published plans sampled; 0 means 4
+	Partners    int       // partners, each with a token, the workers take turns as; 0 means 1
 	Seed        uint64    // of the random choices; 0 picks one
 	Progress    io.Writer // where to say what the run is doing; nil for silence
 }
@@ -59,6 +62,9 @@ func (c Config) validate() error {
 	}
 	if c.Duration <= 0 {
 		errs = append(errs, errors.New("--duration must be positive"))
+	}
+	if c.Plans < 0 || c.Plans > 500 || c.Partners < 0 || c.Partners > 1024 {
+		errs = append(errs, errors.New("--plans goes from 1 to 500 and --partners from 1 to 1024"))
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1024 {
 		errs = append(errs, errors.New("--concurrency must be from 1 to 1024"))
@@ -89,7 +95,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1)) //nolint:gosec // repeatable traffic, not secrets
 
 	fmt.Fprintf(progress, "discovering plans and measures at %s\n", api.base)
-	w, err := discover(ctx, api, cfg.AdminToken, rng)
+	w, err := discover(ctx, api, cfg.AdminToken, rng, cmp.Or(cfg.Plans, 4))
 	if err != nil {
 		return Report{}, fmt.Errorf("discovery: %w", err)
 	}
@@ -103,7 +109,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 			err = fmt.Errorf("revoking the run's tokens: %w", rerr)
 		}
 	}()
-	if err := enlist(ctx, api, cfg.AdminToken, runName, w); err != nil {
+	if err := enlist(ctx, api, cfg.AdminToken, runName, w, cmp.Or(cfg.Partners, 1)); err != nil {
 		return Report{}, fmt.Errorf("preparing users: %w", err)
 	}
 
@@ -159,7 +165,7 @@ func runPhase(ctx context.Context, c *client, w *world, cfg Config, scenario str
 	var wg sync.WaitGroup
 	for i := range cfg.Concurrency {
 		recs[i] = recorder{}
-		wk := &worker{ctx: ctx, phase: phaseCtx, c: c, w: w, rec: recs[i], rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+2)), //nolint:gosec // repeatable traffic
+		wk := &worker{ctx: ctx, phase: phaseCtx, c: c, w: w, reader: w.partners[i%len(w.partners)], rec: recs[i], rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+2)), //nolint:gosec // repeatable traffic
 			etags: map[string]string{}}
 		wk.slots = workerSlots(w.slots, i, cfg.Concurrency)
 		wg.Go(func() { wk.loop(scenario) })
@@ -187,16 +193,17 @@ func workerSlots(all []slot, i, n int) []slot {
 // still running then is let finish, and an update half way through its review is taken to the
 // end, so that no run leaves updates in the works behind; neither is counted.
 type worker struct {
-	ctx   context.Context // of the run: requests are sent with it
-	phase context.Context // ends with the phase
-	c     *client
-	w     *world
-	rec   recorder
-	rng   *rand.Rand
-	slots []slot
-	next  int               // the slot to report on next
-	etags map[string]string // measure id → the ETag last read
-	feed  int64             // the change feed cursor
+	ctx    context.Context // of the run: requests are sent with it
+	phase  context.Context // ends with the phase
+	c      *client
+	w      *world
+	reader actor // the partner this worker reads as
+	rec    recorder
+	rng    *rand.Rand
+	slots  []slot
+	next   int               // the slot to report on next
+	etags  map[string]string // measure id → the ETag last read
+	feed   int64             // the change feed cursor
 }
 
 func (wk *worker) loop(scenario string) {

@@ -38,7 +38,7 @@ func (wk *worker) partner() {
 	case n < 80:
 		wk.revalidateMeasure()
 	case n < 90:
-		wk.call(opPlanSummary, "GET", "/v1/plans/"+wk.pickPlan().id+"/summary", wk.w.partner.token, nil, nil)
+		wk.call(opPlanSummary, "GET", "/v1/plans/"+wk.pickPlan().id+"/summary", wk.reader.token, nil, nil)
 	default:
 		wk.readFeed()
 	}
@@ -53,7 +53,7 @@ func (wk *worker) listMeasures() {
 	}
 	q.Set("limit", fmt.Sprint(measurePageLimit))
 	for range maxPagesPerWalk {
-		res := wk.call(opListMeasures, "GET", "/v1/plans/"+p.id+"/measures?"+q.Encode(), wk.w.partner.token, nil, nil)
+		res := wk.call(opListMeasures, "GET", "/v1/plans/"+p.id+"/measures?"+q.Encode(), wk.reader.token, nil, nil)
 		if wk.over() || res.status != http.StatusOK {
 			return
 		}
@@ -66,7 +66,7 @@ func (wk *worker) listMeasures() {
 }
 
 func (wk *worker) getMeasure(id string) {
-	res := wk.call(opGetMeasure, "GET", "/v1/measures/"+id, wk.w.partner.token, nil, nil)
+	res := wk.call(opGetMeasure, "GET", "/v1/measures/"+id, wk.reader.token, nil, nil)
 	if res.status == http.StatusOK {
 		wk.etags[id] = res.header.Get("ETag")
 	}
@@ -76,7 +76,7 @@ func (wk *worker) getMeasure(id string) {
 // client does; the answer is 304 unless the measure changed meanwhile.
 func (wk *worker) revalidateMeasure() {
 	for id, tag := range wk.etags { // any one: map order is random enough
-		res := wk.call(opGetMeasure304, "GET", "/v1/measures/"+id, wk.w.partner.token, nil, nil, "If-None-Match", tag)
+		res := wk.call(opGetMeasure304, "GET", "/v1/measures/"+id, wk.reader.token, nil, nil, "If-None-Match", tag)
 		if res.status == http.StatusOK {
 			wk.etags[id] = res.header.Get("ETag")
 		}
@@ -87,7 +87,7 @@ func (wk *worker) revalidateMeasure() {
 
 // readFeed reads the next page of the change feed; at its end it stays there and polls.
 func (wk *worker) readFeed() {
-	res := wk.call(opListChanges, "GET", fmt.Sprintf("/v1/changes?after=%d&limit=%d", wk.feed, changesPageLimit), wk.w.partner.token, nil, nil)
+	res := wk.call(opListChanges, "GET", fmt.Sprintf("/v1/changes?after=%d&limit=%d", wk.feed, changesPageLimit), wk.reader.token, nil, nil)
 	if res.status != http.StatusOK {
 		return
 	}

@@ -15,7 +15,6 @@ import (
 // Bounds of what discovery reads, so a database with many plans and measures costs no more to
 // start on than the reference seed: a sample, never everything.
 const (
-	maxPlans           = 4   // plans sampled from the first page of the plan list
 	measuresPerPlan    = 200 // measures sampled per plan: its first page
 	maxReportingOrgs   = 4   // lead organizations that get a focal point and an approver
 	membershipSettling = 1500 * time.Millisecond
@@ -63,18 +62,18 @@ type world struct {
 	plans       []*plan
 	orgs        []*orgActors
 	slots       []slot
-	partner     actor
+	partners    []actor
 	coordinator actor
 	filters     []url.Values // measure-list filters partners use
 }
 
-func discover(ctx context.Context, c *client, admin string, rng *rand.Rand) (*world, error) {
+func discover(ctx context.Context, c *client, admin string, rng *rand.Rand, maxPlans int) (*world, error) {
 	var plans page[struct {
 		ID              string `json:"id"`
 		Status          string `json:"status"`
 		RequiresSignOff bool   `json:"requires_sign_off"`
 	}]
-	if _, err := c.expect(ctx, &plans, []int{200}, "GET", "/v1/plans?limit=50", admin, nil); err != nil {
+	if _, err := c.expect(ctx, &plans, []int{200}, "GET", "/v1/plans?limit=500", admin, nil); err != nil {
 		return nil, err
 	}
 	rng.Shuffle(len(plans.Items), func(i, j int) { plans.Items[i], plans.Items[j] = plans.Items[j], plans.Items[i] })
@@ -163,26 +162,31 @@ func discover(ctx context.Context, c *client, admin string, rng *rand.Rand) (*wo
 
 // enlist creates or reuses the load test's users, gives them their roles and issues each a
 // token for the run.
-func enlist(ctx context.Context, c *client, admin, runName string, w *world) error {
+func enlist(ctx context.Context, c *client, admin, runName string, w *world, partners int) error {
 	type want struct {
 		who        *actor
 		name, role string
 		org        string
+		nth        int // which of several with the same role, from 1; 0 when one
 	}
-	wants := []want{
-		{&w.partner, "Load test partner", "partner", ""},
-		{&w.coordinator, "Load test coordinator", "coordinator", ""},
+	wants := []want{{&w.coordinator, "Load test coordinator", "coordinator", "", 0}}
+	w.partners = make([]actor, partners)
+	for i := range w.partners {
+		wants = append(wants, want{&w.partners[i], fmt.Sprintf("Load test partner %d", i+1), "partner", "", i + 1})
 	}
 	for _, o := range w.orgs {
 		wants = append(wants,
-			want{&o.focal, "Load test focal point, " + o.code, "focal_point", o.code},
-			want{&o.approver, "Load test approver, " + o.code, "approver", o.code})
+			want{&o.focal, "Load test focal point, " + o.code, "focal_point", o.code, 0},
+			want{&o.approver, "Load test approver, " + o.code, "approver", o.code, 0})
 	}
 	missing := map[string]*actor{}
 	for _, x := range wants {
 		local := x.role
 		if x.org != "" {
 			local += "-" + strings.ToLower(x.org)
+		}
+		if x.nth > 1 {
+			local += fmt.Sprintf("-%d", x.nth)
 		}
 		x.who.email = emailPrefix + local + "@example.org"
 		var u struct {
@@ -308,7 +312,7 @@ func keys[V any](m map[string]V) []string {
 func revokeTokens(c *client, admin string, w *world) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	all := []actor{w.partner, w.coordinator}
+	all := append([]actor{w.coordinator}, w.partners...)
 	for _, o := range w.orgs {
 		all = append(all, o.focal, o.approver)
 	}
