@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -201,6 +202,18 @@ func TestGoClient(t *testing.T) {
 	statuses := st.NoInformation + st.NotStarted + st.InProgress + st.Ongoing + st.PartiallyImplemented + st.Implemented + st.NotImplemented + st.Cancelled
 	if int(total.Measures) != len(s.ds.Plan.Measures) || byLead != len(s.ds.Plan.Measures) || statuses != total.Measures {
 		t.Fatalf("summary: %d measures (%d by lead, %d by status), the plan has %d", total.Measures, byLead, statuses, len(s.ds.Plan.Measures))
+	}
+
+	// The implementation matrix, as CSV in Russian: a heading and a row per measure.
+	matrix, err := partner.ExportPlanMatrixWithResponse(ctx, planID, &napclient.ExportPlanMatrixParams{
+		Format: ptr(napclient.ExportPlanMatrixParamsFormatCsv), Lang: ptr(napclient.LanguageRu)})
+	if err != nil || matrix.StatusCode() != http.StatusOK {
+		t.Fatalf("export: %v %d", err, matrix.StatusCode())
+	}
+	records, err := csv.NewReader(bytes.NewReader(matrix.Body)).ReadAll()
+	if err != nil || len(records) != len(s.ds.Plan.Measures)+1 || !slices.Contains(records[0], "title") ||
+		!slices.ContainsFunc(records[1:], func(r []string) bool { return slices.Contains(r, s.measure.Title["ru"]) }) {
+		t.Fatalf("export: %d records (%v), want a heading and %d measures with Russian titles", len(records), err, len(s.ds.Plan.Measures))
 	}
 
 	// The focal point reports on the latest period, which is open.

@@ -24,9 +24,9 @@ import (
 
 // MembershipSource reads who holds which role where.
 type MembershipSource interface {
-	// LiveMemberships returns the memberships of active users that hold now, and how long
-	// until a membership next starts or ends (zero when none will), both by the database's
-	// clock.
+	// LiveMemberships returns the memberships of active users that hold now (their user,
+	// organization id and role are all that is read), and how long until a membership next
+	// starts or ends (zero when none will), both by the database's clock.
 	LiveMemberships(ctx context.Context) ([]nap.Membership, time.Duration, error)
 }
 

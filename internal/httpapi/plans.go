@@ -97,11 +97,10 @@ type Tally struct {
 }
 
 func toTally(t nap.Tally) Tally {
-	s := t.ByStatus
 	return Tally{Measures: t.Measures, Overdue: t.Overdue, ByStatus: StatusCounts{
-		NoInformation: s[nap.NoInformation], NotStarted: s[nap.NotStarted], InProgress: s[nap.InProgress],
-		Ongoing: s[nap.Ongoing], PartiallyImplemented: s[nap.PartiallyImplemented],
-		Implemented: s[nap.Implemented], NotImplemented: s[nap.NotImplemented], Cancelled: s[nap.Cancelled],
+		NoInformation: t.Of(nap.NoInformation), NotStarted: t.Of(nap.NotStarted), InProgress: t.Of(nap.InProgress),
+		Ongoing: t.Of(nap.Ongoing), PartiallyImplemented: t.Of(nap.PartiallyImplemented),
+		Implemented: t.Of(nap.Implemented), NotImplemented: t.Of(nap.NotImplemented), Cancelled: t.Of(nap.Cancelled),
 	}}
 }
 

@@ -53,15 +53,20 @@ func TestReadsAreBoundedStatements(t *testing.T) {
 			if strings.Contains(path, "%d") {
 				path = fmt.Sprintf(path, limit)
 			}
-			// Authentication is remembered for a moment: warm it, so that the count is the read's.
-			if res, _ := p.get("/v1/me", p.partner.auth()...); res.StatusCode != 200 {
-				t.Fatalf("me: %d", res.StatusCode)
+			// Authentication is remembered for a second: warm it, so that the count is the
+			// read's; of two tries the fewer, should a slow machine let the second pass between.
+			for try := range 2 {
+				if res, _ := p.get("/v1/me", p.partner.auth()...); res.StatusCode != 200 {
+					t.Fatalf("me: %d", res.StatusCode)
+				}
+				before := n.Load()
+				if res, b := p.get(path, p.partner.auth()...); res.StatusCode != 200 {
+					t.Fatalf("%s: %d %s", name, res.StatusCode, b)
+				}
+				if got := n.Load() - before; try == 0 || got < out[name] {
+					out[name] = got
+				}
 			}
-			before := n.Load()
-			if res, b := p.get(path, p.partner.auth()...); res.StatusCode != 200 {
-				t.Fatalf("%s: %d %s", name, res.StatusCode, b)
-			}
-			out[name] = n.Load() - before
 		}
 		if err := p.db.Gorm().Callback().Query().Remove("test:count"); err != nil {
 			t.Fatal(err)

@@ -77,20 +77,29 @@ type MeasureFilter struct {
 type Tally struct {
 	Measures int
 	Overdue  int
-	ByStatus map[Status]int
+	byStatus [8]int // in the order of Statuses; an array, since a summary holds thousands
 }
+
+// statusIndex is each status's place in Statuses.
+var statusIndex = func() map[Status]int {
+	m := make(map[Status]int, len(Statuses))
+	for i, s := range Statuses {
+		m[s] = i
+	}
+	return m
+}()
 
 // Add counts n measures in status s, overdue or not.
 func (t *Tally) Add(s Status, overdue bool, n int) {
-	if t.ByStatus == nil {
-		t.ByStatus = make(map[Status]int, len(Statuses))
-	}
 	t.Measures += n
-	t.ByStatus[s] += n
+	t.byStatus[statusIndex[s]] += n
 	if overdue {
 		t.Overdue += n
 	}
 }
+
+// Of is how many measures are in status s.
+func (t Tally) Of(s Status) int { return t.byStatus[statusIndex[s]] }
 
 // PlanSummary counts a plan's measures as of a day, in total and by lead organization, by
 // ICRMW article and by recommendation.
