@@ -22,7 +22,6 @@ func TestVocabulariesMatchTheSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	quoted := regexp.MustCompile(`'([a-z_]+)'`)
 	for _, c := range []struct {
 		table, column string
 		values        []string
@@ -38,26 +37,7 @@ func TestVocabulariesMatchTheSchema(t *testing.T) {
 		{"measures", "provenance", strs(nap.Provenances)},
 		{"measures", "current_status", strs(nap.Statuses)},
 	} {
-		rows, err := db.QueryContext(context.Background(), `SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
-			JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
-			WHERE c.conrelid = $1::regclass AND c.contype = 'c' AND a.attname = $2 AND cardinality(c.conkey) = 1`,
-			c.table, c.column)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var allowed []string
-		for rows.Next() {
-			var def string
-			if err := rows.Scan(&def); err != nil {
-				t.Fatal(err)
-			}
-			if strings.Contains(def, " IN ") || strings.Contains(def, "ANY") || strings.Contains(def, "<@") {
-				for _, m := range quoted.FindAllStringSubmatch(def, -1) {
-					allowed = append(allowed, m[1])
-				}
-			}
-		}
-		rows.Close()
+		allowed := checkedValues(t, db, c.table, c.column)
 		slices.Sort(allowed)
 		want := slices.Sorted(slices.Values(c.values))
 		if !slices.Equal(slices.Compact(allowed), want) {
@@ -72,4 +52,35 @@ func strs[T ~string](v []T) []string {
 		out[i] = string(s)
 	}
 	return out
+}
+
+var quoted = regexp.MustCompile(`'([a-z_]+)'`)
+
+// checkedValues returns the values a CHECK constraint on the column lists (IN, ANY or <@).
+func checkedValues(t *testing.T, db *sql.DB, table, column string) []string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), `SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+		JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
+		WHERE c.conrelid = $1::regclass AND c.contype = 'c' AND a.attname = $2 AND cardinality(c.conkey) = 1`,
+		table, column)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var allowed []string
+	for rows.Next() {
+		var def string
+		if err := rows.Scan(&def); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(def, " IN ") || strings.Contains(def, "ANY") || strings.Contains(def, "<@") {
+			for _, m := range quoted.FindAllStringSubmatch(def, -1) {
+				allowed = append(allowed, m[1])
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return allowed
 }
