@@ -2410,7 +2410,7 @@ type ClientInterface interface {
 
 	// ExportPlanMatrix Export a plan's implementation matrix
 	//
-	// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+	// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
 	//
 	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
@@ -3607,7 +3607,7 @@ func (c *Client) UpdatePlan(ctx context.Context, id openapi_types.UUID, params *
 
 // ExportPlanMatrix Export a plan's implementation matrix
 //
-// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
 //
 // Who may call it: anyone, without a token; a token may let the caller see more.
 //
@@ -8166,7 +8166,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportPlanMatrixWithResponse Export a plan's implementation matrix
 	//
-	// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+	// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
 	//
 	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
@@ -14544,7 +14544,7 @@ func (c *ClientWithResponses) UpdatePlanWithResponse(ctx context.Context, id ope
 
 // ExportPlanMatrixWithResponse Export a plan's implementation matrix
 //
-// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
 //
 // Who may call it: anyone, without a token; a token may let the caller see more.
 //

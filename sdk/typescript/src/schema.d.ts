@@ -507,7 +507,7 @@ export interface paths {
         };
         /**
          * Export a plan's implementation matrix
-         * @description The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read and is read from one snapshot. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+         * @description The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
          *
          *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
