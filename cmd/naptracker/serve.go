@@ -95,13 +95,12 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 	}
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
-	go enforcer.Watch(watchCtx, opts.DatabaseURL)
-	changes := pgnotify.NewBroadcaster()
-	go pgnotify.Listen(watchCtx, opts.DatabaseURL, postgres.ChangesChannel, changes.Notify)
 	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes})
 	// Whoever changes tokens, users or memberships, on this server or another, the callers
-	// this one remembers are forgotten.
-	go pgnotify.Listen(watchCtx, opts.DatabaseURL, authz.Channel, svc.ForgetCallers)
+	// this one remembers are forgotten as the policy reloads.
+	go enforcer.Watch(watchCtx, opts.DatabaseURL, svc.ForgetCallers)
+	changes := pgnotify.NewBroadcaster()
+	go pgnotify.Listen(watchCtx, opts.DatabaseURL, postgres.ChangesChannel, changes.Notify)
 
 	handler, err := httpapi.New(httpapi.Deps{
 		Service:    svc,

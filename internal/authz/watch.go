@@ -14,11 +14,16 @@ const Channel = "naptracker_access"
 
 // Watch keeps the enforcer current until ctx ends: it reloads on every notification on
 // Channel, when a membership starts or ends by the clock, and after each reconnection (a
-// notification may have been missed meanwhile). dsn is the database's connection string.
-func (e *Enforcer) Watch(ctx context.Context, dsn string) {
+// notification may have been missed meanwhile). Each notification also calls heard at once,
+// for others who keep what access changes make stale. dsn is the database's connection
+// string.
+func (e *Enforcer) Watch(ctx context.Context, dsn string, heard ...func()) {
 	changed := make(chan struct{}, 1)
 	// One pending signal covers any number of changes.
 	go pgnotify.Listen(ctx, dsn, Channel, func() {
+		for _, h := range heard {
+			h()
+		}
 		select {
 		case changed <- struct{}{}:
 		default:

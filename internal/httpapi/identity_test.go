@@ -189,9 +189,8 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		go e.Watch(ctx, dsn)
 		svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
-		go pgnotify.Listen(ctx, dsn, authz.Channel, svc.ForgetCallers)
+		go e.Watch(ctx, dsn, svc.ForgetCallers)
 		h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx, Changes: pgnotify.NewBroadcaster()})
 		if err != nil {
 			t.Fatal(err)
