@@ -61,6 +61,7 @@ func loadtestCommand() *cobra.Command {
 	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long each phase runs")
 	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "workers, each with one request in flight")
 	f.StringVar(&cfg.Scenario, "scenario", cfg.Scenario, "partner, ministry or mixed")
+	f.Float64Var(&cfg.Rate, "rate", 0, "actions to start a second whether or not earlier ones ended (an open model); 0: each worker starts the next when one ends")
 	f.IntVar(&cfg.Plans, "plans", 4, "published plans to sample and spread the load over")
 	f.IntVar(&cfg.Partners, "partners", 1, "partners, each with its own token, the workers take turns as")
 	f.StringVar(&jsonPath, "json", "", "also write the report as JSON to this file")

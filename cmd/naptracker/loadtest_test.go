@@ -124,6 +124,19 @@ func TestLoadtest(t *testing.T) {
 		})
 	}
 
+	// An open model offers actions at the rate asked, whether or not earlier ones ended, and
+	// counts those no worker was free for.
+	path := filepath.Join(dir, "open.json")
+	table := cli(t, "loadtest", "--url", api.url, "--admin-token", api.adminToken, "--scenario", loadtest.ScenarioPartner,
+		"--duration", "2s", "--concurrency", "4", "--rate", "25", "--seed", "7", "--json", path)
+	rep := readReport(t, path)
+	// A partner's action is one request, or a page walk of several: at least 25 a second.
+	if rep.Main.Rate != 25 || rep.Main.Total.Errors != 0 || rep.Main.Total.Requests < 40 || rep.Main.Total.Throughput > 250 ||
+		!strings.Contains(table, "open model: 25 actions offered a second") {
+		t.Errorf("open model: rate %g, %d requests (%.0f/s), %d errors, %d missed\n%s", rep.Main.Rate,
+			rep.Main.Total.Requests, rep.Main.Total.Throughput, rep.Main.Total.Errors, rep.Main.Missed, table)
+	}
+
 	// The ministries' updates went through review to approval, each step by another person.
 	db, err := postgres.Open(context.Background(), api.dsn)
 	if err != nil {

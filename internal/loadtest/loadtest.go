@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,6 +42,7 @@ type Config struct {
 	Duration    time.Duration // of each phase
 	Concurrency int           // workers
 	Scenario    string
+	Rate        float64   // actions started a second (an open model); 0: each worker starts the next when one ends
 	Plans       int       // published plans sampled; 0 means 4
 	Partners    int       // partners, each with a token, the workers take turns as; 0 means 1
 	Seed        uint64    // of the random choices; 0 picks one
@@ -65,6 +67,9 @@ func (c Config) validate() error {
 	}
 	if c.Plans < 0 || c.Plans > 500 || c.Partners < 0 || c.Partners > 1024 {
 		errs = append(errs, errors.New("--plans goes from 1 to 500 and --partners from 1 to 1024"))
+	}
+	if c.Rate < 0 {
+		errs = append(errs, errors.New("--rate is actions a second, 0 or more"))
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1024 {
 		errs = append(errs, errors.New("--concurrency must be from 1 to 1024"))
@@ -163,17 +168,48 @@ func runPhase(ctx context.Context, c *client, w *world, cfg Config, scenario str
 	defer cancel()
 	recs := make([]recorder, cfg.Concurrency)
 	var wg sync.WaitGroup
+	// An open model: actions are offered at the rate whether or not the last has ended, and
+	// one offered while every worker is busy is counted as missed rather than queued, so that a
+	// saturated server shows as missed actions, not as latency the load test made up.
+	var starts chan struct{}
+	var missed atomic.Int64
+	if cfg.Rate > 0 {
+		starts = make(chan struct{})
+		go offer(phaseCtx, cfg.Rate, starts, &missed)
+	}
 	for i := range cfg.Concurrency {
 		recs[i] = recorder{}
 		wk := &worker{ctx: ctx, phase: phaseCtx, c: c, w: w, reader: w.partners[i%len(w.partners)], rec: recs[i], rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)+2)), //nolint:gosec // repeatable traffic
 			etags: map[string]string{}}
 		wk.slots = workerSlots(w.slots, i, cfg.Concurrency)
+		wk.starts = starts
 		wg.Go(func() { wk.loop(scenario) })
 	}
 	wg.Wait()
 	// Requests that ended after the phase are not counted, so neither is the time they took.
 	elapsed := min(time.Since(start), cfg.Duration)
-	return summarize(c.base, scenario, cfg.Concurrency, elapsed, recs)
+	p := summarize(c.base, scenario, cfg.Concurrency, elapsed, recs)
+	p.Rate, p.Missed = cfg.Rate, missed.Load()
+	return p
+}
+
+// offer offers an action to the workers rate times a second until ctx ends, counting those no
+// worker was free to take.
+func offer(ctx context.Context, rate float64, starts chan<- struct{}, missed *atomic.Int64) {
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			select {
+			case starts <- struct{}{}:
+			default:
+				missed.Add(1)
+			}
+		}
+	}
 }
 
 // workerSlots deals the reporting slots out to the workers, so no two report on the same
@@ -202,12 +238,20 @@ type worker struct {
 	rng    *rand.Rand
 	slots  []slot
 	next   int               // the slot to report on next
+	starts <-chan struct{}   // under an open model, the actions offered; nil: one after another
 	etags  map[string]string // measure id → the ETag last read
 	feed   int64             // the change feed cursor
 }
 
 func (wk *worker) loop(scenario string) {
 	for wk.phase.Err() == nil && wk.ctx.Err() == nil {
+		if wk.starts != nil {
+			select {
+			case <-wk.starts:
+			case <-wk.phase.Done():
+				return
+			}
+		}
 		switch scenario {
 		case ScenarioPartner:
 			wk.partner()

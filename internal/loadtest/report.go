@@ -62,6 +62,8 @@ type PhaseReport struct {
 	Target      string            `json:"target"`
 	Scenario    string            `json:"scenario"`
 	Concurrency int               `json:"concurrency"`
+	Rate        float64           `json:"rate,omitempty"`           // actions offered a second, under an open model
+	Missed      int64             `json:"missed_actions,omitempty"` // offered while every worker was busy
 	Seconds     float64           `json:"seconds"`
 	Operations  []OperationReport `json:"operations"`
 	Total       OperationReport   `json:"total"`
@@ -174,6 +176,9 @@ func (r Report) WriteTable(w io.Writer) error {
 
 func writePhase(w io.Writer, p PhaseReport) {
 	fmt.Fprintf(w, "%s scenario against %s: %d workers for %.1f s\n", p.Scenario, p.Target, p.Concurrency, p.Seconds)
+	if p.Rate > 0 {
+		fmt.Fprintf(w, "open model: %g actions offered a second; %d found every worker busy and were missed\n", p.Rate, p.Missed)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "operation\trequests\treq/s\tp50 ms\tp95 ms\tp99 ms\t304\tconflicts\terrors\t")
 	for _, o := range append(slices.Clone(p.Operations), p.Total) {
