@@ -47,6 +47,7 @@ func serveCommand(opts *config.Options) *cobra.Command {
 	cmd.Flags().Int64Var(&opts.MaxUploadBytes, "max-upload-bytes", opts.MaxUploadBytes, "largest evidence file")
 	cmd.Flags().Float64Var(&opts.RateLimit, "rate-limit", opts.RateLimit, "requests per second per token, or per address for anonymous callers; 0 is off")
 	cmd.Flags().IntVar(&opts.RateBurst, "rate-burst", opts.RateBurst, "requests a caller may send at once above --rate-limit")
+	cmd.Flags().StringVar(&opts.PublicURL, "public-url", opts.PublicURL, "where clients reach the server (https://nap.example.org), for the links exports give to stored evidence; default: each request's Host")
 	cmd.Flags().StringVar(&opts.DebugAddr, "debug-addr", opts.DebugAddr, "HOST:PORT to serve Go profiles (/debug/pprof/) on, for diagnosis; off when empty")
 	return cmd
 }
@@ -105,7 +106,8 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 	handler, err := httpapi.New(httpapi.Deps{
 		Service:    svc,
 		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: changes,
-		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst},
+		Limits:    httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst},
+		PublicURL: opts.PublicURL,
 	})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -32,6 +33,9 @@ type Options struct {
 	RateLimit float64
 	// RateBurst is how many requests a caller may send at once above RateLimit.
 	RateBurst int
+	// PublicURL is where clients reach the server, for the links exports give; "" takes them
+	// from each request's Host.
+	PublicURL string
 	// DebugAddr, when set, is where the Go runtime's profiles are served (/debug/pprof/), apart
 	// from the API so that they are never exposed with it.
 	DebugAddr string
@@ -64,6 +68,11 @@ func (o Options) Validate() error {
 	}
 	if o.MaxUploadBytes < 1024 {
 		errs = append(errs, fmt.Errorf("--max-upload-bytes %d is below 1024", o.MaxUploadBytes))
+	}
+	if o.PublicURL != "" {
+		if u, err := url.Parse(o.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--public-url %q is not an http(s) URL", o.PublicURL))
+		}
 	}
 	if o.RateLimit < 0 || (o.RateLimit > 0 && o.RateBurst < 1) {
 		errs = append(errs, fmt.Errorf("--rate-limit must be 0 (off) or positive, with --rate-burst at least 1"))

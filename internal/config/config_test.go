@@ -21,6 +21,8 @@ func TestValidate(t *testing.T) {
 		{func(o *Options) { o.MaxBodyBytes = 10 }, "--max-body-bytes"},
 		{func(o *Options) { o.RateLimit = -1 }, "--rate-limit"},
 		{func(o *Options) { o.RateBurst = 0 }, "--rate-limit"},
+		{func(o *Options) { o.PublicURL = "nap.example.org" }, "--public-url"},
+		{func(o *Options) { o.PublicURL = "ftp://nap.example.org" }, "--public-url"},
 	}
 	for _, c := range cases {
 		o := ok

@@ -30,6 +30,9 @@ type Deps struct {
 	// Changes wakes change-feed streams as changes commit.
 	Changes Waker
 	Limits  Limits
+	// PublicURL is where clients reach the server (https://nap.example.org), for the links
+	// exports give to stored evidence; "" takes them from each request.
+	PublicURL string
 }
 
 // New returns the HTTP handler of the whole API.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -62,7 +63,7 @@ func registerExports(api huma.API, d Deps) {
 		},
 	}, access{public: true}, func(ctx context.Context, in *ExportInput) (*huma.StreamResponse, error) {
 		return streamMatrix(api, d, in.ID, in.Period, func(hctx huma.Context, m nap.Matrix) (matrixWriter, error) {
-			opts, lang := exportOptions(hctx, string(in.Lang)), string(in.Lang)
+			opts, lang := exportOptions(hctx, d.PublicURL, string(in.Lang)), string(in.Lang)
 			// Each constructor's failure returns a plain nil: a nil *XLSX or *CSV in the
 			// interface would not compare equal to nil.
 			if in.Format == "xlsx" {
@@ -105,7 +106,7 @@ func registerExports(api huma.API, d Deps) {
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
 			hctx.SetHeader("Content-Type", mediaHTML)
 			hctx.SetHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-			if err := export.Report(hctx.BodyWriter(), r, exportOptions(hctx, string(in.Lang))); err != nil {
+			if err := export.Report(hctx.BodyWriter(), r, exportOptions(hctx, d.PublicURL, string(in.Lang))); err != nil {
 				abort(hctx, err)
 			}
 		}}, nil
@@ -169,13 +170,18 @@ func fileName(m nap.Matrix, lang, ext string) string {
 	return name + "." + ext
 }
 
-// exportOptions link stored evidence files to their content on the server the request came to.
-func exportOptions(hctx huma.Context, lang string) export.Options {
-	r, _ := humago.Unwrap(hctx)
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+// exportOptions link stored evidence files to their content at publicURL, or, when it is "",
+// on the server the request came to.
+func exportOptions(hctx huma.Context, publicURL, lang string) export.Options {
+	base := strings.TrimSuffix(publicURL, "/")
+	if base == "" {
+		r, _ := humago.Unwrap(hctx)
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
 	}
-	base := scheme + "://" + r.Host + apiBase
+	base += apiBase
 	return export.Options{Lang: lang, EvidenceURL: func(id string) string { return base + "/evidence/" + id + "/content" }}
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"io"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +18,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/naptracker/naptracker/internal/export"
+	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/pgnotify"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of the exports")
@@ -517,4 +521,53 @@ func TestExportEvidenceVisibility(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestExportLinksStoredFiles: a stored file is linked to its content, at the public URL when
+// the server has one, and on the server the request came to when not.
+func TestExportLinksStoredFiles(t *testing.T) {
+	p := newProgressFixture(t)
+	id, _ := p.draft(p.author)
+	if res, b := p.upload(p.author, id, reportMeta, "minutes.pdf", pdf(2000)); res.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", res.StatusCode, b)
+	}
+	var list struct {
+		Items []struct {
+			ID     string
+			SHA256 string `json:"sha256"`
+		}
+	}
+	_ = json.Unmarshal(p.expectStatus(p.author, 200, "GET", "/v1/updates/"+id+"/evidence", nil), &list)
+	e := list.Items[0]
+	p.expectStatus(p.author, 200, "PATCH", "/v1/updates/"+id, map[string]any{"visibility": "public"}, "If-Match", etagOf(p, id))
+	p.expectStatus(p.author, 200, "POST", "/v1/updates/"+id+"/submit", nil)
+	p.expectStatus(p.approver, 200, "POST", "/v1/updates/"+id+"/sign-off", nil)
+	p.expectStatus(p.coordinator, 200, "POST", "/v1/updates/"+id+"/approve", nil)
+
+	want := "Working group minutes <http://naptracker.test/v1/evidence/" + e.ID + "/content> sha256:" + e.SHA256
+	if b := p.exported(p.anonymous, "format=csv", "text/csv"); !bytes.Contains(b, []byte(want)) {
+		t.Errorf("the export does not link the file as %q", want)
+	}
+
+	h, err := httpapi.New(httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.db.Ping, Tx: p.db.InTx,
+		Changes: pgnotify.NewBroadcaster(), PublicURL: "https://nap.example.org/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL + "/v1/plans/" + p.planID + "/export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if !bytes.Contains(b, []byte("<https://nap.example.org/v1/evidence/"+e.ID+"/content>")) {
+		t.Error("the export does not link the file at the public URL")
+	}
+}
+
+func etagOf(p *progressFixture, updateID string) string {
+	res, _ := p.get("/v1/updates/"+updateID, p.author.auth()...)
+	return res.Header.Get("ETag")
 }
