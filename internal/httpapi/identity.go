@@ -164,6 +164,9 @@ type TokenPath struct {
 	ID string `path:"id" format:"uuid" doc:"Token id"`
 }
 
+// userOutput answers with a user and its ETag.
+func userOutput(u nap.User) *UserOutput { return &UserOutput{ETag: etag(u.Version), Body: toUser(u)} }
+
 func registerIdentity(api huma.API, d Deps) {
 	register(api, d, huma.Operation{
 		OperationID: "get-me",
@@ -212,7 +215,7 @@ func registerIdentity(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		return &UserOutput{ETag: etag(u.Version), Body: toUser(u)}, nil
+		return userOutput(u), nil
 	})
 
 	register(api, d, huma.Operation{
@@ -228,7 +231,7 @@ func registerIdentity(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		return &UserOutput{ETag: etag(u.Version), Body: toUser(u)}, nil
+		return userOutput(u), nil
 	})
 
 	register(api, d, huma.Operation{
@@ -249,7 +252,7 @@ func registerIdentity(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		return &UserOutput{ETag: etag(u.Version), Body: toUser(u)}, nil
+		return userOutput(u), nil
 	})
 
 	register(api, d, huma.Operation{

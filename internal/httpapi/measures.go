@@ -62,6 +62,16 @@ func toMeasure(m nap.Measure) Measure {
 
 // measureETag changes whenever the measure's representation does: with its version, and with
 // its overdue flag, which turns on by itself when the due date passes.
+// measureOutput answers with a measure and its ETag.
+func measureOutput(m nap.Measure) *GetMeasureOutput {
+	return &GetMeasureOutput{ETag: `"` + measureETag(m.Version, m.Overdue) + `"`, Body: toMeasure(m)}
+}
+
+// indicatorOutput answers with an indicator and its ETag.
+func indicatorOutput(i nap.Indicator) *IndicatorOutput {
+	return &IndicatorOutput{ETag: etag(i.Version), Body: toIndicator(i)}
+}
+
 func measureETag(version int, overdue bool) string {
 	o := 0
 	if overdue {
@@ -198,7 +208,7 @@ func registerMeasures(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		return &GetMeasureOutput{ETag: `"` + measureETag(m.Version, m.Overdue) + `"`, Body: toMeasure(m)}, nil
+		return measureOutput(m), nil
 	})
 
 	register(api, d, huma.Operation{
@@ -344,15 +354,9 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
 	}, access{permission: nap.CreateMeasure, domains: visibleTo("id", discard(d.Service.GetPlan))},
 		func(ctx context.Context, in *CreateMeasureInput) (*GetMeasureOutput, error) {
-			ch, err := in.Body.change()
-			if err != nil {
-				return nil, err
-			}
-			m, err := d.Service.CreateMeasure(ctx, in.ID, ch)
-			if err != nil {
-				return nil, err
-			}
-			return &GetMeasureOutput{ETag: `"` + measureETag(m.Version, m.Overdue) + `"`, Body: toMeasure(m)}, nil
+			return apply(in.Body, func(ch nap.MeasureChange) (nap.Measure, error) {
+				return d.Service.CreateMeasure(ctx, in.ID, ch)
+			}, measureOutput)
 		})
 
 	register(api, d, huma.Operation{
@@ -369,15 +373,9 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		ch, err := in.Body.change()
-		if err != nil {
-			return nil, err
-		}
-		m, err := d.Service.UpdateMeasure(ctx, in.ID, v, ch)
-		if err != nil {
-			return nil, err
-		}
-		return &GetMeasureOutput{ETag: `"` + measureETag(m.Version, m.Overdue) + `"`, Body: toMeasure(m)}, nil
+		return apply(in.Body, func(ch nap.MeasureChange) (nap.Measure, error) {
+			return d.Service.UpdateMeasure(ctx, in.ID, v, ch)
+		}, measureOutput)
 	})
 
 	register(api, d, huma.Operation{
@@ -391,15 +389,9 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
 	}, access{permission: nap.CreateIndicator, domains: measure}, func(ctx context.Context, in *CreateIndicatorInput) (*IndicatorOutput, error) {
-		ch, err := in.Body.change()
-		if err != nil {
-			return nil, err
-		}
-		i, err := d.Service.CreateIndicator(ctx, in.ID, ch)
-		if err != nil {
-			return nil, err
-		}
-		return &IndicatorOutput{ETag: etag(i.Version), Body: toIndicator(i)}, nil
+		return apply(in.Body, func(ch nap.IndicatorChange) (nap.Indicator, error) {
+			return d.Service.CreateIndicator(ctx, in.ID, ch)
+		}, indicatorOutput)
 	})
 
 	register(api, d, huma.Operation{
@@ -415,7 +407,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		return &IndicatorOutput{ETag: etag(i.Version), Body: toIndicator(i)}, nil
+		return indicatorOutput(i), nil
 	})
 
 	register(api, d, huma.Operation{
@@ -433,15 +425,9 @@ func registerMeasureWrites(api huma.API, d Deps) {
 			if err != nil {
 				return nil, err
 			}
-			ch, err := in.Body.change()
-			if err != nil {
-				return nil, err
-			}
-			i, err := d.Service.UpdateIndicator(ctx, in.ID, v, ch)
-			if err != nil {
-				return nil, err
-			}
-			return &IndicatorOutput{ETag: etag(i.Version), Body: toIndicator(i)}, nil
+			return apply(in.Body, func(ch nap.IndicatorChange) (nap.Indicator, error) {
+				return d.Service.UpdateIndicator(ctx, in.ID, v, ch)
+			}, indicatorOutput)
 		})
 }
 

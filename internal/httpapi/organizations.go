@@ -72,7 +72,7 @@ func registerOrganizations(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		return &GetOrganizationOutput{ETag: etag(o.Version), Body: toOrganization(o)}, nil
+		return organizationOutput(o), nil
 	})
 
 	registerOrganizationWrites(api, d)
@@ -114,6 +114,11 @@ type UpdateOrganizationInput struct {
 	Body OrganizationFields
 }
 
+// organizationOutput answers with an organization and its ETag.
+func organizationOutput(o nap.Organization) *GetOrganizationOutput {
+	return &GetOrganizationOutput{ETag: etag(o.Version), Body: toOrganization(o)}
+}
+
 func registerOrganizationWrites(api huma.API, d Deps) {
 	register(api, d, huma.Operation{
 		OperationID:   "create-organization",
@@ -126,15 +131,9 @@ func registerOrganizationWrites(api huma.API, d Deps) {
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusConflict, http.StatusUnprocessableEntity, internalError},
 	}, access{permission: nap.CreateOrganization}, func(ctx context.Context, in *CreateOrganizationInput) (*GetOrganizationOutput, error) {
-		ch, err := in.Body.change()
-		if err != nil {
-			return nil, err
-		}
-		o, err := d.Service.CreateOrganization(ctx, ch)
-		if err != nil {
-			return nil, err
-		}
-		return &GetOrganizationOutput{ETag: etag(o.Version), Body: toOrganization(o)}, nil
+		return apply(in.Body, func(ch nap.OrganizationChange) (nap.Organization, error) {
+			return d.Service.CreateOrganization(ctx, ch)
+		}, organizationOutput)
 	})
 
 	register(api, d, huma.Operation{
@@ -154,14 +153,8 @@ func registerOrganizationWrites(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		ch, err := in.Body.change()
-		if err != nil {
-			return nil, err
-		}
-		o, err := d.Service.UpdateOrganization(ctx, in.Code, v, ch)
-		if err != nil {
-			return nil, err
-		}
-		return &GetOrganizationOutput{ETag: etag(o.Version), Body: toOrganization(o)}, nil
+		return apply(in.Body, func(ch nap.OrganizationChange) (nap.Organization, error) {
+			return d.Service.UpdateOrganization(ctx, in.Code, v, ch)
+		}, organizationOutput)
 	})
 }

@@ -187,7 +187,7 @@ func registerPlans(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		return &GetPlanOutput{ETag: etag(p.Version), Body: toPlan(p)}, nil
+		return planOutput(p), nil
 	})
 
 	register(api, d, huma.Operation{
@@ -295,6 +295,16 @@ type PeriodOutput struct {
 	Body ReportingPeriod
 }
 
+// periodOutput answers with a reporting period and its ETag.
+func periodOutput(p nap.ReportingPeriod) *PeriodOutput {
+	return &PeriodOutput{ETag: etag(p.Version), Body: toReportingPeriod(p)}
+}
+
+// planOutput answers with a plan and its ETag.
+func planOutput(p nap.Plan) *GetPlanOutput {
+	return &GetPlanOutput{ETag: etag(p.Version), Body: toPlan(p)}
+}
+
 func registerPlanWrites(api huma.API, d Deps) {
 	plan := visibleTo("id", discard(d.Service.GetPlan))
 
@@ -309,15 +319,9 @@ func registerPlanWrites(api huma.API, d Deps) {
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusConflict, http.StatusUnprocessableEntity, internalError},
 	}, access{permission: nap.CreatePlan}, func(ctx context.Context, in *CreatePlanInput) (*GetPlanOutput, error) {
-		ch, err := in.Body.change()
-		if err != nil {
-			return nil, err
-		}
-		p, err := d.Service.CreatePlan(ctx, ch)
-		if err != nil {
-			return nil, err
-		}
-		return &GetPlanOutput{ETag: etag(p.Version), Body: toPlan(p)}, nil
+		return apply(in.Body, func(ch nap.PlanChange) (nap.Plan, error) {
+			return d.Service.CreatePlan(ctx, ch)
+		}, planOutput)
 	})
 
 	register(api, d, huma.Operation{
@@ -334,15 +338,9 @@ func registerPlanWrites(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		ch, err := in.Body.change()
-		if err != nil {
-			return nil, err
-		}
-		p, err := d.Service.UpdatePlan(ctx, in.ID, v, ch)
-		if err != nil {
-			return nil, err
-		}
-		return &GetPlanOutput{ETag: etag(p.Version), Body: toPlan(p)}, nil
+		return apply(in.Body, func(ch nap.PlanChange) (nap.Plan, error) {
+			return d.Service.UpdatePlan(ctx, in.ID, v, ch)
+		}, planOutput)
 	})
 
 	register(api, d, huma.Operation{
@@ -365,7 +363,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		return &PeriodOutput{ETag: etag(p.Version), Body: toReportingPeriod(p)}, nil
+		return periodOutput(p), nil
 	})
 
 	for _, st := range []struct {
@@ -390,7 +388,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 				if err != nil {
 					return nil, err
 				}
-				return &PeriodOutput{ETag: etag(p.Version), Body: toReportingPeriod(p)}, nil
+				return periodOutput(p), nil
 			})
 	}
 }

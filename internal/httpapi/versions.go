@@ -54,3 +54,17 @@ func changeErrors() []int {
 	return []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed,
 		http.StatusPreconditionRequired, http.StatusUnprocessableEntity, internalError}
 }
+
+// apply makes the change a request body describes with do, and answers with what out makes
+// of the result: the shape of every create and every change of the plan's structure.
+func apply[C, T, O any](body interface{ change() (C, error) }, do func(C) (T, error), out func(T) *O) (*O, error) {
+	ch, err := body.change()
+	if err != nil {
+		return nil, err
+	}
+	t, err := do(ch)
+	if err != nil {
+		return nil, err
+	}
+	return out(t), nil
+}
