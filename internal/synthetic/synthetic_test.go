@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 
 	"gorm.io/gorm"
+
+	"github.com/google/uuid"
 
 	"github.com/naptracker/naptracker/internal/nap"
 	"github.com/naptracker/naptracker/internal/pgtest"
@@ -209,5 +212,53 @@ func TestLoadIsConsistent(t *testing.T) {
 	}
 	if n := count(t, db, `SELECT count(*) FROM changes`); n == 0 {
 		t.Error("no feed rows")
+	}
+}
+
+// TestLoadAsTheTablesOwner: a role that owns the tables but is no superuser loads by turning
+// each table's own triggers off, and leaves every one of them on again.
+func TestLoadAsTheTablesOwner(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	admin, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	role := "synthetic_owner_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	exec := func(sql string) {
+		t.Helper()
+		if err := admin.Gorm().Exec(sql).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`CREATE ROLE ` + role + ` LOGIN NOSUPERUSER`)
+	t.Cleanup(func() {
+		_ = admin.Gorm().Exec(`REASSIGN OWNED BY ` + role + ` TO current_user`).Error
+		_ = admin.Gorm().Exec(`DROP OWNED BY ` + role).Error
+		_ = admin.Gorm().Exec(`DROP ROLE ` + role).Error
+	})
+	exec(`DO $$ DECLARE t text; BEGIN
+		FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+			EXECUTE format('ALTER TABLE %I OWNER TO ` + role + `', t);
+		END LOOP; END $$`)
+	exec(`GRANT USAGE, CREATE ON SCHEMA public TO ` + role)
+
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	if _, err := synthetic.Load(ctx, u.String(), small(3), io.Discard); err != nil {
+		t.Fatalf("load as %s: %v", role, err)
+	}
+	if n := count(t, admin, `SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'O'`); n != 0 {
+		t.Errorf("%d triggers left disabled", n)
+	}
+	if got := count(t, admin, `SELECT count(*) FROM progress_updates`); got != 30 {
+		t.Errorf("%d updates, want 30", got)
+	}
+	if v, err := admin.VerifyAudit(ctx); err != nil || !v.Valid {
+		t.Errorf("audit chain after the load: %+v %v", v, err)
 	}
 }
