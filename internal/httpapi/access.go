@@ -251,15 +251,11 @@ func clientIP(remoteAddr string) string {
 }
 
 // visibleTo is the domain resolver of objects that belong to the whole system: it checks only
-// that the caller may see the object, with read, and answers "*".
-func visibleTo(param string, read func(ctx context.Context, id string) error) func(huma.Context) ([]string, error) {
-	return func(ctx huma.Context) ([]string, error) {
-		id, err := pathID(ctx, param)
-		if err == nil {
-			err = read(ctx.Context(), id)
-		}
-		return []string{nap.DomainAll}, err
-	}
+// that the caller may see the object the id path parameter names, with read, and answers "*".
+func visibleTo(read func(ctx context.Context, id string) error) func(huma.Context) ([]string, error) {
+	return byID(func(ctx context.Context, id string) ([]string, error) {
+		return []string{nap.DomainAll}, read(ctx, id)
+	})
 }
 
 // ownerOf is the domain of a user's own things: the user path parameter's domain.
@@ -270,10 +266,10 @@ func ownerOf(param string) func(huma.Context) ([]string, error) {
 	}
 }
 
-// byID resolves the domains of the object the path parameter param names with resolve.
-func byID(param string, resolve func(ctx context.Context, id string) ([]string, error)) func(huma.Context) ([]string, error) {
+// byID resolves the domains of the object the id path parameter names with resolve.
+func byID(resolve func(ctx context.Context, id string) ([]string, error)) func(huma.Context) ([]string, error) {
 	return func(ctx huma.Context) ([]string, error) {
-		id, err := pathID(ctx, param)
+		id, err := pathID(ctx, "id")
 		if err != nil {
 			return nil, err
 		}

@@ -184,7 +184,7 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 		Tags:          []string{tagProgress},
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.DeleteEvidence, domains: byID("id", func(ctx context.Context, id string) ([]string, error) {
+	}, access{permission: nap.DeleteEvidence, domains: byID(func(ctx context.Context, id string) ([]string, error) {
 		e, err := d.Service.GetEvidence(ctx, id)
 		if err != nil {
 			return nil, err

@@ -192,8 +192,8 @@ func TestExportMatrixXLSX(t *testing.T) {
 }
 
 // approved takes an update of the fixture's measure through to approval with the narrative,
-// the visibility and a linked piece of evidence of that title, and returns its id.
-func (p *progressFixture) approved(narrative, visibility, evidenceTitle string) string {
+// the visibility and a linked piece of evidence of that title.
+func (p *progressFixture) approved(narrative, visibility, evidenceTitle string) {
 	p.t.Helper()
 	res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{
 		"period_id": p.periodID, "proposed_status": "partially_implemented", "progress_percent": 60,
@@ -211,7 +211,6 @@ func (p *progressFixture) approved(narrative, visibility, evidenceTitle string) 
 	p.expectStatus(p.author, 200, "POST", "/v1/updates/"+u.ID+"/submit", nil)
 	p.expectStatus(p.approver, 200, "POST", "/v1/updates/"+u.ID+"/sign-off", nil)
 	p.expectStatus(p.coordinator, 200, "POST", "/v1/updates/"+u.ID+"/approve", nil)
-	return u.ID
 }
 
 // TestExportNeutralisesFormulas: text that a spreadsheet would evaluate reaches a CSV as

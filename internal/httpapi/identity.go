@@ -352,7 +352,7 @@ func registerIdentity(api huma.API, d Deps) {
 		Tags:          []string{tagAccess},
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.RevokeToken, domains: byID("id", func(ctx context.Context, id string) ([]string, error) {
+	}, access{permission: nap.RevokeToken, domains: byID(func(ctx context.Context, id string) ([]string, error) {
 		// Another user's token is not the caller's to see, unless the caller may read tokens.
 		t, err := d.Service.GetToken(ctx, id)
 		if err != nil {

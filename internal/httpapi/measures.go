@@ -340,7 +340,7 @@ type IndicatorOutput struct {
 
 func registerMeasureWrites(api huma.API, d Deps) {
 	// A measure's domains are its lead's and its co-implementers'.
-	measure := byID("id", d.Service.UpdateDomains)
+	measure := byID(d.Service.UpdateDomains)
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-measure",
@@ -352,7 +352,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Tags:          []string{tagMeasures},
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
-	}, access{permission: nap.CreateMeasure, domains: visibleTo("id", discard(d.Service.GetPlan))},
+	}, access{permission: nap.CreateMeasure, domains: visibleTo(discard(d.Service.GetPlan))},
 		func(ctx context.Context, in *CreateMeasureInput) (*GetMeasureOutput, error) {
 			return apply(in.Body, func(ch nap.MeasureChange) (nap.Measure, error) {
 				return d.Service.CreateMeasure(ctx, in.ID, ch)
@@ -419,7 +419,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Description: "Changes the fields sent, if the indicator is still at the version If-Match names.",
 		Tags:        []string{tagMeasures},
 		Errors:      changeErrors(),
-	}, access{permission: nap.UpdateIndicator, domains: visibleTo("id", discard(d.Service.GetIndicator))},
+	}, access{permission: nap.UpdateIndicator, domains: visibleTo(discard(d.Service.GetIndicator))},
 		func(ctx context.Context, in *UpdateIndicatorInput) (*IndicatorOutput, error) {
 			v, err := in.version()
 			if err != nil {

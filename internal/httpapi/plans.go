@@ -306,7 +306,7 @@ func planOutput(p nap.Plan) *GetPlanOutput {
 }
 
 func registerPlanWrites(api huma.API, d Deps) {
-	plan := visibleTo("id", discard(d.Service.GetPlan))
+	plan := visibleTo(discard(d.Service.GetPlan))
 
 	register(api, d, huma.Operation{
 		OperationID:   "create-plan",
@@ -382,7 +382,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 			Description: st.description,
 			Tags:        []string{tagPlans},
 			Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
-		}, access{permission: st.perm, domains: visibleTo("id", discard(d.Service.GetPeriod))},
+		}, access{permission: st.perm, domains: visibleTo(discard(d.Service.GetPeriod))},
 			func(ctx context.Context, in *PeriodPath) (*PeriodOutput, error) {
 				p, err := d.Service.SetPeriodState(ctx, in.ID, st.state)
 				if err != nil {
