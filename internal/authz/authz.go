@@ -40,6 +40,7 @@ type Enforcer struct {
 	casbin    *casbin.Enforcer
 	decisions atomic.Pointer[decisions]
 	src       MembershipSource
+	policy    string // the policy's lines: policies.Policy, unless a test gives another
 
 	mu   sync.Mutex // serializes reloads
 	next time.Time  // when the next membership starts or ends, by this process's clock
@@ -47,6 +48,12 @@ type Enforcer struct {
 
 // New returns an Enforcer loaded with the policy and the live memberships.
 func New(ctx context.Context, src MembershipSource) (*Enforcer, error) {
+	return NewWithPolicy(ctx, src, policies.Policy)
+}
+
+// NewWithPolicy is New with policy lines other than policies/policy.csv, for tests that
+// change what roles may do.
+func NewWithPolicy(ctx context.Context, src MembershipSource, policy string) (*Enforcer, error) {
 	m, err := model.NewModelFromString(policies.Model)
 	if err != nil {
 		return nil, fmt.Errorf("access model: %w", err)
@@ -54,7 +61,7 @@ func New(ctx context.Context, src MembershipSource) (*Enforcer, error) {
 	if err := checkModel(m); err != nil {
 		return nil, err
 	}
-	e := &Enforcer{src: src}
+	e := &Enforcer{src: src, policy: policy}
 	ce, err := casbin.NewEnforcer(m)
 	if err != nil {
 		return nil, fmt.Errorf("access policy: %w", err)
@@ -72,6 +79,12 @@ func New(ctx context.Context, src MembershipSource) (*Enforcer, error) {
 // Can reports whether the user may take the permission's action in domain.
 func (e *Enforcer) Can(userID, domain string, p nap.Permission) (bool, error) {
 	return e.decisions.Load().can(userID, domain, p), nil
+}
+
+// Scope returns what the user (anonymous when userID is "") may read, as the policy and the
+// user's roles now say.
+func (e *Enforcer) Scope(userID string) nap.Scope {
+	return e.decisions.Load().scope(userID)
 }
 
 // Reload reads the memberships again. Decisions go on during the read and follow the new
@@ -141,7 +154,7 @@ type adapter struct {
 }
 
 func (a *adapter) LoadPolicy(m model.Model) error {
-	for _, line := range strings.Split(policies.Policy, "\n") {
+	for _, line := range strings.Split(a.e.policy, "\n") {
 		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 			if err := persist.LoadPolicyLine(line, m); err != nil {
 				return err

@@ -22,11 +22,14 @@ g = _, _, _
 [policy_effect]
 e = some(where (p.eft == allow))
 [matchers]
-m = r.obj == p.obj && r.act == p.act && (g(r.sub, p.sub, r.dom) || g(r.sub, p.sub, "*") || (p.sub == "self" && r.dom == r.sub))
+m = r.obj == p.obj && r.act == p.act && (g(r.sub, p.sub, r.dom) || g(r.sub, p.sub, "*") || (p.sub == "self" && r.dom == r.sub) || p.sub == "anonymous")
 `
 
 // selfRole is the role the matcher gives every subject in its own user domain.
 const selfRole = "self"
+
+// anonymousRole is the role the matcher gives every caller everywhere.
+const anonymousRole = nap.RoleAnonymous
 
 // roleSet is a set of roles, one bit per role that the policy grants something to.
 type roleSet uint64
@@ -37,6 +40,7 @@ type roleSet uint64
 type decisions struct {
 	grants map[nap.Permission]roleSet // the roles the policy grants each permission to
 	self   roleSet                    // the role "self", if the policy grants it anything
+	anyone roleSet                    // the role "anonymous", if the policy grants it anything
 	users  map[string]heldRoles       // by user id
 }
 
@@ -52,13 +56,13 @@ type domainRoles struct {
 }
 
 // can is the matcher: the permission is granted to a role the user holds in domain or in
-// "*", or to "self" when domain is the user's own.
+// "*", to "self" when domain is the user's own, or to "anonymous".
 func (d *decisions) can(userID, domain string, p nap.Permission) bool {
 	need := d.grants[p]
 	if need == 0 {
 		return false
 	}
-	var held roleSet
+	held := d.anyone
 	if own, ok := strings.CutPrefix(domain, subjectPrefix); ok && own == userID {
 		held |= d.self
 	}
@@ -72,6 +76,42 @@ func (d *decisions) can(userID, domain string, p nap.Permission) bool {
 	}
 	return held&need != 0
 }
+
+// scope is what the user (anonymous when "") may read: updates in every state in each
+// organization (or in "*") where a role the user holds grants nap.ReadUpdates, and the rights
+// not tied to an organization wherever, in "*" or in an organization, a role the user holds
+// grants them.
+func (d *decisions) scope(userID string) nap.Scope {
+	u := d.users[userID]
+	everywhere := u.everywhere | d.anyone
+	anywhere := everywhere
+	for _, in := range u.in {
+		if strings.HasPrefix(in.domain, orgPrefix) {
+			anywhere |= in.roles
+		}
+	}
+	var s nap.Scope
+	if anywhere&d.grants[nap.ReadPublishedPartner] != 0 {
+		s.Published = append(s.Published, nap.VisibilityPartners)
+	}
+	if anywhere&d.grants[nap.ReadPublishedPublic] != 0 {
+		s.Published = append(s.Published, nap.VisibilityPublic)
+	}
+	s.DraftPlans = anywhere&d.grants[nap.ReadDraftPlans] != 0
+	if everywhere&d.grants[nap.ReadUpdates] != 0 {
+		s.AllOrganizations = true
+		return s
+	}
+	for _, in := range u.in {
+		if org, ok := strings.CutPrefix(in.domain, orgPrefix); ok && in.roles&d.grants[nap.ReadUpdates] != 0 {
+			s.Organizations = append(s.Organizations, org)
+		}
+	}
+	return s
+}
+
+// orgPrefix turns an organization id into its domain (nap.OrganizationDomain).
+var orgPrefix = nap.OrganizationDomain("")
 
 // subjectPrefix turns a user id into a casbin subject (nap.Subject).
 var subjectPrefix = nap.Subject("")
@@ -101,6 +141,7 @@ func compile(policy, links [][]string) (*decisions, error) {
 		d.grants[nap.Permission{Object: line[1], Action: line[2]}] |= bit
 	}
 	d.self = roles[selfRole]
+	d.anyone = roles[anonymousRole]
 
 	linked := map[string]bool{} // every role some subject is linked to
 	for _, link := range links {

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -32,11 +33,11 @@ func TestTableAgreesWithCasbin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roles := []string{selfRole, "no_such_role"}
+	roles := []string{selfRole, anonymousRole, "no_such_role"}
 	for _, r := range nap.Roles {
 		roles = append(roles, string(r))
 	}
-	perms := append(slices.Clone(nap.Permissions), nap.Permission{Object: "plan", Action: "no_such_action"})
+	perms := append(append(slices.Clone(nap.Permissions), nap.ReadRights...), nap.Permission{Object: "plan", Action: "no_such_action"})
 	for role, ps := range grants {
 		if !slices.Contains(roles, role) {
 			roles = append(roles, role)
@@ -117,6 +118,40 @@ func TestTableAgreesWithCasbin(t *testing.T) {
 		t.Fatalf("casbin allowed %d of %d requests; the comparison proves nothing", allowed, asked)
 	}
 	t.Logf("%d requests, %d allowed by both", asked, allowed)
+
+	// What a user reads is casbin's answer too: updates in every state in each domain where
+	// it grants nap.ReadUpdates, the other read rights where it grants them in any domain
+	// the user holds a role in.
+	for _, u := range users {
+		domains := []string{nap.DomainAll, orgA, orgB}
+		enforce := func(domain string, p nap.Permission) bool {
+			ok, err := ce.Enforce(nap.Subject(u), domain, p.Object, p.Action)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		anywhere := func(p nap.Permission) bool {
+			return slices.ContainsFunc(domains, func(d string) bool { return enforce(d, p) })
+		}
+		want := nap.Scope{AllOrganizations: enforce(nap.DomainAll, nap.ReadUpdates), DraftPlans: anywhere(nap.ReadDraftPlans)}
+		if anywhere(nap.ReadPublishedPartner) {
+			want.Published = append(want.Published, nap.VisibilityPartners)
+		}
+		if anywhere(nap.ReadPublishedPublic) {
+			want.Published = append(want.Published, nap.VisibilityPublic)
+		}
+		if !want.AllOrganizations {
+			for _, d := range []string{orgA, orgB} {
+				if enforce(d, nap.ReadUpdates) {
+					want.Organizations = append(want.Organizations, strings.TrimPrefix(d, "org:"))
+				}
+			}
+		}
+		if got := table.scope(u); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s reads %+v by the table, %+v by casbin", u, got, want)
+		}
+	}
 }
 
 func TestCompileRefusesWhatTheTableCannotMean(t *testing.T) {

@@ -107,12 +107,3 @@ func ActorFromContext(ctx context.Context) *Actor {
 	a, _ := ctx.Value(actorKey{}).(*Actor)
 	return a
 }
-
-// Tier is how far a caller reads beyond what is public.
-type Tier int
-
-const (
-	TierPublic   Tier = iota // anonymous callers
-	TierPartners             // partners: what is published to partners and the public
-	TierInternal             // state bodies and the coordinator: internal data too
-)

@@ -43,6 +43,20 @@ var (
 	ReadAudit          = Permission{"audit", "read"}
 )
 
+// The read rights, which no operation requires but which decide what every read shows (see
+// Scope). Reading updates in every state is granted in a domain: an organization's, or "*"
+// for all of them. The others are not tied to an organization: a role grants them wherever it
+// is held.
+var (
+	ReadUpdates          = Permission{"update", "read"}          // updates in every state, evidence too
+	ReadPublishedPartner = Permission{"update", "read_partners"} // approved updates published to partners
+	ReadPublishedPublic  = Permission{"update", "read_public"}   // approved updates published to everyone
+	ReadDraftPlans       = Permission{"plan", "read_draft"}      // plans still in draft, and what they hold
+)
+
+// ReadRights lists the read rights.
+var ReadRights = []Permission{ReadUpdates, ReadPublishedPartner, ReadPublishedPublic, ReadDraftPlans}
+
 // ActionPermission is the permission each review action requires.
 var ActionPermission = map[ReviewAction]Permission{
 	ActionSubmit: SubmitUpdate, ActionSignOff: SignOffUpdate, ActionReturn: ReturnUpdate,
@@ -64,6 +78,10 @@ func OrganizationDomain(orgID string) string { return "org:" + orgID }
 
 // UserDomain is the domain of a user's own things, such as their tokens.
 func UserDomain(userID string) string { return "user:" + userID }
+
+// RoleAnonymous is the role every caller holds everywhere, signed in or not: what the policy
+// grants it, anyone may do.
+const RoleAnonymous = "anonymous"
 
 // Subject names a user to the access policy.
 func Subject(userID string) string { return "user:" + userID }

@@ -1,6 +1,9 @@
 package nap
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // PageRequest asks for one page of a list: at most Limit items after the position the
 // opaque Cursor of the previous page names ("" for the first page).
@@ -15,35 +18,27 @@ type Page[T any] struct {
 	Next  string
 }
 
-// Scope is what a caller may read: a tier, and the organizations whose internal data it
-// reads (every organization when AllOrganizations).
+// Scope is what a caller may read, as the access policy grants it to the roles the caller
+// holds (package authz works it out; nothing else decides it).
 type Scope struct {
-	Tier             Tier
+	// Published lists the visibilities of approved updates, and of their evidence, that the
+	// caller reads whoever reported them.
+	Published []Visibility
+	// AllOrganizations: every organization's updates in every state; otherwise those of
+	// Organizations (ids).
 	AllOrganizations bool
-	Organizations    []string // organization ids
+	Organizations    []string
+	// DraftPlans: plans still in draft, and everything in them.
+	DraftPlans bool
 }
 
-// DraftPlans reports whether the scope reads plans still in draft, and everything in them.
-func (s Scope) DraftPlans() bool { return s.Tier == TierInternal }
+// Everything is the scope of the service's own checks, which must find an object whoever
+// asks.
+var Everything = Scope{Published: []Visibility{VisibilityPartners, VisibilityPublic}, AllOrganizations: true, DraftPlans: true}
 
-// ScopeOf returns what the caller a may read; nil is an anonymous caller.
-func ScopeOf(a *Actor) Scope {
-	var s Scope
-	if a == nil {
-		return s
-	}
-	for _, m := range a.Memberships {
-		switch {
-		case m.Role == RolePartner:
-			s.Tier = max(s.Tier, TierPartners)
-		case m.Role.Global():
-			s.Tier, s.AllOrganizations = TierInternal, true
-		default:
-			s.Tier = TierInternal
-			s.Organizations = append(s.Organizations, m.OrganizationID)
-		}
-	}
-	return s
+// Reads reports whether the scope reads updates of the organization in every state.
+func (s Scope) Reads(orgID string) bool {
+	return s.AllOrganizations || slices.Contains(s.Organizations, orgID)
 }
 
 // RecommendationFilter narrows a list of recommendations; zero fields do not filter.

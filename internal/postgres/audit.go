@@ -118,7 +118,7 @@ func (db *DB) MeasureHistory(ctx context.Context, scope nap.Scope, measureID str
 		Where("u.measure_id = ?", measureID), scope)
 	ownUpdates := db.conn(ctx).Table("progress_updates u").Select("u.id").Where("u.measure_id = ?", measureID)
 	if !scope.AllOrganizations {
-		ownUpdates = ownUpdates.Where("u.reporting_org_id IN ?", append(scope.Organizations, "00000000-0000-0000-0000-000000000000"))
+		ownUpdates = ownUpdates.Where("u.reporting_org_id IN ?", orgsOrNone(scope))
 	}
 	q := db.conn(ctx).Table("audit_events a").Select(auditColumns).Where(`
 		(a.entity_type IN ('measure', 'measure_organization', 'measure_recommendation') AND a.entity_id = ?)

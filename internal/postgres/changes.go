@@ -27,13 +27,14 @@ func (db *DB) ListChanges(ctx context.Context, scope nap.Scope, after int64, lim
 		}
 		q = q.Where("(c.xid, c.id) > (SELECT xid, id FROM changes WHERE id = ?)", after)
 	}
-	switch {
-	case scope.AllOrganizations:
-	case scope.Tier == nap.TierInternal:
-		q = q.Where(`(c.visibility IN ? OR (c.visibility = 'internal' AND (c.organization_id IS NULL OR c.organization_id IN ?)))`,
-			publishedTo(scope.Tier), append(scope.Organizations, "00000000-0000-0000-0000-000000000000"))
-	default:
-		q = q.Where("c.visibility IN ?", publishedTo(scope.Tier))
+	if !scope.AllOrganizations {
+		// Internal changes: an organization's, to those who read its updates; of no
+		// organization (a plan in draft), to those who read drafts.
+		cond := `c.visibility IN ? OR (c.visibility = 'internal' AND c.organization_id IN ?)`
+		if scope.DraftPlans {
+			cond += ` OR (c.visibility = 'internal' AND c.organization_id IS NULL)`
+		}
+		q = q.Where("("+cond+")", publishedTo(scope), orgsOrNone(scope))
 	}
 	var rows []struct {
 		ID         int64

@@ -153,9 +153,9 @@ func visibleBeyondOrg(scope nap.Scope, alias string) (string, []any) {
 	case scope.AllOrganizations:
 		return "true", nil
 	case len(scope.Organizations) == 0:
-		return alias + ".visibility IN ?", []any{publishedTo(scope.Tier)}
+		return alias + ".visibility IN ?", []any{publishedTo(scope)}
 	default:
-		return "(" + alias + ".visibility IN ? OR u.reporting_org_id IN ?)", []any{publishedTo(scope.Tier), scope.Organizations}
+		return "(" + alias + ".visibility IN ? OR u.reporting_org_id IN ?)", []any{publishedTo(scope), scope.Organizations}
 	}
 }
 

@@ -37,7 +37,7 @@ func (r planRow) toNap() nap.Plan {
 
 // visiblePlans limits q, which names the plans table p, to the plans scope may read.
 func visiblePlans(q *gorm.DB, scope nap.Scope) *gorm.DB {
-	if scope.DraftPlans() {
+	if scope.DraftPlans {
 		return q
 	}
 	return q.Where("p.status <> ?", nap.PlanDraft)

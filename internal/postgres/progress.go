@@ -85,13 +85,20 @@ const updateColumns = `u.id, u.version, u.created_at, u.updated_at, u.provenance
 		FROM indicator_values iv JOIN indicators i ON i.id = iv.indicator_id
 		WHERE iv.update_id = u.id), '[]') AS indicator_values`
 
-// publishedTo lists the visibilities of approved updates and evidence a tier reads beyond its
-// own organizations.
-func publishedTo(t nap.Tier) []string {
-	if t == nap.TierPublic {
-		return []string{string(nap.VisibilityPublic)}
+// publishedTo lists the visibilities of approved updates and evidence scope reads beyond its
+// own organizations; never empty, so that "IN ?" always has a value to compare.
+func publishedTo(scope nap.Scope) []string {
+	out := []string{""}
+	for _, v := range scope.Published {
+		out = append(out, string(v))
 	}
-	return []string{string(nap.VisibilityPartners), string(nap.VisibilityPublic)}
+	return out
+}
+
+// orgsOrNone lists the organizations whose updates scope reads in every state; never empty,
+// so that "IN ?" always has a value to compare.
+func orgsOrNone(scope nap.Scope) []string {
+	return append([]string{"00000000-0000-0000-0000-000000000000"}, scope.Organizations...)
 }
 
 // visibleUpdates limits q, which names progress_updates u and plans p, to what scope reads:
@@ -104,9 +111,9 @@ func visibleUpdates(q *gorm.DB, scope nap.Scope) *gorm.DB {
 	}
 	published := `(u.state IN ('approved', 'superseded') AND u.visibility IN ?)`
 	if len(scope.Organizations) == 0 {
-		return q.Where(published, publishedTo(scope.Tier))
+		return q.Where(published, publishedTo(scope))
 	}
-	return q.Where("("+published+" OR u.reporting_org_id IN ?)", publishedTo(scope.Tier), scope.Organizations)
+	return q.Where("("+published+" OR u.reporting_org_id IN ?)", publishedTo(scope), scope.Organizations)
 }
 
 func (db *DB) updates(ctx context.Context, scope nap.Scope) *gorm.DB {

@@ -208,7 +208,7 @@ func (db *DB) CreatePlan(ctx context.Context, actorID string, ch nap.PlanChange)
 	if err != nil {
 		return nap.Plan{}, err
 	}
-	return db.GetPlan(ctx, nap.Scope{Tier: nap.TierInternal}, id)
+	return db.GetPlan(ctx, nap.Everything, id)
 }
 
 // UpdatePlan changes a plan if it is still at version.
@@ -221,7 +221,7 @@ func (db *DB) UpdatePlan(ctx context.Context, actorID, id string, version int, c
 	if err != nil {
 		return nap.Plan{}, err
 	}
-	return db.GetPlan(ctx, nap.Scope{Tier: nap.TierInternal}, id)
+	return db.GetPlan(ctx, nap.Everything, id)
 }
 
 // CreatePeriod adds a reporting period to a plan, open.
@@ -358,7 +358,7 @@ func (db *DB) CreateMeasure(ctx context.Context, actorID, planID string, ch nap.
 	if err != nil {
 		return nap.Measure{}, err
 	}
-	return db.GetMeasure(ctx, nap.Scope{Tier: nap.TierInternal}, id, today)
+	return db.GetMeasure(ctx, nap.Everything, id, today)
 }
 
 // UpdateMeasure changes a measure if it is still at version.
@@ -376,7 +376,7 @@ func (db *DB) UpdateMeasure(ctx context.Context, actorID, id string, version int
 	if err != nil {
 		return nap.Measure{}, err
 	}
-	return db.GetMeasure(ctx, nap.Scope{Tier: nap.TierInternal}, id, today)
+	return db.GetMeasure(ctx, nap.Everything, id, today)
 }
 
 func indicatorColumns(ch nap.IndicatorChange) (columns, error) {
@@ -406,7 +406,7 @@ func (db *DB) CreateIndicator(ctx context.Context, actorID, measureID string, ch
 	if err != nil {
 		return nap.Indicator{}, err
 	}
-	return db.GetIndicator(ctx, nap.Scope{Tier: nap.TierInternal}, id)
+	return db.GetIndicator(ctx, nap.Everything, id)
 }
 
 // UpdateIndicator changes an indicator if it is still at version.
@@ -418,5 +418,5 @@ func (db *DB) UpdateIndicator(ctx context.Context, actorID, id string, version i
 	if err != nil {
 		return nap.Indicator{}, err
 	}
-	return db.GetIndicator(ctx, nap.Scope{Tier: nap.TierInternal}, id)
+	return db.GetIndicator(ctx, nap.Everything, id)
 }

@@ -175,7 +175,7 @@ func TestHistoryIsApproved(t *testing.T) {
 	// The digest is the one approval computes: recompute it through the store.
 	var u struct{ ID string }
 	_ = db.Gorm().Raw(`SELECT id FROM progress_updates LIMIT 1`).Scan(&u).Error
-	got, err := db.GetUpdate(ctx, nap.Scope{Tier: nap.TierInternal, AllOrganizations: true}, u.ID)
+	got, err := db.GetUpdate(ctx, nap.Everything, u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

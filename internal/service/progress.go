@@ -43,9 +43,11 @@ type BlobStore interface {
 	Release(ctx context.Context, sha256 string) error
 }
 
-// Authorizer decides whether a user may use a permission in a domain.
+// Authorizer decides whether a user may use a permission in a domain, and what a user
+// (anonymous: "") may read.
 type Authorizer interface {
 	Can(userID, domain string, p nap.Permission) (bool, error)
+	Scope(userID string) nap.Scope
 }
 
 // requireActor returns the caller, or EUNAUTHORIZED: progress work is never anonymous.
@@ -79,7 +81,7 @@ func (s *Service) ListReviews(ctx context.Context, updateID string) ([]nap.Revie
 	}
 	reviews, err := s.store.ListReviews(ctx, updateID)
 	scope := s.scope(ctx)
-	if err != nil || scope.AllOrganizations || slices.Contains(scope.Organizations, u.ReportingOrgID) {
+	if err != nil || scope.Reads(u.ReportingOrgID) {
 		return reviews, err
 	}
 	public := reviews[:0]
@@ -118,7 +120,7 @@ func (s *Service) CreateUpdate(ctx context.Context, measureID string, ch nap.Upd
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
-	org, err := s.reportingOrganization(actor, place)
+	org, err := s.reportingOrganization(actor.User.ID, place)
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
@@ -142,17 +144,16 @@ func (s *Service) CreateUpdate(ctx context.Context, measureID string, ch nap.Upd
 	return s.GetUpdate(ctx, id)
 }
 
-// reportingOrganization is the organization of the measure's lead and co-implementers in
-// which the actor is a focal point.
-func (s *Service) reportingOrganization(actor *nap.Actor, place nap.Place) (string, error) {
+// reportingOrganization is the first of the measure's lead and co-implementers in which the
+// access policy lets the user create updates: the organization the user reports for.
+func (s *Service) reportingOrganization(userID string, place nap.Place) (string, error) {
 	for _, org := range place.Organizations {
-		for _, m := range actor.Memberships {
-			if m.Role == nap.RoleFocalPoint && m.OrganizationID == org {
-				return org, nil
-			}
+		ok, err := s.authz.Can(userID, nap.OrganizationDomain(org), nap.CreateUpdate)
+		if err != nil || ok {
+			return org, err
 		}
 	}
-	return "", nap.Errorf(nap.EFORBIDDEN, "only a focal point of the measure's lead or a co-implementing organization reports on it")
+	return "", nap.Errorf(nap.EFORBIDDEN, "your roles do not let you report on this measure for its lead or a co-implementing organization")
 }
 
 // checkPeriod requires an open reporting period of the plan.
@@ -178,7 +179,7 @@ func (s *Service) checkUpdate(ctx context.Context, measureID, orgID, periodID st
 		return nap.Errorf(nap.EINVALID, "proposed_status: %q is not a status an update can propose", *ch.ProposedStatus)
 	}
 	if ch.IndicatorValues != nil {
-		page, err := s.store.ListIndicators(ctx, nap.Scope{Tier: nap.TierInternal}, measureID, nap.PageRequest{Limit: 500})
+		page, err := s.store.ListIndicators(ctx, nap.Everything, measureID, nap.PageRequest{Limit: 500})
 		if err != nil {
 			return err
 		}
@@ -189,7 +190,7 @@ func (s *Service) checkUpdate(ctx context.Context, measureID, orgID, periodID st
 		}
 	}
 	if ch.Supersedes != nil && *ch.Supersedes != "" {
-		old, err := s.store.GetUpdate(ctx, nap.Scope{Tier: nap.TierInternal, AllOrganizations: true}, *ch.Supersedes)
+		old, err := s.store.GetUpdate(ctx, nap.Everything, *ch.Supersedes)
 		if err != nil || old.MeasureID != measureID || old.State != nap.UpdateApproved || old.ReportingOrgID != orgID || old.PeriodID != periodID {
 			return nap.Errorf(nap.EINVALID, "supersedes: a correction replaces your organization's approved update of the same measure and period")
 		}
@@ -285,7 +286,7 @@ func (s *Service) Act(ctx context.Context, id string, action nap.ReviewAction, r
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
-	plan, err := s.store.GetPlan(ctx, nap.Scope{Tier: nap.TierInternal}, u.PlanID)
+	plan, err := s.store.GetPlan(ctx, nap.Everything, u.PlanID)
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}

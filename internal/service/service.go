@@ -110,10 +110,14 @@ func New(d Deps) *Service {
 	return s
 }
 
-// denyAll is the authorizer of a Service not given one.
+// denyAll is the authorizer of a Service not given one: it grants nothing, and shows nothing
+// but what is published to everyone.
 type denyAll struct{}
 
 func (denyAll) Can(string, string, nap.Permission) (bool, error) { return false, nil }
+func (denyAll) Scope(string) nap.Scope {
+	return nap.Scope{Published: []nap.Visibility{nap.VisibilityPublic}}
+}
 
 // today is the date against which deadlines are judged, in UTC.
 func (s *Service) today() time.Time {
@@ -121,7 +125,10 @@ func (s *Service) today() time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// scope is what the caller of ctx may read.
+// scope is what the caller of ctx may read, as the access policy says.
 func (s *Service) scope(ctx context.Context) nap.Scope {
-	return nap.ScopeOf(nap.ActorFromContext(ctx))
+	return s.authz.Scope(actorID(ctx))
 }
+
+// Scope is what the caller of ctx may read.
+func (s *Service) Scope(ctx context.Context) nap.Scope { return s.scope(ctx) }

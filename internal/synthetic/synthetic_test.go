@@ -126,7 +126,7 @@ func TestLoadIsDeterministic(t *testing.T) {
 func TestLoadIsConsistent(t *testing.T) {
 	ctx := context.Background()
 	_, db := load(t, small(7))
-	all := nap.Scope{Tier: nap.TierInternal, AllOrganizations: true}
+	all := nap.Everything
 
 	v, err := db.VerifyAudit(ctx)
 	if err != nil || !v.Valid {
