@@ -195,8 +195,14 @@ func TestExportMatrixXLSX(t *testing.T) {
 // the visibility and a linked piece of evidence of that title.
 func (p *progressFixture) approved(narrative, visibility, evidenceTitle string) {
 	p.t.Helper()
+	p.approvedAs("partially_implemented", 60, narrative, visibility, evidenceTitle)
+}
+
+// approvedAs takes an update of the measure, proposing status and percent, through review.
+func (p *progressFixture) approvedAs(status string, percent int, narrative, visibility, evidenceTitle string) {
+	p.t.Helper()
 	res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{
-		"period_id": p.periodID, "proposed_status": "partially_implemented", "progress_percent": 60,
+		"period_id": p.periodID, "proposed_status": status, "progress_percent": percent,
 		"visibility": visibility, "narrative": map[string]string{"en": narrative},
 	}, p.author.auth()...)
 	if res.StatusCode != 201 {
@@ -451,7 +457,7 @@ func TestSummaryFollowsChanges(t *testing.T) {
 	if after.Total.ByStatus["partially_implemented"] != before.Total.ByStatus["partially_implemented"]+1 {
 		t.Errorf("after an approval: %v, before: %v", after.Total.ByStatus, before.Total.ByStatus)
 	}
-	p.db.Gorm().Exec(`UPDATE measures SET version = version + 1, current_status = 'cancelled' WHERE id = ?`, p.measureID)
+	p.db.Gorm().Exec(`UPDATE measures SET status_public = 'cancelled' WHERE id = ?`, p.measureID)
 	if got := read(); got.Total.ByStatus["cancelled"] != after.Total.ByStatus["cancelled"]+1 {
 		t.Errorf("after a change of status: %v", got.Total.ByStatus)
 	}

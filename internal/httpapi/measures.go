@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -60,11 +61,9 @@ func toMeasure(m nap.Measure) Measure {
 	}
 }
 
-// measureETag changes whenever the measure's representation does: with its version, and with
-// its overdue flag, which turns on by itself when the due date passes.
 // measureOutput answers with a measure and its ETag.
 func measureOutput(m nap.Measure) *GetMeasureOutput {
-	return &GetMeasureOutput{ETag: `"` + measureETag(m.Version, m.Overdue) + `"`, Body: toMeasure(m)}
+	return &GetMeasureOutput{ETag: measureETag(m.State()), Body: toMeasure(m)}
 }
 
 // indicatorOutput answers with an indicator and its ETag.
@@ -72,12 +71,17 @@ func indicatorOutput(i nap.Indicator) *IndicatorOutput {
 	return &IndicatorOutput{ETag: etag(i.Version), Body: toIndicator(i)}
 }
 
-func measureETag(version int, overdue bool) string {
-	o := 0
-	if overdue {
-		o = 1
+// measureETag changes whenever the measure's representation does: with its version, and with
+// its derived status, progress and overdue flag, which change without a person editing it
+// (and differ between audiences). It is "<version>.<digest>".
+func measureETag(st nap.MeasureState) string {
+	h := fnv.New32a()
+	progress := -1
+	if st.ProgressPercent != nil {
+		progress = *st.ProgressPercent
 	}
-	return fmt.Sprintf("%d.%d", version, o)
+	fmt.Fprintf(h, "%s|%d|%v", st.Status, progress, st.Overdue)
+	return fmt.Sprintf(`"%d.%08x"`, st.Version, h.Sum32())
 }
 
 // Indicator is a yardstick for a measure's progress.
@@ -196,11 +200,11 @@ func registerMeasures(api huma.API, d Deps) {
 	register(api, d, op, access{public: true}, func(ctx context.Context, in *GetMeasureInput) (*GetMeasureOutput, error) {
 		// A client that holds a copy is answered from the version alone when it is current.
 		if in.IfNoneMatch != "" {
-			version, overdue, err := d.Service.MeasureVersion(ctx, in.ID)
+			st, err := d.Service.MeasureVersion(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			if etag := `"` + measureETag(version, overdue) + `"`; matchesAny(in.IfNoneMatch, etag) {
+			if etag := measureETag(st); matchesAny(in.IfNoneMatch, etag) {
 				return nil, huma.ErrorWithHeaders(huma.Status304NotModified(), http.Header{"ETag": {etag}})
 			}
 		}

@@ -294,12 +294,12 @@ func TestOverdueAndStatus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	set("1.1", "current_status = 'implemented'")
-	set("1.2", "current_status = 'cancelled'")
-	set("1.3", "current_status = 'in_progress', progress_percent = 40")
+	set("1.1", "status_public = 'implemented'")
+	set("1.2", "status_public = 'cancelled'")
+	set("1.3", "status_public = 'in_progress', progress_public = 40")
 	set("1.4", "due_start = NULL, due_end = NULL")
 	set("1.5", "due_start = ?, due_end = ?", today.AddDate(0, -1, 0), today)
-	set("1.6", "current_status = 'partially_implemented', due_end = ?", today.AddDate(0, 0, 1))
+	set("1.6", "status_public = 'partially_implemented', due_end = ?", today.AddDate(0, 0, 1))
 
 	codes := func(query string) []string {
 		return f.walk("/v1/plans/"+f.planID+"/measures?limit=100&"+query, nil)

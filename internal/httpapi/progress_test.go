@@ -162,14 +162,18 @@ func TestProgressWorkflow(t *testing.T) {
 	p.expectStatus(p.author, 409, "POST", u+"/evidence", map[string]any{"kind": "web_page", "title": map[string]string{"en": "x"}, "url": "https://example.org/"})
 	p.expectStatus(p.coordinator, 409, "POST", u+"/reject", map[string]any{"reason": "too late"})
 
-	// The measure's status is derived from it.
-	var m struct {
+	// The measure's status, as partners see it, is derived from it; the public's is not.
+	var m, public struct {
 		CurrentStatus   string `json:"current_status"`
 		ProgressPercent *int   `json:"progress_percent"`
 	}
-	p.getJSON("/v1/measures/"+p.measureID, &m)
+	p.getJSON("/v1/measures/"+p.measureID, &public)
+	_ = json.Unmarshal(p.expectStatus(p.partner, 200, "GET", "/v1/measures/"+p.measureID, nil), &m)
 	if m.CurrentStatus != "in_progress" || m.ProgressPercent == nil || *m.ProgressPercent != 40 {
-		t.Errorf("measure after approval: %+v", m)
+		t.Errorf("measure after approval, as partners see it: %+v", m)
+	}
+	if public.CurrentStatus == "in_progress" && public.ProgressPercent != nil && *public.ProgressPercent == 40 {
+		t.Errorf("the public sees the status of an update published to partners: %+v", public)
 	}
 
 	// Its review history, in order.
@@ -219,7 +223,7 @@ func TestProgressWorkflow(t *testing.T) {
 	if body.State != "superseded" {
 		t.Errorf("the corrected update is %s", body.State)
 	}
-	p.getJSON("/v1/measures/"+p.measureID, &m)
+	_ = json.Unmarshal(p.expectStatus(p.partner, 200, "GET", "/v1/measures/"+p.measureID, nil), &m)
 	if m.CurrentStatus != "partially_implemented" {
 		t.Errorf("measure after the correction: %+v", m)
 	}

@@ -2,14 +2,16 @@ package httpapi
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
-// An object's ETag is its version in quotes ("7"); a measure's adds whether it is overdue
-// ("7.1"), since that changes with the date alone. A change sends the ETag back in If-Match.
+// An object's ETag is its version in quotes ("7"); a measure's adds a digest of what changes
+// without a person editing it ("7.5f3a09c1"): its derived status and its overdue flag. A
+// change sends the ETag back in If-Match, whose version is what must still be current.
 
 // IfMatch is the header a change of an existing object requires.
 type IfMatch struct {
@@ -28,11 +30,14 @@ func (h IfMatch) version() (int, error) {
 	tag, closed := strings.CutSuffix(tag, `"`)
 	v, rest, _ := strings.Cut(tag, ".")
 	n, err := strconv.Atoi(v)
-	if !quoted || !closed || err != nil || n < 1 || (rest != "" && rest != "0" && rest != "1") {
+	if !quoted || !closed || err != nil || n < 1 || !digest.MatchString(rest) {
 		return 0, nap.Errorf(nap.EPRECONDITION, "If-Match %q names no version of this object", h.IfMatch)
 	}
 	return n, nil
 }
+
+// digest is what may follow an ETag's version.
+var digest = regexp.MustCompile(`^([0-9a-f]{1,16})?$`)
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 

@@ -113,6 +113,21 @@ type Measure struct {
 	Overdue         bool
 }
 
+// MeasureState is what a measure's representation depends on besides what people enter (its
+// version): its derived status and progress, as its reader sees them, and whether it is
+// overdue, which changes with the date alone.
+type MeasureState struct {
+	Version         int
+	Status          Status
+	ProgressPercent *int
+	Overdue         bool
+}
+
+// State returns the measure's state.
+func (m Measure) State() MeasureState {
+	return MeasureState{Version: m.Version, Status: m.CurrentStatus, ProgressPercent: m.ProgressPercent, Overdue: m.Overdue}
+}
+
 // Indicator is a yardstick for a measure's progress.
 type Indicator struct {
 	Meta

@@ -56,10 +56,7 @@ func (db *DB) PlanPeriod(ctx context.Context, planID, key string) (nap.Reporting
 type matrixRow struct {
 	Measure  measureRow `gorm:"embedded"`
 	LeadName jsonOf[nap.Text]
-	// The status and progress at the end of a period, when the matrix is read as of one.
-	StatusAsOf  *string
-	PercentAsOf *int
-	Latest      jsonOf[*latestRow]
+	Latest   jsonOf[*latestRow]
 }
 
 func (r matrixRow) sortKey() string { return r.Measure.Code }
@@ -81,21 +78,22 @@ type evidenceLinkRow struct {
 }
 
 // MatrixRows returns a page of a plan's implementation matrix as scope may read it, in code
-// order: statuses from the updates of periods that end by until (the current ones when nil),
-// overdue as of day, and each measure's latest approved update scope may read, with the
-// evidence scope may read. The caller checks that scope may read the plan. A page is one
+// order: statuses from the updates scope reads of periods that end by until (the current ones
+// when nil), overdue as of day, and each measure's latest approved update scope may read, with
+// the evidence scope may read. The caller checks that scope may read the plan. A page is one
 // statement.
 func (db *DB) MatrixRows(ctx context.Context, scope nap.Scope, planID string, until *time.Time, day time.Time, page nap.PageRequest) (nap.Page[nap.MatrixRow], error) {
+	d := derived(scope)
 	last := "9999-12-31"
 	if until != nil {
-		last = until.Format(nap.DateLayout)
+		d, last = latestApproved(scope, until, "ms"), until.Format(nap.DateLayout)
 	}
 	updateVisible, updateArgs := visibleBeyondOrg(scope, "u")
 	evidenceVisible, evidenceArgs := visibleBeyondOrg(scope, "e")
 	args := append([]any{day, closedStatuses}, evidenceArgs...)
 	args = append(append(args, last), updateArgs...)
 	q := db.conn(ctx).Table("measures m").
-		Select(measureColumns+`, lead.name AS lead_name,
+		Select(measureColumns(d)+`, lead.name AS lead_name,
 			(SELECT jsonb_build_object('id', u.id, 'period', rp.label, 'narrative', u.narrative,
 					'approved_at', u.approved_at,
 					'evidence', coalesce((SELECT jsonb_agg(jsonb_build_object('id', e.id, 'title', e.title,
@@ -103,20 +101,11 @@ func (db *DB) MatrixRows(ctx context.Context, scope nap.Scope, planID string, un
 						FROM evidence e WHERE e.update_id = u.id AND `+evidenceVisible+`), '[]'))
 				FROM progress_updates u JOIN reporting_periods rp ON rp.id = u.period_id
 				WHERE u.measure_id = m.id AND u.state = 'approved' AND rp.ends_on <= ?::date AND `+updateVisible+`
-				ORDER BY rp.ends_on DESC, u.approved_at DESC LIMIT 1) AS latest,
-			asof.proposed_status AS status_as_of, asof.progress_percent AS percent_as_of`, args...).
+				ORDER BY rp.ends_on DESC, u.approved_at DESC LIMIT 1) AS latest`, args...).
 		Joins("JOIN organizations lead ON lead.id = m.lead_id").
 		Joins("JOIN plans p ON p.id = m.plan_id").
-		// The public derivation of DeriveStatuses, limited to periods that end by the day.
-		Joins(`LEFT JOIN LATERAL (
-			SELECT u.proposed_status, u.progress_percent
-			FROM progress_updates u JOIN reporting_periods rp ON rp.id = u.period_id
-			WHERE u.measure_id = m.id AND u.state = 'approved' AND u.visibility <> 'internal'
-				AND rp.ends_on <= ?::date AND ?::date < '9999-12-31'
-			ORDER BY rp.ends_on DESC, u.approved_at DESC
-			LIMIT 1) asof ON true`, last, last).
 		Where("m.plan_id = ?", planID)
-	q, err := paginate(visiblePlans(q, scope), "m.code", "m.id", page)
+	q, err := paginate(visiblePlans(d.from(q), scope), "m.code", "m.id", page)
 	if err != nil {
 		return nap.Page[nap.MatrixRow]{}, err
 	}
@@ -126,13 +115,6 @@ func (db *DB) MatrixRows(ctx context.Context, scope nap.Scope, planID string, un
 	}
 	return pageOf(rows, page.Limit, func(r matrixRow) nap.MatrixRow {
 		out := nap.MatrixRow{Measure: r.Measure.toNap(), LeadName: r.LeadName.V}
-		if until != nil {
-			out.Measure.CurrentStatus, out.Measure.ProgressPercent = nap.NoInformation, r.PercentAsOf
-			if r.StatusAsOf != nil {
-				out.Measure.CurrentStatus = nap.Status(*r.StatusAsOf)
-			}
-			out.Measure.Overdue = nap.OverdueOn(out.Measure.DueEnd, out.Measure.CurrentStatus, day)
-		}
 		if l := r.Latest.V; l != nil {
 			p := &nap.ApprovedProgress{UpdateID: l.ID, Period: l.Period, Narrative: l.Narrative, ApprovedAt: l.ApprovedAt}
 			for _, e := range l.Evidence {

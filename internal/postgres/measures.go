@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,16 +96,85 @@ var closedStatuses = func() []string {
 	return s
 }()
 
-// overdueSQL is true for a measure m whose due date is before the day given as its argument
-// and whose status is not closed.
-const overdueSQL = `(m.due_end IS NOT NULL AND m.due_end < ? AND m.current_status NOT IN ?)`
+// overdue is true for a measure m whose status (an SQL expression) is not closed and whose
+// due date is before the day given as its first argument; closedStatuses is its second.
+func overdue(status string) string {
+	return `(m.due_end IS NOT NULL AND m.due_end < ? AND ` + status + ` NOT IN ?)`
+}
 
-// Each measure's organizations and recommendations come as JSON from subqueries, so a page is
+// derivation is where the status and progress of measures m, as one scope sees them, come
+// from: SQL expressions, and the join that makes them when no kept column holds them.
+type derivation struct {
+	status, progress string
+	join             string
+	args             []any
+}
+
+// keptAudiences are the scopes whose derived status and progress measures keep in columns
+// (status_<name>, progress_<name>), so that they are read rather than worked out.
+var keptAudiences = []struct {
+	name  string
+	scope nap.Scope
+}{
+	{"public", nap.Scope{Published: []nap.Visibility{nap.VisibilityPublic}}},
+	{"partners", nap.Scope{Published: []nap.Visibility{nap.VisibilityPartners, nap.VisibilityPublic}}},
+	{"all", nap.Scope{AllOrganizations: true}},
+}
+
+// derived is scope's derivation: a kept audience's columns when scope reads the same
+// approved updates, else the latest approved update scope reads, worked out as it is read.
+func derived(scope nap.Scope) derivation {
+	for _, a := range keptAudiences {
+		if sameApproved(scope, a.scope) {
+			return derivation{status: "m.status_" + a.name, progress: "m.progress_" + a.name}
+		}
+	}
+	return latestApproved(scope, nil, "ms")
+}
+
+// sameApproved reports whether two scopes read the same approved updates.
+func sameApproved(a, b nap.Scope) bool {
+	if a.AllOrganizations || b.AllOrganizations {
+		return a.AllOrganizations == b.AllOrganizations
+	}
+	return len(a.Organizations) == 0 && len(b.Organizations) == 0 &&
+		slices.Equal(slices.Sorted(slices.Values(a.Published)), slices.Sorted(slices.Values(b.Published)))
+}
+
+// latestApproved derives a measure m's status and progress from its latest approved update
+// that scope reads, by period and then approval, among the periods that end by until (all
+// when nil); no_information when there is none. It is the one rule of derived status: the
+// kept columns are made by it too (DeriveStatuses). alias names the join.
+func latestApproved(scope nap.Scope, until *time.Time, alias string) derivation {
+	cond, args := visibleBeyondOrg(scope, "u")
+	if until != nil {
+		cond += " AND rp.ends_on <= ?::date"
+		args = append(args, until.Format(nap.DateLayout))
+	}
+	return derivation{status: "coalesce(" + alias + ".proposed_status, 'no_information')", progress: alias + ".progress_percent",
+		join: `LEFT JOIN LATERAL (SELECT u.proposed_status, u.progress_percent
+			FROM progress_updates u JOIN reporting_periods rp ON rp.id = u.period_id
+			WHERE u.measure_id = m.id AND u.state = 'approved' AND ` + cond + `
+			ORDER BY rp.ends_on DESC, u.approved_at DESC LIMIT 1) ` + alias + ` ON true`, args: args}
+}
+
+// from adds the derivation's join to q, which reads measures m.
+func (d derivation) from(q *gorm.DB) *gorm.DB {
+	if d.join == "" {
+		return q
+	}
+	return q.Joins(d.join, d.args...)
+}
+
+// measureColumns selects a measure m, with its status and progress as d derives them and
+// overdue as of the day given as its first argument (closedStatuses the second). Each
+// measure's organizations and recommendations come as JSON from subqueries, so a page is
 // one statement however many measures it holds.
-const measureColumns = `m.id, m.version, m.created_at, m.updated_at, m.provenance, m.provenance_note,
+func measureColumns(d derivation) string {
+	return `m.id, m.version, m.created_at, m.updated_at, m.provenance, m.provenance_note,
 	m.plan_id, m.code, m.title, m.description, m.expected_result, m.deadline_text,
 	m.due_start, m.due_end, lead.code AS lead, to_jsonb(m.articles) AS articles,
-	m.current_status, m.progress_percent, ` + overdueSQL + ` AS overdue,
+	` + d.status + ` AS current_status, ` + d.progress + ` AS progress_percent, ` + overdue(d.status) + ` AS overdue,
 	coalesce((SELECT jsonb_agg(o.code ORDER BY o.code) FROM measure_organizations mo
 		JOIN organizations o ON o.id = mo.organization_id
 		WHERE mo.measure_id = m.id AND mo.role = 'co_implementer'), '[]') AS co_implementers,
@@ -117,19 +187,22 @@ const measureColumns = `m.id, m.version, m.created_at, m.updated_at, m.provenanc
 		JOIN recommendations r ON r.id = mr.recommendation_id
 		JOIN source_documents d ON d.id = r.document_id
 		WHERE mr.measure_id = m.id), '[]') AS recommendations`
+}
 
-func (db *DB) measures(ctx context.Context, scope nap.Scope, today time.Time) *gorm.DB {
+// measures reads measures m as scope sees them, with their derivation d (derived(scope)).
+func (db *DB) measures(ctx context.Context, scope nap.Scope, d derivation, today time.Time) *gorm.DB {
 	q := db.conn(ctx).Table("measures m").
-		Select(measureColumns, today, closedStatuses).
+		Select(measureColumns(d), today, closedStatuses).
 		Joins("JOIN organizations lead ON lead.id = m.lead_id").
 		Joins("JOIN plans p ON p.id = m.plan_id")
-	return visiblePlans(q, scope)
+	return visiblePlans(d.from(q), scope)
 }
 
 // ListMeasures returns a page of a plan's measures that match f, in code order. Overdue is
 // judged as of today.
 func (db *DB) ListMeasures(ctx context.Context, scope nap.Scope, planID string, f nap.MeasureFilter, today time.Time, page nap.PageRequest) (nap.Page[nap.Measure], error) {
-	q := filterMeasures(db.measures(ctx, scope, today).Where("m.plan_id = ?", planID), f, today)
+	d := derived(scope)
+	q := filterMeasures(db.measures(ctx, scope, d, today).Where("m.plan_id = ?", planID), d, f, today)
 	q, err := paginate(q, "m.code", "m.id", page)
 	if err != nil {
 		return nap.Page[nap.Measure]{}, err
@@ -148,7 +221,7 @@ func (db *DB) ListMeasures(ctx context.Context, scope nap.Scope, planID string, 
 	return pageOf(rows, page.Limit, measureRow.toNap), nil
 }
 
-func filterMeasures(q *gorm.DB, f nap.MeasureFilter, today time.Time) *gorm.DB {
+func filterMeasures(q *gorm.DB, d derivation, f nap.MeasureFilter, today time.Time) *gorm.DB {
 	if f.Code != "" {
 		q = q.Where("m.code = ?", f.Code)
 	}
@@ -162,7 +235,7 @@ func filterMeasures(q *gorm.DB, f nap.MeasureFilter, today time.Time) *gorm.DB {
 			f.Organization, f.Organization)
 	}
 	if len(f.Statuses) > 0 {
-		q = q.Where("m.current_status IN ?", f.Statuses)
+		q = q.Where(d.status+" IN ?", f.Statuses)
 	}
 	if f.Article != 0 {
 		q = q.Where("m.articles @> ARRAY[?]::smallint[]", f.Article)
@@ -177,9 +250,9 @@ func filterMeasures(q *gorm.DB, f nap.MeasureFilter, today time.Time) *gorm.DB {
 			WHERE mr.measure_id = m.id AND `+match+`)`, value)
 	}
 	if f.Overdue != nil {
-		cond := overdueSQL
+		cond := overdue(d.status)
 		if !*f.Overdue {
-			cond = "NOT " + overdueSQL
+			cond = "NOT " + cond
 		}
 		q = q.Where(cond, today, closedStatuses)
 	}
@@ -203,7 +276,7 @@ func escapeLike(s string) string {
 // GetMeasure returns the measure with the given id if scope may read it. Overdue is judged
 // as of today.
 func (db *DB) GetMeasure(ctx context.Context, scope nap.Scope, id string, today time.Time) (nap.Measure, error) {
-	rows, err := scanMeasures(db.measures(ctx, scope, today).Where("m.id = ?", id))
+	rows, err := scanMeasures(db.measures(ctx, scope, derived(scope), today).Where("m.id = ?", id))
 	if err != nil {
 		return nap.Measure{}, err
 	}
@@ -213,17 +286,21 @@ func (db *DB) GetMeasure(ctx context.Context, scope nap.Scope, id string, today 
 	return rows[0].toNap(), nil
 }
 
-// MeasureVersion returns the version of the measure with the given id and whether it is
-// overdue today, if scope may read it: what a client's cached copy is checked against, for a
-// fraction of the cost of reading the measure.
-func (db *DB) MeasureVersion(ctx context.Context, scope nap.Scope, id string, today time.Time) (version int, overdue bool, err error) {
-	q := db.conn(ctx).Table("measures m").Select("m.version, "+overdueSQL, today, closedStatuses).
+// MeasureVersion returns the version of the measure with the given id, its status and
+// progress as scope sees them, and whether it is overdue today, if scope may read it: what a
+// client's cached copy is checked against, for a fraction of the cost of reading the
+// measure.
+func (db *DB) MeasureVersion(ctx context.Context, scope nap.Scope, id string, today time.Time) (nap.MeasureState, error) {
+	d := derived(scope)
+	q := db.conn(ctx).Table("measures m").
+		Select("m.version, "+d.status+", "+d.progress+", "+overdue(d.status), today, closedStatuses).
 		Joins("JOIN plans p ON p.id = m.plan_id").Where("m.id = ?", id)
-	err = visiblePlans(q, scope).Row().Scan(&version, &overdue)
+	var st nap.MeasureState
+	err := visiblePlans(d.from(q), scope).Row().Scan(&st.Version, &st.Status, &st.ProgressPercent, &st.Overdue)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nap.Errorf(nap.ENOTFOUND, "measure not found")
+		return nap.MeasureState{}, nap.Errorf(nap.ENOTFOUND, "measure not found")
 	}
-	return version, overdue, translate(err)
+	return st, translate(err)
 }
 
 // MeasurePlace returns the plan of the measure with the given id and the organizations that

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -297,36 +299,35 @@ func (db *DB) Supersede(ctx context.Context, actorID, id, by string) error {
 	return res.Error
 }
 
-// RecomputeMeasure derives a measure's current status and progress from its latest approved
-// update; see DeriveStatuses.
+// RecomputeMeasure derives a measure's status and progress anew for every audience; see
+// DeriveStatuses.
 func (db *DB) RecomputeMeasure(ctx context.Context, measureID string) error {
 	return DeriveStatuses(db.conn(ctx), measureID)
 }
 
-// DeriveStatuses derives the current status and progress of a measure (of every measure when
-// measureID is "") from its latest approved update that is not internal, by period and then
-// approval; no_information when it has none. The derived status is public, so an update only
-// its organization and the coordinating roles may read does not set it. A measure's version
-// rises only when they change.
+// DeriveStatuses derives the status and progress of a measure (of every measure when
+// measureID is "") that measures keep for each of keptAudiences, by latestApproved. Only
+// values that change are written, and they are not people's changes: the measure's version
+// stays.
 func DeriveStatuses(tx *gorm.DB, measureID string) error {
-	// One measure by its key, or all: a condition on id::text would read every measure.
-	which, args := "true", []any{}
-	if measureID != "" {
-		which, args = "target.id = ?", []any{measureID}
+	var set, changed, derivedCols, joins []string
+	var args []any
+	for i, a := range keptAudiences {
+		d := latestApproved(a.scope, nil, fmt.Sprintf("ms%d", i))
+		joins, args = append(joins, d.join), append(args, d.args...)
+		derivedCols = append(derivedCols, d.status+" AS status_"+a.name, d.progress+" AS progress_"+a.name)
+		set = append(set, fmt.Sprintf("status_%[1]s = d.status_%[1]s, progress_%[1]s = d.progress_%[1]s", a.name))
+		changed = append(changed, fmt.Sprintf("(t.status_%[1]s, t.progress_%[1]s) IS DISTINCT FROM (d.status_%[1]s, d.progress_%[1]s)", a.name))
 	}
-	return tx.Exec(`
-		UPDATE measures m SET current_status = coalesce(latest.proposed_status, 'no_information'),
-			progress_percent = latest.progress_percent, version = m.version + 1, updated_at = now()
-		FROM measures target
-		LEFT JOIN LATERAL (
-			SELECT u.proposed_status, u.progress_percent
-			FROM progress_updates u JOIN reporting_periods rp ON rp.id = u.period_id
-			WHERE u.measure_id = target.id AND u.state = 'approved' AND u.visibility <> 'internal'
-			ORDER BY rp.ends_on DESC, u.approved_at DESC
-			LIMIT 1) latest ON true
-		WHERE m.id = target.id AND `+which+`
-			AND (m.current_status, m.progress_percent) IS DISTINCT FROM
-				(coalesce(latest.proposed_status, 'no_information'), latest.progress_percent)`, args...).Error
+	// One measure by its key, or all: a condition on id::text would read every measure.
+	which := "true"
+	if measureID != "" {
+		which, args = "m.id = ?", append(args, measureID)
+	}
+	return tx.Exec(`UPDATE measures t SET `+strings.Join(set, ", ")+`
+		FROM (SELECT m.id, `+strings.Join(derivedCols, ", ")+` FROM measures m `+strings.Join(joins, " ")+`
+			WHERE `+which+`) d
+		WHERE t.id = d.id AND (`+strings.Join(changed, " OR ")+`)`, args...).Error
 }
 
 // ListReviews returns the steps of an update's review, oldest first.

@@ -17,15 +17,23 @@ type Counted struct {
 }
 
 // PlanSummary counts a plan's measures by status, lead organization, ICRMW article and
-// recommendation, with overdue judged as of today. The counts are remembered until a measure
-// of the plan changes (every change raises its version) or the day does; otherwise each
-// grouping is one GROUP BY query, and Go only folds its (group, status, overdue) counts into
-// tallies.
+// recommendation, as scope sees their statuses, with overdue judged as of today. The counts of
+// an audience whose statuses measures keep are remembered until a measure of the plan or its
+// status changes, or the day does; otherwise each grouping is one GROUP BY query, and Go only
+// folds its (group, status, overdue) counts into tallies.
 func (db *DB) PlanSummary(ctx context.Context, scope nap.Scope, planID string, today time.Time) (nap.PlanSummary, error) {
-	key := summaryKey{planID: planID, today: today}
-	q := db.conn(ctx).Table("measures m").Select("count(*), coalesce(sum(m.version), 0)").
+	d := derived(scope)
+	if d.join != "" { // worked out as it is read: nothing to remember it by
+		if err := db.checkPlan(ctx, scope, planID); err != nil {
+			return nap.PlanSummary{}, err
+		}
+		return db.countPlan(ctx, d, planID, today)
+	}
+	key := summaryKey{plan: planKey{id: planID, audience: d.status}, today: today}
+	q := db.conn(ctx).Table("measures m").
+		Select("count(*), coalesce(sum(m.version), 0), coalesce(sum(hashtext("+d.status+" || coalesce("+d.progress+"::text, ''))), 0)").
 		Joins("JOIN plans p ON p.id = m.plan_id").Where("m.plan_id = ?", planID)
-	if err := visiblePlans(q, scope).Row().Scan(&key.measures, &key.versions); err != nil {
+	if err := visiblePlans(q, scope).Row().Scan(&key.measures, &key.versions, &key.statuses); err != nil {
 		return nap.PlanSummary{}, translate(err)
 	}
 	if key.measures == 0 {
@@ -36,25 +44,32 @@ func (db *DB) PlanSummary(ctx context.Context, scope nap.Scope, planID string, t
 	if s, ok := db.summaries.get(key); ok {
 		return s, nil
 	}
-	s, err := db.countPlan(ctx, planID, today)
+	s, err := db.countPlan(ctx, d, planID, today)
 	if err == nil {
 		db.summaries.put(key, s)
 	}
 	return s, err
 }
 
-// summaryKey is what a plan's summary depends on.
-type summaryKey struct {
-	planID             string
-	today              time.Time
-	measures, versions int64
+// planKey names a plan's summary as one audience sees it.
+type planKey struct {
+	id       string
+	audience string // the column its statuses come from
 }
 
-// summaries remembers the latest summary of each plan, which a change to the plan replaces;
-// when it holds maxSummaries plans and another comes, one of them, at random, makes room.
+// summaryKey is what a plan's summary depends on.
+type summaryKey struct {
+	plan                         planKey
+	today                        time.Time
+	measures, versions, statuses int64
+}
+
+// summaries remembers the latest summary of each plan for each audience, which a change to
+// the plan replaces; when it holds maxSummaries and another comes, one of them, at random,
+// makes room.
 type summaries struct {
 	mu sync.Mutex
-	m  map[string]rememberedSummary
+	m  map[planKey]rememberedSummary
 }
 
 type rememberedSummary struct {
@@ -69,7 +84,7 @@ const maxSummaries = 100
 func (c *summaries) get(k summaryKey) (nap.PlanSummary, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r, ok := c.m[k.planID]
+	r, ok := c.m[k.plan]
 	return r.summary, ok && r.key == k
 }
 
@@ -77,26 +92,27 @@ func (c *summaries) put(k summaryKey, s nap.PlanSummary) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[string]rememberedSummary)
+		c.m = make(map[planKey]rememberedSummary)
 	}
-	if _, known := c.m[k.planID]; !known && len(c.m) >= maxSummaries {
+	if _, known := c.m[k.plan]; !known && len(c.m) >= maxSummaries {
 		for plan := range c.m { // any one: map order is random
 			delete(c.m, plan)
 			break
 		}
 	}
-	c.m[k.planID] = rememberedSummary{key: k, summary: s}
+	c.m[k.plan] = rememberedSummary{key: k, summary: s}
 }
 
-// countPlan counts a plan's measures in each grouping.
-func (db *DB) countPlan(ctx context.Context, planID string, today time.Time) (nap.PlanSummary, error) {
+// countPlan counts a plan's measures in each grouping, with their statuses as d derives them.
+func (db *DB) countPlan(ctx context.Context, d derivation, planID string, today time.Time) (nap.PlanSummary, error) {
 	count := func(groupBy, from string, dest any) error {
-		return db.conn(ctx).Raw(`SELECT `+groupBy+`, m.current_status AS status,
-				`+overdueSQL+` AS overdue, count(*) AS n
-			FROM measures m `+from+`
+		args := append(append([]any{today, closedStatuses}, d.args...), planID)
+		return db.conn(ctx).Raw(`SELECT `+groupBy+`, `+d.status+` AS status,
+				`+overdue(d.status)+` AS overdue, count(*) AS n
+			FROM measures m `+from+` `+d.join+`
 			WHERE m.plan_id = ?
-			GROUP BY `+groupBy+`, m.current_status, overdue
-			ORDER BY 1, 2`, today, closedStatuses, planID).Scan(dest).Error
+			GROUP BY `+groupBy+`, `+d.status+`, overdue
+			ORDER BY 1, 2`, args...).Scan(dest).Error
 	}
 
 	var byLead []struct {

@@ -13,7 +13,7 @@ import (
 func TestSummariesKeepOnePerPlan(t *testing.T) {
 	var c summaries
 	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
-	k := summaryKey{planID: "p1", today: day, measures: 36, versions: 40}
+	k := summaryKey{plan: planKey{id: "p1", audience: "m.status_public"}, today: day, measures: 36, versions: 40}
 	c.put(k, nap.PlanSummary{PlanID: "p1"})
 	if s, ok := c.get(k); !ok || s.PlanID != "p1" {
 		t.Fatal("not remembered")
@@ -33,7 +33,7 @@ func TestSummariesKeepOnePerPlan(t *testing.T) {
 		t.Fatalf("the old summary kept beside the new: %d", len(c.m))
 	}
 	for i := range maxSummaries + 1 {
-		c.put(summaryKey{planID: strconv.Itoa(i), today: day}, nap.PlanSummary{})
+		c.put(summaryKey{plan: planKey{id: strconv.Itoa(i)}, today: day}, nap.PlanSummary{})
 	}
 	if len(c.m) > maxSummaries {
 		t.Fatalf("%d summaries remembered, at most %d", len(c.m), maxSummaries)

@@ -35,7 +35,9 @@ func TestVocabulariesMatchTheSchema(t *testing.T) {
 		{"evidence", "kind", nap.EvidenceKinds},
 		{"evidence", "language", nap.EvidenceLanguages},
 		{"measures", "provenance", strs(nap.Provenances)},
-		{"measures", "current_status", strs(nap.Statuses)},
+		{"measures", "status_all", strs(nap.Statuses)},
+		{"measures", "status_partners", strs(nap.Statuses)},
+		{"measures", "status_public", strs(nap.Statuses)},
 	} {
 		allowed := checkedValues(t, db, c.table, c.column)
 		slices.Sort(allowed)

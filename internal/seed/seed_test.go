@@ -165,7 +165,7 @@ func TestHistoryIsApproved(t *testing.T) {
 	}
 	for code, h := range latest {
 		var status string
-		if err := db.Gorm().Raw(`SELECT current_status FROM measures WHERE code = ?`, code).Scan(&status).Error; err != nil {
+		if err := db.Gorm().Raw(`SELECT status_public FROM measures WHERE code = ?`, code).Scan(&status).Error; err != nil {
 			t.Fatal(err)
 		}
 		if status != string(h.ProposedStatus) {

@@ -20,9 +20,10 @@ func (s *Service) GetMeasure(ctx context.Context, id string) (nap.Measure, error
 	return s.store.GetMeasure(ctx, s.scope(ctx), id, s.today())
 }
 
-// MeasureVersion returns a measure's version and whether it is overdue today: what its ETag
-// is made of. ENOTFOUND if there is none or the caller may not read it.
-func (s *Service) MeasureVersion(ctx context.Context, id string) (int, bool, error) {
+// MeasureVersion returns a measure's version, its status as the caller sees it and whether it
+// is overdue today: what its ETag is made of. ENOTFOUND if there is none or the caller may not
+// read it.
+func (s *Service) MeasureVersion(ctx context.Context, id string) (nap.MeasureState, error) {
 	return s.store.MeasureVersion(ctx, s.scope(ctx), id, s.today())
 }
 

@@ -32,7 +32,7 @@ type Reader interface {
 	ListPeriods(ctx context.Context, scope nap.Scope, planID string, page nap.PageRequest) (nap.Page[nap.ReportingPeriod], error)
 	ListMeasures(ctx context.Context, scope nap.Scope, planID string, f nap.MeasureFilter, today time.Time, page nap.PageRequest) (nap.Page[nap.Measure], error)
 	GetMeasure(ctx context.Context, scope nap.Scope, id string, today time.Time) (nap.Measure, error)
-	MeasureVersion(ctx context.Context, scope nap.Scope, id string, today time.Time) (version int, overdue bool, err error)
+	MeasureVersion(ctx context.Context, scope nap.Scope, id string, today time.Time) (nap.MeasureState, error)
 	ListIndicators(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.Indicator], error)
 	PlanSummary(ctx context.Context, scope nap.Scope, planID string, today time.Time) (nap.PlanSummary, error)
 	GetIndicator(ctx context.Context, scope nap.Scope, id string) (nap.Indicator, error)

@@ -49,8 +49,8 @@ var ErrLoaded = errors.New("synthetic data is loaded in this database already")
 // options, row counts), so the chain still verifies, and, with o.Feed, one change-feed row per
 // synthetic row the feed follows, with the visibility the feed's trigger would give it. The
 // columns triggers would fill are generated or set by the generator: the measures' search text
-// is a generated column; their derived status is the one the latest public approved update
-// gives.
+// is a generated column; each audience's derived status is the one the latest approved update
+// it reads gives.
 func Load(ctx context.Context, dsn string, o Options, progress io.Writer) (Report, error) {
 	start := time.Now()
 	rep := Report{Options: o, Rows: map[string]int64{}, Copying: map[string]time.Duration{}}

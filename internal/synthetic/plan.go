@@ -263,16 +263,25 @@ func (g *planGen) measure(j int) {
 	m := measureGen{planGen: g, id: mid, code: code, inds: inds, reporters: reporters, tr: tr, dueEnd: dueEnd}
 	m.updates()
 
-	status, percent, version, updated := nap.NoInformation, any(nil), 1, g.created
-	if latest := m.latestPublic(); latest != nil {
-		status, version, updated = latest.status, 2, latest.approvedAt
-		if latest.percent != nil {
-			percent = int16(*latest.percent) //nolint:gosec // 0..100
+	row := []any{mid, g.id, code, jsonText(title), jsonText(description), jsonText(expected), jsonText(deadline),
+		dueStart, dueEnd, w.orgs[lead].id, g.articles(), string(nap.Illustrative), Note, 1, g.created, g.created}
+	// Each audience's derived status: the public reads public updates, partners partners' and
+	// public ones, and the roles that read everything all of them.
+	for _, reads := range [][]nap.Visibility{
+		{nap.VisibilityPublic},
+		{nap.VisibilityPartners, nap.VisibilityPublic},
+		{nap.VisibilityInternal, nap.VisibilityPartners, nap.VisibilityPublic},
+	} {
+		status, percent := nap.NoInformation, any(nil)
+		if latest := m.latestApproved(reads); latest != nil {
+			status = latest.status
+			if latest.percent != nil {
+				percent = int16(*latest.percent) //nolint:gosec // 0..100
+			}
 		}
+		row = append(row, string(status), percent)
 	}
-	g.rows.add(measuresTable, mid, g.id, code, jsonText(title), jsonText(description), jsonText(expected), jsonText(deadline),
-		dueStart, dueEnd, w.orgs[lead].id, g.articles(), string(nap.Illustrative), Note, string(status), percent, version,
-		g.created, updated)
+	g.rows.add(measuresTable, row...)
 	m.emit()
 }
 
@@ -625,12 +634,12 @@ func (m *measureGen) napUpdate(u *update) nap.ProgressUpdate {
 	return out
 }
 
-// latestPublic is the update the measure's derived status comes from: the latest approved
-// one that is not internal, by half-year and then approval.
-func (m *measureGen) latestPublic() *update {
+// latestApproved is the update an audience's derived status comes from: the latest approved
+// one of a visibility it reads, by half-year and then approval.
+func (m *measureGen) latestApproved(reads []nap.Visibility) *update {
 	var best *update
 	for _, u := range m.history {
-		if u.state != nap.UpdateApproved || u.visibility == nap.VisibilityInternal {
+		if u.state != nap.UpdateApproved || !slices.Contains(reads, u.visibility) {
 			continue
 		}
 		if best == nil || m.periods[u.period].ends.After(m.periods[best.period].ends) ||

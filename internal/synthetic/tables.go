@@ -21,8 +21,9 @@ var (
 	periodsTable = &table{"reporting_periods", []string{"id", "plan_id", "label", "starts_on", "ends_on", "due_on", "state",
 		"version", "created_at", "updated_at"}}
 	measuresTable = &table{"measures", []string{"id", "plan_id", "code", "title", "description", "expected_result",
-		"deadline_text", "due_start", "due_end", "lead_id", "articles", "provenance", "provenance_note", "current_status",
-		"progress_percent", "version", "created_at", "updated_at"}}
+		"deadline_text", "due_start", "due_end", "lead_id", "articles", "provenance", "provenance_note", "version",
+		"created_at", "updated_at", "status_public", "progress_public", "status_partners", "progress_partners",
+		"status_all", "progress_all"}}
 	measureOrgsTable = &table{"measure_organizations", []string{"measure_id", "organization_id", "role"}}
 	measureRecsTable = &table{"measure_recommendations", []string{"measure_id", "recommendation_id"}}
 	indicatorsTable  = &table{"indicators", []string{"id", "measure_id", "code", "title", "kind", "unit", "baseline", "target",

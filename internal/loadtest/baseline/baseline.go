@@ -1,8 +1,8 @@
 // Package baseline serves one page of a plan's measures straight from PostgreSQL, with pgx,
 // encoding/json and net/http and nothing else: no API framework, no ORM, no authorization.
 // It exists to measure what the API's layers cost against the least a server must do to
-// answer the same request; it answers as an anonymous caller or a partner would be answered
-// (published plans only) and is never part of the service.
+// answer the same request; it answers as an anonymous caller would be answered (published
+// plans only, the public's statuses) and is never part of the service.
 package baseline
 
 import (
@@ -35,7 +35,7 @@ func Handler(pool *pgxpool.Pool) http.Handler {
 const selectMeasures = `SELECT m.id, m.version, m.created_at, m.updated_at, m.provenance, m.provenance_note,
 	m.plan_id, m.code, m.title, m.description, m.expected_result, m.deadline_text,
 	m.due_start, m.due_end, lead.code, to_jsonb(m.articles),
-	m.current_status, m.progress_percent, ` + overdue + `,
+	m.status_public, m.progress_public, ` + overdue + `,
 	coalesce((SELECT jsonb_agg(o.code ORDER BY o.code) FROM measure_organizations mo
 		JOIN organizations o ON o.id = mo.organization_id
 		WHERE mo.measure_id = m.id AND mo.role = 'co_implementer'), '[]'),
@@ -54,7 +54,7 @@ JOIN plans p ON p.id = m.plan_id
 WHERE p.status <> 'draft' AND m.plan_id = $3`
 
 // overdue is true for a measure due before $1 (today) whose status is not one of $2 (closed).
-const overdue = `(m.due_end IS NOT NULL AND m.due_end < $1 AND m.current_status <> ALL($2::text[]))`
+const overdue = `(m.due_end IS NOT NULL AND m.due_end < $1 AND m.status_public <> ALL($2::text[]))`
 
 var closedStatuses = func() []string {
 	var s []string
@@ -115,7 +115,7 @@ func listMeasures(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 				JOIN organizations o ON o.id = mo.organization_id
 				WHERE mo.measure_id = m.id AND mo.role = 'co_implementer' AND o.code = ?))`, vals.Get(name), vals.Get(name))
 		case "status":
-			q.where("m.current_status = ANY(?::text[])", strings.Split(vals.Get(name), ","))
+			q.where("m.status_public = ANY(?::text[])", strings.Split(vals.Get(name), ","))
 		case "article":
 			a, err := strconv.Atoi(vals.Get(name))
 			if err != nil || a < 1 || a > 93 {

@@ -1,0 +1,97 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestEachAudienceSeesOneStory: a measure's derived status and progress, and the summaries,
+// lists, exports and ETags built from them, come for each audience from the approved updates
+// it may read: the public from public ones, partners from partners' and public ones, an
+// organization from those and its own internal ones, the coordinating roles from all.
+func TestEachAudienceSeesOneStory(t *testing.T) {
+	p := newProgressFixture(t)
+	code := p.ds.Plan.Measures[0].Code
+	type view struct {
+		status, etag string
+		progress     *int
+		inFilter     bool // listed under ?status=<its status>
+		counted      int  // the summary's count of its status
+		exported     string
+	}
+	look := func(c caller, status string) view {
+		t.Helper()
+		var m struct {
+			CurrentStatus   string `json:"current_status"`
+			ProgressPercent *int   `json:"progress_percent"`
+		}
+		res, b := p.get("/v1/measures/"+p.measureID, c.auth()...)
+		if res.StatusCode != 200 || json.Unmarshal(b, &m) != nil {
+			t.Fatalf("measure as %s: %d %s", c.name, res.StatusCode, b)
+		}
+		v := view{status: m.CurrentStatus, progress: m.ProgressPercent, etag: res.Header.Get("ETag")}
+		var listed page[struct{ Code string }]
+		_ = json.Unmarshal(p.expectStatus(c, 200, "GET", "/v1/plans/"+p.planID+"/measures?limit=500&status="+status, nil), &listed)
+		v.inFilter = slices.ContainsFunc(listed.Items, func(it struct{ Code string }) bool { return it.Code == code })
+		var s struct {
+			Total struct {
+				ByStatus map[string]int `json:"by_status"`
+			}
+		}
+		_ = json.Unmarshal(p.expectStatus(c, 200, "GET", "/v1/plans/"+p.planID+"/summary", nil), &s)
+		v.counted = s.Total.ByStatus[status]
+		rows := parseCSV(t, p.exported(c, "format=csv", "text/csv"))
+		v.exported = rows[1+slices.Index(column(rows, "code"), code)][slices.Index(rows[0], "status")]
+		return v
+	}
+	before := look(p.anonymous, "implemented")
+
+	// Published to partners: partners see it, the public does not, not even in the ETag.
+	p.approvedAs("implemented", 100, "The law was adopted.", "partners", "The law")
+	public := look(p.anonymous, "implemented")
+	if public != before {
+		t.Errorf("the public's view moved with an update published to partners: %+v, then %+v", before, public)
+	}
+	partner := look(p.partner, "implemented")
+	if partner.status != "implemented" || partner.progress == nil || *partner.progress != 100 || !partner.inFilter ||
+		partner.exported != "implemented" || partner.counted != public.counted+1 {
+		t.Errorf("partners after an update published to them: %+v (the public: %+v)", partner, public)
+	}
+
+	// Internal to the lead: it and the coordinating roles see it; partners and another
+	// ministry keep what is published to them.
+	p.approvedAs("cancelled", 0, "Dropped from the plan.", "internal", "Minutes")
+	for _, c := range []caller{p.viewer, p.coordinator} {
+		if v := look(c, "cancelled"); v.status != "cancelled" || !v.inFilter || v.exported != "cancelled" {
+			t.Errorf("%s after an internal update of the lead: %+v", c.name, v)
+		}
+	}
+	for _, c := range []caller{p.partner, p.stranger} {
+		if v := look(c, "implemented"); v.status != "implemented" || !v.inFilter || v.exported != "implemented" {
+			t.Errorf("%s after an internal update of the lead: %+v", c.name, v)
+		}
+	}
+	if v := look(p.anonymous, "implemented"); v != before {
+		t.Errorf("the public's view moved with an internal update: %+v, then %+v", before, v)
+	}
+
+	// As of the period's end, each audience's export says what it said then.
+	var periods page[struct{ ID, Label string }]
+	p.getJSON("/v1/plans/"+p.planID+"/periods?limit=500", &periods)
+	period := periods.Items[len(periods.Items)-1]
+	for c, want := range map[caller]string{p.partner: "implemented", p.viewer: "cancelled", p.anonymous: before.exported} {
+		rows := parseCSV(t, p.exported(c, "format=csv&period="+period.Label, "text/csv"))
+		if got := rows[1+slices.Index(column(rows, "code"), code)][slices.Index(rows[0], "status")]; got != want {
+			t.Errorf("%s's export as of %s: %s, want %s", c.name, period.Label, got, want)
+		}
+	}
+
+	// The measure's history holds what people changed, never derived values.
+	for _, c := range []caller{p.anonymous, p.coordinator} {
+		if b := p.expectStatus(c, 200, "GET", "/v1/measures/"+p.measureID+"/history?limit=500", nil); strings.Contains(string(b), "status_") {
+			t.Errorf("%s reads derived values in the history: %.300s", c.name, b)
+		}
+	}
+}
