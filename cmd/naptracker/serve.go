@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,6 +49,8 @@ func serveCommand(opts *config.Options) *cobra.Command {
 	cmd.Flags().Float64Var(&opts.RateLimit, "rate-limit", opts.RateLimit, "requests per second per token, or per address for anonymous callers; 0 is off")
 	cmd.Flags().IntVar(&opts.RateBurst, "rate-burst", opts.RateBurst, "requests a caller may send at once above --rate-limit")
 	cmd.Flags().StringVar(&opts.PublicURL, "public-url", opts.PublicURL, "where clients reach the server (https://nap.example.org), for the links exports give to stored evidence; default: each request's Host")
+	cmd.Flags().IntVar(&opts.MaxStreamsPerClient, "max-streams-per-client", opts.MaxStreamsPerClient, "change streams a token, or an anonymous client's address, may hold open at once; 0 for no bound")
+	cmd.Flags().IntVar(&opts.MaxStreams, "max-streams", opts.MaxStreams, "change streams the server holds open at once; 0 for no bound")
 	cmd.Flags().StringVar(&opts.DebugAddr, "debug-addr", opts.DebugAddr, "HOST:PORT to serve Go profiles (/debug/pprof/) on, for diagnosis; off when empty")
 	return cmd
 }
@@ -55,10 +58,46 @@ func serveCommand(opts *config.Options) *cobra.Command {
 // serve runs the API until ctx ends, then shuts down gracefully. When listening is not nil it
 // receives the address the server listens on.
 func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) error {
+	s, err := startServer(ctx, opts)
+	if err != nil {
+		return err
+	}
+	slog.Info("serving", "addr", s.ln.Addr().String(), "docs", "/docs")
+	if listening != nil {
+		listening <- s.ln.Addr()
+	}
+	select {
+	case err := <-s.served:
+		return errors.Join(err, s.close())
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down", "grace", shutdownGrace.String())
+	if err := s.close(); err != nil {
+		return err
+	}
+	slog.Info("stopped")
+	return nil
+}
+
+// server is the running API: its listener and database, and every goroutine it starts, which
+// it owns and waits for when it closes.
+type server struct {
+	db       *postgres.DB
+	http     *http.Server
+	ln       net.Listener
+	served   chan error    // what http.Server.Serve returned
+	stopping chan struct{} // closed when closing begins: streams end at once
+	stop     context.CancelFunc
+	running  sync.WaitGroup // the background work: watchers, listeners, the profile server
+}
+
+// startServer opens the database (migrating and seeding it when asked), starts the work that
+// keeps the server current and starts serving.
+func startServer(ctx context.Context, opts config.Options) (_ *server, err error) {
 	if opts.Migrate {
 		created, err := postgres.CreateDatabase(ctx, opts.DatabaseURL)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if created {
 			slog.Info("created the database")
@@ -66,89 +105,94 @@ func serve(ctx context.Context, opts config.Options, listening chan<- net.Addr) 
 	}
 	db, err := postgres.Open(ctx, opts.DatabaseURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
-
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	m, err := postgres.NewMigrator(db)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if opts.Migrate {
 		if err := m.Up(ctx, logWriter{}); err != nil {
-			return fmt.Errorf("migrate: %w", err)
+			return nil, fmt.Errorf("migrate: %w", err)
 		}
 	}
 	if err := m.Check(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if opts.Seed {
 		rep, err := loadReference(ctx, db)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		slog.Info("reference data", "result", rep.String())
 	}
-
 	enforcer, err := authz.New(ctx, db)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	watchCtx, stopWatching := context.WithCancel(ctx)
-	defer stopWatching()
-	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes})
-	// Whoever changes tokens, users or memberships, on this server or another, the callers
-	// this one remembers are forgotten as the policy reloads.
-	go enforcer.Watch(watchCtx, opts.DatabaseURL, svc.ForgetCallers)
-	changes := pgnotify.NewBroadcaster()
-	go pgnotify.Listen(watchCtx, opts.DatabaseURL, postgres.ChangesChannel, changes.Notify)
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, err
+	}
 
+	background, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s := &server{db: db, ln: ln, served: make(chan error, 1), stopping: make(chan struct{}), stop: stop}
+	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes})
+	changes, access := pgnotify.NewBroadcaster(), pgnotify.NewBroadcaster()
+	// Whoever changes tokens, users or memberships, on this server or another, the callers
+	// this one remembers are forgotten at once, and streams look theirs up again once the
+	// policy has reloaded.
+	s.running.Go(func() {
+		enforcer.Watch(background, opts.DatabaseURL, authz.Hooks{Heard: svc.ForgetCallers, Reloaded: access.Notify})
+	})
+	s.running.Go(func() { pgnotify.Listen(background, opts.DatabaseURL, postgres.ChangesChannel, changes.Notify) })
 	handler, err := httpapi.New(httpapi.Deps{
 		Service:    svc,
-		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: changes,
-		Limits:    httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst},
+		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: changes, Access: access, Stopping: s.stopping,
+		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst,
+			StreamsPerClient: opts.MaxStreamsPerClient, Streams: opts.MaxStreams},
 		PublicURL: opts.PublicURL,
 	})
 	if err != nil {
-		return err
+		ln.Close()
+		s.stop()
+		s.running.Wait()
+		return nil, err
 	}
-	srv := &http.Server{
+	if opts.DebugAddr != "" {
+		s.running.Go(func() { serveProfiles(background, opts.DebugAddr) })
+	}
+	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return err
-	}
-	if opts.DebugAddr != "" {
-		go serveProfiles(opts.DebugAddr)
-	}
-	slog.Info("serving", "addr", ln.Addr().String(), "docs", "/docs")
-	if listening != nil {
-		listening <- ln.Addr()
-	}
+	go func() { s.served <- s.http.Serve(ln) }()
+	return s, nil
+}
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	slog.Info("shutting down", "grace", shutdownGrace.String())
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+// close stops the server: streams end at once, requests in flight get shutdownGrace to
+// finish, then the background work stops and is waited for, and the database is closed.
+func (s *server) close() error {
+	close(s.stopping)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		err = fmt.Errorf("shutdown: %w", err)
+	} else if served := <-s.served; !errors.Is(served, http.ErrServerClosed) {
+		err = served
 	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	slog.Info("stopped")
-	return nil
+	s.stop()
+	s.running.Wait()
+	return errors.Join(err, s.db.Close())
 }
 
 // loadReference adds whatever of the embedded reference data the database lacks.
@@ -176,15 +220,19 @@ func trimNewline(p []byte) []byte {
 }
 
 // serveProfiles serves the Go runtime's profiles on addr, for an operator diagnosing a slow or
-// hungry server.
-func serveProfiles(addr string) {
+// hungry server, until ctx ends.
+func serveProfiles(ctx context.Context, addr string) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
 	slog.Info("serving profiles", "addr", addr)
-	if err := srv.ListenAndServe(); err != nil {
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
 		slog.Error("profiles not served", "addr", addr, "error", err)
 	}
 }

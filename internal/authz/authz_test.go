@@ -129,7 +129,7 @@ func TestMembershipsEndByTheClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go e.Watch(ctx, dsn)
+	go e.Watch(ctx, dsn, authz.Hooks{})
 	if ok, _ := e.Can(u.ID, nap.DomainAll, nap.CreatePlan); !ok {
 		t.Fatal("a live membership is denied")
 	}
@@ -160,7 +160,7 @@ func TestWatchReloadsOnChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go e.Watch(ctx, dsn)
+	go e.Watch(ctx, dsn, authz.Hooks{})
 	time.Sleep(200 * time.Millisecond) // listening
 
 	other, err := postgres.Open(ctx, dsn)

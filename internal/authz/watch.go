@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/naptracker/naptracker/internal/pgnotify"
@@ -12,22 +13,35 @@ import (
 // activity or of tokens' revocation is announced (by triggers, whoever makes the change).
 const Channel = "naptracker_access"
 
+// Hooks are told of changes of access as Watch learns of them.
+type Hooks struct {
+	// Heard is called at each notification, before the reload: for those who keep what a
+	// change of access makes stale.
+	Heard func()
+	// Reloaded is called after each reload that succeeds: decisions follow the change from
+	// then on.
+	Reloaded func()
+}
+
 // Watch keeps the enforcer current until ctx ends: it reloads on every notification on
 // Channel, when a membership starts or ends by the clock, and after each reconnection (a
-// notification may have been missed meanwhile). Each notification also calls heard at once,
-// for others who keep what access changes make stale. dsn is the database's connection
-// string.
-func (e *Enforcer) Watch(ctx context.Context, dsn string, heard ...func()) {
+// notification may have been missed meanwhile), and tells hooks. dsn is the database's
+// connection string. It returns once it and the listener it starts have stopped.
+func (e *Enforcer) Watch(ctx context.Context, dsn string, hooks Hooks) {
 	changed := make(chan struct{}, 1)
+	var listening sync.WaitGroup
+	defer listening.Wait()
 	// One pending signal covers any number of changes.
-	go pgnotify.Listen(ctx, dsn, Channel, func() {
-		for _, h := range heard {
-			h()
-		}
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
+	listening.Go(func() {
+		pgnotify.Listen(ctx, dsn, Channel, func() {
+			if hooks.Heard != nil {
+				hooks.Heard()
+			}
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		})
 	})
 
 	timer := time.NewTimer(time.Hour)
@@ -52,5 +66,8 @@ func (e *Enforcer) Watch(ctx context.Context, dsn string, heard ...func()) {
 			continue
 		}
 		retry = 0
+		if hooks.Reloaded != nil {
+			hooks.Reloaded()
+		}
 	}
 }

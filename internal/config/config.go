@@ -36,6 +36,9 @@ type Options struct {
 	// PublicURL is where clients reach the server, for the links exports give; "" takes them
 	// from each request's Host.
 	PublicURL string
+	// MaxStreamsPerClient bounds the change streams a token, or an anonymous client's address,
+	// holds open at once, and MaxStreams those of the whole server; 0 for no bound.
+	MaxStreamsPerClient, MaxStreams int
 	// DebugAddr, when set, is where the Go runtime's profiles are served (/debug/pprof/), apart
 	// from the API so that they are never exposed with it.
 	DebugAddr string
@@ -48,7 +51,8 @@ const DatabaseURLEnv = "DATABASE_URL"
 // DATABASE_URL, port 8080 on every interface, info logs, 1 MiB bodies, 50 requests a second.
 func Defaults() Options {
 	return Options{DatabaseURL: os.Getenv(DatabaseURLEnv), Addr: ":8080", LogLevel: "info",
-		MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20, RateLimit: 50, RateBurst: 100}
+		MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20, RateLimit: 50, RateBurst: 100,
+		MaxStreamsPerClient: 8, MaxStreams: 2000}
 }
 
 // Validate fails on a missing or malformed setting, naming it.
@@ -73,6 +77,9 @@ func (o Options) Validate() error {
 		if u, err := url.Parse(o.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("--public-url %q is not an http(s) URL", o.PublicURL))
 		}
+	}
+	if o.MaxStreamsPerClient < 0 || o.MaxStreams < 0 {
+		errs = append(errs, fmt.Errorf("--max-streams-per-client and --max-streams must be 0 (no bound) or positive"))
 	}
 	if o.RateLimit < 0 || (o.RateLimit > 0 && o.RateBurst < 1) {
 		errs = append(errs, fmt.Errorf("--rate-limit must be 0 (off) or positive, with --rate-burst at least 1"))

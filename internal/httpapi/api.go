@@ -27,9 +27,12 @@ type Deps struct {
 	// Tx runs a write operation's work in one transaction, stamped with its caller and
 	// request for the audit trail.
 	Tx func(ctx context.Context, fn func(ctx context.Context) error) error
-	// Changes wakes change-feed streams as changes commit.
-	Changes Waker
-	Limits  Limits
+	// Changes wakes change-feed streams as changes commit; Access, once a change of access
+	// (tokens, users, memberships) is in force.
+	Changes, Access Waker
+	// Stopping is closed when the server begins to stop: streams end at once.
+	Stopping <-chan struct{}
+	Limits   Limits
 	// PublicURL is where clients reach the server (https://nap.example.org), for the links
 	// exports give to stored evidence; "" takes them from each request.
 	PublicURL string
@@ -37,8 +40,8 @@ type Deps struct {
 
 // New returns the HTTP handler of the whole API.
 func New(d Deps) (http.Handler, error) {
-	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Tx == nil || d.Changes == nil {
-		return nil, errors.New("httpapi: Service, Authorizer, Ready, Tx and Changes are required")
+	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Tx == nil || d.Changes == nil || d.Access == nil || d.Stopping == nil {
+		return nil, errors.New("httpapi: Service, Authorizer, Ready, Tx, Changes, Access and Stopping are required")
 	}
 	mux := http.NewServeMux()
 	registerAll(humago.New(mux, config()), d)

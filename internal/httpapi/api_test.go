@@ -23,7 +23,6 @@ import (
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
 	"github.com/naptracker/naptracker/internal/nap"
-	"github.com/naptracker/naptracker/internal/pgnotify"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/seed"
@@ -367,7 +366,8 @@ func TestReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.New(httpapi.Deps{Service: service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer}), Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: pgnotify.NewBroadcaster()})
+	h, err := httpapi.New(listening(t, target.String(), enforcer, httpapi.Deps{Service: service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer}),
+		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -52,14 +54,15 @@ type Heartbeat struct {
 	Cursor int64 `json:"cursor" doc:"The id of the last change sent, or where the stream started"`
 }
 
-// Waker wakes change-feed streams when a change is committed.
+// Waker wakes whoever waits on it when something happens.
 type Waker interface {
 	Wait() <-chan struct{}
 }
 
-// streamRecheck bounds how long a stream waits without a notification, for changes held back
-// by a transaction that was still running when the last notification came.
-const streamRecheck = 5 * time.Second
+// streamHeartbeat is how long a stream stays quiet before it says it is alive, and how long it
+// waits without a notification for changes held back by a transaction that was still running
+// when the last notification came.
+const streamHeartbeat = 5 * time.Second
 
 func registerChanges(api huma.API, d Deps) {
 	register(api, d, huma.Operation{
@@ -80,51 +83,140 @@ func registerChanges(api huma.API, d Deps) {
 		return out, nil
 	})
 
+	streams := newStreamSlots(d.Limits)
 	op := guarded(api, d, huma.Operation{
 		OperationID: "stream-changes",
 		Method:      http.MethodGet,
 		Path:        "/changes/stream",
 		Summary:     "Stream the change feed",
-		Description: "The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.",
-		Tags:        []string{tagChanges},
-		Errors:      []int{http.StatusUnprocessableEntity, internalError},
+		Description: "The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. " +
+			"Woken by the database as changes commit. What it delivers follows the caller's access as it is now, as polling the feed would: " +
+			"a change of the caller's roles narrows or widens it within a second, and a revoked or expired token or a deactivated user ends it. " +
+			"A token, or an anonymous client's address, holds a limited number of streams at once (429 beyond, with Retry-After).",
+		Tags:   []string{tagChanges},
+		Errors: []int{http.StatusUnprocessableEntity, internalError},
 	}, access{public: true})
+	op.Middlewares = append(op.Middlewares, streams.hold(api))
 	defer eventNamesAsEnums(api, op.OperationID)
 	sse.Register(api, op, map[string]any{"change": Change{}, "heartbeat": Heartbeat{}}, func(ctx context.Context, in *StreamChangesInput, send sse.Sender) {
-		cursor := max(in.After, in.LastEventID)
-		if send.Data(Heartbeat{Cursor: cursor}) != nil {
+		streamChanges(ctx, d, max(in.After, in.LastEventID), send)
+	})
+}
+
+// streamChanges sends the changes after cursor as the caller may see them, until the client
+// goes, the server stops, or the caller's token stops working. Before each delivery the
+// caller is looked up again, so that what it sees follows its access as it is now.
+func streamChanges(ctx context.Context, d Deps, cursor int64, send sse.Sender) {
+	if send.Data(Heartbeat{Cursor: cursor}) != nil {
+		return
+	}
+	heartbeat := time.NewTimer(streamHeartbeat)
+	defer heartbeat.Stop()
+	for {
+		// Waited on before reading, so that no wake-up falls in between.
+		changed, accessChanged := d.Changes.Wait(), d.Access.Wait()
+		now, err := d.Service.Recheck(ctx)
+		if err != nil {
 			return
 		}
-		for {
-			wake := d.Changes.Wait() // before reading, so that no notification falls in between
-			p, err := d.Service.ListChanges(ctx, cursor, 100)
-			if err != nil {
-				return
-			}
-			for _, c := range p.Items {
-				if send(sse.Message{ID: int(c.ID), Data: toChange(c)}) != nil {
-					return
-				}
-				cursor = c.ID
-			}
-			if p.More {
-				continue
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-wake:
-			case <-time.After(streamRecheck):
-				// A stream ends when its token stops working.
-				if ok, err := d.Service.StillAuthenticated(ctx); err != nil || !ok {
-					return
-				}
-				if send.Data(Heartbeat{Cursor: cursor}) != nil {
-					return
-				}
-			}
+		p, err := d.Service.ListChanges(now, cursor, 100)
+		if err != nil {
+			return
 		}
-	})
+		for _, c := range p.Items {
+			if send(sse.Message{ID: int(c.ID), Data: toChange(c)}) != nil {
+				return
+			}
+			cursor = c.ID
+		}
+		if p.More {
+			continue
+		}
+		if len(p.Items) > 0 {
+			heartbeat.Reset(streamHeartbeat)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.Stopping:
+			return
+		case <-changed:
+		case <-accessChanged:
+		case <-expiry(now):
+		case <-heartbeat.C:
+			if send.Data(Heartbeat{Cursor: cursor}) != nil {
+				return
+			}
+			heartbeat.Reset(streamHeartbeat)
+		}
+	}
+}
+
+// expiry fires when the token of ctx's caller expires; never for anonymous callers and tokens
+// that do not expire.
+func expiry(ctx context.Context) <-chan time.Time {
+	if a := nap.ActorFromContext(ctx); a != nil && a.TokenExpires != nil {
+		return time.After(time.Until(*a.TokenExpires))
+	}
+	return nil
+}
+
+// streamSlots bounds the streams open at once: per token (or, for anonymous clients, per
+// address) and in all.
+type streamSlots struct {
+	perClient, total int // 0: no bound
+
+	mu     sync.Mutex
+	open   map[string]int
+	opened int
+}
+
+// streamRetry is how long a client refused a stream is asked to wait.
+const streamRetry = 10
+
+func newStreamSlots(l Limits) *streamSlots {
+	return &streamSlots{perClient: l.StreamsPerClient, total: l.Streams, open: map[string]int{}}
+}
+
+// hold is the stream operation's middleware: it takes a slot for the stream's life, or
+// answers 429.
+func (s *streamSlots) hold(api huma.API) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		key := "ip:" + clientIP(ctx.RemoteAddr())
+		if a := nap.ActorFromContext(ctx.Context()); a != nil {
+			key = "token:" + a.TokenID
+		}
+		if err := s.take(key); err != nil {
+			ctx.SetHeader("Retry-After", strconv.Itoa(streamRetry))
+			writeError(api, ctx, err)
+			return
+		}
+		defer s.give(key)
+		next(ctx)
+	}
+}
+
+func (s *streamSlots) take(key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.total > 0 && s.opened >= s.total:
+		return nap.Errorf(nap.ETOOMANY, "the server holds as many streams as it may; retry in %d s", streamRetry)
+	case s.perClient > 0 && s.open[key] >= s.perClient:
+		return nap.Errorf(nap.ETOOMANY, "you hold %d streams already, as many as one client may; close one or retry in %d s", s.perClient, streamRetry)
+	}
+	s.open[key]++
+	s.opened++
+	return nil
+}
+
+func (s *streamSlots) give(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opened--
+	if s.open[key]--; s.open[key] == 0 {
+		delete(s.open, key)
+	}
 }
 
 // eventNamesAsEnums rewrites the event names of a registered stream from const, which the

@@ -349,25 +349,3 @@ func TestPublishingAPlanAnnouncesItsContent(t *testing.T) {
 		t.Fatalf("after adoption the public feed shows the plan %v, its measure %v", anon[plan.ID], anon[m.ID])
 	}
 }
-
-// TestStreamEndsWithItsToken: a stream whose token is revoked stops.
-func TestStreamEndsWithItsToken(t *testing.T) {
-	p := newProgressFixture(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	events := p.openStream(t, ctx, p.partner, 0)
-	var tokens struct{ Items []struct{ ID string } }
-	_ = json.Unmarshal(p.expectStatus(p.partner, 200, "GET", "/v1/users/"+p.partner.userID+"/tokens", nil), &tokens)
-	p.expectStatus(p.partner, 204, "DELETE", "/v1/tokens/"+tokens.Items[0].ID, nil)
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case _, ok := <-events:
-			if !ok {
-				return // ended
-			}
-		case <-deadline:
-			t.Fatal("the stream goes on after its token was revoked")
-		}
-	}
-}

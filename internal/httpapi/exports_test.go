@@ -20,7 +20,6 @@ import (
 	"github.com/naptracker/naptracker/internal/export"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
-	"github.com/naptracker/naptracker/internal/pgnotify"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of the exports")
@@ -554,8 +553,8 @@ func TestExportLinksStoredFiles(t *testing.T) {
 		t.Errorf("the export does not link the file as %q", want)
 	}
 
-	h, err := httpapi.New(httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.db.Ping, Tx: p.db.InTx,
-		Changes: pgnotify.NewBroadcaster(), PublicURL: "https://nap.example.org/"})
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.db.Ping, Tx: p.db.InTx,
+		PublicURL: "https://nap.example.org/"}))
 	if err != nil {
 		t.Fatal(err)
 	}

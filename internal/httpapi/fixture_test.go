@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 // listener.
 type fixture struct {
 	t      testing.TB
+	dsn    string
 	db     *postgres.DB
 	authz  *authz.Enforcer
 	svc    *service.Service
@@ -49,10 +51,6 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	listening, stopListening := context.WithCancel(ctx)
-	t.Cleanup(stopListening)
-	changes := pgnotify.NewBroadcaster()
-	go pgnotify.Listen(listening, dsn, postgres.ChangesChannel, changes.Notify)
 	ds, err := seed.Reference()
 	if err != nil {
 		t.Fatal(err)
@@ -66,19 +64,13 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 	}
 	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, Now: func() time.Time { return now },
 		MaxUploadBytes: fixtureUploadLimit})
-	h, err := httpapi.New(httpapi.Deps{
-		Service:    svc,
-		Authorizer: enforcer,
-		Ready:      db.Ping,
-		Tx:         db.InTx,
-		Changes:    changes,
-	})
+	h, err := httpapi.New(listening(t, dsn, enforcer, httpapi.Deps{Service: svc, Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, db: db, authz: enforcer, svc: svc, srv: srv, ds: ds}
+	f := &fixture{t: t, dsn: dsn, db: db, authz: enforcer, svc: svc, srv: srv, ds: ds}
 	var plans page[struct{ ID string }]
 	f.getJSON("/v1/plans?code="+url.QueryEscape(ds.Plan.Code), &plans)
 	if len(plans.Items) != 1 {
@@ -86,6 +78,29 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 	}
 	f.planID = plans.Items[0].ID
 	return f
+}
+
+// listening completes d as a server does: streams are woken by the database's notifications of
+// changes and, once the enforcer has reloaded, of changes of access (the callers the service
+// remembers forgotten as the notification comes), until the test ends.
+func listening(t testing.TB, dsn string, enforcer *authz.Enforcer, d httpapi.Deps) httpapi.Deps {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	var running sync.WaitGroup
+	t.Cleanup(func() {
+		stop()
+		running.Wait()
+	})
+	changes, access := pgnotify.NewBroadcaster(), pgnotify.NewBroadcaster()
+	running.Go(func() { pgnotify.Listen(ctx, dsn, postgres.ChangesChannel, changes.Notify) })
+	running.Go(func() {
+		enforcer.Watch(ctx, dsn, authz.Hooks{Heard: d.Service.ForgetCallers, Reloaded: access.Notify})
+	})
+	d.Changes, d.Access = changes, access
+	if d.Stopping == nil {
+		d.Stopping = make(chan struct{})
+	}
+	return d
 }
 
 type page[T any] struct {

@@ -17,7 +17,6 @@ import (
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
 	"github.com/naptracker/naptracker/internal/nap"
-	"github.com/naptracker/naptracker/internal/pgnotify"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/service"
@@ -190,8 +189,7 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
-		go e.Watch(ctx, dsn, svc.ForgetCallers)
-		h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx, Changes: pgnotify.NewBroadcaster()})
+		h, err := httpapi.New(listening(t, dsn, e, httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -327,7 +325,8 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 
 func TestAbuseLimits(t *testing.T) {
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	dsn := pgtest.NewDatabase(t)
+	db, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,8 +336,8 @@ func TestAbuseLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
-	h, err := httpapi.New(httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx, Changes: pgnotify.NewBroadcaster(),
-		Limits: httpapi.Limits{MaxBodyBytes: 2048, PerSecond: 1, Burst: 3}})
+	h, err := httpapi.New(listening(t, dsn, e, httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx,
+		Limits: httpapi.Limits{MaxBodyBytes: 2048, PerSecond: 1, Burst: 3}}))
 	if err != nil {
 		t.Fatal(err)
 	}

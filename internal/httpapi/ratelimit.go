@@ -13,6 +13,9 @@ type Limits struct {
 	MaxBodyBytes int64   // largest request body; 0 keeps huma's 1 MiB
 	PerSecond    float64 // sustained requests per second per token, or per address for anonymous callers; 0 turns limiting off
 	Burst        int     // requests allowed at once above the sustained rate
+	// StreamsPerClient bounds the change streams a token, or an anonymous client's address,
+	// holds open at once, and Streams those of the whole server; 0 for no bound.
+	StreamsPerClient, Streams int
 }
 
 // rateLimiter keeps a token bucket per key, forgetting keys idle for a while.

@@ -91,6 +91,7 @@ type Token struct {
 type Actor struct {
 	User         User
 	TokenID      string
+	TokenHash    []byte     // what names the token, to look its caller up again
 	TokenExpires *time.Time // nil: never
 	Memberships  []Membership
 }

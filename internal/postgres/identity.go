@@ -335,13 +335,3 @@ func (db *DB) Authenticate(ctx context.Context, hash []byte) (nap.Actor, error) 
 	}
 	return a, err
 }
-
-// TokenLive reports whether a token still authenticates: not revoked, not expired, its user
-// active.
-func (db *DB) TokenLive(ctx context.Context, tokenID string) (bool, error) {
-	var live bool
-	err := db.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.id = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.active)`,
-		tokenID).Scan(&live).Error
-	return live, err
-}

@@ -18,7 +18,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*nap.Actor, 
 	if !nap.LooksLikeToken(secret) {
 		return nil, nap.Errorf(nap.EUNAUTHORIZED, "the bearer token is malformed")
 	}
-	hash := nap.HashToken(secret)
+	return s.authenticate(ctx, nap.HashToken(secret))
+}
+
+// authenticate returns the caller a token's hash names, remembered for a moment (callers).
+func (s *Service) authenticate(ctx context.Context, hash []byte) (*nap.Actor, error) {
 	if a, ok := s.callers.get(hash, time.Now()); ok {
 		return &a, nil
 	}
@@ -30,6 +34,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*nap.Actor, 
 	if err != nil {
 		return nil, err
 	}
+	a.TokenHash = hash
 	s.callers.put(hash, a, time.Now(), generation)
 	return &a, nil
 }
@@ -155,12 +160,18 @@ func (s *Service) RevokeToken(ctx context.Context, id string) error {
 	return s.store.RevokeToken(ctx, actorID(ctx), id)
 }
 
-// StillAuthenticated reports whether the caller of ctx may still act: anonymous callers may;
-// a caller whose token was revoked or expired, or whose user was deactivated, may not.
-func (s *Service) StillAuthenticated(ctx context.Context) (bool, error) {
+// Recheck returns ctx with its caller as of now, for work that outlives a request's start,
+// such as a stream: an anonymous caller stays one; a caller whose token was revoked or has
+// expired, or whose user was deactivated, is EUNAUTHORIZED. It costs a lookup at most once a
+// second, and at once after any change of access.
+func (s *Service) Recheck(ctx context.Context) (context.Context, error) {
 	a := nap.ActorFromContext(ctx)
 	if a == nil {
-		return true, nil
+		return ctx, nil
 	}
-	return s.store.TokenLive(ctx, a.TokenID)
+	fresh, err := s.authenticate(ctx, a.TokenHash)
+	if err != nil {
+		return ctx, err
+	}
+	return nap.NewContextWithActor(ctx, fresh), nil
 }

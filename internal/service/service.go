@@ -56,7 +56,6 @@ type IdentityStore interface {
 	GetToken(ctx context.Context, id string) (nap.Token, error)
 	ListTokens(ctx context.Context, userID string) ([]nap.Token, error)
 	RevokeToken(ctx context.Context, actorID, id string) error
-	TokenLive(ctx context.Context, tokenID string) (bool, error)
 }
 
 // StructureStore changes plans and what they hold. Updates take the version the caller read
