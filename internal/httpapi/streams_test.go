@@ -166,7 +166,9 @@ func TestStreamFollowsMembership(t *testing.T) {
 	if id := draft(); !delivered(id) {
 		t.Fatal("the viewer's stream does not deliver its organization's draft")
 	}
-	var ms struct{ Items []struct{ ID, Organization string } }
+	var ms struct {
+		Items []struct{ ID, Organization string }
+	}
 	_ = json.Unmarshal(p.expectStatus(admin, 200, "GET", "/v1/users/"+viewer.userID+"/memberships", nil), &ms)
 	at := time.Now()
 	p.expectStatus(admin, 204, "DELETE", "/v1/users/"+viewer.userID+"/memberships/"+ms.Items[0].ID, nil)
