@@ -97,26 +97,3 @@ func tokensCommand(opts *config.Options) *cobra.Command {
 	tokens.AddCommand(issue)
 	return tokens
 }
-
-// auditCommand verifies the audit chain; it fails when the chain is broken.
-func auditCommand(opts *config.Options) *cobra.Command {
-	verify := &cobra.Command{
-		Use:   "verify",
-		Short: "Re-walk the audit chain; exit non-zero when it is broken",
-		Args:  cobra.NoArgs,
-		RunE: withDB(opts, func(c *cobra.Command, db *postgres.DB) error {
-			v, err := db.VerifyAudit(c.Context())
-			if err != nil {
-				return err
-			}
-			if !v.Valid {
-				return fmt.Errorf("the audit chain is broken at event %d of %d", *v.FirstInvalidSeq, v.Events)
-			}
-			fmt.Fprintf(c.OutOrStdout(), "the audit chain is whole: %d events, head %s\n", v.Events, v.Head)
-			return nil
-		}),
-	}
-	audit := &cobra.Command{Use: "audit", Short: "Check the audit trail"}
-	audit.AddCommand(verify)
-	return audit
-}

@@ -64,18 +64,25 @@ func startService(t *testing.T) servedAPI {
 	return api
 }
 
-// cli runs a naptracker command and returns its stdout.
+// cli runs a naptracker command and returns its stdout; the test fails if the command does.
 func cli(t *testing.T, args ...string) string {
 	t.Helper()
+	out, err := tryCLI(args...)
+	if err != nil {
+		t.Fatalf("naptracker %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// tryCLI runs a naptracker command, as an operator would, and returns its stdout.
+func tryCLI(args ...string) (string, error) {
 	var out bytes.Buffer
 	cmd := rootCommand()
 	cmd.SetOut(&out)
 	cmd.SetErr(io.Discard)
 	cmd.SetArgs(args)
-	if err := cmd.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("naptracker %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
 }
 
 // TestLoadtest plays each scenario briefly against the real service and checks that every

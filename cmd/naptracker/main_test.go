@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,11 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/naptracker/naptracker/internal/checkpoint"
 	"github.com/naptracker/naptracker/internal/config"
+	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
@@ -28,6 +30,14 @@ func TestServe(t *testing.T) {
 	opts.DatabaseURL = pgtest.NewDatabase(t)
 	opts.Addr = "127.0.0.1:0"
 	opts.Migrate, opts.Seed = true, true
+	key, err := checkpoint.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.AuditKey, opts.CheckpointEvery = filepath.Join(t.TempDir(), "audit.pem"), time.Second
+	if err := key.Save(opts.AuditKey); err != nil {
+		t.Fatal(err)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -47,12 +57,49 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var plans struct{ Items []struct{ Code string } }
+	var plans struct{ Items []struct{ ID, Code string } }
 	err = json.NewDecoder(res.Body).Decode(&plans)
 	res.Body.Close()
 	if err != nil || len(plans.Items) != 1 {
 		t.Fatalf("plans: %v %+v", err, plans)
 	}
+	// The server signs its trail's head, and signs again once the trail has grown; exports
+	// name the checkpoint.
+	base := "http://" + addr.String()
+	newest := func() httpapi.Checkpoint {
+		var cps struct{ Items []httpapi.Checkpoint }
+		getJSON(t, base+"/v1/audit/checkpoints", &cps)
+		if len(cps.Items) == 0 {
+			return httpapi.Checkpoint{}
+		}
+		return cps.Items[0]
+	}
+	var first httpapi.Checkpoint
+	for deadline := time.Now().Add(30 * time.Second); first.Seq == 0; time.Sleep(50 * time.Millisecond) {
+		if first = newest(); time.Now().After(deadline) {
+			t.Fatal("no checkpoint signed")
+		}
+	}
+	var pub httpapi.AuditKey
+	getJSON(t, base+"/v1/audit/public-key", &pub)
+	if pub.KeyID != checkpoint.ID(key.Public()) || first.KeyID != pub.KeyID {
+		t.Errorf("public key %+v, checkpoint %+v", pub, first)
+	}
+	cli(t, "users", "add", "--database-url", opts.DatabaseURL, "--email", "grows@example.org", "--name", "The trail grows", "--role", "auditor")
+	for deadline := time.Now().Add(30 * time.Second); newest().Seq <= first.Seq; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint signed after the trail grew")
+		}
+	}
+	res, err = http.Get(base + "/v1/plans/" + plans.Items[0].ID + "/export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if cp := res.Header.Get("X-Audit-Checkpoint"); !strings.HasPrefix(cp, "seq ") || !strings.Contains(cp, "key_id "+pub.KeyID) {
+		t.Errorf("X-Audit-Checkpoint %q", cp)
+	}
+
 	for _, path := range []string{"/docs", "/openapi.json", "/openapi.yaml", "/openapi-3.0.json", "/healthz", "/readyz"} {
 		res, err := http.Get("http://" + addr.String() + path)
 		if err != nil {
@@ -104,22 +151,10 @@ func TestServeRefusesAStaleSchema(t *testing.T) {
 // TestCommands runs the migrate, seed and openapi subcommands as an operator would.
 func TestCommands(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
-	try := func(args ...string) (string, error) {
-		var out bytes.Buffer
-		cmd := rootCommand()
-		cmd.SetOut(&out)
-		cmd.SetErr(io.Discard)
-		cmd.SetArgs(append(args, "--database-url", dsn))
-		err := cmd.ExecuteContext(context.Background())
-		return out.String(), err
-	}
+	try := func(args ...string) (string, error) { return tryCLI(append(args, "--database-url", dsn)...) }
 	run := func(args ...string) string {
 		t.Helper()
-		out, err := try(args...)
-		if err != nil {
-			t.Fatalf("naptracker %s: %v", strings.Join(args, " "), err)
-		}
-		return out
+		return cli(t, append(args, "--database-url", dsn)...)
 	}
 	if out := run("migrate", "status"); !strings.Contains(out, "00001_foundations.sql") || strings.Contains(out, "pending") {
 		t.Errorf("migrate status on a migrated database:\n%s", out)
@@ -171,3 +206,4 @@ func TestCommands(t *testing.T) {
 		}
 	}
 }
+

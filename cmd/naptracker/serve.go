@@ -51,6 +51,8 @@ func serveCommand(opts *config.Options) *cobra.Command {
 	cmd.Flags().StringVar(&opts.PublicURL, "public-url", opts.PublicURL, "where clients reach the server (https://nap.example.org), for the links exports give to stored evidence; default: each request's Host")
 	cmd.Flags().IntVar(&opts.MaxStreamsPerClient, "max-streams-per-client", opts.MaxStreamsPerClient, "change streams a token, or an anonymous client's address, may hold open at once; 0 for no bound")
 	cmd.Flags().IntVar(&opts.MaxStreams, "max-streams", opts.MaxStreams, "change streams the server holds open at once; 0 for no bound")
+	cmd.Flags().StringVar(&opts.AuditKey, "audit-key", opts.AuditKey, "the key file (audit keygen) to sign checkpoints of the audit trail with (default $"+config.AuditKeyEnv+"); none are signed without one")
+	cmd.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", opts.CheckpointEvery, "how often to sign a checkpoint of the audit trail when it has grown")
 	cmd.Flags().StringVar(&opts.DebugAddr, "debug-addr", opts.DebugAddr, "HOST:PORT to serve Go profiles (/debug/pprof/) on, for diagnosis; off when empty")
 	return cmd
 }
@@ -135,6 +137,13 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	if err != nil {
 		return nil, err
 	}
+
+	deps := service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes}
+	if opts.AuditKey != "" {
+		if deps.Signer, err = auditKey(&opts); err != nil {
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return nil, err
@@ -142,7 +151,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 
 	background, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s := &server{db: db, ln: ln, served: make(chan error, 1), stopping: make(chan struct{}), stop: stop}
-	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes})
+	svc := service.New(deps)
 	changes, access := pgnotify.NewBroadcaster(), pgnotify.NewBroadcaster()
 	// Whoever changes tokens, users or memberships, on this server or another, the callers
 	// this one remembers are forgotten at once, and streams look theirs up again once the
@@ -163,6 +172,9 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		s.stop()
 		s.running.Wait()
 		return nil, err
+	}
+	if deps.Signer != nil {
+		s.running.Go(func() { signCheckpoints(background, svc, opts.CheckpointEvery) })
 	}
 	if opts.DebugAddr != "" {
 		s.running.Go(func() { serveProfiles(background, opts.DebugAddr) })
@@ -217,6 +229,27 @@ func trimNewline(p []byte) []byte {
 		return p[:n-1]
 	}
 	return p
+}
+
+// signCheckpoints signs a checkpoint of the audit trail now and every interval after, when
+// the trail has grown, until ctx ends.
+func signCheckpoints(ctx context.Context, svc *service.Service, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		cp, added, err := svc.SignCheckpoint(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			slog.Error("signing a checkpoint of the audit trail failed", "error", err)
+		case added:
+			slog.Info("signed a checkpoint of the audit trail", "seq", cp.Seq, "head", cp.Head, "key_id", cp.KeyID)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // serveProfiles serves the Go runtime's profiles on addr, for an operator diagnosing a slow or

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 )
 
 // Options are the settings of a naptracker process.
@@ -39,6 +40,10 @@ type Options struct {
 	// MaxStreamsPerClient bounds the change streams a token, or an anonymous client's address,
 	// holds open at once, and MaxStreams those of the whole server; 0 for no bound.
 	MaxStreamsPerClient, MaxStreams int
+	// AuditKey is the file of the Ed25519 key checkpoints of the audit trail are signed with;
+	// "" signs none. CheckpointEvery is how often serve signs one when the trail has grown.
+	AuditKey        string
+	CheckpointEvery time.Duration
 	// DebugAddr, when set, is where the Go runtime's profiles are served (/debug/pprof/), apart
 	// from the API so that they are never exposed with it.
 	DebugAddr string
@@ -47,10 +52,14 @@ type Options struct {
 // DatabaseURLEnv is the environment variable that gives the database when no flag does.
 const DatabaseURLEnv = "DATABASE_URL"
 
+// AuditKeyEnv is the environment variable that gives the audit key file when no flag does.
+const AuditKeyEnv = "NAPTRACKER_AUDIT_KEY"
+
 // Defaults returns the settings a bare `naptracker serve` uses: the environment's
 // DATABASE_URL, port 8080 on every interface, info logs, 1 MiB bodies, 50 requests a second.
 func Defaults() Options {
-	return Options{DatabaseURL: os.Getenv(DatabaseURLEnv), Addr: ":8080", LogLevel: "info",
+	return Options{DatabaseURL: os.Getenv(DatabaseURLEnv), AuditKey: os.Getenv(AuditKeyEnv), CheckpointEvery: 5 * time.Minute,
+		Addr: ":8080", LogLevel: "info",
 		MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20, RateLimit: 50, RateBurst: 100,
 		MaxStreamsPerClient: 8, MaxStreams: 2000}
 }
@@ -77,6 +86,9 @@ func (o Options) Validate() error {
 		if u, err := url.Parse(o.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("--public-url %q is not an http(s) URL", o.PublicURL))
 		}
+	}
+	if o.CheckpointEvery < time.Second {
+		errs = append(errs, fmt.Errorf("--checkpoint-every %s is below a second", o.CheckpointEvery))
 	}
 	if o.MaxStreamsPerClient < 0 || o.MaxStreams < 0 {
 		errs = append(errs, fmt.Errorf("--max-streams-per-client and --max-streams must be 0 (no bound) or positive"))

@@ -72,13 +72,16 @@ func Report(w io.Writer, r nap.Report, opts Options) error {
 				Text: rec.Text.In(opts.Lang), Measures: measures(idx)})
 		}
 	}
-	period := ""
+	period, checkpoint := "", ""
 	if r.Period != nil {
 		period = r.Period.Label
 	}
+	if r.Checkpoint != nil {
+		checkpoint = CheckpointText(*r.Checkpoint)
+	}
 	return reportTemplate.Execute(w, map[string]any{
 		"Lang": opts.Lang, "T": labels[opts.Lang], "Plan": r.Plan.Code, "PlanTitle": r.Plan.Title.In(opts.Lang),
-		"Period": period, "AsOf": r.AsOf, "Read": r.Read, "Audit": r.Audit,
+		"Period": period, "AsOf": r.AsOf, "Read": r.Read, "Audit": r.Audit, "Checkpoint": checkpoint,
 		"Recommendations": recs, "Unlinked": measures(unlinked),
 	})
 }
@@ -113,7 +116,7 @@ var labels = map[string]map[string]string{
 	"en": {
 		"title": "Implementation of the recommendations: report by recommendation", "annex": "Draft annex to the report to the Committee",
 		"period": "Reporting period", "current": "current", "asof": "Status as of", "generated": "Generated",
-		"audit": "Audit trail head", "recommendation": "Recommendation", "para": "para.", "measure": "Measure",
+		"audit": "Audit trail head", "checkpoint": "Signed checkpoint", "recommendation": "Recommendation", "para": "para.", "measure": "Measure",
 		"lead": "Lead", "status": "Status", "progress": "Progress", "latest": "Latest approved progress",
 		"evidence": "Evidence", "overdue": "overdue", "none": "No approved progress yet.",
 		"unlinked": "Measures that answer no recommendation",
@@ -121,7 +124,7 @@ var labels = map[string]map[string]string{
 	"ru": {
 		"title": "Выполнение рекомендаций: отчёт по рекомендациям", "annex": "Проект приложения к докладу Комитету",
 		"period": "Отчётный период", "current": "текущий", "asof": "Статус по состоянию на", "generated": "Сформировано",
-		"audit": "Последняя запись журнала аудита", "recommendation": "Рекомендация", "para": "п.", "measure": "Мера",
+		"audit": "Последняя запись журнала аудита", "checkpoint": "Подписанная контрольная точка", "recommendation": "Рекомендация", "para": "п.", "measure": "Мера",
 		"lead": "Ответственный", "status": "Статус", "progress": "Выполнение", "latest": "Последние утверждённые сведения",
 		"evidence": "Подтверждающие документы", "overdue": "срок истёк", "none": "Утверждённых сведений пока нет.",
 		"unlinked": "Меры, не связанные с рекомендациями",
@@ -129,7 +132,7 @@ var labels = map[string]map[string]string{
 	"tg": {
 		"title": "Иҷрои тавсияҳо: ҳисобот аз рӯи тавсияҳо", "annex": "Лоиҳаи замима ба гузориш ба Кумита",
 		"period": "Давраи ҳисоботӣ", "current": "ҷорӣ", "asof": "Ҳолат ба санаи", "generated": "Тартиб дода шуд",
-		"audit": "Сабти охирини маҷаллаи аудит", "recommendation": "Тавсия", "para": "банди", "measure": "Чора",
+		"audit": "Сабти охирини маҷаллаи аудит", "checkpoint": "Нуқтаи назоратии имзошуда", "recommendation": "Тавсия", "para": "банди", "measure": "Чора",
 		"lead": "Масъул", "status": "Ҳолат", "progress": "Иҷро", "latest": "Маълумоти охирини тасдиқшуда",
 		"evidence": "Ҳуҷҷатҳои тасдиқкунанда", "overdue": "мӯҳлат гузаштааст", "none": "Маълумоти тасдиқшуда ҳанӯз нест.",
 		"unlinked": "Чораҳое, ки ба ягон тавсия вобаста нестанд",

@@ -2,6 +2,7 @@ package export
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -167,9 +168,12 @@ func About(m nap.Matrix, lang string, rows int, digest string) [][2]string {
 	if m.Period != nil {
 		period = m.Period.Label
 	}
-	audit := "empty"
+	audit, checkpoint := "empty", "none"
 	if m.Audit.Seq > 0 {
 		audit = fmt.Sprintf("%d %s", m.Audit.Seq, m.Audit.Hash)
+	}
+	if m.Checkpoint != nil {
+		checkpoint = CheckpointText(*m.Checkpoint)
 	}
 	return [][2]string{
 		{"plan", m.Plan.Code + " " + m.Plan.Title.In(lang)},
@@ -182,11 +186,20 @@ func About(m nap.Matrix, lang string, rows int, digest string) [][2]string {
 		{"data_sha256", digest},
 		{"data_sha256_of", "the " + MatrixSheet + " sheet's cells in UTF-8, heading row included: every cell in double quotes with quotes inside doubled, cells joined by commas, each row ended by CRLF, line breaks inside a cell left as LF"},
 		{"audit_head", audit},
-		{"scope", "only what the account that requested the export may read"},
-		{"status", "derived from the latest approved update that is not internal; no_information when there is none"},
+		{"audit_checkpoint", checkpoint},
+		{"scope", "only what the account that requested the export may read, all read at one moment"},
+		{"status", "derived from the latest approved update the account may read; no_information when there is none"},
 		{"ogp_irm_completion", crosswalk(nap.Status.OGPCompletion)},
 		{"iati_activity_status", crosswalk(nap.Status.IATIActivityStatus)},
 	}
+}
+
+// CheckpointText writes a signed checkpoint on one line: "seq <seq> head <hash> signed_at <time>
+// key_id <id> public_key <base64> signature <base64>", what GET /v1/audit/checkpoints serves.
+func CheckpointText(cp nap.Checkpoint) string {
+	return fmt.Sprintf("seq %d head %s signed_at %s key_id %s public_key %s signature %s", cp.Seq, cp.Head,
+		cp.SignedAt.UTC().Format(time.RFC3339Nano), cp.KeyID, base64.StdEncoding.EncodeToString(cp.PublicKey),
+		base64.StdEncoding.EncodeToString(cp.Signature))
 }
 
 // crosswalk describes a mapping of statuses, as "value: status, status; …".

@@ -26,6 +26,7 @@ func TestAuditTrail(t *testing.T) {
 
 	// A workflow, with some writers at once.
 	id, _ := p.draft(p.author)
+	var approval string // the request id the approval was answered with
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
@@ -40,7 +41,8 @@ func TestAuditTrail(t *testing.T) {
 		who  caller
 		verb string
 	}{{p.author, "submit"}, {p.approver, "sign-off"}, {p.coordinator, "approve"}} {
-		p.send("POST", "/v1/updates/"+id+"/"+step.verb, nil, append(step.who.auth(), "X-Request-ID", "req-"+step.verb)...)
+		res, _ := p.send("POST", "/v1/updates/"+id+"/"+step.verb, nil, append(step.who.auth(), "X-Request-ID", "req-"+step.verb)...)
+		approval = res.Header.Get("X-Request-ID")
 	}
 	wg.Wait()
 
@@ -56,13 +58,17 @@ func TestAuditTrail(t *testing.T) {
 		ActorID    string `json:"actor_id"`
 		Action     string
 		RequestID  string `json:"request_id"`
+		Client     string `json:"client_request_id"`
 		Before     json.RawMessage
 		After      json.RawMessage
 		EntityType string `json:"entity_type"`
 	}]
 	_ = json.Unmarshal(p.expectStatus(auditor, 200, "GET", "/v1/audit-events?entity_id="+id+"&action=progress_update.state.approved", nil), &events)
-	if len(events.Items) != 1 || events.Items[0].ActorID != p.coordinator.userID || events.Items[0].RequestID != "req-approve" {
-		t.Fatalf("approval event: %+v", events.Items)
+	// The request is the server's: the id it answered with, never the one the client chose,
+	// which is kept beside it.
+	if len(events.Items) != 1 || events.Items[0].ActorID != p.coordinator.userID || events.Items[0].RequestID != approval ||
+		approval == "req-approve" || events.Items[0].Client != "req-approve" {
+		t.Fatalf("approval event: %+v (answered as request %s)", events.Items, approval)
 	}
 	p.expectStatus(p.coordinator, 403, "GET", "/v1/audit-events", nil)
 

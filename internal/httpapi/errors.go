@@ -51,6 +51,11 @@ func newError(ctx huma.Context, status int, msg string, errs ...error) huma.Stat
 	for _, err := range errs {
 		var e *nap.Error
 		if errors.As(err, &e) {
+			if e.Code == nap.EINTEGRITY {
+				slog.ErrorContext(ctx.Context(), "stored data does not match its record", "method", ctx.Method(),
+					"path", ctx.URL().Path, "error", e.Message)
+				return problem(http.StatusInternalServerError, e.Message)
+			}
 			if s := StatusOf(e.Code); s < http.StatusInternalServerError {
 				p := problem(s, e.Message)
 				for _, f := range e.Fields {

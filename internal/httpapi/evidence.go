@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -216,6 +217,13 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
 			defer content.Close() //nolint:errcheck // a reader of stored chunks; closing only drops its buffer
 			r, w := humago.Unwrap(hctx)
+			// What is stored is checked before a byte is sent: the first chunk (all of a small
+			// file), or all of it for a part; the rest as it streams, the last bytes held back
+			// unless the whole matches its digest, the connection cut if not.
+			if err := content.Check(r.Header.Get("Range") != ""); err != nil {
+				writeError(api, hctx, err)
+				return
+			}
 			h := w.Header()
 			h.Set("Content-Type", e.MediaType)
 			h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": e.Filename}))
@@ -224,10 +232,30 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 			if sum, err := hex.DecodeString(e.SHA256); err == nil {
 				h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
 			}
-			http.ServeContent(w, r, "", e.CreatedAt, content)
+			read := &firstError{r: content}
+			http.ServeContent(w, r, "", e.CreatedAt, read)
+			if read.err != nil && nap.ErrorCode(read.err) == nap.EINTEGRITY {
+				slog.ErrorContext(ctx, "stored data does not match its record; the download was cut", "evidence", e.ID, "error", nap.ErrorMessage(read.err))
+			}
 		}}, nil
 	})
 }
+
+// firstError remembers the first error of reading r.
+type firstError struct {
+	r   io.ReadSeeker
+	err error
+}
+
+func (f *firstError) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && f.err == nil {
+		f.err = err
+	}
+	return n, err
+}
+
+func (f *firstError) Seek(offset int64, whence int) (int64, error) { return f.r.Seek(offset, whence) }
 
 // addEvidence reads an upload as it arrives: a link as JSON, or a file as multipart with its
 // metadata first, passing the file's part on to the service unread.

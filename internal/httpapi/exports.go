@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -52,7 +53,8 @@ func registerExports(api huma.API, d Deps) {
 			"activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, " +
 			"SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet " +
 			"would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, " +
-			"the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.",
+			"the time, the row count, the SHA-256 of the matrix's cells, the audit trail's head and its latest signed checkpoint, " +
+			"all read from one snapshot of the database; the X-Audit-Head and X-Audit-Checkpoint headers say the same of either format.",
 		Tags:   []string{tagPlans},
 		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
 		Responses: map[string]*huma.Response{
@@ -120,33 +122,51 @@ type matrixWriter interface {
 	Close() error
 }
 
-// streamMatrix answers with a plan's matrix, written by the writer open makes once the
-// matrix is found. Until then a failure is a problem response; after it, the response is cut
-// off, so that the client cannot take a truncated file for a whole one.
+// streamMatrix answers with a plan's matrix, written by the writer open makes. The matrix is
+// read whole first, so that a failure to read it is a problem response; once the writer has
+// begun, a failure cuts the response off, so that the client cannot take a truncated file for
+// a whole one. The audit trail's head and latest checkpoint the matrix was read at go in
+// headers too.
 func streamMatrix(api huma.API, d Deps, planID, period string, open func(huma.Context, nap.Matrix) (matrixWriter, error)) *huma.StreamResponse {
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
-		var w matrixWriter
-		var head nap.Matrix
-		err := d.Service.Matrix(hctx.Context(), planID, period, func(m nap.Matrix) error {
-			var err error
-			head = m
-			w, err = open(hctx, m)
-			return err
-		}, func(r nap.MatrixRow) error { return w.Write(r) })
-		if w != nil {
-			defer w.Close() //nolint:errcheck // releases temporary files; the response is complete or cut off already
-			if err == nil {
-				err = w.Finish(head)
+		m, rows, err := d.Service.Matrix(hctx.Context(), planID, period)
+		if err != nil {
+			writeError(api, hctx, err)
+			return
+		}
+		auditHeaders(hctx, m)
+		w, err := open(hctx, m)
+		if err != nil {
+			writeError(api, hctx, err)
+			return
+		}
+		defer w.Close() //nolint:errcheck // releases temporary files; the response is complete or cut off already
+		for _, r := range rows {
+			if err := w.Write(r); err != nil {
+				abort(hctx, err)
 			}
 		}
-		switch {
-		case err == nil:
-		case w == nil:
-			writeError(api, hctx, err)
-		default:
+		if err := w.Finish(m); err != nil {
 			abort(hctx, err)
 		}
 	}}
+}
+
+// Headers that say which moment of the audit trail an export was read at.
+const (
+	headerAuditHead       = "X-Audit-Head"
+	headerAuditCheckpoint = "X-Audit-Checkpoint"
+)
+
+// auditHeaders says which moment of the audit trail m was read at: its head ("<seq> <hash>")
+// and the latest signed checkpoint up to it, as export.CheckpointText writes it.
+func auditHeaders(hctx huma.Context, m nap.Matrix) {
+	if m.Audit.Seq > 0 {
+		hctx.SetHeader(headerAuditHead, strconv.FormatInt(m.Audit.Seq, 10)+" "+m.Audit.Hash)
+	}
+	if m.Checkpoint != nil {
+		hctx.SetHeader(headerAuditCheckpoint, export.CheckpointText(*m.Checkpoint))
+	}
 }
 
 // abort cuts off a response whose body has begun.

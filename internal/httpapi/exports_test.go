@@ -2,24 +2,30 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/naptracker/naptracker/internal/export"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/postgres"
+	"github.com/naptracker/naptracker/internal/service"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of the exports")
@@ -574,4 +580,52 @@ func TestExportLinksStoredFiles(t *testing.T) {
 func etagOf(p *progressFixture, updateID string) string {
 	res, _ := p.get("/v1/updates/"+updateID, p.author.auth()...)
 	return res.Header.Get("ETag")
+}
+
+// writeAmidExport is the store with a write made, on another connection, just before the
+// matrix's rows are read: what a writer elsewhere may do while an export runs.
+type writeAmidExport struct {
+	*postgres.DB
+	write func()
+	once  sync.Once
+}
+
+func (w *writeAmidExport) MatrixRows(ctx context.Context, scope nap.Scope, planID string, until *time.Time, day time.Time, page nap.PageRequest) (nap.Page[nap.MatrixRow], error) {
+	w.once.Do(w.write)
+	return w.DB.MatrixRows(ctx, scope, planID, until, day, page)
+}
+
+// TestExportReadsOneMoment: an export's rows, and the audit head and checkpoint it names, are
+// of one moment, even when a write commits while it reads.
+func TestExportReadsOneMoment(t *testing.T) {
+	p := newProgressFixture(t)
+	code := p.ds.Plan.Measures[0].Code
+	store := &writeAmidExport{DB: p.db, write: func() {
+		if err := p.db.Gorm().Exec(`UPDATE measures SET title = '{"en": "Renamed meanwhile"}', version = version + 1 WHERE id = ?`, p.measureID).Error; err != nil {
+			t.Error(err)
+		}
+	}}
+	svc := service.New(service.Deps{Store: store, Blobs: p.db.Blobs(), Authorizer: p.authz})
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: svc, Authorizer: p.authz, Ready: p.db.Ping, Tx: p.db.InTx}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	head, _ := p.db.AuditHead(context.Background())
+	res, err := srv.Client().Get(srv.URL + "/v1/plans/" + p.planID + "/export?format=csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	rows := parseCSV(t, b)
+	title := rows[1+slices.Index(column(rows, "code"), code)][slices.Index(rows[0], "title")]
+	if title == "Renamed meanwhile" || res.Header.Get("X-Audit-Head") != fmt.Sprintf("%d %s", head.Seq, head.Hash) {
+		t.Errorf("an export read while a write committed: title %q, audit head %q, the head before the write %d %s",
+			title, res.Header.Get("X-Audit-Head"), head.Seq, head.Hash)
+	}
+	if now, _ := p.db.AuditHead(context.Background()); now.Seq == head.Seq {
+		t.Fatal("the write amid the export left no trace in the trail; the test proves nothing")
+	}
 }

@@ -16,16 +16,18 @@ import (
 
 var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
-// withRequestLog gives every request an id (the client's X-Request-ID when it is sane), puts
-// it in the context for every log line, echoes it in the response, logs the request when it
-// ends, and turns a panic into a logged 500.
+// withRequestLog gives every request an id of the server's own, which the audit trail
+// records and the response returns in X-Request-ID; a client's X-Request-ID, when it is sane,
+// is kept beside it (in logs and the trail as client_request_id), never in its place. It puts
+// both in the context for every log line, logs the request when it ends, and turns a panic
+// into a logged 500.
 func withRequestLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
-		if !clientRequestID.MatchString(id) {
-			id = newRequestID()
-		}
+		id := newRequestID()
 		ctx := nap.NewContextWithRequestID(r.Context(), id)
+		if client := r.Header.Get("X-Request-ID"); clientRequestID.MatchString(client) {
+			ctx = nap.NewContextWithClientRequestID(ctx, client)
+		}
 		w.Header().Set("X-Request-ID", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()

@@ -1,5 +1,5 @@
 // Package logging makes naptracker's structured logs: JSON lines on which every record made
-// during a request carries that request's id.
+// during a request carries that request's id (and the client's, when it gave one).
 package logging
 
 import (
@@ -21,6 +21,9 @@ type requestIDHandler struct{ slog.Handler }
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := nap.RequestIDFromContext(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if id := nap.ClientRequestIDFromContext(ctx); id != "" {
+		r.AddAttrs(slog.String("client_request_id", id))
 	}
 	return h.Handler.Handle(ctx, r)
 }

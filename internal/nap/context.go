@@ -15,3 +15,17 @@ func RequestIDFromContext(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }
+
+type clientRequestIDKey struct{}
+
+// NewContextWithClientRequestID returns ctx carrying the id a client gave its request: kept
+// beside the server's own, never in its place.
+func NewContextWithClientRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, clientRequestIDKey{}, id)
+}
+
+// ClientRequestIDFromContext returns the id the client gave its request, or "".
+func ClientRequestIDFromContext(ctx context.Context) string {
+	id, _ := ctx.Value(clientRequestIDKey{}).(string)
+	return id
+}

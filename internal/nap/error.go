@@ -20,6 +20,7 @@ const (
 	ETOOMANY      = "too_many"     // the caller sent too many requests; it should wait
 	ETOOLARGE     = "too_large"    // the content is over the size limit
 	EUNSUPPORTED  = "unsupported"  // the content is of a kind that is not accepted
+	EINTEGRITY    = "integrity"    // stored data is not what its record says: a fault of ours, told as it is
 	EINTERNAL     = "internal"     // a fault of ours
 )
 

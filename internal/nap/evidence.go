@@ -35,16 +35,21 @@ type Evidence struct {
 	CreatedBy    string
 }
 
-// Blob is stored file content, named by its SHA-256.
+// Blob is stored file content, named by its SHA-256; until it is stored, by its staging name.
 type Blob struct {
 	SHA256 string
 	Size   int64
+	Staged string
 }
 
-// BlobReader reads stored content from any position.
+// BlobReader reads stored content from any position, checking it against its digest as far
+// as it can: content read from the start is checked whole by the time its last bytes would be
+// returned. Check reads ahead to find a fault before anything is sent: the first chunk, which
+// for small content is all of it, or, with whole, all the content (for reading a part of it).
 type BlobReader interface {
 	io.ReadSeekCloser
 	Size() int64
+	Check(whole bool) error
 }
 
 // SanitizeFilename keeps a client's file name only as a label: no folders, no control or

@@ -12,6 +12,8 @@ type Matrix struct {
 	AsOf   time.Time        // the day statuses and overdue are judged on
 	Read   time.Time        // when the export began
 	Audit  AuditHead        // the audit trail's head when the export began
+	// Checkpoint is the latest signed checkpoint of the trail up to Audit; nil when none is.
+	Checkpoint *Checkpoint
 }
 
 // AuditHead is the last link of the audit trail: publishing it lets anyone later check that
@@ -21,9 +23,9 @@ type AuditHead struct {
 	Hash string
 }
 
-// MatrixRow is one measure of the matrix. Status and progress follow the public derivation
-// (the latest approved update that is not internal); Latest is the latest approved update
-// the caller may read, which for a ministry may be an internal one of its own.
+// MatrixRow is one measure of the matrix. Status and progress are as the caller sees them
+// (from the latest approved update it may read); Latest is that update, which for a ministry
+// may be an internal one of its own.
 type MatrixRow struct {
 	Measure  Measure
 	LeadName Text

@@ -13,17 +13,18 @@ import (
 )
 
 type auditRow struct {
-	Seq        int64
-	At         time.Time
-	ActorID    *string
-	Action     string
-	EntityType string
-	EntityID   *string
-	Before     []byte
-	After      []byte
-	RequestID  string
-	PrevHash   string
-	Hash       string
+	Seq             int64
+	At              time.Time
+	ActorID         *string
+	Action          string
+	EntityType      string
+	EntityID        *string
+	Before          []byte
+	After           []byte
+	RequestID       string
+	ClientRequestID string
+	PrevHash        string
+	Hash            string
 }
 
 func (r auditRow) toNap() nap.AuditEvent {
@@ -35,7 +36,7 @@ func (r auditRow) toNap() nap.AuditEvent {
 	}
 	return nap.AuditEvent{Seq: r.Seq, At: r.At, ActorID: deref(r.ActorID), Action: r.Action, EntityType: r.EntityType,
 		EntityID: deref(r.EntityID), Before: raw(r.Before), After: raw(r.After), RequestID: r.RequestID,
-		PrevHash: r.PrevHash, Hash: r.Hash}
+		ClientRequestID: r.ClientRequestID, PrevHash: r.PrevHash, Hash: r.Hash}
 }
 
 // The audit trail is paged by sequence number.
@@ -54,7 +55,7 @@ func decodeSeq(s string) (int64, error) {
 }
 
 const auditColumns = `a.seq, a.at, a.actor_id, a.action, a.entity_type, a.entity_id, a.before, a.after,
-	a.request_id, a.prev_hash, a.hash`
+	a.request_id, a.client_request_id, a.prev_hash, a.hash`
 
 // auditPage runs q, which selects audit events a, as a page in sequence order.
 func auditPage(q *gorm.DB, page nap.PageRequest) (nap.Page[nap.AuditEvent], error) {
@@ -131,7 +132,8 @@ func (db *DB) MeasureHistory(ctx context.Context, scope nap.Scope, measureID str
 }
 
 // VerifyAudit re-walks the audit chain: every link's hash must be what its content and the
-// previous hash give, and every link must name the previous link's hash.
+// previous hash give, and every link must name the previous link's hash. It says where the
+// chain first breaks, not what that means: the service words the problems.
 func (db *DB) VerifyAudit(ctx context.Context) (nap.AuditVerification, error) {
 	rows, err := db.conn(ctx).Raw(`SELECT seq, hash, audit_hash(a) = hash AS intact,
 			prev_hash = coalesce(lag(hash) OVER (ORDER BY seq), repeat('0', 64)) AS linked
@@ -140,7 +142,7 @@ func (db *DB) VerifyAudit(ctx context.Context) (nap.AuditVerification, error) {
 		return nap.AuditVerification{}, err
 	}
 	defer rows.Close()
-	v := nap.AuditVerification{Valid: true}
+	var v nap.AuditVerification
 	for rows.Next() {
 		var seq int64
 		var hash string
@@ -150,8 +152,8 @@ func (db *DB) VerifyAudit(ctx context.Context) (nap.AuditVerification, error) {
 		}
 		v.Events++
 		v.Head = hash
-		if (!intact || !linked) && v.Valid {
-			v.Valid, v.FirstInvalidSeq = false, &seq
+		if (!intact || !linked) && v.FirstInvalidSeq == nil {
+			v.FirstInvalidSeq = &seq
 		}
 	}
 	return v, rows.Err()

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 
 	"github.com/naptracker/naptracker/internal/nap"
@@ -17,26 +18,30 @@ import (
 const ChunkSize = 1 << 20
 
 // Blobs stores file content in PostgreSQL as content-addressed chunks, so that every server
-// reads what any one stored. Content is written inside the caller's transaction (InTx): an
-// upload that fails leaves nothing behind.
+// reads what any one stored. Content is append-only (the schema refuses any change to what
+// evidence refers to): an upload is staged under a random name, then stored under its digest
+// in the transaction that records its evidence.
 type Blobs struct{ db *DB }
 
 // Blobs returns the database's content store.
 func (db *DB) Blobs() *Blobs { return &Blobs{db: db} }
 
-// Put stores what r yields, up to io.EOF, and returns its SHA-256 and size; any other error of
-// r, io.ErrUnexpectedEOF of a body cut short above all, stores nothing. Content stored already
-// is kept once. It streams: a chunk at a time is in memory. It runs in a transaction of its own
-// (content is not audited and takes no lock of the audit trail), or in the caller's.
+// Put stages what r yields, up to io.EOF, and returns its SHA-256, its size and its staging
+// name; any other error of r, io.ErrUnexpectedEOF of a body cut short above all, stages
+// nothing. It streams: a chunk at a time is in memory. It runs in a transaction of its own,
+// which takes no lock anyone else waits for.
 func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 	var blob nap.Blob
 	err := b.db.inPlainTx(ctx, func(ctx context.Context) error {
-		// Chunks go under a random name first; the content's name is known only at the end.
 		staging := make([]byte, 32)
 		_, _ = rand.Read(staging)
-		key := hex.EncodeToString(staging)
+		blob.Staged = hex.EncodeToString(staging)
 		tx := b.db.conn(ctx)
-		if err := tx.Exec(`INSERT INTO blobs (sha256, size_bytes) VALUES (?, 0)`, key).Error; err != nil {
+		// Content staged long ago and never stored goes first.
+		if err := tx.Exec(`SELECT discard_staged('')`).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`INSERT INTO blobs (sha256, size_bytes, staged) VALUES (?, 0, true)`, blob.Staged).Error; err != nil {
 			return err
 		}
 		h := sha256.New()
@@ -46,7 +51,7 @@ func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 			if n > 0 {
 				h.Write(buf[:n])
 				blob.Size += int64(n)
-				if err := tx.Exec(`INSERT INTO blob_chunks (sha256, seq, data) VALUES (?, ?, ?)`, key, seq, buf[:n]).Error; err != nil {
+				if err := tx.Exec(`INSERT INTO blob_chunks (sha256, seq, data) VALUES (?, ?, ?)`, blob.Staged, seq, buf[:n]).Error; err != nil {
 					return err
 				}
 			}
@@ -58,16 +63,21 @@ func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 			}
 		}
 		blob.SHA256 = hex.EncodeToString(h.Sum(nil))
-		var exists int64
-		if err := tx.Table("blobs").Where("sha256 = ?", blob.SHA256).Count(&exists).Error; err != nil {
-			return err
-		}
-		if exists > 0 {
-			return tx.Exec(`DELETE FROM blobs WHERE sha256 = ?`, key).Error
-		}
-		return tx.Exec(`UPDATE blobs SET sha256 = ?, size_bytes = ? WHERE sha256 = ?`, blob.SHA256, blob.Size, key).Error
+		return tx.Exec(`UPDATE blobs SET size_bytes = ? WHERE sha256 = ?`, blob.Size, blob.Staged).Error
 	})
 	return blob, err
+}
+
+// Store gives staged content its digest, inside the caller's transaction; content stored
+// under that digest already is kept instead, and held until the transaction ends, so that a
+// release of it meanwhile waits and then finds it referred to.
+func (b *Blobs) Store(ctx context.Context, blob nap.Blob) error {
+	return b.db.conn(ctx).Exec(`SELECT store_content(?, ?)`, blob.Staged, blob.SHA256).Error
+}
+
+// Discard drops staged content that will not be stored.
+func (b *Blobs) Discard(ctx context.Context, blob nap.Blob) error {
+	return b.db.conn(ctx).Exec(`SELECT discard_staged(?)`, blob.Staged).Error
 }
 
 // fill reads into buf until it is full or r fails; io.EOF only at the true end of r.
@@ -83,23 +93,36 @@ func fill(r io.Reader, buf []byte) (int, error) {
 	return n, nil
 }
 
-// Release deletes content that no evidence refers to any more.
+// Release removes content that no evidence refers to any more, as the audit trail records.
 func (b *Blobs) Release(ctx context.Context, digest string) error {
-	return b.db.conn(ctx).Exec(`DELETE FROM blobs WHERE sha256 = ?
-		AND NOT EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?)`, digest, digest).Error
+	return b.db.conn(ctx).Exec(`SELECT release_content(?)`, digest).Error
 }
 
-// Open returns a reader of stored content that fetches one chunk at a time.
+// Open returns a reader of stored content that fetches one chunk at a time and checks what it
+// reads against the content's digest: a chunk missing or of the wrong size is an error when it
+// is reached, and when the content is read from the start, bytes that do not hash to the digest
+// make the last chunk an error instead of being returned.
 func (b *Blobs) Open(ctx context.Context, digest string) (nap.BlobReader, error) {
 	var row struct{ SizeBytes int64 }
-	res := b.db.conn(ctx).Raw(`SELECT size_bytes FROM blobs WHERE sha256 = ?`, digest).Scan(&row)
+	res := b.db.conn(ctx).Raw(`SELECT size_bytes FROM blobs WHERE sha256 = ? AND NOT staged`, digest).Scan(&row)
 	if res.Error != nil {
 		return nil, res.Error
 	}
 	if res.RowsAffected == 0 {
 		return nil, nap.Errorf(nap.ENOTFOUND, "content not found")
 	}
-	return &blobReader{ctx: ctx, db: b.db, digest: digest, size: row.SizeBytes, chunk: -1}, nil
+	return &blobReader{ctx: ctx, db: b.db, digest: digest, size: row.SizeBytes, chunk: -1, hash: sha256.New()}, nil
+}
+
+// Verify reads stored content whole and fails with EINTEGRITY when its bytes are not what
+// its digest says.
+func (b *Blobs) Verify(ctx context.Context, digest string) error {
+	r, err := b.Open(ctx, digest)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return r.Check(true)
 }
 
 type blobReader struct {
@@ -110,29 +133,81 @@ type blobReader struct {
 	pos    int64
 	chunk  int    // number of the chunk in data, -1 for none
 	data   []byte // that chunk
+	// hash holds the chunks read in order from the first, hashed up to hashed; a seek
+	// elsewhere leaves it behind, and the content is then not checked as a whole.
+	hash   hash.Hash
+	hashed int
 }
 
 func (r *blobReader) Size() int64 { return r.size }
 
+func (r *blobReader) Check(whole bool) error {
+	if !whole {
+		if r.size == 0 {
+			_, err := r.Read(nil)
+			return ignoreEOF(err)
+		}
+		return r.load(0)
+	}
+	check := &blobReader{ctx: r.ctx, db: r.db, digest: r.digest, size: r.size, chunk: -1, hash: sha256.New()}
+	_, err := io.Copy(io.Discard, check)
+	return err
+}
+
+func ignoreEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
 func (r *blobReader) Read(p []byte) (int, error) {
 	if r.pos >= r.size {
+		if r.size == 0 && r.digest != emptyDigest {
+			return 0, r.corrupt("it is empty")
+		}
 		return 0, io.EOF
 	}
 	seq := int(r.pos / ChunkSize)
 	if seq != r.chunk {
-		var row struct{ Data []byte }
-		err := r.db.conn(r.ctx).Raw(`SELECT data FROM blob_chunks WHERE sha256 = ? AND seq = ?`, r.digest, seq).Scan(&row).Error
-		if err != nil {
+		if err := r.load(seq); err != nil {
 			return 0, err
 		}
-		if len(row.Data) == 0 {
-			return 0, fmt.Errorf("content %s lacks chunk %d", r.digest, seq)
-		}
-		r.chunk, r.data = seq, row.Data
 	}
 	n := copy(p, r.data[r.pos-int64(seq)*ChunkSize:])
 	r.pos += int64(n)
 	return n, nil
+}
+
+// load reads chunk seq and checks it: present, of the size the content's size gives it, and,
+// when it is the last of a reading from the start, completing the content's digest.
+func (r *blobReader) load(seq int) error {
+	var row struct{ Data []byte }
+	res := r.db.conn(r.ctx).Raw(`SELECT data FROM blob_chunks WHERE sha256 = ? AND seq = ?`, r.digest, seq).Scan(&row)
+	if res.Error != nil {
+		return res.Error
+	}
+	want := min(ChunkSize, r.size-int64(seq)*ChunkSize)
+	if res.RowsAffected == 0 || int64(len(row.Data)) != want {
+		return r.corrupt(fmt.Sprintf("chunk %d is missing or of %d bytes, not %d", seq, len(row.Data), want))
+	}
+	if seq == r.hashed {
+		r.hash.Write(row.Data)
+		r.hashed++
+		last := int64(seq+1)*ChunkSize >= r.size
+		if last && hex.EncodeToString(r.hash.Sum(nil)) != r.digest {
+			return r.corrupt("its bytes do not hash to its digest")
+		}
+	}
+	r.chunk, r.data = seq, row.Data
+	return nil
+}
+
+// emptyDigest is the SHA-256 of no bytes.
+var emptyDigest = hex.EncodeToString(sha256.New().Sum(nil))
+
+func (r *blobReader) corrupt(why string) error {
+	return &nap.Error{Code: nap.EINTEGRITY, Message: fmt.Sprintf("the stored content %s does not match its digest: %s", r.digest, why)}
 }
 
 func (r *blobReader) Seek(offset int64, whence int) (int64, error) {

@@ -144,8 +144,9 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		if a := nap.ActorFromContext(ctx); a != nil {
 			actor = a.User.ID
 		}
-		err := tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true), set_config('naptracker.request_id', ?, true)`,
-			actor, nap.RequestIDFromContext(ctx)).Error
+		err := tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true), set_config('naptracker.request_id', ?, true),
+				set_config('naptracker.client_request_id', ?, true)`,
+			actor, nap.RequestIDFromContext(ctx), nap.ClientRequestIDFromContext(ctx)).Error
 		if err == nil {
 			err = LockAudit(tx)
 		}

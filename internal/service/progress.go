@@ -33,14 +33,19 @@ type ProgressStore interface {
 	DeleteEvidence(ctx context.Context, id string) error
 }
 
-// BlobStore keeps the content of evidence files, named by its SHA-256. Put is called inside a
-// transaction of the store (InTx); a BlobStore that cannot join that transaction, such as an
-// object store, must not leave content behind when it rolls back, or must remove content that
-// no evidence refers to later (Release).
+// BlobStore keeps the content of evidence files, named by its SHA-256, append-only. Put stages
+// content on its own; Store, inside the store's transaction that records the evidence (InTx),
+// gives it its digest or keeps the copy stored already, so that no release of that copy
+// meanwhile can leave the evidence without its bytes; Discard drops what was staged and will
+// not be stored. Release removes content no evidence refers to. Open reads content back,
+// checking it against its digest, and Verify reads it whole to check it.
 type BlobStore interface {
 	Put(ctx context.Context, r io.Reader) (nap.Blob, error)
-	Open(ctx context.Context, sha256 string) (nap.BlobReader, error)
+	Store(ctx context.Context, b nap.Blob) error
+	Discard(ctx context.Context, b nap.Blob) error
 	Release(ctx context.Context, sha256 string) error
+	Open(ctx context.Context, sha256 string) (nap.BlobReader, error)
+	Verify(ctx context.Context, sha256 string) error
 }
 
 // Authorizer decides whether a user may use a permission in a domain, and what a user
@@ -417,7 +422,7 @@ func (s *Service) AddEvidenceLink(ctx context.Context, e nap.Evidence) (nap.Evid
 	if err := checkEvidence(&e); err != nil {
 		return nap.Evidence{}, err
 	}
-	id, err := s.recordEvidence(ctx, actor.User.ID, e)
+	id, err := s.recordEvidence(ctx, actor.User.ID, e, nil)
 	if err != nil {
 		return nap.Evidence{}, err
 	}
@@ -449,30 +454,35 @@ func (s *Service) AddEvidenceFile(ctx context.Context, e nap.Evidence, content i
 	if err := s.checkEditable(ctx, e.UpdateID); err != nil {
 		return nap.Evidence{}, err
 	}
-	// The content is stored first, on its own: a slow upload holds up no other writer. The
-	// record follows in a short transaction; if that fails, the content goes again.
+	// The content is staged first, on its own: a slow upload holds up no other writer. It is
+	// stored with the record in a short transaction; if that fails, the staged content goes.
 	blob, err := s.blobs.Put(ctx, buffered)
 	if err != nil {
 		return nap.Evidence{}, readError(err)
 	}
 	if blob.Size == 0 {
-		return nap.Evidence{}, errors.Join(nap.Errorf(nap.EINVALID, "file: the file is empty"), s.blobs.Release(ctx, blob.SHA256))
+		return nap.Evidence{}, errors.Join(nap.Errorf(nap.EINVALID, "file: the file is empty"), s.blobs.Discard(ctx, blob))
 	}
 	e.SHA256, e.SizeBytes = blob.SHA256, blob.Size
-	id, err := s.recordEvidence(ctx, actor.User.ID, e)
+	id, err := s.recordEvidence(ctx, actor.User.ID, e, &blob)
 	if err != nil {
-		return nap.Evidence{}, errors.Join(err, s.blobs.Release(context.WithoutCancel(ctx), blob.SHA256))
+		return nap.Evidence{}, errors.Join(err, s.blobs.Discard(context.WithoutCancel(ctx), blob))
 	}
 	return s.GetEvidence(ctx, id)
 }
 
 // recordEvidence records evidence of an update that is still draft or returned, holding the
-// update so that it cannot go into review meanwhile.
-func (s *Service) recordEvidence(ctx context.Context, actorID string, e nap.Evidence) (string, error) {
+// update so that it cannot go into review meanwhile, and stores its staged content, if any.
+func (s *Service) recordEvidence(ctx context.Context, actorID string, e nap.Evidence, content *nap.Blob) (string, error) {
 	var id string
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		if err := s.store.LockEditableUpdate(ctx, e.UpdateID); err != nil {
 			return err
+		}
+		if content != nil {
+			if err := s.blobs.Store(ctx, *content); err != nil {
+				return err
+			}
 		}
 		var err error
 		id, err = s.store.CreateEvidence(ctx, actorID, e)

@@ -78,6 +78,7 @@ type Service struct {
 	store     Store
 	blobs     BlobStore
 	authz     Authorizer
+	signer    Signer
 	now       func() time.Time
 	maxUpload int64
 	callers   callers
@@ -90,13 +91,14 @@ type Deps struct {
 	Store          Store
 	Blobs          BlobStore
 	Authorizer     Authorizer
+	Signer         Signer // signs checkpoints of the audit trail; none when nil
 	Now            func() time.Time
 	MaxUploadBytes int64
 }
 
 // New returns a Service over d.
 func New(d Deps) *Service {
-	s := &Service{store: d.Store, blobs: d.Blobs, authz: d.Authorizer, now: d.Now, maxUpload: d.MaxUploadBytes}
+	s := &Service{store: d.Store, blobs: d.Blobs, authz: d.Authorizer, signer: d.Signer, now: d.Now, maxUpload: d.MaxUploadBytes}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -129,7 +129,7 @@ func TestLoadIsConsistent(t *testing.T) {
 	all := nap.Everything
 
 	v, err := db.VerifyAudit(ctx)
-	if err != nil || !v.Valid {
+	if err != nil || v.FirstInvalidSeq != nil {
 		t.Fatalf("audit chain: %+v, %v", v, err)
 	}
 
@@ -263,7 +263,7 @@ func TestLoadAsTheTablesOwner(t *testing.T) {
 	if got := count(t, admin, `SELECT count(*) FROM progress_updates`); got != 30 {
 		t.Errorf("%d updates, want 30", got)
 	}
-	if v, err := admin.VerifyAudit(ctx); err != nil || !v.Valid {
+	if v, err := admin.VerifyAudit(ctx); err != nil || v.FirstInvalidSeq != nil {
 		t.Errorf("audit chain after the load: %+v %v", v, err)
 	}
 }
