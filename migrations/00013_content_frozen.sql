@@ -27,15 +27,24 @@ BEGIN
 END
 $$;
 
--- Gives staged content its digest; when content with that digest is stored already, keeps
--- that copy (held until the caller's transaction ends, so that no release takes it meanwhile)
--- and drops the staged one.
+-- Gives staged content its digest, which it checks, and its size; when content with that
+-- digest is stored already, keeps that copy (held until the caller's transaction ends, so that
+-- no release takes it meanwhile) and drops the staged one.
 CREATE FUNCTION store_content(staging text, digest text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  actual text;
+  size bigint;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = staging AND staged) THEN
     RAISE EXCEPTION 'no staged content %', staging USING ERRCODE = 'P0002';
   END IF;
+  SELECT encode(sha256(coalesce(string_agg(data, ''::bytea ORDER BY seq), ''::bytea)), 'hex'), coalesce(sum(length(data)), 0)
+    INTO actual, size FROM blob_chunks WHERE sha256 = staging;
+  IF actual <> digest THEN
+    RAISE EXCEPTION 'staged content % hashes to %, not %', staging, actual, digest USING ERRCODE = 'P0002';
+  END IF;
+  UPDATE blobs SET size_bytes = size WHERE sha256 = staging;
   LOOP
     PERFORM 1 FROM blobs WHERE sha256 = digest AND NOT staged FOR KEY SHARE;
     IF FOUND THEN

@@ -28,7 +28,12 @@ func withDB(opts *config.Options, run func(c *cobra.Command, db *postgres.DB) er
 	}
 }
 
+// appRolePasswordEnv gives the password of the role serve runs as, when migrate up creates it
+// with --app-role-login.
+const appRolePasswordEnv = "NAPTRACKER_APP_ROLE_PASSWORD"
+
 func migrateCommand(opts *config.Options) *cobra.Command {
+	var app postgres.AppRole
 	cmd := &cobra.Command{Use: "migrate", Short: "Apply, roll back or list schema migrations"}
 	sub := func(use, short string, run func(*postgres.Migrator, *cobra.Command) error) *cobra.Command {
 		return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: withDB(opts, func(c *cobra.Command, db *postgres.DB) error {
@@ -39,10 +44,28 @@ func migrateCommand(opts *config.Options) *cobra.Command {
 			return run(m, c)
 		})}
 	}
+	up := sub("up", "Apply every pending migration, and grant the role serve runs as what it needs", func(m *postgres.Migrator, c *cobra.Command) error {
+		if err := m.Up(c.Context(), c.OutOrStdout()); err != nil {
+			return err
+		}
+		if app.Name == "" {
+			return nil
+		}
+		app.Password = os.Getenv(appRolePasswordEnv)
+		if err := m.GrantAppRole(c.Context(), app); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.OutOrStdout(), "granted role %s what serve needs, and nothing more\n", app.Name)
+		return nil
+	})
+	up.Long = "Applies every pending migration as the role that owns the schema. With --app-role, it then creates\n" +
+		"that role if it is missing (NOLOGIN, unless --app-role-login) and grants it exactly what serve needs:\n" +
+		"no table of its own, no TRUNCATE, no change to the audit trail or to stored content. Serve runs as it.\n" +
+		"Run it again after every upgrade. $" + appRolePasswordEnv + ", when set, is its password."
+	up.Flags().StringVar(&app.Name, "app-role", "", "the role serve runs as: create it if missing and grant it what serve needs")
+	up.Flags().BoolVar(&app.Login, "app-role-login", false, "let --app-role log in (with $"+appRolePasswordEnv+" as its password, when set)")
 	cmd.AddCommand(
-		sub("up", "Apply every pending migration", func(m *postgres.Migrator, c *cobra.Command) error {
-			return m.Up(c.Context(), c.OutOrStdout())
-		}),
+		up,
 		sub("down", "Roll back the latest migration", func(m *postgres.Migrator, c *cobra.Command) error {
 			return m.Down(c.Context(), c.OutOrStdout())
 		}),

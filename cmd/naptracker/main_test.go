@@ -206,4 +206,3 @@ func TestCommands(t *testing.T) {
 		}
 	}
 }
-

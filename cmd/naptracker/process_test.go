@@ -97,7 +97,7 @@ func startProcess(t *testing.T, dsn string, args ...string) *process {
 // TestSIGTERMEndsStreamsAndExits: on SIGTERM, open change streams end at once, and the
 // process, having waited for everything it started, exits 0 within its grace period.
 func TestSIGTERMEndsStreamsAndExits(t *testing.T) {
-	p := startProcess(t, pgtest.NewDatabase(t), "--migrate")
+	p := startProcess(t, pgtest.AppDSN(pgtest.NewDatabase(t)))
 	const streams = 3
 	ended := make(chan time.Time, streams)
 	for range streams {

@@ -126,6 +126,11 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	if err := m.Check(ctx); err != nil {
 		return nil, err
 	}
+	if owner, err := db.RunsAsOwner(ctx); err != nil {
+		return nil, err
+	} else if owner {
+		slog.Warn("serving as a superuser or a table owner, which could turn the audit trail's triggers off: serve as the role `naptracker migrate up --app-role NAME` grants")
+	}
 	if opts.Seed {
 		rep, err := loadReference(ctx, db)
 		if err != nil {

@@ -364,10 +364,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return request{method: "DELETE", path: "/v1/evidence/" + e}
 		}, onUpdate(204, nap.RoleFocalPoint)},
 
-		"list-audit-events":  {func(caller, bool) request { return request{method: "GET", path: "/v1/audit-events"} }, granted(200, nap.RoleAdmin, nap.RoleAuditor)},
-		"verify-audit-chain": {func(caller, bool) request { return request{method: "GET", path: "/v1/audit-events/verify"} }, granted(200, nap.RoleAdmin, nap.RoleAuditor)},
-		"list-changes":       {func(caller, bool) request { return request{method: "GET", path: "/v1/changes"} }, public},
-		"stream-changes":     {func(caller, bool) request { return request{method: "GET", path: "/v1/changes/stream", stream: true} }, public},
+		"list-audit-events":      {func(caller, bool) request { return request{method: "GET", path: "/v1/audit-events"} }, granted(200, nap.RoleAdmin, nap.RoleAuditor)},
+		"verify-audit-chain":     {func(caller, bool) request { return request{method: "GET", path: "/v1/audit-events/verify"} }, granted(200, nap.RoleAdmin, nap.RoleAuditor)},
+		"list-changes":           {func(caller, bool) request { return request{method: "GET", path: "/v1/changes"} }, public},
+		"list-audit-checkpoints": {func(caller, bool) request { return request{method: "GET", path: "/v1/audit/checkpoints"} }, public},
+		"get-audit-public-key":   {func(caller, bool) request { return request{method: "GET", path: "/v1/audit/public-key"} }, public},
+		"stream-changes":         {func(caller, bool) request { return request{method: "GET", path: "/v1/changes/stream", stream: true} }, public},
 		"get-measure-history": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/measures/" + measureID + "/history"}
 		}, public},

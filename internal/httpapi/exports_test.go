@@ -559,7 +559,7 @@ func TestExportLinksStoredFiles(t *testing.T) {
 		t.Errorf("the export does not link the file as %q", want)
 	}
 
-	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.db.Ping, Tx: p.db.InTx,
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.app.Ping, Tx: p.app.InTx,
 		PublicURL: "https://nap.example.org/"}))
 	if err != nil {
 		t.Fatal(err)
@@ -600,13 +600,13 @@ func (w *writeAmidExport) MatrixRows(ctx context.Context, scope nap.Scope, planI
 func TestExportReadsOneMoment(t *testing.T) {
 	p := newProgressFixture(t)
 	code := p.ds.Plan.Measures[0].Code
-	store := &writeAmidExport{DB: p.db, write: func() {
+	store := &writeAmidExport{DB: p.app, write: func() {
 		if err := p.db.Gorm().Exec(`UPDATE measures SET title = '{"en": "Renamed meanwhile"}', version = version + 1 WHERE id = ?`, p.measureID).Error; err != nil {
 			t.Error(err)
 		}
 	}}
-	svc := service.New(service.Deps{Store: store, Blobs: p.db.Blobs(), Authorizer: p.authz})
-	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: svc, Authorizer: p.authz, Ready: p.db.Ping, Tx: p.db.InTx}))
+	svc := service.New(service.Deps{Store: store, Blobs: p.app.Blobs(), Authorizer: p.authz})
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: svc, Authorizer: p.authz, Ready: p.app.Ping, Tx: p.app.InTx}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/naptracker/naptracker/internal/authz"
+	"github.com/naptracker/naptracker/internal/checkpoint"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
 	"github.com/naptracker/naptracker/internal/pgnotify"
@@ -27,11 +28,13 @@ import (
 )
 
 // fixture is the API over a fresh database loaded with the reference data, served on a real
-// listener.
+// listener as the role `migrate up --app-role` grants. db is the database's owner, which loads
+// the data and looks (or tampers) behind the API's back; app and dsn are the server's.
 type fixture struct {
 	t      testing.TB
 	dsn    string
 	db     *postgres.DB
+	app    *postgres.DB
 	authz  *authz.Enforcer
 	svc    *service.Service
 	srv    *httptest.Server
@@ -45,8 +48,8 @@ var today = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 func newFixture(t testing.TB, now time.Time) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	dsn := pgtest.NewDatabase(t)
-	db, err := postgres.Open(ctx, dsn)
+	owner := pgtest.NewDatabase(t)
+	db, err := postgres.Open(ctx, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,19 +61,29 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 	if _, err := seed.Load(ctx, db.Gorm(), ds); err != nil {
 		t.Fatal(err)
 	}
-	enforcer, err := authz.New(ctx, db)
+	dsn := pgtest.AppDSN(owner)
+	app, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, Now: func() time.Time { return now },
+	t.Cleanup(func() { app.Close() })
+	enforcer, err := authz.New(ctx, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := checkpoint.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(service.Deps{Store: app, Blobs: app.Blobs(), Authorizer: enforcer, Signer: key, Now: func() time.Time { return now },
 		MaxUploadBytes: fixtureUploadLimit})
-	h, err := httpapi.New(listening(t, dsn, enforcer, httpapi.Deps{Service: svc, Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx}))
+	h, err := httpapi.New(listening(t, dsn, enforcer, httpapi.Deps{Service: svc, Authorizer: enforcer, Ready: app.Ping, Tx: app.InTx}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, dsn: dsn, db: db, authz: enforcer, svc: svc, srv: srv, ds: ds}
+	f := &fixture{t: t, dsn: dsn, db: db, app: app, authz: enforcer, svc: svc, srv: srv, ds: ds}
 	var plans page[struct{ ID string }]
 	f.getJSON("/v1/plans?code="+url.QueryEscape(ds.Plan.Code), &plans)
 	if len(plans.Items) != 1 {

@@ -41,7 +41,7 @@ var publicOperations = []string{"get-health", "get-readiness", "list-organizatio
 	"list-source-documents", "list-recommendations", "get-recommendation", "list-plans", "get-plan",
 	"list-reporting-periods", "get-plan-summary", "export-plan-matrix", "get-plan-report", "list-measures", "get-measure", "list-indicators", "get-indicator",
 	"list-progress-updates", "get-progress-update", "list-review-actions", "list-evidence", "get-evidence",
-	"get-evidence-content", "get-measure-history", "list-changes", "stream-changes"}
+	"get-evidence-content", "get-measure-history", "list-changes", "stream-changes", "list-audit-checkpoints", "get-audit-public-key"}
 
 // TestEveryOperationDeclaresItsAccess walks the spec: every operation states its permission,
 // and only the operations listed as public accept anonymous callers.

@@ -29,6 +29,23 @@ import (
 // create and drop others.
 const ServerEnv = "NAPTRACKER_TEST_DATABASE_URL"
 
+// AppRole is the role tests serve as, granted what `migrate up --app-role` grants, with
+// AppPassword for servers that ask for one.
+const (
+	AppRole     = "naptracker_test_app"
+	AppPassword = "naptracker-test-app"
+)
+
+// AppDSN is dsn, a database NewDatabase made, as AppRole: how a server connects to it.
+func AppDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(fmt.Sprintf("pgtest: %v", err))
+	}
+	u.User = url.UserPassword(AppRole, AppPassword)
+	return u.String()
+}
+
 const defaultServer = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 var (
@@ -155,6 +172,7 @@ func staleTemplates(ctx context.Context, conn *sql.Conn, current string) ([]stri
 	return names, rows.Err()
 }
 
+// migrate migrates the database at dsn and grants AppRole what a server needs on it.
 func migrate(dsn string) error {
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, dsn)
@@ -166,17 +184,21 @@ func migrate(dsn string) error {
 	if err != nil {
 		return err
 	}
-	return m.Up(ctx, nopWriter{})
+	if err := m.Up(ctx, nopWriter{}); err != nil {
+		return err
+	}
+	return m.GrantAppRole(ctx, postgres.AppRole{Name: AppRole, Login: true, Password: AppPassword})
 }
 
 type nopWriter struct{}
 
 func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 
-// migrationsHash names the template after the migrations it holds, so a changed migration
-// gets a new template.
+// migrationsHash names the template after the migrations it holds and the grants of its
+// server's role, so a change to either gets a new template.
 func migrationsHash() string {
 	h := sha256.New()
+	h.Write([]byte(postgres.AppPrivileges()))
 	_ = fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -63,13 +63,13 @@ func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 			}
 		}
 		blob.SHA256 = hex.EncodeToString(h.Sum(nil))
-		return tx.Exec(`UPDATE blobs SET size_bytes = ? WHERE sha256 = ?`, blob.Size, blob.Staged).Error
+		return nil
 	})
 	return blob, err
 }
 
-// Store gives staged content its digest, inside the caller's transaction; content stored
-// under that digest already is kept instead, and held until the transaction ends, so that a
+// Store gives staged content its digest, which the database checks, inside the caller's
+// transaction; content stored under that digest already is kept instead, and held until the transaction ends, so that a
 // release of it meanwhile waits and then finds it referred to.
 func (b *Blobs) Store(ctx context.Context, blob nap.Blob) error {
 	return b.db.conn(ctx).Exec(`SELECT store_content(?, ?)`, blob.Staged, blob.SHA256).Error

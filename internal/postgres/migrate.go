@@ -16,7 +16,11 @@ import (
 // migrating at once.
 type Migrator struct {
 	provider *goose.Provider
+	db       *DB
 }
+
+// GrantAppRole grants the role serve runs as what it needs on the migrated schema.
+func (m *Migrator) GrantAppRole(ctx context.Context, r AppRole) error { return m.db.GrantAppRole(ctx, r) }
 
 // NewMigrator returns a Migrator for db.
 func NewMigrator(db *DB) (*Migrator, error) {
@@ -32,7 +36,7 @@ func NewMigrator(db *DB) (*Migrator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	return &Migrator{provider: p}, nil
+	return &Migrator{provider: p, db: db}, nil
 }
 
 // Up applies every pending migration and reports each to w.
