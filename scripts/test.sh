@@ -20,3 +20,5 @@ fi
 use_node
 sdk/typescript/ensure-deps.sh
 go test "$@" ./...
+# The Go SDK is a module of its own, which ./... stops at.
+(cd sdk/go && go test "$@" ./...)

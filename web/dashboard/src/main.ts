@@ -193,6 +193,7 @@ function renderMeasures(): void {
     rows.push(empty);
   }
   table.tBodies[0]!.replaceChildren(...rows);
+  table.dataset["page"] = String(state.pageIndex + 1);
   byId("measures-caption").textContent = `${say("measures")}: ${say("page", { n: state.pageIndex + 1 })}`;
   byId("page-info").textContent = say("page", { n: state.pageIndex + 1 });
   byId<HTMLButtonElement>("prev").disabled = state.pageIndex === 0;

@@ -38,7 +38,7 @@ func main() {
 		log.Fatal(err)
 	}
 	if plans.JSON200 == nil || len(plans.JSON200.Items) == 0 {
-		log.Fatalf("no plans: %d", plans.StatusCode())
+		log.Fatal("the server lists no plans")
 	}
 	for _, p := range plans.JSON200.Items {
 		fmt.Printf("plan %s %s\n", p.Code, p.Status)
