@@ -151,23 +151,19 @@ func TestGoClient(t *testing.T) {
 	}
 	planID := plans.JSON200.Items[0].ID
 
-	// Every measure of the filter, once, following the cursor.
+	// Every measure of the filter, once, following the cursor with the SDK's iterator.
 	var codes []string
 	pages := 0
 	params := &napclient.ListMeasuresParams{Organization: ptr(sdkFilterOrganization), Limit: ptr[int64](sdkPageSize)}
-	for {
-		res, err := partner.ListMeasuresWithResponse(ctx, planID, params)
-		if err != nil || res.JSON200 == nil {
-			t.Fatalf("list measures, page %d: %v %s", pages+1, err, body(res))
-		}
+	for m, err := range napclient.All(ctx, func(ctx context.Context, cursor *string) (*napclient.ListMeasuresResponse, error) {
 		pages++
-		for _, m := range res.JSON200.Items {
-			codes = append(codes, m.Code)
+		params.Cursor = cursor
+		return partner.ListMeasuresWithResponse(ctx, planID, params)
+	}) {
+		if err != nil {
+			t.Fatalf("list measures, page %d: %v", pages, err)
 		}
-		if res.JSON200.NextCursor == nil {
-			break
-		}
-		params.Cursor = res.JSON200.NextCursor
+		codes = append(codes, m.Code)
 	}
 	if want := s.expectedCodes(); !slices.Equal(codes, want) || pages < 2 {
 		t.Fatalf("organization=%s in %d pages: %v, want %v in more than one page", sdkFilterOrganization, pages, codes, want)
@@ -321,70 +317,74 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-// TestTypeScriptSDK compiles sdk/typescript/e2e with the SDK's pinned tsc and runs it with
-// node against the server: the same journey as TestGoClient, through the TypeScript SDK. In
-// CI a missing Node.js or SDK install fails the test rather than skipping it.
+// TestTypeScriptSDK packs sdk/typescript as npm would publish it, installs the tarball in a
+// fresh project, and there compiles e2e/e2e.ts with the SDK's pinned tsc and runs it, and
+// examples/list-plans.mjs, with plain node against the server: the same journey as
+// TestGoClient, through the TypeScript SDK as a partner installs it. In CI a missing Node.js
+// 22 or SDK install fails the test rather than skipping it.
 func TestTypeScriptSDK(t *testing.T) {
 	sdkDir, err := filepath.Abs("../../sdk/typescript")
 	if err != nil {
 		t.Fatal(err)
 	}
-	node, err := exec.LookPath("node")
 	tsc := filepath.Join(sdkDir, "node_modules", ".bin", "tsc")
-	if err == nil {
-		_, err = os.Stat(tsc)
-	}
-	if err != nil {
-		msg := "the TypeScript SDK needs node and `npm ci` in sdk/typescript (scripts/test.sh runs it): " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	node, npm := requireNode(t, tsc)
 	s := startSDKServer(t)
 
-	// Compiled inside the SDK's folder, so that node finds its node_modules.
-	out, err := os.MkdirTemp(sdkDir, ".e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(out) })
+	project := t.TempDir()
 	started := time.Now()
-	if b, err := exec.Command(tsc, "-p", filepath.Join(sdkDir, "e2e"), "--outDir", out).CombinedOutput(); err != nil {
-		t.Fatalf("tsc: %v\n%s", err, b)
+	packed := runIn(t, sdkDir, nil, npm, "pack", "--pack-destination", project, "--json", "--loglevel=error")
+	var tarballs []struct{ Filename string }
+	if err := json.Unmarshal(packed[bytes.IndexByte(packed, '['):], &tarballs); err != nil || len(tarballs) != 1 {
+		t.Fatalf("npm pack printed %s", packed)
 	}
+	writeFile(t, filepath.Join(project, "package.json"), `{"private": true, "type": "module"}`)
+	runIn(t, project, nil, npm, "install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", "./"+tarballs[0].Filename)
+	installed := time.Since(started)
+
+	// The e2e script and the example import "@naptracker/sdk", as a partner's code would.
+	for _, f := range []string{"e2e/e2e.ts", "examples/list-plans.mjs"} {
+		b, err := os.ReadFile(filepath.Join(sdkDir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(project, filepath.Base(f)), string(b))
+	}
+	// The consumer's settings as strict as the SDK's, its declarations checked too.
+	writeFile(t, filepath.Join(project, "tsconfig.json"), `{"compilerOptions": {
+		"target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "lib": ["ES2022", "DOM", "DOM.Iterable"],
+		"strict": true, "noUncheckedIndexedAccess": true, "exactOptionalPropertyTypes": true, "skipLibCheck": false,
+		"types": ["node"], "typeRoots": [`+strconv.Quote(filepath.Join(sdkDir, "node_modules", "@types"))+`]},
+		"files": ["e2e.ts"]}`)
+	started = time.Now()
+	runIn(t, project, nil, tsc, "-p", ".")
 	compiled := time.Since(started)
 
-	cmd := exec.Command(node, filepath.Join(out, "e2e", "e2e.js"))
-	cmd.Env = append(os.Environ(),
-		"NAPTRACKER_URL="+s.url,
-		"E2E_ORGANIZATION="+sdkFilterOrganization,
-		"E2E_PAGE_SIZE="+strconv.Itoa(sdkPageSize),
-		"E2E_EXPECTED_CODES="+strings.Join(s.expectedCodes(), ","),
-		"E2E_MEASURE_CODE="+s.measure.Code,
-		"E2E_MEASURE_TITLE_RU="+s.measure.Title["ru"],
-		"E2E_PLAN_MEASURES="+strconv.Itoa(len(s.ds.Plan.Measures)),
-	)
+	env := []string{
+		"NAPTRACKER_URL=" + s.url,
+		"E2E_ORGANIZATION=" + sdkFilterOrganization,
+		"E2E_PAGE_SIZE=" + strconv.Itoa(sdkPageSize),
+		"E2E_EXPECTED_CODES=" + strings.Join(s.expectedCodes(), ","),
+		"E2E_MEASURE_CODE=" + s.measure.Code,
+		"E2E_MEASURE_TITLE_RU=" + s.measure.Title["ru"],
+		"E2E_PLAN_MEASURES=" + strconv.Itoa(len(s.ds.Plan.Measures)),
+	}
 	for who, token := range s.tokens {
-		cmd.Env = append(cmd.Env, "NAPTRACKER_TOKEN_"+strings.ToUpper(who)+"="+token)
+		env = append(env, "NAPTRACKER_TOKEN_"+strings.ToUpper(who)+"="+token)
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	started = time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node e2e: %v\n%s%s", err, stdout.String(), stderr.String())
-	}
-	t.Logf("tsc %s, node e2e %s", compiled.Round(time.Millisecond), time.Since(started).Round(time.Millisecond))
+	stdout := runIn(t, project, env, node, "e2e.js")
+	t.Logf("npm pack and install %s, tsc %s, node e2e %s", installed.Round(time.Millisecond), compiled.Round(time.Millisecond), time.Since(started).Round(time.Millisecond))
 
 	// The script's own report, checked against the server.
-	line, ok := strings.CutPrefix(strings.TrimSpace(stdout.String()), "e2e ok ")
+	line, ok := strings.CutPrefix(strings.TrimSpace(string(stdout)), "e2e ok ")
 	var report struct {
 		Measures, Pages int
 		Update          string
 		State           string
 	}
 	if !ok || json.Unmarshal([]byte(line), &report) != nil {
-		t.Fatalf("node e2e printed %q", stdout.String())
+		t.Fatalf("node e2e printed %q", stdout)
 	}
 	if report.Measures != len(s.expectedCodes()) || report.Pages < 2 || report.State != "approved" {
 		t.Errorf("node e2e report: %+v", report)
@@ -397,5 +397,118 @@ func TestTypeScriptSDK(t *testing.T) {
 	if err != nil || res.JSON200 == nil || res.JSON200.State != napclient.UpdateStateApproved ||
 		res.JSON200.ReportingOrganization != s.measure.Lead || deref(res.JSON200.ProgressPercent) != 40 {
 		t.Fatalf("the update the script approved, read back: %v %s", err, body(res))
+	}
+
+	// The README's ten lines, anonymous: the published plan.
+	listed := strings.TrimSpace(string(runIn(t, project, []string{"NAPTRACKER_URL=" + s.url}, node, "list-plans.mjs")))
+	if want := s.ds.Plan.Code + " " + string(s.ds.Plan.Status) + " " + s.ds.Plan.Title["en"]; listed != want {
+		t.Fatalf("list-plans.mjs printed %q, want %q", listed, want)
+	}
+}
+
+// TestGoSDKModule uses sdk/go as a partner's program would: its example is built in a module
+// of its own that requires the SDK through a replace directive, the build pulls none of the
+// server's dependencies, and the program reads the live server.
+func TestGoSDKModule(t *testing.T) {
+	sdkDir, err := filepath.Abs("../../sdk/go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSDKServer(t)
+
+	dir := t.TempDir()
+	example, err := os.ReadFile(filepath.Join(sdkDir, "examples", "measures", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, err := os.ReadFile(filepath.Join(sdkDir, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "main.go"), string(example))
+	writeFile(t, filepath.Join(dir, "go.sum"), string(sums))
+	writeFile(t, filepath.Join(dir, "go.mod"), "module example.org/measures\n\ngo 1.26.0\n\n"+
+		"require github.com/naptracker/naptracker/sdk/go v0.0.0\n\n"+
+		"replace github.com/naptracker/naptracker/sdk/go => "+sdkDir+"\n")
+	env := []string{"GOFLAGS=-mod=mod", "GOWORK=off"}
+	runIn(t, dir, env, goBin, "build", "-o", "measures", ".")
+
+	modules := string(runIn(t, dir, env, goBin, "list", "-m", "all"))
+	for _, server := range []string{"github.com/danielgtaylor/huma", "gorm.io/", "github.com/casbin/", "github.com/jackc/pgx"} {
+		if strings.Contains(modules, server) {
+			t.Errorf("a program on sdk/go pulls %s:\n%s", server, modules)
+		}
+	}
+	if !strings.Contains(modules, "github.com/naptracker/naptracker/sdk/go v0.0.0 => "+sdkDir) {
+		t.Fatalf("the program does not use sdk/go through replace:\n%s", modules)
+	}
+
+	out := runIn(t, dir, []string{"NAPTRACKER_URL=" + s.url}, filepath.Join(dir, "measures"), sdkFilterOrganization)
+	var plans, codes []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		switch {
+		case len(fields) >= 3 && fields[0] == "plan":
+			plans = append(plans, fields[1])
+		case len(fields) >= 3 && fields[0] == "measure":
+			codes = append(codes, fields[1])
+		}
+	}
+	if !slices.Equal(plans, []string{s.ds.Plan.Code}) || !slices.Equal(codes, s.expectedCodes()) {
+		t.Fatalf("the example printed plans %v and measures %v, want %s and %v:\n%s", plans, codes, s.ds.Plan.Code, s.expectedCodes(), out)
+	}
+}
+
+// requireNode finds node and npm, at least Node.js 22, and the SDK's installed tools (tool
+// stands for them); in CI their absence fails the test, elsewhere it skips it.
+func requireNode(t *testing.T, tool string) (node, npm string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err == nil {
+		npm, err = exec.LookPath("npm")
+	}
+	if err == nil {
+		_, err = os.Stat(tool)
+	}
+	if err == nil {
+		var v []byte
+		v, err = exec.Command(node, "-p", "process.versions.node.split('.')[0]").Output()
+		if major, _ := strconv.Atoi(strings.TrimSpace(string(v))); err == nil && major < 22 {
+			err = fmt.Errorf("node on PATH is version %s", strings.TrimSpace(string(v)))
+		}
+	}
+	if err != nil {
+		msg := "needs Node.js 22 or newer, npm, and `npm ci` in sdk/typescript and web (scripts/test.sh sees to all three): " + err.Error()
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return node, npm
+}
+
+// runIn runs a command in dir with env added to the test's, and returns its standard output;
+// a failure fails the test with everything the command printed.
+func runIn(t *testing.T, dir string, env []string, name string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", filepath.Base(name), strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.Bytes()
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -45,6 +45,7 @@ func New(d Deps) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	registerAll(humago.New(mux, config()), d)
+	registerPages(mux)
 	return withRequestLog(withProblemFallback(mux)), nil
 }
 
@@ -95,6 +96,8 @@ const (
 
 func config() huma.Config {
 	cfg := huma.DefaultConfig("naptracker API", Version)
+	// /docs is served from the binary (pages.go), not huma's page that loads from a CDN.
+	cfg.DocsPath = ""
 	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	// No $schema field in bodies and no Link headers: dashboards and SDKs read plain JSON.
 	cfg.CreateHooks = nil

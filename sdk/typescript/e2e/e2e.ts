@@ -1,11 +1,13 @@
 // End-to-end check of the TypeScript SDK against a live server, run by cmd/naptracker's
-// TestTypeScriptSDK, which seeds the database, issues the tokens and passes them here:
+// TestTypeScriptSDK from the packed SDK installed in a fresh project (so the import is the
+// package's name, as a partner writes it). The test seeds the database, issues the tokens
+// and passes them here:
 //   NAPTRACKER_URL, NAPTRACKER_TOKEN_{PARTNER,FOCAL_POINT,APPROVER,COORDINATOR}
 //   E2E_ORGANIZATION, E2E_PAGE_SIZE, E2E_EXPECTED_CODES (comma-separated, in order)
 //   E2E_MEASURE_CODE, E2E_MEASURE_TITLE_RU
 // It exits non-zero with a message on the first failed expectation and prints one JSON line
 // starting with "e2e ok " when every one holds.
-import { allPages, createClient, type ImplementationStatus, type NaptrackerClient } from "../src/index.js";
+import { createClient, paginate, streamChanges, type ChangeEvent, type ImplementationStatus, type NaptrackerClient } from "@naptracker/sdk";
 
 function env(name: string): string {
   const value = process.env[name];
@@ -62,14 +64,15 @@ async function main(): Promise<void> {
 
   // Every measure of the filter, once, following the cursor.
   let pages = 0;
-  const listMeasures = async (query: { organization?: string; code?: string; status?: ImplementationStatus[] }, cursor?: string) => {
-    pages++;
-    return must("measures", await partner.GET("/v1/plans/{id}/measures", {
-      params: { path: { id: planId }, query: { ...query, limit, ...(cursor ? { cursor } : {}) } },
-    }));
+  const counted: typeof fetch = (input, init) => {
+    if (String(input instanceof Request ? input.url : input).includes("/measures")) pages++;
+    return fetch(input, init);
   };
+  const pager = createClient({ baseUrl, token: env("NAPTRACKER_TOKEN_PARTNER"), fetch: counted });
   const codes: string[] = [];
-  for await (const m of allPages((cursor) => listMeasures({ organization }, cursor))) codes.push(m.code);
+  for await (const m of paginate(pager, "/v1/plans/{id}/measures", { params: { path: { id: planId }, query: { organization, limit } } })) {
+    codes.push(m.code);
+  }
   expect(codes.join(",") === expected.join(","), `organization=${organization}, want ${expected.join(",")}`, codes);
   expect(new Set(codes).size === codes.length, "no measure twice", codes);
   expect(pages > 1, "more than one page", pages);
@@ -78,12 +81,23 @@ async function main(): Promise<void> {
   const everyStatus: ImplementationStatus[] = ["no_information", "not_started", "in_progress", "ongoing",
     "partially_implemented", "implemented", "not_implemented", "cancelled"];
   const byStatus: string[] = [];
-  for await (const m of allPages((cursor) => listMeasures({ organization, status: everyStatus }, cursor))) byStatus.push(m.code);
+  for await (const m of paginate(partner, "/v1/plans/{id}/measures", {
+    params: { path: { id: planId }, query: { organization, status: everyStatus, limit } },
+  })) byStatus.push(m.code);
   expect(byStatus.join(",") === expected.join(","), "status=<every status> changes nothing", byStatus);
+
+  // A failed page is an error, not an empty list.
+  let refused: unknown;
+  try {
+    for await (const m of paginate(partner, "/v1/plans/{id}/measures", { params: { path: { id: planId }, query: { cursor: "not-a-cursor" } } })) void m;
+  } catch (err) {
+    refused = err;
+  }
+  expect(refused instanceof Error && refused.name === "ApiError" && (refused as { status?: number }).status === 422, "a bad cursor throws ApiError 422", String(refused));
 
   // One measure, found by its code, in full.
   const code = env("E2E_MEASURE_CODE");
-  const found = await listMeasures({ code });
+  const found = must("measure by code", await partner.GET("/v1/plans/{id}/measures", { params: { path: { id: planId }, query: { code } } }));
   expect(found.items.length === 1, `one measure ${code}`, found.items.length);
   const measureId = found.items[0]!.id;
   const got = await partner.GET("/v1/measures/{id}", { params: { path: { id: measureId } } });
@@ -91,7 +105,13 @@ async function main(): Promise<void> {
   expect(measure.code === code, "measure code", measure.code);
   expect(measure.title.ru === env("E2E_MEASURE_TITLE_RU"), "title in Russian", measure.title.ru);
   expect(everyStatus.includes(measure.current_status), "a known status", measure.current_status);
-  expect(Boolean(got.response.headers.get("ETag")), "an ETag");
+  const etag = got.response.headers.get("ETag");
+  expect(Boolean(etag), "an ETag");
+
+  // The same again with its ETag: not modified, which is neither data nor an error.
+  const again = await partner.GET("/v1/measures/{id}", { params: { path: { id: measureId } }, headers: { "If-None-Match": etag ?? "" } });
+  expect(again.notModified === true && again.data === undefined && again.error === undefined, "If-None-Match answers not modified",
+    { status: again.response.status, notModified: again.notModified });
 
   // The plan's summary counts every measure once, and its statuses add up.
   const summary = must("summary", await partner.GET("/v1/plans/{id}/summary", { params: { path: { id: planId } } }));
@@ -116,6 +136,17 @@ async function main(): Promise<void> {
   const period = periods.items[periods.items.length - 1]!;
   expect(period.state === "open", `period ${period.label} open`, period.state);
   const start = (await readFeed(coordinator, 0)).cursor;
+  // The partner follows the change stream from here; it is to show the update once approved.
+  let draftId = "";
+  const stop = new AbortController();
+  const streamed = (async () => {
+    const seen: ChangeEvent[] = [];
+    for await (const e of streamChanges({ baseUrl, token: env("NAPTRACKER_TOKEN_PARTNER"), after: start, signal: stop.signal })) {
+      seen.push(e);
+      if (e.event === "change" && e.data.entity_type === "progress_update" && e.data.entity_id === draftId) return seen;
+    }
+    return seen;
+  })();
   const draft = must("create update", await focal.POST("/v1/measures/{id}/updates", {
     params: { path: { id: measureId } },
     body: {
@@ -123,6 +154,7 @@ async function main(): Promise<void> {
       narrative: { en: "The draft law went to the ministries.", ru: "Проект закона направлен в министерства." },
     },
   }));
+  draftId = draft.id;
   expect(draft.state === "draft", "a draft", draft.state);
   expect(draft.period === period.label, "the draft's period", draft.period);
   const submitted = must("submit", await focal.POST("/v1/updates/{id}/submit", { params: { path: { id: draft.id } }, body: {} }));
@@ -137,6 +169,13 @@ async function main(): Promise<void> {
   const approved = must("approve", await coordinator.POST("/v1/updates/{id}/approve", { params: { path: { id: draft.id } }, body: {} }));
   expect(approved.state === "approved", "approved", approved.state);
   await awaitInFeed(partner, start, draft.id);
+  const timeout = setTimeout(() => stop.abort(), 30_000);
+  const events = await streamed;
+  clearTimeout(timeout);
+  stop.abort();
+  const last = events[events.length - 1];
+  expect(last?.event === "change" && last.data.entity_id === draft.id, "the stream shows the approved update", events.length);
+  expect(events[0]?.event === "heartbeat", "the stream opens with a heartbeat", events[0]?.event);
   const after = must("measure after approval", await partner.GET("/v1/measures/{id}", { params: { path: { id: measureId } } }));
   expect(after.current_status === "in_progress" && after.progress_percent === 40, "the measure follows the update",
     [after.current_status, after.progress_percent]);
