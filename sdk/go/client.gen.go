@@ -18,6 +18,21 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuditKeyAlgorithm.
+const (
+	AuditKeyAlgorithmEd25519 AuditKeyAlgorithm = "Ed25519"
+)
+
+// Valid indicates whether the value is a known member of the AuditKeyAlgorithm enum.
+func (e AuditKeyAlgorithm) Valid() bool {
+	switch e {
+	case AuditKeyAlgorithmEd25519:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChangeEntityType.
 const (
 	ChangeEntityTypeEvidence        ChangeEntityType = "evidence"
@@ -639,15 +654,20 @@ type AuditEvent struct {
 	At    time.Time   `json:"at"`
 
 	// Before The object before the change; null when created
-	Before   interface{}         `json:"before"`
-	EntityID *openapi_types.UUID `json:"entity_id,omitempty"`
+	Before interface{} `json:"before"`
+
+	// ClientRequestID The X-Request-ID the client sent with that request, if any: the client's label, kept beside the server's id
+	ClientRequestID *string             `json:"client_request_id,omitempty"`
+	EntityID        *openapi_types.UUID `json:"entity_id,omitempty"`
 
 	// EntityType Examples: progress_update
 	EntityType string `json:"entity_type"`
 
 	// Hash SHA-256 of the previous hash and this event, as the chain's verification recomputes it
-	Hash      string  `json:"hash"`
-	PrevHash  string  `json:"prev_hash"`
+	Hash     string `json:"hash"`
+	PrevHash string `json:"prev_hash"`
+
+	// RequestID The server's id of the request that made the change, as its X-Request-ID response header said
 	RequestID *string `json:"request_id,omitempty"`
 	Seq       int64   `json:"seq"`
 }
@@ -660,16 +680,43 @@ type AuditEventList struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// AuditKey defines model for AuditKey.
+type AuditKey struct {
+	Algorithm AuditKeyAlgorithm `json:"algorithm"`
+
+	// KeyID The first 16 hex digits of the SHA-256 of the public key
+	KeyID string `json:"key_id"`
+
+	// Pem The public key as a PEM block (SubjectPublicKeyInfo)
+	Pem string `json:"pem"`
+
+	// PublicKey The raw 32-byte public key, base64
+	PublicKey string `json:"public_key"`
+}
+
+// AuditKeyAlgorithm defines model for AuditKey.Algorithm.
+type AuditKeyAlgorithm string
+
 // AuditVerification defines model for AuditVerification.
 type AuditVerification struct {
-	Events int64 `json:"events"`
+	// Checkpoints How many signed checkpoints the trail was checked against
+	Checkpoints int64 `json:"checkpoints"`
+	Events      int64 `json:"events"`
+
+	// EvidenceMismatches Evidence whose stored bytes no longer hash to its recorded SHA-256
+	EvidenceMismatches []string `json:"evidence_mismatches"`
 
 	// FirstInvalidSeq The first event whose hash or link is wrong; null when the chain is whole
 	FirstInvalidSeq *int64 `json:"first_invalid_seq"`
 
 	// Head Hash of the last event
-	Head  string `json:"head"`
-	Valid bool   `json:"valid"`
+	Head string `json:"head"`
+
+	// Problems Everything found wrong, in words
+	Problems []string `json:"problems"`
+
+	// Valid Whether nothing was found wrong
+	Valid bool `json:"valid"`
 }
 
 // Change defines model for Change.
@@ -698,6 +745,33 @@ type ChangeList struct {
 
 	// NextCursor Pass as after to read on; it stays put when nothing new is visible yet
 	NextCursor int64 `json:"next_cursor"`
+}
+
+// Checkpoint defines model for Checkpoint.
+type Checkpoint struct {
+	// Head That event's hash, in hex
+	Head string `json:"head"`
+
+	// KeyID The first 16 hex digits of the SHA-256 of the public key
+	KeyID string `json:"key_id"`
+
+	// PublicKey The Ed25519 public key, base64
+	PublicKey string `json:"public_key"`
+
+	// Seq The sequence number of the audit event it covers
+	Seq int64 `json:"seq"`
+
+	// Signature Ed25519 signature, base64, of the text: naptracker audit checkpoint LF seq <seq> LF head <head> LF signed_at <signed_at, RFC 3339 with the fraction, UTC> LF
+	Signature string    `json:"signature"`
+	SignedAt  time.Time `json:"signed_at"`
+}
+
+// CheckpointList defines model for CheckpointList.
+type CheckpointList struct {
+	Items []Checkpoint `json:"items"`
+
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // CurrentUser defines model for CurrentUser.
@@ -1673,6 +1747,15 @@ type ListAuditEventsParams struct {
 	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 }
 
+// ListAuditCheckpointsParams defines parameters for ListAuditCheckpoints.
+type ListAuditCheckpointsParams struct {
+	// Limit Largest number of items to return
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page; omit for the first page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListChangesParams defines parameters for ListChanges.
 type ListChangesParams struct {
 	// After The id of the last change already seen; 0 or absent for the start
@@ -2079,6 +2162,24 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/audit-events/verify (the `VerifyAuditChain` operationId).
 	VerifyAuditChain(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListAuditCheckpoints List the signed checkpoints of the audit trail
+	//
+	// Newest first. The server signs its trail's head every few minutes when it has grown. Keep copies: each proves later that the trail still reaches its event and was not rewritten before it, which nobody, not even whoever runs the database, can then hide.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Corresponds with GET /v1/audit/checkpoints (the `ListAuditCheckpoints` operationId).
+	ListAuditCheckpoints(ctx context.Context, params *ListAuditCheckpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAuditPublicKey Get the key checkpoints are signed with
+	//
+	// The Ed25519 public key that checks the signatures of the audit trail's checkpoints; 404 when the server signs none.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Corresponds with GET /v1/audit/public-key (the `GetAuditPublicKey` operationId).
+	GetAuditPublicKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListChanges Read the change feed
 	//
 	// Changes the caller may see, oldest first, after a cursor. Follow next_cursor to miss none: a change shows up only once every transaction that could come before it has finished, so none is ever skipped or shown uncommitted. Anonymous callers see public changes.
@@ -2090,7 +2191,7 @@ type ClientInterface interface {
 
 	// StreamChanges Stream the change feed
 	//
-	// The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.
+	// The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit. What it delivers follows the caller's access as it is now, as polling the feed would: a change of the caller's roles narrows or widens it within a second, and a revoked or expired token or a deactivated user ends it. A token, or an anonymous client's address, holds a limited number of streams at once (429 beyond, with Retry-After).
 	//
 	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
@@ -2410,7 +2511,7 @@ type ClientInterface interface {
 
 	// ExportPlanMatrix Export a plan's implementation matrix
 	//
-	// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+	// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells, the audit trail's head and its latest signed checkpoint, all read from one snapshot of the database; the X-Audit-Head and X-Audit-Checkpoint headers say the same of either format.
 	//
 	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
@@ -2946,6 +3047,44 @@ func (c *Client) VerifyAuditChain(ctx context.Context, reqEditors ...RequestEdit
 	return c.Client.Do(req)
 }
 
+// ListAuditCheckpoints List the signed checkpoints of the audit trail
+//
+// Newest first. The server signs its trail's head every few minutes when it has grown. Keep copies: each proves later that the trail still reaches its event and was not rewritten before it, which nobody, not even whoever runs the database, can then hide.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Corresponds with GET /v1/audit/checkpoints (the `ListAuditCheckpoints` operationId).
+func (c *Client) ListAuditCheckpoints(ctx context.Context, params *ListAuditCheckpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAuditCheckpointsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAuditPublicKey Get the key checkpoints are signed with
+//
+// The Ed25519 public key that checks the signatures of the audit trail's checkpoints; 404 when the server signs none.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Corresponds with GET /v1/audit/public-key (the `GetAuditPublicKey` operationId).
+func (c *Client) GetAuditPublicKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAuditPublicKeyRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListChanges Read the change feed
 //
 // Changes the caller may see, oldest first, after a cursor. Follow next_cursor to miss none: a change shows up only once every transaction that could come before it has finished, so none is ever skipped or shown uncommitted. Anonymous callers see public changes.
@@ -2967,7 +3106,7 @@ func (c *Client) ListChanges(ctx context.Context, params *ListChangesParams, req
 
 // StreamChanges Stream the change feed
 //
-// The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.
+// The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit. What it delivers follows the caller's access as it is now, as polling the feed would: a change of the caller's roles narrows or widens it within a second, and a revoked or expired token or a deactivated user ends it. A token, or an anonymous client's address, holds a limited number of streams at once (429 beyond, with Retry-After).
 //
 // Who may call it: anyone, without a token; a token may let the caller see more.
 //
@@ -3607,7 +3746,7 @@ func (c *Client) UpdatePlan(ctx context.Context, id openapi_types.UUID, params *
 
 // ExportPlanMatrix Export a plan's implementation matrix
 //
-// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells, the audit trail's head and its latest signed checkpoint, all read from one snapshot of the database; the X-Audit-Head and X-Audit-Checkpoint headers say the same of either format.
 //
 // Who may call it: anyone, without a token; a token may let the caller see more.
 //
@@ -4718,6 +4857,99 @@ func NewVerifyAuditChainRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/v1/audit-events/verify")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAuditCheckpointsRequest constructs an http.Request for the ListAuditCheckpoints method
+func NewListAuditCheckpointsRequest(server string, params *ListAuditCheckpointsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/audit/checkpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAuditPublicKeyRequest constructs an http.Request for the GetAuditPublicKey method
+func NewGetAuditPublicKeyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/audit/public-key")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -7801,6 +8033,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/audit-events/verify (the `VerifyAuditChain` operationId).
 	VerifyAuditChainWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*VerifyAuditChainResponse, error)
 
+	// ListAuditCheckpointsWithResponse List the signed checkpoints of the audit trail
+	//
+	// Newest first. The server signs its trail's head every few minutes when it has grown. Keep copies: each proves later that the trail still reaches its event and was not rewritten before it, which nobody, not even whoever runs the database, can then hide.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/audit/checkpoints (the `ListAuditCheckpoints` operationId).
+	ListAuditCheckpointsWithResponse(ctx context.Context, params *ListAuditCheckpointsParams, reqEditors ...RequestEditorFn) (*ListAuditCheckpointsResponse, error)
+
+	// GetAuditPublicKeyWithResponse Get the key checkpoints are signed with
+	//
+	// The Ed25519 public key that checks the signatures of the audit trail's checkpoints; 404 when the server signs none.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/audit/public-key (the `GetAuditPublicKey` operationId).
+	GetAuditPublicKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAuditPublicKeyResponse, error)
+
 	// ListChangesWithResponse Read the change feed
 	//
 	// Changes the caller may see, oldest first, after a cursor. Follow next_cursor to miss none: a change shows up only once every transaction that could come before it has finished, so none is ever skipped or shown uncommitted. Anonymous callers see public changes.
@@ -7814,7 +8068,7 @@ type ClientWithResponsesInterface interface {
 
 	// StreamChangesWithResponse Stream the change feed
 	//
-	// The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.
+	// The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit. What it delivers follows the caller's access as it is now, as polling the feed would: a change of the caller's roles narrows or widens it within a second, and a revoked or expired token or a deactivated user ends it. A token, or an anonymous client's address, holds a limited number of streams at once (429 beyond, with Retry-After).
 	//
 	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
@@ -8166,7 +8420,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportPlanMatrixWithResponse Export a plan's implementation matrix
 	//
-	// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+	// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells, the audit trail's head and its latest signed checkpoint, all read from one snapshot of the database; the X-Audit-Head and X-Audit-Checkpoint headers say the same of either format.
 	//
 	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
@@ -8930,6 +9184,144 @@ func (r VerifyAuditChainResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r VerifyAuditChainResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListAuditCheckpointsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CheckpointList
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAuditCheckpointsResponse) GetJSON200() *CheckpointList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListAuditCheckpointsResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListAuditCheckpointsResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListAuditCheckpointsResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListAuditCheckpointsResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAuditCheckpointsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAuditCheckpointsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAuditCheckpointsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAuditCheckpointsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAuditPublicKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuditKey
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAuditPublicKeyResponse) GetJSON200() *AuditKey {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetAuditPublicKeyResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetAuditPublicKeyResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetAuditPublicKeyResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetAuditPublicKeyResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAuditPublicKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAuditPublicKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAuditPublicKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAuditPublicKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13981,6 +14373,40 @@ func (c *ClientWithResponses) VerifyAuditChainWithResponse(ctx context.Context, 
 	return ParseVerifyAuditChainResponse(rsp)
 }
 
+// ListAuditCheckpointsWithResponse List the signed checkpoints of the audit trail
+//
+// Newest first. The server signs its trail's head every few minutes when it has grown. Keep copies: each proves later that the trail still reaches its event and was not rewritten before it, which nobody, not even whoever runs the database, can then hide.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/audit/checkpoints (the `ListAuditCheckpoints` operationId).
+func (c *ClientWithResponses) ListAuditCheckpointsWithResponse(ctx context.Context, params *ListAuditCheckpointsParams, reqEditors ...RequestEditorFn) (*ListAuditCheckpointsResponse, error) {
+	rsp, err := c.ListAuditCheckpoints(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAuditCheckpointsResponse(rsp)
+}
+
+// GetAuditPublicKeyWithResponse Get the key checkpoints are signed with
+//
+// The Ed25519 public key that checks the signatures of the audit trail's checkpoints; 404 when the server signs none.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/audit/public-key (the `GetAuditPublicKey` operationId).
+func (c *ClientWithResponses) GetAuditPublicKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAuditPublicKeyResponse, error) {
+	rsp, err := c.GetAuditPublicKey(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAuditPublicKeyResponse(rsp)
+}
+
 // ListChangesWithResponse Read the change feed
 //
 // Changes the caller may see, oldest first, after a cursor. Follow next_cursor to miss none: a change shows up only once every transaction that could come before it has finished, so none is ever skipped or shown uncommitted. Anonymous callers see public changes.
@@ -14000,7 +14426,7 @@ func (c *ClientWithResponses) ListChangesWithResponse(ctx context.Context, param
 
 // StreamChangesWithResponse Stream the change feed
 //
-// The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.
+// The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit. What it delivers follows the caller's access as it is now, as polling the feed would: a change of the caller's roles narrows or widens it within a second, and a revoked or expired token or a deactivated user ends it. A token, or an anonymous client's address, holds a limited number of streams at once (429 beyond, with Retry-After).
 //
 // Who may call it: anyone, without a token; a token may let the caller see more.
 //
@@ -14544,7 +14970,7 @@ func (c *ClientWithResponses) UpdatePlanWithResponse(ctx context.Context, id ope
 
 // ExportPlanMatrixWithResponse Export a plan's implementation matrix
 //
-// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+// The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells, the audit trail's head and its latest signed checkpoint, all read from one snapshot of the database; the X-Audit-Head and X-Audit-Checkpoint headers say the same of either format.
 //
 // Who may call it: anyone, without a token; a token may let the caller see more.
 //
@@ -15503,6 +15929,114 @@ func ParseVerifyAuditChainResponse(rsp *http.Response) (*VerifyAuditChainRespons
 			return nil, err
 		}
 		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListAuditCheckpointsResponse parses an HTTP response from a ListAuditCheckpointsWithResponse call
+func ParseListAuditCheckpointsResponse(rsp *http.Response) (*ListAuditCheckpointsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAuditCheckpointsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CheckpointList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAuditPublicKeyResponse parses an HTTP response from a GetAuditPublicKeyWithResponse call
+func ParseGetAuditPublicKeyResponse(rsp *http.Response) (*GetAuditPublicKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAuditPublicKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuditKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorModel

@@ -13,6 +13,15 @@ func (r *GetMeasureHistoryResponse) Page() ([]AuditEvent, *string, error) {
 
 // Page returns the page's items and the cursor of the next page (nil on the last), or the
 // error the response carries.
+func (r *ListAuditCheckpointsResponse) Page() ([]Checkpoint, *string, error) {
+	if r.JSON200 == nil {
+		return nil, nil, responseError(r.HTTPResponse, r.Body)
+	}
+	return r.JSON200.Items, r.JSON200.NextCursor, nil
+}
+
+// Page returns the page's items and the cursor of the next page (nil on the last), or the
+// error the response carries.
 func (r *ListAuditEventsResponse) Page() ([]AuditEvent, *string, error) {
 	if r.JSON200 == nil {
 		return nil, nil, responseError(r.HTTPResponse, r.Body)

@@ -92,6 +92,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the signed checkpoints of the audit trail
+         * @description Newest first. The server signs its trail's head every few minutes when it has grown. Keep copies: each proves later that the trail still reaches its event and was not rewritten before it, which nobody, not even whoever runs the database, can then hide.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
+         */
+        get: operations["list-audit-checkpoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the key checkpoints are signed with
+         * @description The Ed25519 public key that checks the signatures of the audit trail's checkpoints; 404 when the server signs none.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
+         */
+        get: operations["get-audit-public-key"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/changes": {
         parameters: {
             query?: never;
@@ -123,7 +167,7 @@ export interface paths {
         };
         /**
          * Stream the change feed
-         * @description The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit.
+         * @description The change feed as server-sent events, each event's id the change's id: reconnecting with Last-Event-ID resumes without loss. Woken by the database as changes commit. What it delivers follows the caller's access as it is now, as polling the feed would: a change of the caller's roles narrows or widens it within a second, and a revoked or expired token or a deactivated user ends it. A token, or an anonymous client's address, holds a limited number of streams at once (429 beyond, with Retry-After).
          *
          *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
@@ -507,7 +551,7 @@ export interface paths {
         };
         /**
          * Export a plan's implementation matrix
-         * @description The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells and the audit trail's head.
+         * @description The implementation matrix as CSV or XLSX, one row per measure in code order: code, title, lead, co-implementers, recommendations, ICRMW articles, deadline, status with its OGP IRM completion level and IATI activity-status code, progress, overdue, and the latest approved progress with its evidence (title, address, SHA-256). It holds only what the caller may read, read 200 measures at a time. CSV cells that a spreadsheet would take for a formula start with an apostrophe. The workbook's second sheet names the plan, the filters, the time, the row count, the SHA-256 of the matrix's cells, the audit trail's head and its latest signed checkpoint, all read from one snapshot of the database; the X-Audit-Head and X-Audit-Checkpoint headers say the same of either format.
          *
          *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
@@ -1079,6 +1123,8 @@ export interface components {
             at: string;
             /** @description The object before the change; null when created */
             before: unknown;
+            /** @description The X-Request-ID the client sent with that request, if any: the client's label, kept beside the server's id */
+            client_request_id?: string;
             /** Format: uuid */
             entity_id?: string;
             /** @example progress_update */
@@ -1086,6 +1132,7 @@ export interface components {
             /** @description SHA-256 of the previous hash and this event, as the chain's verification recomputes it */
             hash: string;
             prev_hash: string;
+            /** @description The server's id of the request that made the change, as its X-Request-ID response header said */
             request_id?: string;
             /** Format: int64 */
             seq: number;
@@ -1095,9 +1142,26 @@ export interface components {
             /** @description Pass as cursor to get the next page; absent on the last page */
             next_cursor?: string;
         };
+        AuditKey: {
+            /** @enum {string} */
+            algorithm: "Ed25519";
+            /** @description The first 16 hex digits of the SHA-256 of the public key */
+            key_id: string;
+            /** @description The public key as a PEM block (SubjectPublicKeyInfo) */
+            pem: string;
+            /** @description The raw 32-byte public key, base64 */
+            public_key: string;
+        };
         AuditVerification: {
+            /**
+             * Format: int64
+             * @description How many signed checkpoints the trail was checked against
+             */
+            checkpoints: number;
             /** Format: int64 */
             events: number;
+            /** @description Evidence whose stored bytes no longer hash to its recorded SHA-256 */
+            evidence_mismatches: string[];
             /**
              * Format: int64
              * @description The first event whose hash or link is wrong; null when the chain is whole
@@ -1105,6 +1169,9 @@ export interface components {
             first_invalid_seq: number | null;
             /** @description Hash of the last event */
             head: string;
+            /** @description Everything found wrong, in words */
+            problems: string[];
+            /** @description Whether nothing was found wrong */
             valid: boolean;
         };
         Change: {
@@ -1131,6 +1198,28 @@ export interface components {
              * @description Pass as after to read on; it stays put when nothing new is visible yet
              */
             next_cursor: number;
+        };
+        Checkpoint: {
+            /** @description That event's hash, in hex */
+            head: string;
+            /** @description The first 16 hex digits of the SHA-256 of the public key */
+            key_id: string;
+            /** @description The Ed25519 public key, base64 */
+            public_key: string;
+            /**
+             * Format: int64
+             * @description The sequence number of the audit event it covers
+             */
+            seq: number;
+            /** @description Ed25519 signature, base64, of the text: naptracker audit checkpoint LF seq <seq> LF head <head> LF signed_at <signed_at, RFC 3339 with the fraction, UTC> LF */
+            signature: string;
+            /** Format: date-time */
+            signed_at: string;
+        };
+        CheckpointList: {
+            items: components["schemas"]["Checkpoint"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
         };
         CurrentUser: {
             /** @description The roles the caller holds now */
@@ -2050,9 +2139,12 @@ export interface components {
 export type ArticleTally = components['schemas']['ArticleTally'];
 export type AuditEvent = components['schemas']['AuditEvent'];
 export type AuditEventList = components['schemas']['AuditEventList'];
+export type AuditKey = components['schemas']['AuditKey'];
 export type AuditVerification = components['schemas']['AuditVerification'];
 export type Change = components['schemas']['Change'];
 export type ChangeList = components['schemas']['ChangeList'];
+export type Checkpoint = components['schemas']['Checkpoint'];
+export type CheckpointList = components['schemas']['CheckpointList'];
 export type CurrentUser = components['schemas']['CurrentUser'];
 export type Disaggregation = components['schemas']['Disaggregation'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
@@ -2334,6 +2426,123 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-audit-checkpoints": {
+        parameters: {
+            query?: {
+                /** @description Largest number of items to return */
+                limit?: number;
+                /** @description The next_cursor of the previous page; omit for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-audit-public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditKey"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
