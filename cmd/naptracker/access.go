@@ -75,6 +75,10 @@ func tokensCommand(opts *config.Options) *cobra.Command {
 		Short: "Issue an API token for a user and print its secret on the last line",
 		Args:  cobra.NoArgs,
 		RunE: withDB(opts, func(c *cobra.Command, db *postgres.DB) error {
+			// Every token expires: the longest a token may live is the most --ttl may say.
+			if ttl <= 0 || ttl > service.MaxTokenTTL {
+				return fmt.Errorf("--ttl %s: a token lives between a second and %s", ttl, service.MaxTokenTTL)
+			}
 			svc := service.New(service.Deps{Store: db})
 			u, err := svc.UserByEmail(c.Context(), email)
 			if err != nil {

@@ -189,6 +189,11 @@ func TestCommands(t *testing.T) {
 	if _, err := try("tokens", "issue", "--email", "bad@example.org"); err == nil {
 		t.Error("a rejected users add left a user behind")
 	}
+	for _, ttl := range []string{"0", "-1h", "9000h"} {
+		if _, err := try("tokens", "issue", "--email", "admin@example.org", "--ttl", ttl); err == nil {
+			t.Errorf("tokens issue --ttl %s was accepted", ttl)
+		}
+	}
 	out := run("tokens", "issue", "--email", "ADMIN@example.org", "--ttl", "1h")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if secret := lines[len(lines)-1]; !strings.HasPrefix(secret, "napt_") || len(secret) != 48 {

@@ -46,6 +46,7 @@ func serveCommand(opts *config.Options) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Seed, "seed", opts.Seed, "load the reference data where absent first")
 	cmd.Flags().Int64Var(&opts.MaxBodyBytes, "max-body-bytes", opts.MaxBodyBytes, "largest JSON request body")
 	cmd.Flags().Int64Var(&opts.MaxUploadBytes, "max-upload-bytes", opts.MaxUploadBytes, "largest evidence file")
+	cmd.Flags().DurationVar(&opts.UploadIdleTimeout, "upload-idle-timeout", opts.UploadIdleTimeout, "how long an upload may send nothing before it is cut off (408)")
 	cmd.Flags().Float64Var(&opts.RateLimit, "rate-limit", opts.RateLimit, "requests per second per token, or per address for anonymous callers; 0 is off")
 	cmd.Flags().IntVar(&opts.RateBurst, "rate-burst", opts.RateBurst, "requests a caller may send at once above --rate-limit")
 	cmd.Flags().StringVar(&opts.PublicURL, "public-url", opts.PublicURL, "where clients reach the server (https://nap.example.org), for the links exports give to stored evidence; default: each request's Host")
@@ -169,6 +170,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		Service:    svc,
 		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: changes, Access: access, Stopping: s.stopping,
 		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst,
+			UploadIdle: opts.UploadIdleTimeout, MaxUploadBytes: opts.MaxUploadBytes,
 			StreamsPerClient: opts.MaxStreamsPerClient, Streams: opts.MaxStreams},
 		PublicURL: opts.PublicURL,
 	})
@@ -184,10 +186,11 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	if opts.DebugAddr != "" {
 		s.running.Go(func() { serveProfiles(background, opts.DebugAddr) })
 	}
+	// Bodies are timed by the operation that reads them: a JSON body by its size, an upload
+	// by how long it sends nothing (--upload-idle-timeout) and by the largest file's size.
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}

@@ -29,6 +29,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxUploadBytes bounds an evidence file.
 	MaxUploadBytes int64
+	// UploadIdleTimeout is how long an upload may send nothing before it is cut off.
+	UploadIdleTimeout time.Duration
 	// RateLimit is the sustained requests per second allowed per token, or per client address
 	// for anonymous callers; 0 turns rate limiting off.
 	RateLimit float64
@@ -60,7 +62,7 @@ const AuditKeyEnv = "NAPTRACKER_AUDIT_KEY"
 func Defaults() Options {
 	return Options{DatabaseURL: os.Getenv(DatabaseURLEnv), AuditKey: os.Getenv(AuditKeyEnv), CheckpointEvery: 5 * time.Minute,
 		Addr: ":8080", LogLevel: "info",
-		MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20, RateLimit: 50, RateBurst: 100,
+		MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20, UploadIdleTimeout: 15 * time.Second, RateLimit: 50, RateBurst: 100,
 		MaxStreamsPerClient: 8, MaxStreams: 2000}
 }
 
@@ -86,6 +88,9 @@ func (o Options) Validate() error {
 		if u, err := url.Parse(o.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("--public-url %q is not an http(s) URL", o.PublicURL))
 		}
+	}
+	if o.UploadIdleTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("--upload-idle-timeout %s is below a second", o.UploadIdleTimeout))
 	}
 	if o.CheckpointEvery < time.Second {
 		errs = append(errs, fmt.Errorf("--checkpoint-every %s is below a second", o.CheckpointEvery))

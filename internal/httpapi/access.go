@@ -119,9 +119,9 @@ func guarded(api huma.API, d Deps, op huma.Operation, a access) huma.Operation {
 	}
 	op.Extensions[permissionExtension] = a.describe()
 	op.Description = strings.TrimSpace(op.Description + "\n\n" + a.who())
-	if d.Limits.MaxBodyBytes > 0 {
-		op.MaxBodyBytes = d.Limits.MaxBodyBytes
-	}
+	// huma refuses a body that reaches its limit; one of exactly the limit is allowed.
+	op.MaxBodyBytes = d.Limits.bodyLimit() + 1
+	op.BodyReadTimeout = d.Limits.bodyReadTimeout()
 	op.Middlewares = append(op.Middlewares, authorize(api, d, a))
 	return op
 }

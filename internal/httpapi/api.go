@@ -46,7 +46,7 @@ func New(d Deps) (http.Handler, error) {
 	mux := http.NewServeMux()
 	registerAll(humago.New(mux, config()), d)
 	registerPages(mux)
-	return withRequestLog(withProblemFallback(mux)), nil
+	return withRequestLog(withStorableText(d.Limits.bodyLimit(), withProblemFallback(mux))), nil
 }
 
 // Spec returns the OpenAPI document, built without serving anything.

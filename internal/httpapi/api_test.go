@@ -349,9 +349,11 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func TestReadiness(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	target, err := url.Parse(dsn)
+// TestDatabaseOutage: while the database cannot be reached, readiness and every API request
+// answer 503 with Retry-After, as a problem, liveness stays 200, and the server recovers by
+// itself when the database is back.
+func TestDatabaseOutage(t *testing.T) {
+	target, err := url.Parse(pgtest.AppDSN(pgtest.NewDatabase(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,40 +369,58 @@ func TestReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.New(listening(t, target.String(), enforcer, httpapi.Deps{Service: service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer}),
-		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx}))
+	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer})
+	h, err := httpapi.New(listening(t, target.String(), enforcer, httpapi.Deps{Service: svc, Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	status := func(path string) int {
-		res, err := srv.Client().Get(srv.URL + path)
+	call := func(path string, header ...string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		res, err := srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
-		return res.StatusCode
+		return res
 	}
+	u, err := svc.CreateUser(ctx, "outage@example.org", "Outage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := svc.IssueToken(ctx, u.ID, "outage", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{"/v1/plans", "/v1/organizations", "/v1/changes", "/v1/me"}
 
-	if s := status("/readyz"); s != http.StatusOK {
-		t.Fatalf("readyz with the database up: %d", s)
+	if res := call("/readyz"); res.StatusCode != http.StatusOK {
+		t.Fatalf("readyz with the database up: %d", res.StatusCode)
 	}
 	proxy.cut(true)
-	if s := status("/readyz"); s != http.StatusServiceUnavailable {
-		t.Fatalf("readyz with the database gone: %d", s)
+	for _, path := range append(paths, "/readyz") {
+		res := call(path, "Authorization", "Bearer "+token)
+		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" && path != "/readyz" ||
+			res.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s with the database gone: %d, Retry-After %q, %s", path, res.StatusCode, res.Header.Get("Retry-After"), res.Header.Get("Content-Type"))
+		}
 	}
-	if s := status("/healthz"); s != http.StatusOK {
-		t.Fatalf("healthz with the database gone: %d", s)
+	if res := call("/healthz"); res.StatusCode != http.StatusOK {
+		t.Fatalf("healthz with the database gone: %d", res.StatusCode)
 	}
 	proxy.cut(false)
-	deadline := time.Now().Add(5 * time.Second)
-	for status("/readyz") != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("readyz stays 503 after the database came back")
+	for _, path := range append(paths, "/readyz") {
+		for deadline := time.Now().Add(10 * time.Second); call(path, "Authorization", "Bearer "+token).StatusCode != http.StatusOK; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s does not recover after the database came back", path)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

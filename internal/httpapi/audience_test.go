@@ -1,10 +1,14 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/naptracker/naptracker/policies"
 )
 
 // TestEachAudienceSeesOneStory: a measure's derived status and progress, and the summaries,
@@ -92,6 +96,63 @@ func TestEachAudienceSeesOneStory(t *testing.T) {
 	for _, c := range []caller{p.anonymous, p.coordinator} {
 		if b := p.expectStatus(c, 200, "GET", "/v1/measures/"+p.measureID+"/history?limit=500", nil); strings.Contains(string(b), "status_") {
 			t.Errorf("%s reads derived values in the history: %.300s", c.name, b)
+		}
+	}
+}
+
+// TestReadsFollowThePolicy: what a role reads is the policy's to say. With partners' right to
+// read what is published to them taken out of a copy of the policy, a partner's reads, lists,
+// exports and streams show such an update no more; with the right to read every
+// organization's updates given to them, they show a draft.
+func TestReadsFollowThePolicy(t *testing.T) {
+	without := strings.Replace(policies.Policy, "p, partner, update, read_partners\n", "", 1)
+	if without == policies.Policy {
+		t.Fatal("the policy no longer grants partners read_partners; this test changes nothing")
+	}
+	p := newProgressFixtureWithPolicy(t, without+"p, partner, update, read\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, _, start := p.readFeed(t, p.coordinator, 0)
+	events := p.openStream(t, ctx, p.partner, start)
+
+	draft, _ := p.draft(p.author)
+	p.expectStatus(p.partner, 200, "GET", "/v1/updates/"+draft, nil)
+	p.expectStatus(p.author, 200, "POST", "/v1/updates/"+draft+"/withdraw", nil)
+
+	// Published to partners only: by this policy, partners read it as any organization's
+	// update, in every state. Take "read" away too, and they do not.
+	strict := newProgressFixtureWithPolicy(t, without)
+	strict.approvedAs("implemented", 100, "Published to partners.", "partners", "Partners' evidence")
+	var updates page[struct{ ID, Visibility string }]
+	_ = json.Unmarshal(strict.expectStatus(strict.partner, 200, "GET", "/v1/measures/"+strict.measureID+"/updates?limit=500", nil), &updates)
+	for _, u := range updates.Items {
+		if u.Visibility == "partners" {
+			t.Errorf("a partner lists update %s, published to partners, which the policy no longer lets it read", u.ID)
+			strict.expectStatus(strict.partner, 404, "GET", "/v1/updates/"+u.ID, nil)
+		}
+	}
+	if b := strict.exported(strict.partner, "format=csv", "text/csv"); strings.Contains(string(b), "Published to partners.") {
+		t.Error("a partner's export shows an update the policy no longer lets it read")
+	}
+	var m struct {
+		CurrentStatus string `json:"current_status"`
+	}
+	_ = json.Unmarshal(strict.expectStatus(strict.partner, 200, "GET", "/v1/measures/"+strict.measureID, nil), &m)
+	if m.CurrentStatus == "implemented" {
+		t.Error("a partner's measure takes its status from an update the policy no longer lets it read")
+	}
+
+	// The stream of the first fixture delivered the draft, which its policy lets partners read.
+	timeout := time.After(30 * time.Second)
+	for seen := false; !seen; {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			seen = strings.Contains(e.data, draft)
+		case <-timeout:
+			t.Fatal("a partner's stream does not deliver a draft the policy lets it read")
 		}
 	}
 }

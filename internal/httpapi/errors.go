@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -24,7 +26,13 @@ var statusOf = map[string]int{
 	nap.ETOOMANY:      http.StatusTooManyRequests,
 	nap.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	nap.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	nap.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	nap.ETIMEOUT:      http.StatusRequestTimeout,
 }
+
+// retryUnavailable is how many seconds a client is asked to wait while the database cannot be
+// reached: the pool reconnects by itself as soon as it answers.
+const retryUnavailable = 5
 
 // StatusOf returns the HTTP status of a nap error code.
 func StatusOf(code string) int {
@@ -51,6 +59,11 @@ func newError(ctx huma.Context, status int, msg string, errs ...error) huma.Stat
 	for _, err := range errs {
 		var e *nap.Error
 		if errors.As(err, &e) {
+			if e.Code == nap.EUNAVAILABLE {
+				slog.WarnContext(ctx.Context(), "the database cannot be reached", "method", ctx.Method(), "path", ctx.URL().Path, "error", err)
+				ctx.SetHeader("Retry-After", strconv.Itoa(retryUnavailable))
+				return problem(http.StatusServiceUnavailable, e.Message)
+			}
 			if e.Code == nap.EINTEGRITY {
 				slog.ErrorContext(ctx.Context(), "stored data does not match its record", "method", ctx.Method(),
 					"path", ctx.URL().Path, "error", e.Message)
@@ -76,7 +89,28 @@ func newError(ctx huma.Context, status int, msg string, errs ...error) huma.Stat
 		}
 		return problem(http.StatusInternalServerError, "internal error")
 	}
-	return huma.NewError(status, msg, errs...)
+	return huma.NewError(status, msg, shortValues(errs)...)
+}
+
+// shortValues cuts the bad values huma's validation errors quote to a short prefix: an
+// error says which value is wrong, it does not echo it whole.
+func shortValues(errs []error) []error {
+	for _, err := range errs {
+		var d *huma.ErrorDetail
+		if !errors.As(err, &d) || d.Value == nil {
+			continue
+		}
+		switch v := d.Value.(type) {
+		case string:
+			d.Value = nap.Cut(v)
+		case bool, int, int64, float64:
+		default:
+			if b, err := json.Marshal(v); err != nil || len(b) > nap.QuoteLimit {
+				d.Value = nil
+			}
+		}
+	}
+	return errs
 }
 
 func problem(status int, detail string) *huma.ErrorModel {

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"reflect"
 	"time"
 
@@ -133,9 +134,12 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 			"files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).",
 		Tags:          []string{tagProgress},
 		DefaultStatus: http.StatusCreated,
-		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
+		Errors: []int{http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge,
+			http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
 		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
-			next(huma.WithValue(ctx, streamKey{}, stream{body: ctx.BodyReader(), contentType: ctx.Header("Content-Type")}))
+			_, w := humago.Unwrap(ctx)
+			body := newPacedReader(ctx.BodyReader(), http.NewResponseController(w), d.Limits.uploadIdle(), d.Limits.uploadDeadline())
+			next(huma.WithValue(ctx, streamKey{}, stream{body: body, contentType: ctx.Header("Content-Type")}))
 		}},
 	}, access{permission: nap.AddEvidence, domains: update, ownTx: true}, func(ctx context.Context, in *UploadInput) (*EvidenceOutput, error) {
 		e, err := addEvidence(ctx, d, in.ID)
@@ -257,6 +261,38 @@ func (f *firstError) Read(p []byte) (int, error) {
 
 func (f *firstError) Seek(offset int64, whence int) (int64, error) { return f.r.Seek(offset, whence) }
 
+// pacedReader reads an upload that must keep arriving: each read may wait for idle at most,
+// and the whole upload may take until a deadline. A client that stalls or crawls is cut off
+// with ETIMEOUT.
+type pacedReader struct {
+	r           io.Reader
+	conn        *http.ResponseController
+	idle, whole time.Duration
+	deadline    time.Time
+}
+
+func newPacedReader(r io.Reader, conn *http.ResponseController, idle, whole time.Duration) *pacedReader {
+	return &pacedReader{r: r, conn: conn, idle: idle, whole: whole, deadline: time.Now().Add(whole)}
+}
+
+func (p *pacedReader) Read(b []byte) (int, error) {
+	next := time.Now().Add(p.idle)
+	if next.After(p.deadline) {
+		next = p.deadline
+	}
+	if err := p.conn.SetReadDeadline(next); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return 0, err
+	}
+	n, err := p.r.Read(b)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if time.Now().Before(p.deadline) {
+			return n, nap.Errorf(nap.ETIMEOUT, "the upload sent nothing for %s; send it again", p.idle)
+		}
+		return n, nap.Errorf(nap.ETIMEOUT, "the upload took longer than the %s any upload may take; send it again", p.whole)
+	}
+	return n, err
+}
+
 // addEvidence reads an upload as it arrives: a link as JSON, or a file as multipart with its
 // metadata first, passing the file's part on to the service unread.
 func addEvidence(ctx context.Context, d Deps, updateID string) (nap.Evidence, error) {
@@ -284,6 +320,9 @@ func addEvidence(ctx context.Context, d Deps, updateID string) (nap.Evidence, er
 			part, err := mr.NextPart()
 			if errors.Is(err, io.EOF) {
 				return nap.Evidence{}, nap.Errorf(nap.EINVALID, "the upload has no file part")
+			}
+			if nap.ErrorCode(err) == nap.ETIMEOUT {
+				return nap.Evidence{}, err
 			}
 			if err != nil {
 				return nap.Evidence{}, nap.Errorf(nap.EINVALID, "the multipart body is malformed")
@@ -334,6 +373,9 @@ func describeBody(api huma.API, operationID string, body *huma.RequestBody) {
 // decodeJSON reads one JSON object of known fields, or fails with EINVALID.
 func decodeJSON(r io.Reader, v any) error {
 	b, err := io.ReadAll(r)
+	if nap.ErrorCode(err) == nap.ETIMEOUT {
+		return err
+	}
 	if err != nil {
 		return nap.Errorf(nap.EINVALID, "the body could not be read: %v", err)
 	}

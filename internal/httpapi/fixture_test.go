@@ -25,6 +25,7 @@ import (
 	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/seed"
 	"github.com/naptracker/naptracker/internal/service"
+	"github.com/naptracker/naptracker/policies"
 )
 
 // fixture is the API over a fresh database loaded with the reference data, served on a real
@@ -47,6 +48,12 @@ var today = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 
 func newFixture(t testing.TB, now time.Time) *fixture {
 	t.Helper()
+	return newFixtureWithPolicy(t, now, policies.Policy)
+}
+
+// newFixtureWithPolicy is newFixture with other policy lines than policies/policy.csv.
+func newFixtureWithPolicy(t testing.TB, now time.Time, policy string) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	owner := pgtest.NewDatabase(t)
 	db, err := postgres.Open(ctx, owner)
@@ -67,7 +74,7 @@ func newFixture(t testing.TB, now time.Time) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { app.Close() })
-	enforcer, err := authz.New(ctx, app)
+	enforcer, err := authz.NewWithPolicy(ctx, app, policy)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -244,7 +244,7 @@ func registerIdentity(api huma.API, d Deps) {
 		Tags:        []string{tagAccess},
 		Errors:      changeErrors(),
 	}, access{permission: nap.UpdateUser}, func(ctx context.Context, in *UpdateUserInput) (*UserOutput, error) {
-		v, err := in.version()
+		v, err := in.version(current(ctx, d.Service.GetUser, in.UserID))
 		if err != nil {
 			return nil, err
 		}

@@ -380,21 +380,31 @@ func TestAbuseLimits(t *testing.T) {
 		t.Errorf("a token's first request after the address's bucket ran dry: %d", s)
 	}
 
-	// A body over the limit: 413, nothing created.
+	// A body of exactly the limit is taken; one byte more is 413, and creates nothing.
 	if err := e.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	big := fmt.Sprintf(`{"code": "BIG", "kind": "ngo", "name": {"en": %q}}`, strings.Repeat("x", 4096))
-	req, _ := http.NewRequest("POST", srv.URL+"/v1/organizations", strings.NewReader(big))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+secret)
-	res, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
+	organization := func(code string, size int) int {
+		body := fmt.Sprintf(`{"code": %q, "kind": "ngo", "name": {"en": ""}}`, code)
+		body = strings.Replace(body, `""`, `"`+strings.Repeat("x", size-len(body))+`"`, 1)
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/organizations", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
 	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("oversized body: %d", res.StatusCode)
+	if s := organization("EXACT", 2048); s != http.StatusCreated {
+		t.Errorf("a body of exactly the limit: %d", s)
+	}
+	if s := organization("OVER", 2049); s != http.StatusRequestEntityTooLarge {
+		t.Errorf("a body one byte over the limit: %d", s)
+	}
+	if _, err := svc.GetOrganization(ctx, "OVER"); nap.ErrorCode(err) != nap.ENOTFOUND {
+		t.Errorf("a refused body created its organization: %v", err)
 	}
 
 	// A failed authentication is logged without what was sent, even a real secret sent

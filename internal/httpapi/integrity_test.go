@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
 	"github.com/naptracker/naptracker/internal/postgres"
 )
@@ -193,5 +196,63 @@ func TestUploadBesideADeletionOfTheSameBytes(t *testing.T) {
 	p.db.Gorm().Raw(`SELECT count(*) FROM audit_events WHERE action = 'content.release' AND before ->> 'sha256' = ?`, digest).Scan(&released)
 	if left != 0 || released != 1 {
 		t.Errorf("after deleting the only evidence of its bytes: %d copies left, %d releases recorded", left, released)
+	}
+}
+
+// TestSlowAndStalledUploads: an upload that keeps sending, however slowly, is taken; one that
+// stops sending for longer than the idle timeout is cut off with 408 and stores nothing.
+func TestSlowAndStalledUploads(t *testing.T) {
+	p := newProgressFixture(t)
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.app.Ping, Tx: p.app.InTx,
+		Limits: httpapi.Limits{UploadIdle: time.Second, MaxUploadBytes: fixtureUploadLimit}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	update, _ := p.draft(p.author)
+	// send uploads content at about rate bytes a second, pausing for stall halfway.
+	send := func(content []byte, rate int, stall time.Duration) (int, []byte) {
+		ct, body := multipartBody(t, map[string]any{"kind": "report", "title": map[string]string{"en": "Slow"}}, "slow.pdf", content)
+		r, w := io.Pipe()
+		go func() {
+			step := rate / 10
+			for i := 0; i < len(body); i += step {
+				if i >= len(body)/2 && i-step < len(body)/2 {
+					time.Sleep(stall)
+				}
+				if _, err := w.Write(body[i:min(i+step, len(body))]); err != nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			w.Close()
+		}()
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/updates/"+update+"/evidence", r)
+		req.ContentLength = int64(len(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", "Bearer "+p.author.token)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			return 0, []byte(err.Error()) // the connection was closed on the client: allowed
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
+	}
+	blobs, evidence := p.count(t, "blobs"), p.count(t, "evidence")
+	// Four seconds and more, at 60 KB a second: four times the idle timeout, never idle.
+	if status, b := send(pdf(240_000), 60_000, 0); status != http.StatusCreated {
+		t.Fatalf("a slow, steady upload: %d %s", status, b)
+	}
+	if p.count(t, "blobs") != blobs+1 {
+		t.Fatal("the slow upload's content is not stored once")
+	}
+	status, b := send(pdf(100_000), 60_000, 2500*time.Millisecond)
+	if status != 0 && (status != http.StatusRequestTimeout || !bytes.Contains(b, []byte("sent nothing"))) {
+		t.Errorf("a stalled upload: %d %s", status, b)
+	}
+	if p.count(t, "blobs") != blobs+1 || p.count(t, "evidence") != evidence+1 {
+		t.Errorf("a stalled upload stored something: %d blobs, %d evidence", p.count(t, "blobs"), p.count(t, "evidence"))
 	}
 }

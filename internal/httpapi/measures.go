@@ -373,7 +373,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Tags:        []string{tagMeasures},
 		Errors:      changeErrors(),
 	}, access{permission: nap.UpdateMeasure, domains: measure}, func(ctx context.Context, in *UpdateMeasureInput) (*GetMeasureOutput, error) {
-		v, err := in.version()
+		v, err := in.version(current(ctx, d.Service.GetMeasure, in.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -425,7 +425,7 @@ func registerMeasureWrites(api huma.API, d Deps) {
 		Errors:      changeErrors(),
 	}, access{permission: nap.UpdateIndicator, domains: visibleTo(discard(d.Service.GetIndicator))},
 		func(ctx context.Context, in *UpdateIndicatorInput) (*IndicatorOutput, error) {
-			v, err := in.version()
+			v, err := in.version(current(ctx, d.Service.GetIndicator, in.ID))
 			if err != nil {
 				return nil, err
 			}

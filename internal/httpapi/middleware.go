@@ -1,13 +1,19 @@
 package httpapi
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -133,4 +139,113 @@ func rejectRepeatedQuery(api huma.API) func(huma.Context, func(huma.Context)) {
 		}
 		next(ctx)
 	}
+}
+
+// withStorableText refuses, with 422, text PostgreSQL cannot store, which would otherwise reach
+// it and fail there: a NUL character, or bytes that are not UTF-8, in the path, a query
+// parameter or a JSON body, named by where it is (query.q, body.narrative.en). A JSON body is
+// read up to limit bytes to look; a larger one is left for the operation to refuse.
+func withStorableText(limit int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		where := ""
+		if !storable(r.URL.Path) {
+			where = "path"
+		}
+		for name, values := range r.URL.Query() {
+			for _, v := range values {
+				if where == "" && (!storable(name) || !storable(v)) {
+					where = "query." + nap.Cut(name)
+				}
+			}
+		}
+		if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); where == "" && r.Body != nil &&
+			(mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")) {
+			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+			if err == nil && int64(len(body)) <= limit {
+				where = unstorableInJSON(body)
+			}
+		}
+		if where != "" {
+			p := problem(http.StatusUnprocessableEntity, "the request holds text that cannot be stored: a NUL character or bytes that are not UTF-8")
+			p.Errors = []*huma.ErrorDetail{{Location: where, Message: "holds a NUL character or bytes that are not UTF-8"}}
+			writeProblem(w, p)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+// unstorableInJSON returns where in a JSON document a string or key holds a NUL character
+// ("body.narrative.en"), or "" when none does or it is not JSON (the operation then says so).
+func unstorableInJSON(doc []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	type level struct {
+		object bool
+		key    string
+		index  int
+		atKey  bool // in an object, the next string is a key
+	}
+	var path []level
+	where := func() string {
+		parts := []string{"body"}
+		for _, l := range path {
+			if l.object {
+				parts = append(parts, nap.Cut(l.key))
+			} else {
+				parts = append(parts, strconv.Itoa(l.index))
+			}
+		}
+		return strings.Join(parts, ".")
+	}
+	// value records that a value ended at the current level.
+	value := func() {
+		if n := len(path); n > 0 {
+			if path[n-1].object {
+				path[n-1].atKey = true
+			} else {
+				path[n-1].index++
+			}
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				path = append(path, level{object: true, atKey: true})
+			case '[':
+				path = append(path, level{})
+			default:
+				path = path[:len(path)-1]
+				value()
+			}
+		case string:
+			if n := len(path); n > 0 && path[n-1].object && path[n-1].atKey {
+				path[n-1].key, path[n-1].atKey = t, false
+				if strings.ContainsRune(t, 0) {
+					return where()
+				}
+				continue
+			}
+			if strings.ContainsRune(t, 0) {
+				return where()
+			}
+			value()
+		default:
+			value()
+		}
+	}
+}
+
+// readCloser reads from one reader and closes another.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

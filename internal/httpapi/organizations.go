@@ -149,7 +149,7 @@ func registerOrganizationWrites(api huma.API, d Deps) {
 		o, err := d.Service.GetOrganization(ctx.Context(), ctx.Param("code"))
 		return []string{nap.OrganizationDomain(o.ID)}, err
 	}}, func(ctx context.Context, in *UpdateOrganizationInput) (*GetOrganizationOutput, error) {
-		v, err := in.version()
+		v, err := in.version(current(ctx, d.Service.GetOrganization, in.Code))
 		if err != nil {
 			return nil, err
 		}

@@ -334,7 +334,7 @@ func registerPlanWrites(api huma.API, d Deps) {
 		Tags:        []string{tagPlans},
 		Errors:      changeErrors(),
 	}, access{permission: nap.UpdatePlan, domains: plan}, func(ctx context.Context, in *UpdatePlanInput) (*GetPlanOutput, error) {
-		v, err := in.version()
+		v, err := in.version(current(ctx, d.Service.GetPlan, in.ID))
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/policies"
 )
 
 // progressFixture is the seeded plan with the people of one measure's lead organization, the
@@ -22,7 +23,13 @@ type progressFixture struct {
 }
 
 func newProgressFixture(t testing.TB) *progressFixture {
-	f := newFixture(t, today)
+	return newProgressFixtureWithPolicy(t, policies.Policy)
+}
+
+// newProgressFixtureWithPolicy is newProgressFixture with other policy lines than
+// policies/policy.csv.
+func newProgressFixtureWithPolicy(t testing.TB, policy string) *progressFixture {
+	f := newFixtureWithPolicy(t, today, policy)
 	p := &progressFixture{fixture: f}
 	target := f.ds.Plan.Measures[0]
 	var measures page[struct{ ID string }]

@@ -56,7 +56,8 @@ func TestStructureWrites(t *testing.T) {
 		t.Errorf("clear extended_to: %d %s", res.StatusCode, body)
 	}
 	res, body = send("PATCH", "/v1/plans/"+plan.ID, map[string]any{"period_end": "2019-01-01"}, tagOf("/v1/plans/"+plan.ID))
-	if p := f.mustProblem(res, body, http.StatusUnprocessableEntity); !strings.Contains(p.Detail, "plans_period_end_after_start") {
+	if p := f.mustProblem(res, body, http.StatusUnprocessableEntity); p.Detail != "period_end: is before period_start" ||
+		len(p.Errors) != 1 || p.Errors[0].Location != "body.period_end" || strings.Contains(string(body), "plans_") {
 		t.Errorf("period order: %s", p.Detail)
 	}
 
@@ -135,4 +136,25 @@ func TestStructureWrites(t *testing.T) {
 	f.mustProblem(res, body, http.StatusConflict)
 	res, body = send("PATCH", "/v1/organizations/MS", map[string]any{"name": map[string]string{"en": fmt.Sprintf("Migration Service %d", 2)}}, `W/"1"`)
 	f.mustProblem(res, body, http.StatusPreconditionFailed) // If-Match compares strongly
+}
+
+// TestIfMatchList: If-Match holding a list of entity tags matches when any of them does.
+func TestIfMatchList(t *testing.T) {
+	p := newProgressFixture(t)
+	path := "/v1/plans/" + p.planID
+	res, _ := p.get(path, p.coordinator.auth()...)
+	etag := res.Header.Get("ETag")
+	for _, c := range []struct {
+		header string
+		want   int
+	}{
+		{`"998", "999"`, http.StatusPreconditionFailed},
+		{`W/` + etag + `, "999"`, http.StatusPreconditionFailed}, // a weak tag matches nothing
+		{`"999", ` + etag, http.StatusOK},
+	} {
+		res, b := p.send("PATCH", path, map[string]any{"requires_sign_off": true}, append(p.coordinator.auth(), "If-Match", c.header)...)
+		if res.StatusCode != c.want {
+			t.Errorf("If-Match %s: %d %s", c.header, res.StatusCode, b)
+		}
+	}
 }

@@ -245,7 +245,7 @@ func registerUpdates(api huma.API, d Deps) {
 		Tags:        []string{tagProgress},
 		Errors:      changeErrors(),
 	}, access{permission: nap.EditUpdate, domains: update}, func(ctx context.Context, in *EditUpdateInput) (*UpdateOutput, error) {
-		v, err := in.version()
+		v, err := in.version(current(ctx, d.Service.GetUpdate, in.ID))
 		if err != nil {
 			return nil, err
 		}

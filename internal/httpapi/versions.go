@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,21 +21,46 @@ type IfMatch struct {
 }
 
 // version reads the object version If-Match names: ENOVERSION without one, EPRECONDITION
-// when it names no version (it can match none).
-func (h IfMatch) version() (int, error) {
-	tag := strings.TrimSpace(h.IfMatch)
-	if tag == "" || tag == "*" {
+// when it names none that can match. A list of tags matches when any of them does (RFC 9110,
+// 13.1.1): the object's current version, from current, is the one changed when it is listed.
+func (h IfMatch) version(current func() (int, error)) (int, error) {
+	header := strings.TrimSpace(h.IfMatch)
+	if header == "" || header == "*" {
 		return 0, nap.Errorf(nap.ENOVERSION, "send If-Match with the ETag of the object as last read")
 	}
-	// If-Match compares strongly: a weak tag matches nothing.
-	tag, quoted := strings.CutPrefix(tag, `"`)
-	tag, closed := strings.CutSuffix(tag, `"`)
-	v, rest, _ := strings.Cut(tag, ".")
-	n, err := strconv.Atoi(v)
-	if !quoted || !closed || err != nil || n < 1 || !digest.MatchString(rest) {
-		return 0, nap.Errorf(nap.EPRECONDITION, "If-Match %q names no version of this object", h.IfMatch)
+	var versions []int
+	for _, tag := range strings.Split(header, ",") {
+		// If-Match compares strongly: a weak tag matches nothing.
+		tag, quoted := strings.CutPrefix(strings.TrimSpace(tag), `"`)
+		tag, closed := strings.CutSuffix(tag, `"`)
+		v, rest, _ := strings.Cut(tag, ".")
+		if n, err := strconv.Atoi(v); quoted && closed && err == nil && n >= 1 && digest.MatchString(rest) {
+			versions = append(versions, n)
+		}
 	}
-	return n, nil
+	switch {
+	case len(versions) == 0:
+		return 0, nap.Errorf(nap.EPRECONDITION, "If-Match %q names no version of this object", h.IfMatch)
+	case len(versions) == 1:
+		return versions[0], nil
+	}
+	v, err := current()
+	if err != nil {
+		return 0, err
+	}
+	if !slices.Contains(versions, v) {
+		return 0, nap.Errorf(nap.EPRECONDITION, "the object has changed since the versions If-Match names; read it again")
+	}
+	return v, nil
+}
+
+// current returns the version of the object with the given id, read with get, for an
+// If-Match that lists several.
+func current[T interface{ VersionOf() int }](ctx context.Context, get func(context.Context, string) (T, error), id string) func() (int, error) {
+	return func() (int, error) {
+		t, err := get(ctx, id)
+		return t.VersionOf(), err
+	}
 }
 
 // digest is what may follow an ETag's version.

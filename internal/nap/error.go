@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error codes. The HTTP layer maps each to one status; anything that is not an *Error is
@@ -20,6 +21,8 @@ const (
 	ETOOMANY      = "too_many"     // the caller sent too many requests; it should wait
 	ETOOLARGE     = "too_large"    // the content is over the size limit
 	EUNSUPPORTED  = "unsupported"  // the content is of a kind that is not accepted
+	ETIMEOUT      = "timeout"      // the client sent too slowly, or stopped sending
+	EUNAVAILABLE  = "unavailable"  // a service we depend on, the database, cannot be reached: retry shortly
 	EINTEGRITY    = "integrity"    // stored data is not what its record says: a fault of ours, told as it is
 	EINTERNAL     = "internal"     // a fault of ours
 )
@@ -40,9 +43,34 @@ type FieldError struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("nap %s: %s", e.Code, e.Message) }
 
-// Errorf returns an *Error with the given code and a formatted message.
+// Errorf returns an *Error with the given code and a formatted message. A string or error
+// among args is cut to its first QuoteLimit bytes: a message quotes a bad value, never all of
+// it, however large.
 func Errorf(code, format string, args ...any) *Error {
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			args[i] = Cut(v)
+		case error:
+			args[i] = Cut(v.Error())
+		}
+	}
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// QuoteLimit is how many bytes of a bad value an error message quotes at most.
+const QuoteLimit = 64
+
+// Cut returns s, or its first QuoteLimit bytes (whole characters) and "…" when it is longer.
+func Cut(s string) string {
+	if len(s) <= QuoteLimit {
+		return s
+	}
+	n := QuoteLimit
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // ErrorCode returns the code of the *Error in err's chain, EINTERNAL for any other error and

@@ -11,6 +11,9 @@ type Meta struct {
 	UpdatedAt time.Time
 }
 
+// VersionOf is the object's version.
+func (m Meta) VersionOf() int { return m.Version }
+
 // Source says how far public sources support an object of the reference data.
 type Source struct {
 	Provenance Provenance

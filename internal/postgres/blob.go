@@ -48,6 +48,9 @@ func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 		buf := make([]byte, ChunkSize)
 		for seq := 0; ; seq++ {
 			n, err := fill(r, buf)
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err // the reader's error, before any other the failed read may bring
+			}
 			if n > 0 {
 				h.Write(buf[:n])
 				blob.Size += int64(n)
@@ -55,11 +58,8 @@ func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 					return err
 				}
 			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
 			if err != nil {
-				return err
+				break
 			}
 		}
 		blob.SHA256 = hex.EncodeToString(h.Sum(nil))

@@ -20,7 +20,9 @@ type Migrator struct {
 }
 
 // GrantAppRole grants the role serve runs as what it needs on the migrated schema.
-func (m *Migrator) GrantAppRole(ctx context.Context, r AppRole) error { return m.db.GrantAppRole(ctx, r) }
+func (m *Migrator) GrantAppRole(ctx context.Context, r AppRole) error {
+	return m.db.GrantAppRole(ctx, r)
+}
 
 // NewMigrator returns a Migrator for db.
 func NewMigrator(db *DB) (*Migrator, error) {

@@ -564,6 +564,8 @@ type clientReader struct{ r io.Reader }
 
 type clientError struct{ error }
 
+func (c clientError) Unwrap() error { return c.error }
+
 func (c clientReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {

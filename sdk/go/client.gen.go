@@ -12799,6 +12799,8 @@ type AddEvidenceResponse struct {
 	ApplicationProblemJSON403 *ErrorModel
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *ErrorModel
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *ErrorModel
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -12831,6 +12833,11 @@ func (r AddEvidenceResponse) GetApplicationProblemJSON403() *ErrorModel {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r AddEvidenceResponse) GetApplicationProblemJSON404() *ErrorModel {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r AddEvidenceResponse) GetApplicationProblemJSON408() *ErrorModel {
+	return r.ApplicationProblemJSON408
 }
 
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -19087,6 +19094,13 @@ func ParseAddEvidenceResponse(rsp *http.Response) (*AddEvidenceResponse, error) 
 			return nil, err
 		}
 		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest ErrorModel
