@@ -11,4 +11,4 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/naptracker /usr/local/bin/naptracker
 EXPOSE 8080
 ENTRYPOINT ["naptracker"]
-CMD ["serve", "--migrate", "--seed", "--addr", ":8080"]
+CMD ["serve", "--addr", ":8080"]

@@ -84,3 +84,23 @@ with_database() {
   case $rest in */*) base=${base%/*} ;; esac
   echo "$base/$name$query"
 }
+
+# with_user URL USER PASSWORD prints URL (postgres://…) with its user and password replaced.
+with_user() {
+  local url=$1 user=$2 password=$3 scheme rest
+  scheme=${url%%://*}
+  rest=${url#*://}
+  case ${rest%%/*} in *@*) rest=${rest#*@} ;; esac
+  echo "$scheme://$user:$password@$rest"
+}
+
+# redacted_url URL prints URL without its password.
+redacted_url() {
+  local url=$1 scheme rest userinfo
+  scheme=${url%%://*}
+  rest=${url#*://}
+  case ${rest%%/*} in
+    *@*) userinfo=${rest%%@*}; rest=${rest#*@}; echo "$scheme://${userinfo%%:*}@$rest" ;;
+    *) echo "$url" ;;
+  esac
+}

@@ -58,7 +58,19 @@ func migrateCommand(opts *config.Options) *cobra.Command {
 		fmt.Fprintf(c.OutOrStdout(), "granted role %s what serve needs, and nothing more\n", app.Name)
 		return nil
 	})
-	up.Long = "Applies every pending migration as the role that owns the schema. With --app-role, it then creates\n" +
+	// The database is created first when it is missing, as serve --migrate does.
+	up.PreRunE = func(c *cobra.Command, _ []string) error {
+		if opts.DatabaseURL == "" {
+			return nil // withDB says what is missing
+		}
+		created, err := postgres.CreateDatabase(c.Context(), opts.DatabaseURL)
+		if created {
+			fmt.Fprintln(c.OutOrStdout(), "created the database")
+		}
+		return err
+	}
+	up.Long = "Creates the database if it is missing and applies every pending migration, as the role that owns\n" +
+		"the schema. With --app-role, it then creates\n" +
 		"that role if it is missing (NOLOGIN, unless --app-role-login) and grants it exactly what serve needs:\n" +
 		"no table of its own, no TRUNCATE, no change to the audit trail or to stored content. Serve runs as it.\n" +
 		"Run it again after every upgrade. $" + appRolePasswordEnv + ", when set, is its password."
