@@ -30,7 +30,7 @@ func withDB(opts *config.Options, run func(c *cobra.Command, db *postgres.DB) er
 
 // appRolePasswordEnv gives the password of the role serve runs as, when migrate up creates it
 // with --app-role-login.
-const appRolePasswordEnv = "NAPTRACKER_APP_ROLE_PASSWORD"
+const appRolePasswordEnv = "NAPTRACKER_APP_ROLE_PASSWORD" //nolint:gosec // the name of a variable, not a secret
 
 func migrateCommand(opts *config.Options) *cobra.Command {
 	var app postgres.AppRole

@@ -112,7 +112,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	}
 	defer func() {
 		if err != nil {
-			db.Close()
+			_ = db.Close()
 		}
 	}()
 	m, err := postgres.NewMigrator(db)
@@ -175,7 +175,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		PublicURL: opts.PublicURL,
 	})
 	if err != nil {
-		ln.Close()
+		_ = ln.Close()
 		s.stop()
 		s.running.Wait()
 		return nil, err

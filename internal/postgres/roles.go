@@ -14,7 +14,7 @@ import (
 // content) it may only add to; content no evidence refers to goes only through the schema's
 // own audited function. It owns nothing, so it can neither alter the schema nor turn a
 // trigger off, and it may truncate nothing.
-var appPrivileges = map[string]string{
+var appPrivileges = map[string]string{ //nolint:gosec // privileges, not credentials
 	"organizations":           "SELECT, INSERT, UPDATE",
 	"source_documents":        "SELECT, INSERT, UPDATE",
 	"recommendations":         "SELECT, INSERT, UPDATE",
