@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/naptracker/naptracker/internal/httpapi"
+	"github.com/naptracker/naptracker/internal/logging"
 	"github.com/naptracker/naptracker/internal/nap"
 	"github.com/naptracker/naptracker/internal/postgres"
 )
@@ -79,6 +81,10 @@ func TestStoredContentIsFrozen(t *testing.T) {
 // says so, after it the connection is cut; the verification of the trail names the evidence.
 func TestAlteredContentNeverReachesAClient(t *testing.T) {
 	p := newProgressFixture(t)
+	var logs syncBuffer
+	prev := slog.Default()
+	slog.SetDefault(logging.New(&logs, slog.LevelInfo))
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	auditor := p.newCaller(nap.RoleAuditor, "")
 	update, _ := p.draft(p.author)
 	small := pdf(5000)
@@ -120,6 +126,11 @@ func TestAlteredContentNeverReachesAClient(t *testing.T) {
 	p.asSuperuser(t, `UPDATE blob_chunks SET data = substr(data, 1, 10) WHERE sha256 = '`+digest+`'`)
 	res2, b := p.get("/v1/evidence/"+id+"/content", p.author.auth()...)
 	p.mustProblem(res2, b, http.StatusInternalServerError)
+
+	// Each fault is logged at error level, the cut download too.
+	if n := strings.Count(logs.String(), `"level":"ERROR","msg":"stored data does not match its record`); n < 4 {
+		t.Errorf("%d faults logged at error level, want 4:\n%s", n, logs.String())
+	}
 
 	// The verification names both, and not the intact one.
 	var v struct {
