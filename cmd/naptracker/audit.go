@@ -106,10 +106,10 @@ func auditCommand(opts *config.Options) *cobra.Command {
 			return enc.Encode(httpapi.CheckpointOf(cp))
 		}),
 	}
-	sign.Flags().StringVar(&opts.AuditKey, "audit-key", opts.AuditKey, "the key file audit keygen wrote (default $"+config.AuditKeyEnv+")")
+	sign.Flags().StringVar(&opts.AuditKey, "audit-key", opts.AuditKey, "the key file audit keygen wrote")
 
 	audit := &cobra.Command{Use: "audit", Short: "Check the audit trail and sign checkpoints of it"}
-	audit.AddCommand(verify, keygen, sign)
+	audit.AddCommand(verify, keygen, readsEnv(sign))
 	return audit
 }
 

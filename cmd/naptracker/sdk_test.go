@@ -54,13 +54,19 @@ type sdkServer struct {
 // CLI, and serves the API on a free port until the test ends.
 func startSDKServer(t *testing.T) *sdkServer {
 	t.Helper()
+	return startSDKServerOn(t, pgtest.NewDatabase(t), nil)
+}
+
+// startSDKServerOn is startSDKServer on the migrated database dsn, as its owner, with the
+// server's options as configure changes them, when it is not nil.
+func startSDKServerOn(t *testing.T, dsn string, configure func(*config.Options)) *sdkServer {
+	t.Helper()
 	slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
 	ds, err := seed.Reference()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &sdkServer{ds: ds, measure: ds.Plan.Measures[0], tokens: map[string]string{}}
-	dsn := pgtest.NewDatabase(t)
 	run := func(args ...string) string {
 		t.Helper()
 		var out bytes.Buffer
@@ -87,6 +93,17 @@ func startSDKServer(t *testing.T) *sdkServer {
 
 	opts := config.Defaults()
 	opts.DatabaseURL = dsn
+	if configure != nil {
+		configure(&opts)
+	}
+	s.url = serveInProcess(t, opts)
+	return s
+}
+
+// serveInProcess runs `naptracker serve` with opts on a free port until the test ends, and
+// returns its base URL.
+func serveInProcess(t *testing.T, opts config.Options) string {
+	t.Helper()
 	opts.Addr = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan net.Addr, 1)
@@ -102,13 +119,13 @@ func startSDKServer(t *testing.T) *sdkServer {
 	})
 	select {
 	case addr := <-listening:
-		s.url = "http://" + addr.String()
+		return "http://" + addr.String()
 	case err := <-done:
 		t.Fatalf("serve ended before listening: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not start listening")
 	}
-	return s
+	return ""
 }
 
 // expectedCodes are the codes of the seeded measures that sdkFilterOrganization leads or

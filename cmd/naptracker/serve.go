@@ -13,11 +13,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/naptracker/naptracker/internal/authz"
 	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
+	"github.com/naptracker/naptracker/internal/metrics"
 	"github.com/naptracker/naptracker/internal/pgnotify"
 	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/seed"
@@ -31,7 +33,11 @@ func serveCommand(opts *config.Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API",
-		Args:  cobra.NoArgs,
+		Long: "Serves the API. Every flag may come from the environment instead: NAPTRACKER_ and the flag's\n" +
+			"name in capitals with dashes as underscores (NAPTRACKER_ADDR for --addr; NAPTRACKER_REPLICA_URLS,\n" +
+			"comma-separated, for --replica-url); a flag on the command line wins. `naptracker config`\n" +
+			"prints what serve would use.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.Validate(); err != nil {
 				return err
@@ -41,21 +47,30 @@ func serveCommand(opts *config.Options) *cobra.Command {
 			return serve(cmd.Context(), *opts, nil)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Addr, "addr", opts.Addr, "HOST:PORT to listen on")
-	cmd.Flags().BoolVar(&opts.Migrate, "migrate", opts.Migrate, "create the database if missing and apply pending migrations first")
-	cmd.Flags().BoolVar(&opts.Seed, "seed", opts.Seed, "load the reference data where absent first")
-	cmd.Flags().Int64Var(&opts.MaxBodyBytes, "max-body-bytes", opts.MaxBodyBytes, "largest JSON request body")
-	cmd.Flags().Int64Var(&opts.MaxUploadBytes, "max-upload-bytes", opts.MaxUploadBytes, "largest evidence file")
-	cmd.Flags().DurationVar(&opts.UploadIdleTimeout, "upload-idle-timeout", opts.UploadIdleTimeout, "how long an upload may send nothing before it is cut off (408)")
-	cmd.Flags().Float64Var(&opts.RateLimit, "rate-limit", opts.RateLimit, "requests per second per token, or per address for anonymous callers; 0 is off")
-	cmd.Flags().IntVar(&opts.RateBurst, "rate-burst", opts.RateBurst, "requests a caller may send at once above --rate-limit")
-	cmd.Flags().StringVar(&opts.PublicURL, "public-url", opts.PublicURL, "where clients reach the server (https://nap.example.org), for the links exports give to stored evidence; default: each request's Host")
-	cmd.Flags().IntVar(&opts.MaxStreamsPerClient, "max-streams-per-client", opts.MaxStreamsPerClient, "change streams a token, or an anonymous client's address, may hold open at once; 0 for no bound")
-	cmd.Flags().IntVar(&opts.MaxStreams, "max-streams", opts.MaxStreams, "change streams the server holds open at once; 0 for no bound")
-	cmd.Flags().StringVar(&opts.AuditKey, "audit-key", opts.AuditKey, "the key file (audit keygen) to sign checkpoints of the audit trail with (default $"+config.AuditKeyEnv+"); none are signed without one")
-	cmd.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", opts.CheckpointEvery, "how often to sign a checkpoint of the audit trail when it has grown")
-	cmd.Flags().StringVar(&opts.DebugAddr, "debug-addr", opts.DebugAddr, "HOST:PORT to serve Go profiles (/debug/pprof/) on, for diagnosis; off when empty")
-	return cmd
+	serveFlags(cmd.Flags(), opts)
+	return readsEnv(cmd)
+}
+
+// serveFlags declares serve's own flags, which config reads too.
+func serveFlags(f *pflag.FlagSet, opts *config.Options) {
+	f.StringVar(&opts.Addr, "addr", opts.Addr, "HOST:PORT to listen on")
+	f.BoolVar(&opts.Migrate, "migrate", opts.Migrate, "create the database if missing and apply pending migrations first")
+	f.BoolVar(&opts.Seed, "seed", opts.Seed, "load the reference data where absent first")
+	f.DurationVar(&opts.DBWait, "db-wait", opts.DBWait, "how long to keep trying to reach the database at start, waiting longer between tries; 0 tries once")
+	f.StringSliceVar(&opts.ReplicaURLs, "replica-url", opts.ReplicaURLs, "a streaming replica of the database to send reads to (repeat for more); writes, and reads that need the latest state, go to --database-url")
+	f.DurationVar(&opts.MaxReplicaLag, "max-replica-lag", opts.MaxReplicaLag, "how far behind the primary a replica may be and still serve reads")
+	f.Int64Var(&opts.MaxBodyBytes, "max-body-bytes", opts.MaxBodyBytes, "largest JSON request body")
+	f.Int64Var(&opts.MaxUploadBytes, "max-upload-bytes", opts.MaxUploadBytes, "largest evidence file")
+	f.DurationVar(&opts.UploadIdleTimeout, "upload-idle-timeout", opts.UploadIdleTimeout, "how long an upload may send nothing before it is cut off (408)")
+	f.Float64Var(&opts.RateLimit, "rate-limit", opts.RateLimit, "requests per second per token, or per address for anonymous callers; 0 is off")
+	f.IntVar(&opts.RateBurst, "rate-burst", opts.RateBurst, "requests a caller may send at once above --rate-limit")
+	f.StringVar(&opts.PublicURL, "public-url", opts.PublicURL, "where clients reach the server (https://nap.example.org), for the links exports give to stored evidence; default: each request's Host")
+	f.IntVar(&opts.MaxStreamsPerClient, "max-streams-per-client", opts.MaxStreamsPerClient, "change streams a token, or an anonymous client's address, may hold open at once; 0 for no bound")
+	f.IntVar(&opts.MaxStreams, "max-streams", opts.MaxStreams, "change streams the server holds open at once; 0 for no bound")
+	f.StringVar(&opts.AuditKey, "audit-key", opts.AuditKey, "the key file (audit keygen) to sign checkpoints of the audit trail with; none are signed without one")
+	f.DurationVar(&opts.CheckpointEvery, "checkpoint-every", opts.CheckpointEvery, "how often to sign a checkpoint of the audit trail when it has grown")
+	f.StringVar(&opts.MetricsAddr, "metrics-addr", opts.MetricsAddr, "HOST:PORT to serve /metrics on instead of --addr, to keep it off the public address")
+	f.StringVar(&opts.DebugAddr, "debug-addr", opts.DebugAddr, "HOST:PORT to serve Go profiles (/debug/pprof/) on, for diagnosis; off when empty")
 }
 
 // serve runs the API until ctx ends, then shuts down gracefully. When listening is not nil it
@@ -97,16 +112,21 @@ type server struct {
 // startServer opens the database (migrating and seeding it when asked), starts the work that
 // keeps the server current and starts serving.
 func startServer(ctx context.Context, opts config.Options) (_ *server, err error) {
-	if opts.Migrate {
-		created, err := postgres.CreateDatabase(ctx, opts.DatabaseURL)
-		if err != nil {
-			return nil, err
+	var db *postgres.DB
+	err = postgres.Wait(ctx, opts.DBWait, func(ctx context.Context) error {
+		if opts.Migrate {
+			created, err := postgres.CreateDatabase(ctx, opts.DatabaseURL)
+			if err != nil {
+				return err
+			}
+			if created {
+				slog.Info("created the database")
+			}
 		}
-		if created {
-			slog.Info("created the database")
-		}
-	}
-	db, err := postgres.Open(ctx, opts.DatabaseURL)
+		var err error
+		db, err = postgres.Open(ctx, opts.DatabaseURL)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +135,9 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 			_ = db.Close()
 		}
 	}()
+	if err := db.AddReplicas(opts.ReplicaURLs, opts.MaxReplicaLag); err != nil {
+		return nil, err
+	}
 	m, err := postgres.NewMigrator(db)
 	if err != nil {
 		return nil, err
@@ -150,15 +173,54 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", opts.Addr)
+	stats := metrics.New()
+	if err := stats.WatchDatabase(db); err != nil {
+		return nil, err
+	}
+	stats.WatchPolicy(enforcer)
+
+	background, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s := &server{db: db, served: make(chan error, 1), stopping: make(chan struct{}), stop: stop}
+	svc := service.New(deps)
+	changes, access := pgnotify.NewBroadcaster(), pgnotify.NewBroadcaster()
+	api := httpapi.Deps{
+		Service:    svc,
+		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: changes, Access: access, Stopping: s.stopping,
+		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst,
+			UploadIdle: opts.UploadIdleTimeout, MaxUploadBytes: opts.MaxUploadBytes,
+			StreamsPerClient: opts.MaxStreamsPerClient, Streams: opts.MaxStreams},
+		PublicURL: opts.PublicURL,
+		Observer:  stats,
+	}
+	if len(opts.ReplicaURLs) > 0 {
+		api.ReadReplica, api.Replicas = db.ReadReplica, func() []httpapi.Replica { return replicaHealth(db) }
+	}
+	handler, err := httpapi.New(api)
 	if err != nil {
+		stop()
+		return nil, err
+	}
+	// /metrics is on the API's address unless --metrics-addr keeps it apart.
+	var statsLn net.Listener
+	if opts.MetricsAddr != "" {
+		if statsLn, err = net.Listen("tcp", opts.MetricsAddr); err != nil {
+			stop()
+			return nil, err
+		}
+	} else {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", stats.Handler())
+		mux.Handle("/", handler)
+		handler = mux
+	}
+	if s.ln, err = net.Listen("tcp", opts.Addr); err != nil {
+		if statsLn != nil {
+			_ = statsLn.Close()
+		}
+		stop()
 		return nil, err
 	}
 
-	background, stop := context.WithCancel(context.WithoutCancel(ctx))
-	s := &server{db: db, ln: ln, served: make(chan error, 1), stopping: make(chan struct{}), stop: stop}
-	svc := service.New(deps)
-	changes, access := pgnotify.NewBroadcaster(), pgnotify.NewBroadcaster()
 	// Whoever changes tokens, users or memberships, on this server or another, the callers
 	// this one remembers are forgotten at once, and streams look theirs up again once the
 	// policy has reloaded.
@@ -166,19 +228,11 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		enforcer.Watch(background, opts.DatabaseURL, authz.Hooks{Heard: svc.ForgetCallers, Reloaded: access.Notify})
 	})
 	s.running.Go(func() { pgnotify.Listen(background, opts.DatabaseURL, postgres.ChangesChannel, changes.Notify) })
-	handler, err := httpapi.New(httpapi.Deps{
-		Service:    svc,
-		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: changes, Access: access, Stopping: s.stopping,
-		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst,
-			UploadIdle: opts.UploadIdleTimeout, MaxUploadBytes: opts.MaxUploadBytes,
-			StreamsPerClient: opts.MaxStreamsPerClient, Streams: opts.MaxStreams},
-		PublicURL: opts.PublicURL,
-	})
-	if err != nil {
-		_ = ln.Close()
-		s.stop()
-		s.running.Wait()
-		return nil, err
+	if len(opts.ReplicaURLs) > 0 {
+		s.running.Go(func() { db.WatchReplicas(background) })
+	}
+	if statsLn != nil {
+		s.running.Go(func() { serveOn(background, statsLn, stats.Handler(), "metrics") })
 	}
 	if deps.Signer != nil {
 		s.running.Go(func() { signCheckpoints(background, svc, opts.CheckpointEvery) })
@@ -194,7 +248,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
-	go func() { s.served <- s.http.Serve(ln) }()
+	go func() { s.served <- s.http.Serve(s.ln) }()
 	return s, nil
 }
 
@@ -276,4 +330,28 @@ func serveProfiles(ctx context.Context, addr string) {
 	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
 		slog.Error("profiles not served", "addr", addr, "error", err)
 	}
+}
+
+// serveOn serves h on ln, the address of what (metrics, say), until ctx ends.
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler, what string) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	var closing sync.WaitGroup
+	defer closing.Wait()
+	closing.Go(func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	})
+	slog.Info("serving "+what, "addr", ln.Addr().String())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		slog.Error(what+" not served", "addr", ln.Addr().String(), "error", err)
+	}
+}
+
+// replicaHealth is how each read replica stands, as /readyz says.
+func replicaHealth(db *postgres.DB) []httpapi.Replica {
+	var out []httpapi.Replica
+	for _, r := range db.Replicas() {
+		out = append(out, httpapi.Replica{Name: r.Name, State: r.State, LagSeconds: r.Lag.Seconds()})
+	}
+	return out
 }

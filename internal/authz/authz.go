@@ -44,6 +44,11 @@ type Enforcer struct {
 
 	mu   sync.Mutex // serializes reloads
 	next time.Time  // when the next membership starts or ends, by this process's clock
+
+	// For an operator's metrics: when the policy in force was loaded (Unix nanoseconds), and
+	// how many reloads succeeded and failed.
+	loaded            atomic.Int64
+	reloads, failures atomic.Uint64
 }
 
 // New returns an Enforcer loaded with the policy and the live memberships.
@@ -92,10 +97,23 @@ func (e *Enforcer) Scope(userID string) nap.Scope {
 func (e *Enforcer) Reload(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err := e.casbin.LoadPolicy(); err != nil {
+	err := e.casbin.LoadPolicy()
+	if err == nil {
+		err = e.compile()
+	}
+	if err != nil {
+		e.failures.Add(1)
 		return err
 	}
-	return e.compile()
+	e.reloads.Add(1)
+	e.loaded.Store(time.Now().UnixNano())
+	return nil
+}
+
+// Reloads says when the policy in force was loaded, and how many loads succeeded and failed
+// since the enforcer was made (the first load included).
+func (e *Enforcer) Reloads() (loaded time.Time, ok, failed uint64) {
+	return time.Unix(0, e.loaded.Load()), e.reloads.Load(), e.failures.Load()
 }
 
 // compile builds the decision table from what casbin loaded and puts it in force.

@@ -1,5 +1,5 @@
 // Package config holds the settings of a naptracker process, read once from flags and the
-// environment and checked at start-up.
+// environment (env.go) and checked at start-up.
 package config
 
 import (
@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 )
@@ -49,6 +48,15 @@ type Options struct {
 	// DebugAddr, when set, is where the Go runtime's profiles are served (/debug/pprof/), apart
 	// from the API so that they are never exposed with it.
 	DebugAddr string
+	// MetricsAddr, when set, is where /metrics is served instead of the API's address, so that
+	// it can be kept on an internal network.
+	MetricsAddr string
+	// ReplicaURLs are streaming replicas of the database that reads may go to; MaxReplicaLag is
+	// how far behind the primary one may be and still serve them.
+	ReplicaURLs   []string
+	MaxReplicaLag time.Duration
+	// DBWait is how long serve keeps trying to reach the database at start before it gives up.
+	DBWait time.Duration
 }
 
 // DatabaseURLEnv is the environment variable that gives the database when no flag does.
@@ -57,13 +65,14 @@ const DatabaseURLEnv = "DATABASE_URL"
 // AuditKeyEnv is the environment variable that gives the audit key file when no flag does.
 const AuditKeyEnv = "NAPTRACKER_AUDIT_KEY"
 
-// Defaults returns the settings a bare `naptracker serve` uses: the environment's
-// DATABASE_URL, port 8080 on every interface, info logs, 1 MiB bodies, 50 requests a second.
+// Defaults returns the settings a bare `naptracker serve` uses before the environment is read
+// (FromEnv): port 8080 on every interface, info logs, 1 MiB bodies, 50 requests a second, a
+// minute's wait for the database.
 func Defaults() Options {
-	return Options{DatabaseURL: os.Getenv(DatabaseURLEnv), AuditKey: os.Getenv(AuditKeyEnv), CheckpointEvery: 5 * time.Minute,
+	return Options{CheckpointEvery: 5 * time.Minute,
 		Addr: ":8080", LogLevel: "info",
 		MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20, UploadIdleTimeout: 15 * time.Second, RateLimit: 50, RateBurst: 100,
-		MaxStreamsPerClient: 8, MaxStreams: 2000}
+		MaxStreamsPerClient: 8, MaxStreams: 2000, MaxReplicaLag: 5 * time.Second, DBWait: time.Minute}
 }
 
 // Validate fails on a missing or malformed setting, naming it.
@@ -74,6 +83,20 @@ func (o Options) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("--addr %q is not HOST:PORT", o.Addr))
+	}
+	if _, _, err := net.SplitHostPort(o.MetricsAddr); o.MetricsAddr != "" && err != nil {
+		errs = append(errs, fmt.Errorf("--metrics-addr %q is not HOST:PORT", o.MetricsAddr))
+	}
+	for _, r := range o.ReplicaURLs {
+		if strings.TrimSpace(r) == "" {
+			errs = append(errs, errors.New("--replica-url is empty"))
+		}
+	}
+	if o.MaxReplicaLag <= 0 {
+		errs = append(errs, fmt.Errorf("--max-replica-lag %s is not positive", o.MaxReplicaLag))
+	}
+	if o.DBWait < 0 {
+		errs = append(errs, fmt.Errorf("--db-wait %s is negative", o.DBWait))
 	}
 	if _, err := o.Level(); err != nil {
 		errs = append(errs, err)

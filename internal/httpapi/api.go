@@ -36,6 +36,13 @@ type Deps struct {
 	// PublicURL is where clients reach the server (https://nap.example.org), for the links
 	// exports give to stored evidence; "" takes them from each request.
 	PublicURL string
+	// Observer, when set, is told of every operation and of the change streams open (observe.go).
+	Observer Observer
+	// ReadReplica, when set, routes the reads of a read-only operation to a replica of the
+	// database (replicas.go says which operations); Replicas says how each replica stands, for
+	// /readyz.
+	ReadReplica func(context.Context) context.Context
+	Replicas    func() []Replica
 }
 
 // New returns the HTTP handler of the whole API.
@@ -64,7 +71,9 @@ func init() {
 
 func registerAll(api huma.API, d Deps) {
 	useProblemErrors()
+	api.UseMiddleware(observe(d.Observer))
 	api.UseMiddleware(authenticate(api, d, newRateLimiter(d.Limits)), rejectRepeatedQuery(api))
+	api.UseMiddleware(readReplicas(d.ReadReplica))
 	registerHealth(api, d)
 	v1 := huma.NewGroup(api, apiBase)
 	registerOrganizations(v1, d)

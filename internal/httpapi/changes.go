@@ -84,6 +84,9 @@ func registerChanges(api huma.API, d Deps) {
 	})
 
 	streams := newStreamSlots(d.Limits)
+	if d.Observer != nil {
+		streams.report = d.Observer.StreamsOpen
+	}
 	op := guarded(api, d, huma.Operation{
 		OperationID: "stream-changes",
 		Method:      http.MethodGet,
@@ -169,6 +172,7 @@ type streamSlots struct {
 	mu     sync.Mutex
 	open   map[string]int
 	opened int
+	report func(opened int) // when set, told of opened whenever it changes
 }
 
 // streamRetry is how long a client refused a stream is asked to wait.
@@ -207,6 +211,7 @@ func (s *streamSlots) take(key string) error {
 	}
 	s.open[key]++
 	s.opened++
+	s.changed()
 	return nil
 }
 
@@ -216,6 +221,13 @@ func (s *streamSlots) give(key string) {
 	s.opened--
 	if s.open[key]--; s.open[key] == 0 {
 		delete(s.open, key)
+	}
+	s.changed()
+}
+
+func (s *streamSlots) changed() {
+	if s.report != nil {
+		s.report(s.opened)
 	}
 }
 

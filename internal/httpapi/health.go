@@ -17,6 +17,8 @@ type HealthOutput struct {
 // Health is the state of the service.
 type Health struct {
 	Status string `json:"status" example:"ok"`
+	// Replicas is set on /readyz when the server reads from replicas.
+	Replicas []Replica `json:"replicas,omitempty" doc:"Each read replica of the database, when the server has any: one that is not streaming is left out of reads, which go to the primary"`
 }
 
 // readyTimeout bounds how long a readiness probe waits for the database.
@@ -42,9 +44,10 @@ func registerHealth(api huma.API, d Deps) {
 		Method:      http.MethodGet,
 		Path:        "/readyz",
 		Summary:     "Check that the service can serve requests",
-		Description: "Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.",
-		Tags:        []string{tagService},
-		Errors:      []int{http.StatusServiceUnavailable, internalError},
+		Description: "Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers. " +
+			"Says how each read replica stands, if the server has any; a replica that is down or behind does not make the server unready, since its reads go to the primary.",
+		Tags:   []string{tagService},
+		Errors: []int{http.StatusServiceUnavailable, internalError},
 	}, access{public: true}, func(ctx context.Context, _ *struct{}) (*HealthOutput, error) {
 		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 		defer cancel()
@@ -54,6 +57,9 @@ func registerHealth(api huma.API, d Deps) {
 		}
 		out := &HealthOutput{}
 		out.Body.Status = "ready"
+		if d.Replicas != nil {
+			out.Body.Replicas = d.Replicas()
+		}
 		return out, nil
 	})
 }

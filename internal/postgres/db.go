@@ -4,6 +4,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -17,10 +18,12 @@ import (
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
-// DB is a connection pool to the naptracker database.
+// DB is a connection pool to the naptracker database, and to its read replicas when it has
+// any (replicas.go).
 type DB struct {
 	gorm      *gorm.DB
 	summaries summaries
+	replicas  *replicaSet // nil without replicas
 }
 
 // PoolSize is the number of connections a process keeps open. Idle connections are kept as
@@ -39,6 +42,30 @@ var sessionDefaults = map[string]string{"jit": "off"}
 
 // Open connects to the database at dsn and checks that it answers.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	sqlDB, err := openPool(dsn)
+	if err != nil {
+		return nil, err
+	}
+	g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
+		Logger:  logger.Discard,
+		NowFunc: func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	translateErrors(g)
+	db := &DB{gorm: g}
+	if err := db.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// openPool returns a pool of PoolSize connections to dsn, with sessionDefaults; it connects
+// only when first used.
+func openPool(dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -48,27 +75,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			cfg.RuntimeParams[k] = v
 		}
 	}
-	g, err := gorm.Open(postgres.New(postgres.Config{Conn: stdlib.OpenDB(*cfg)}), &gorm.Config{
-		Logger:  logger.Discard,
-		NowFunc: func() time.Time { return time.Now().UTC() },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	sqlDB, err := g.DB()
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	translateErrors(g)
+	sqlDB := stdlib.OpenDB(*cfg)
 	sqlDB.SetMaxOpenConns(PoolSize)
 	sqlDB.SetMaxIdleConns(PoolSize)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{gorm: g}
-	if err := db.Ping(ctx); err != nil {
-		_ = sqlDB.Close()
-		return nil, err
-	}
-	return db, nil
+	return sqlDB, nil
 }
 
 // Gorm returns the underlying gorm handle, for packages that load data in bulk.
@@ -86,13 +97,13 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes every connection of the pool.
+// Close closes every connection of the pool, and of the replicas' pools.
 func (db *DB) Close() error {
 	sqlDB, err := db.gorm.DB()
 	if err != nil {
 		return err
 	}
-	return sqlDB.Close()
+	return errors.Join(sqlDB.Close(), db.replicas.close())
 }
 
 // notFound turns gorm's "record not found" into a nap error that names what was missing.
@@ -122,12 +133,17 @@ func translateErrors(g *gorm.DB) {
 
 type txKey struct{}
 
-// conn is the handle a statement runs on: the transaction InTx put in ctx, or the pool.
+// conn is the handle a statement runs on: the transaction InTx put in ctx; else the replica
+// ReadReplica routed ctx to, for queries (replicas.go); else the pool.
 func (db *DB) conn(ctx context.Context) *gorm.DB {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return tx.WithContext(ctx)
 	}
-	return db.gorm.WithContext(ctx)
+	g := db.gorm.WithContext(ctx)
+	if r, ok := ctx.Value(replicaKey{}).(*replica); ok {
+		g.Statement.ConnPool = r.pool
+	}
+	return g
 }
 
 // InTx runs fn in one transaction: every statement made with the context fn receives commits
@@ -139,7 +155,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		actor := ""
 		if a := nap.ActorFromContext(ctx); a != nil {
 			actor = a.User.ID
@@ -155,6 +171,10 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		}
 		return fn(context.WithValue(ctx, txKey{}, tx))
 	})
+	if err == nil {
+		db.replicas.wrote(ctx)
+	}
+	return err
 }
 
 // inPlainTx runs fn in a transaction of its own, or in the caller's, without the stamp and the
@@ -163,9 +183,13 @@ func (db *DB) inPlainTx(ctx context.Context, fn func(ctx context.Context) error)
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return fn(context.WithValue(ctx, txKey{}, tx))
 	})
+	if err == nil {
+		db.replicas.wrote(ctx)
+	}
+	return err
 }
 
 // LockAudit takes, for the rest of the transaction, the lock that orders appends to the audit
