@@ -35,7 +35,8 @@ var built = sync.OnceValues(func() (string, error) {
 	}
 	buildDir = dir
 	bin := filepath.Join(dir, "naptracker")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	// Stamped with the commit where the checkout allows, whatever GOFLAGS says.
+	out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		return "", &exec.ExitError{Stderr: out}
 	}

@@ -104,6 +104,7 @@ func startSDKServerOn(t *testing.T, dsn string, configure func(*config.Options))
 // returns its base URL.
 func serveInProcess(t *testing.T, opts config.Options) string {
 	t.Helper()
+	slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
 	opts.Addr = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan net.Addr, 1)

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidate(t *testing.T) {
@@ -23,6 +24,10 @@ func TestValidate(t *testing.T) {
 		{func(o *Options) { o.RateBurst = 0 }, "--rate-limit"},
 		{func(o *Options) { o.PublicURL = "nap.example.org" }, "--public-url"},
 		{func(o *Options) { o.PublicURL = "ftp://nap.example.org" }, "--public-url"},
+		{func(o *Options) { o.MetricsAddr = "9090" }, "--metrics-addr"},
+		{func(o *Options) { o.ReplicaURLs = []string{" "} }, "--replica-url"},
+		{func(o *Options) { o.MaxReplicaLag = 0 }, "--max-replica-lag"},
+		{func(o *Options) { o.DBWait = -time.Second }, "--db-wait"},
 	}
 	for _, c := range cases {
 		o := ok

@@ -17,8 +17,8 @@ import (
 	"time"
 )
 
-// Cluster is a private PostgreSQL primary with a streaming replica made from it by
-// pg_basebackup -R, for tests of reading from replicas, of losing one and of failing over.
+// Cluster is a private PostgreSQL server, and when asked a streaming replica made from it by
+// pg_basebackup -R, for tests of restoring backups, of reading from replicas and of losing one.
 // It runs from the installed PostgreSQL binaries on free ports of 127.0.0.1 in a folder of its
 // own, as the postgres user when the tests run as root (PostgreSQL refuses to run as root).
 type Cluster struct {
@@ -27,9 +27,9 @@ type Cluster struct {
 	primaryPort, replica int
 }
 
-// StartCluster starts a primary and its streaming replica, which are stopped and removed when
-// the test ends. Without PostgreSQL's binaries it fails under CI=true and skips otherwise.
-func StartCluster(t testing.TB) *Cluster {
+// StartPrimary starts a server of its own, stopped and removed when the test ends. Without
+// PostgreSQL's binaries it fails under CI=true and skips otherwise.
+func StartPrimary(t testing.TB) *Cluster {
 	t.Helper()
 	bin, err := binaries()
 	if err != nil {
@@ -50,10 +50,7 @@ func StartCluster(t testing.TB) *Cluster {
 		}
 		c.as = []string{"runuser", "-u", "postgres", "--"}
 	}
-	if c.primaryPort, err = freePort(); err == nil {
-		c.replica, err = freePort()
-	}
-	if err != nil {
+	if c.primaryPort, err = freePort(); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -63,6 +60,20 @@ func StartCluster(t testing.TB) *Cluster {
 	if err := c.start("primary", c.primaryPort); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
+	t.Logf("pgtest: a server of its own on port %d, started in %s", c.primaryPort, time.Since(start).Round(time.Millisecond))
+	return c
+}
+
+// StartCluster starts a primary and its streaming replica, which are stopped and removed when
+// the test ends.
+func StartCluster(t testing.TB) *Cluster {
+	t.Helper()
+	c := StartPrimary(t)
+	var err error
+	if c.replica, err = freePort(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
 	if err := c.run("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(c.primaryPort), "-U", "postgres",
 		"-D", c.data("replica"), "-R", "-X", "stream"); err != nil {
 		t.Fatalf("pgtest: %v", err)
@@ -70,8 +81,22 @@ func StartCluster(t testing.TB) *Cluster {
 	if err := c.StartReplica(); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	t.Logf("pgtest: primary on port %d, streaming replica on %d, started in %s", c.primaryPort, c.replica, time.Since(start).Round(time.Millisecond))
+	t.Logf("pgtest: its streaming replica on port %d, started in %s", c.replica, time.Since(start).Round(time.Millisecond))
 	return c
+}
+
+// URL is the URL of database on the primary, as its superuser.
+func (c *Cluster) URL(database string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.primaryPort, database)
+}
+
+// Program is the path of one of the installed PostgreSQL's programs (pg_dump, say).
+func Program(name string) (string, error) {
+	bin, err := binaries()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(bin, name), nil
 }
 
 // NewDatabase creates a database with the current schema on the primary, granted to AppRole as
@@ -79,7 +104,7 @@ func StartCluster(t testing.TB) *Cluster {
 // replica has it too, as soon as it has replayed that far (OnReplica).
 func (c *Cluster) NewDatabase(t testing.TB) string {
 	t.Helper()
-	server := c.url(c.primaryPort, "postgres")
+	server := c.URL("postgres")
 	admin, err := sql.Open("pgx", server)
 	if err != nil {
 		t.Fatal(err)
@@ -136,10 +161,6 @@ func (c *Cluster) stop(t testing.TB) {
 }
 
 func (c *Cluster) data(name string) string { return filepath.Join(c.dir, name) }
-
-func (c *Cluster) url(port int, database string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, database)
-}
 
 // run runs one of PostgreSQL's programs as the servers' user; its output is in the error.
 func (c *Cluster) run(program string, args ...string) error {
