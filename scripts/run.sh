@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs naptracker on http://localhost:8080 (docs at /docs; ADDR=host:port to choose another):
-# finds or starts PostgreSQL, creates and migrates the database as the role that owns it,
-# loads the reference plan, and serves until stopped as naptracker_app, a role that owns
-# nothing and cannot change the audit trail. Extra arguments go to `naptracker serve`.
+# Runs naptracker on http://localhost:8080 (docs at /docs; NAPTRACKER_ADDR=host:port chooses
+# another address): finds or starts PostgreSQL, creates and migrates the database as the role
+# that owns it, loads the reference plan, and serves until stopped as naptracker_app, a role
+# that owns nothing and cannot change the audit trail. It says what it does as it goes, and
+# which DATABASE_URL the README's commands need. Extra arguments go to `naptracker serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/postgres.sh
@@ -19,15 +20,17 @@ export DATABASE_URL
 # The role serve runs as, and its password for servers that ask for one.
 APP_ROLE=naptracker_app
 export NAPTRACKER_APP_ROLE_PASSWORD=${NAPTRACKER_APP_ROLE_PASSWORD:-naptracker-local}
+export NAPTRACKER_ADDR=${NAPTRACKER_ADDR:-:8080}
 
 echo "naptracker: building bin/naptracker" >&2
-go build -o bin/naptracker ./cmd/naptracker
+# Stamped with the commit (naptracker --version) wherever the checkout allows.
+go build -buildvcs=auto -o bin/naptracker ./cmd/naptracker
 echo "naptracker: migrating and seeding $(redacted_url "$DATABASE_URL") as its owner" >&2
 bin/naptracker migrate up --app-role "$APP_ROLE" --app-role-login >&2
 bin/naptracker seed >&2
-addr=${ADDR:-:8080}
-echo "naptracker: serving http://localhost:${addr##*:}/docs as $APP_ROLE" >&2
-bin/naptracker serve --database-url "$(with_user "$DATABASE_URL" "$APP_ROLE" "$NAPTRACKER_APP_ROLE_PASSWORD")" --addr "$addr" "$@" &
+echo "naptracker: for bin/naptracker's commands in another shell: export DATABASE_URL='$(redacted_url "$DATABASE_URL")'" >&2
+echo "naptracker: serving http://localhost:${NAPTRACKER_ADDR##*:}/docs as $APP_ROLE; metrics at /metrics; Ctrl-C stops" >&2
+bin/naptracker serve --database-url "$(with_user "$DATABASE_URL" "$APP_ROLE" "$NAPTRACKER_APP_ROLE_PASSWORD")" "$@" &
 server=$!
 # Forward a stop to the server and wait for its graceful shutdown before PostgreSQL stops.
 trap 'kill -TERM $server 2>/dev/null; wait $server || true; stop_postgres' EXIT

@@ -38,17 +38,20 @@ func configCommand(opts *config.Options) *cobra.Command {
 	return readsEnv(cmd)
 }
 
-// printable is a flag's value with its secrets redacted, "" when empty.
+// printable is a flag's value with its secrets redacted, `""` when empty.
 func printable(f *pflag.Flag) string {
+	v := f.Value.String()
 	if list, ok := f.Value.(pflag.SliceValue); ok {
 		values := list.GetSlice()
 		for i, v := range values {
 			values[i] = config.Redact(v)
 		}
-		return strings.Join(values, ",")
+		v = strings.Join(values, ",")
+	} else {
+		v = config.Redact(v)
 	}
-	if v := f.Value.String(); v != "" {
-		return config.Redact(v)
+	if v == "" {
+		return `""`
 	}
-	return `""`
+	return v
 }
