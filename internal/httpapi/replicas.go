@@ -10,7 +10,7 @@ import (
 // Replica is how a read replica of the database stands.
 type Replica struct {
 	Name       string  `json:"name" example:"db-replica-1:5432/naptracker" doc:"host:port/database"`
-	State      string  `json:"state" enum:"streaming,lagging,down,not_a_replica,unchecked" doc:"streaming: it serves reads; lagging: it is further behind the primary than the server allows; down: it does not answer; not_a_replica: it answers but is not a standby"`
+	State      string  `json:"state" enum:"streaming,lagging,down,not_a_replica,unchecked" doc:"streaming: it serves reads; lagging: it is further behind the primary than the server allows; down: it does not answer; not_a_replica: it answers but is not a standby; unchecked: not checked yet"`
 	LagSeconds float64 `json:"lag_seconds" doc:"How long ago the primary first held changes this replica has not replayed, at the last check"`
 }
 

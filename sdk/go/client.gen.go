@@ -462,6 +462,33 @@ func (e Provenance) Valid() bool {
 	}
 }
 
+// Defines values for ReplicaState.
+const (
+	ReplicaStateDown        ReplicaState = "down"
+	ReplicaStateLagging     ReplicaState = "lagging"
+	ReplicaStateNotAReplica ReplicaState = "not_a_replica"
+	ReplicaStateStreaming   ReplicaState = "streaming"
+	ReplicaStateUnchecked   ReplicaState = "unchecked"
+)
+
+// Valid indicates whether the value is a known member of the ReplicaState enum.
+func (e ReplicaState) Valid() bool {
+	switch e {
+	case ReplicaStateDown:
+		return true
+	case ReplicaStateLagging:
+		return true
+	case ReplicaStateNotAReplica:
+		return true
+	case ReplicaStateStreaming:
+		return true
+	case ReplicaStateUnchecked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReportedStatus.
 const (
 	ReportedStatusCancelled            ReportedStatus = "cancelled"
@@ -906,6 +933,9 @@ type EvidenceMetadata struct {
 
 // Health defines model for Health.
 type Health struct {
+	// Replicas Each read replica of the database, when the server has any: one that is not streaming is left out of reads, which go to the primary
+	Replicas *[]Replica `json:"replicas,omitempty"`
+
 	// Status Examples: ok
 	Status string `json:"status"`
 }
@@ -1535,6 +1565,23 @@ type RecommendationTally struct {
 	Recommendation RecommendationRef `json:"recommendation"`
 }
 
+// Replica defines model for Replica.
+type Replica struct {
+	// LagSeconds How long ago the primary first held changes this replica has not replayed, at the last check
+	LagSeconds float64 `json:"lag_seconds"`
+
+	// Name host:port/database
+	//
+	// Examples: db-replica-1:5432/naptracker
+	Name string `json:"name"`
+
+	// State streaming: it serves reads; lagging: it is further behind the primary than the server allows; down: it does not answer; not_a_replica: it answers but is not a standby; unchecked: not checked yet
+	State ReplicaState `json:"state"`
+}
+
+// ReplicaState streaming: it serves reads; lagging: it is further behind the primary than the server allows; down: it does not answer; not_a_replica: it answers but is not a standby; unchecked: not checked yet
+type ReplicaState string
+
 // ReportedStatus The status a progress update reports for its measure: an ImplementationStatus other than no_information, which only the absence of approved updates means.
 type ReportedStatus string
 
@@ -2137,7 +2184,7 @@ type ClientInterface interface {
 
 	// GetReadiness Check that the service can serve requests
 	//
-	// Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.
+	// Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers. Says how each read replica stands, if the server has any; a replica that is down or behind does not make the server unready, since its reads go to the primary.
 	//
 	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
@@ -2992,7 +3039,7 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // GetReadiness Check that the service can serve requests
 //
-// Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.
+// Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers. Says how each read replica stands, if the server has any; a replica that is down or behind does not make the server unready, since its reads go to the primary.
 //
 // Who may call it: anyone, without a token; a token may let the caller see more.
 //
@@ -8002,7 +8049,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadinessWithResponse Check that the service can serve requests
 	//
-	// Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.
+	// Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers. Says how each read replica stands, if the server has any; a replica that is down or behind does not make the server unready, since its reads go to the primary.
 	//
 	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
@@ -14331,7 +14378,7 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 
 // GetReadinessWithResponse Check that the service can serve requests
 //
-// Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.
+// Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers. Says how each read replica stands, if the server has any; a replica that is down or behind does not make the server unready, since its reads go to the primary.
 //
 // Who may call it: anyone, without a token; a token may let the caller see more.
 //

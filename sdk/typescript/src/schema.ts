@@ -35,7 +35,7 @@ export interface paths {
         };
         /**
          * Check that the service can serve requests
-         * @description Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers.
+         * @description Answers 200 when the database answers, and 503 while it does not. For readiness probes and load balancers. Says how each read replica stands, if the server has any; a replica that is down or behind does not make the server unready, since its reads go to the primary.
          *
          *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
@@ -1336,6 +1336,8 @@ export interface components {
             visibility?: components["schemas"]["Visibility"];
         };
         Health: {
+            /** @description Each read replica of the database, when the server has any: one that is not streaming is left out of reads, which go to the primary */
+            replicas?: components["schemas"]["Replica"][];
             /** @example ok */
             status: string;
         };
@@ -1929,6 +1931,23 @@ export interface components {
             overdue: number;
             recommendation: components["schemas"]["RecommendationRef"];
         };
+        Replica: {
+            /**
+             * Format: double
+             * @description How long ago the primary first held changes this replica has not replayed, at the last check
+             */
+            lag_seconds: number;
+            /**
+             * @description host:port/database
+             * @example db-replica-1:5432/naptracker
+             */
+            name: string;
+            /**
+             * @description streaming: it serves reads; lagging: it is further behind the primary than the server allows; down: it does not answer; not_a_replica: it answers but is not a standby; unchecked: not checked yet
+             * @enum {string}
+             */
+            state: "streaming" | "lagging" | "down" | "not_a_replica" | "unchecked";
+        };
         /**
          * @description The status a progress update reports for its measure: an ImplementationStatus other than no_information, which only the absence of approved updates means.
          * @enum {string}
@@ -2193,6 +2212,7 @@ export type Recommendation = components['schemas']['Recommendation'];
 export type RecommendationList = components['schemas']['RecommendationList'];
 export type RecommendationRef = components['schemas']['RecommendationRef'];
 export type RecommendationTally = components['schemas']['RecommendationTally'];
+export type Replica = components['schemas']['Replica'];
 export type ReportedStatus = components['schemas']['ReportedStatus'];
 export type ReportingPeriod = components['schemas']['ReportingPeriod'];
 export type ReportingPeriodList = components['schemas']['ReportingPeriodList'];
