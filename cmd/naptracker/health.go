@@ -30,8 +30,8 @@ func healthCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer res.Body.Close()
 			_, _ = io.Copy(io.Discard, res.Body)
+			_ = res.Body.Close()
 			if res.StatusCode != http.StatusOK {
 				return fmt.Errorf("%s answered %s", url, res.Status)
 			}
