@@ -150,7 +150,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	newPeriod := func(lock bool) nap.ReportingPeriod {
 		day := time.Date(3000+next(), 1, 1, 0, 0, 0, 0, time.UTC)
 		p, err := f.svc.CreatePeriod(ctx, f.planID, nap.PeriodInput{Label: fmt.Sprintf("%d-Y", day.Year()),
-			StartsOn: day, EndsOn: day.AddDate(1, 0, -1), DueOn: day.AddDate(1, 1, 0)})
+			StartsOn: day, EndsOn: day.AddDate(1, 0, -1)})
 		must(err)
 		if lock {
 			p, err = f.svc.SetPeriodState(ctx, p.ID, nap.PeriodLocked)
@@ -286,6 +286,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return request{method: "POST", path: "/v1/plans/" + f.planID + "/periods", body: map[string]any{"label": fmt.Sprintf("%d-H1", y),
 				"starts_on": fmt.Sprintf("%d-01-01", y), "ends_on": fmt.Sprintf("%d-06-30", y), "due_on": fmt.Sprintf("%d-07-31", y)}}
 		}, granted(201, nap.RoleAdmin, nap.RoleCoordinator)},
+		"get-reporting-period": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/periods/" + newPeriod(false).ID}
+		}, public},
+		"update-reporting-period": {func(caller, bool) request {
+			p := newPeriod(false)
+			return request{method: "PATCH", path: "/v1/periods/" + p.ID, body: map[string]any{"review_deadline": p.ReviewDeadline.AddDate(0, 0, 7).Format(time.DateOnly)},
+				header: version(p.Version)}
+		}, granted(200, nap.RoleAdmin, nap.RoleCoordinator)},
 		"lock-reporting-period": {func(caller, bool) request {
 			return request{method: "POST", path: "/v1/periods/" + newPeriod(false).ID + "/lock"}
 		}, granted(200, nap.RoleAdmin, nap.RoleCoordinator)},

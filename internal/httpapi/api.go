@@ -70,6 +70,7 @@ func registerAll(api huma.API, d Deps) {
 	registerOrganizations(v1, d)
 	registerRecommendations(v1, d)
 	registerPlans(v1, d)
+	registerPeriods(v1, d)
 	registerMeasures(v1, d)
 	registerIdentity(v1, d)
 	registerUpdates(v1, d)

@@ -24,6 +24,7 @@ var (
 	CreatePlan         = Permission{"plan", "create"}
 	UpdatePlan         = Permission{"plan", "update"}
 	CreatePeriod       = Permission{"period", "create"}
+	UpdatePeriod       = Permission{"period", "update"}
 	LockPeriod         = Permission{"period", "lock"}
 	OpenPeriod         = Permission{"period", "open"}
 	CreateMeasure      = Permission{"measure", "create"}
@@ -66,7 +67,7 @@ var ActionPermission = map[ReviewAction]Permission{
 // Permissions lists every permission an operation may require.
 var Permissions = []Permission{CreateOrganization, UpdateOrganization, ReadUsers, CreateUser, UpdateUser,
 	ReadMemberships, GrantMembership, RevokeMembership, ReadTokens, IssueToken, RevokeToken,
-	CreatePlan, UpdatePlan, CreatePeriod, LockPeriod, OpenPeriod, CreateMeasure, UpdateMeasure,
+	CreatePlan, UpdatePlan, CreatePeriod, UpdatePeriod, LockPeriod, OpenPeriod, CreateMeasure, UpdateMeasure,
 	CreateIndicator, UpdateIndicator, CreateUpdate, EditUpdate, SubmitUpdate, WithdrawUpdate,
 	SignOffUpdate, ReturnUpdate, ApproveUpdate, RejectUpdate, AddEvidence, DeleteEvidence, ReadAudit}
 

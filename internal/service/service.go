@@ -67,6 +67,7 @@ type StructureStore interface {
 	UpdatePlan(ctx context.Context, actorID, id string, version int, ch nap.PlanChange) (nap.Plan, error)
 	CreatePeriod(ctx context.Context, actorID, planID string, in nap.PeriodInput) (nap.ReportingPeriod, error)
 	SetPeriodState(ctx context.Context, actorID, id, state string) (nap.ReportingPeriod, error)
+	UpdatePeriod(ctx context.Context, actorID, id string, version int, ch nap.PeriodChange) (nap.ReportingPeriod, error)
 	CreateMeasure(ctx context.Context, actorID, planID string, ch nap.MeasureChange, today time.Time) (nap.Measure, error)
 	UpdateMeasure(ctx context.Context, actorID, id string, version int, ch nap.MeasureChange, today time.Time) (nap.Measure, error)
 	CreateIndicator(ctx context.Context, actorID, measureID string, ch nap.IndicatorChange) (nap.Indicator, error)
