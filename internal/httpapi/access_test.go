@@ -289,6 +289,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"get-reporting-period": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/periods/" + newPeriod(false).ID}
 		}, public},
+		"get-period-completeness": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/periods/" + newPeriod(false).ID + "/completeness"}
+		}, public},
 		"update-reporting-period": {func(caller, bool) request {
 			p := newPeriod(false)
 			return request{method: "PATCH", path: "/v1/periods/" + p.ID, body: map[string]any{"review_deadline": p.ReviewDeadline.AddDate(0, 0, 7).Format(time.DateOnly)},

@@ -127,6 +127,17 @@ func (PeriodState) Schema(r huma.Registry) *huma.Schema {
 		"does not.", nap.PeriodStates)
 }
 
+// ReportState is where an organization's report on a measure for a period stands; see
+// nap.ReportState.
+type ReportState string
+
+// Schema names the vocabulary.
+func (ReportState) Schema(r huma.Registry) *huma.Schema {
+	return namedEnum(r, "ReportState", "Where an organization's report on a measure for a reporting period stands: "+
+		"missing until it drafts one (or after it withdraws it), then as its latest progress update stands; approved once "+
+		"one is approved.", nap.ReportStates)
+}
+
 // OrganizationKind is what kind of body an organization is.
 type OrganizationKind string
 

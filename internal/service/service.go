@@ -17,6 +17,7 @@ type Store interface {
 	ProgressStore
 	AuditStore
 	ExportStore
+	RoundStore
 }
 
 // Reader reads plans and what they hold. Every method that reads plan content takes the
