@@ -18,6 +18,7 @@ import (
 	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
+	"github.com/naptracker/naptracker/internal/mail"
 	"github.com/naptracker/naptracker/internal/pgnotify"
 	"github.com/naptracker/naptracker/internal/postgres"
 	"github.com/naptracker/naptracker/internal/seed"
@@ -54,6 +55,9 @@ func serveCommand(opts *config.Options) *cobra.Command {
 	cmd.Flags().IntVar(&opts.MaxStreams, "max-streams", opts.MaxStreams, "change streams the server holds open at once; 0 for no bound")
 	cmd.Flags().StringVar(&opts.AuditKey, "audit-key", opts.AuditKey, "the key file (audit keygen) to sign checkpoints of the audit trail with (default $"+config.AuditKeyEnv+"); none are signed without one")
 	cmd.Flags().DurationVar(&opts.CheckpointEvery, "checkpoint-every", opts.CheckpointEvery, "how often to sign a checkpoint of the audit trail when it has grown")
+	cmd.Flags().StringVar(&opts.SMTPURL, "smtp-url", opts.SMTPURL, "the mail server notifications are sent through: smtp://[user:password@]host[:port][?starttls=required] or smtps://… (default $"+config.SMTPURLEnv+"); none: they are kept, unsent")
+	cmd.Flags().StringVar(&opts.MailFrom, "mail-from", opts.MailFrom, "the sender of notifications")
+	cmd.Flags().DurationVar(&opts.NotifyEvery, "notify-every", opts.NotifyEvery, "how often to schedule reminders and send what the outbox holds")
 	cmd.Flags().StringVar(&opts.DebugAddr, "debug-addr", opts.DebugAddr, "HOST:PORT to serve Go profiles (/debug/pprof/) on, for diagnosis; off when empty")
 	return cmd
 }
@@ -144,14 +148,13 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		return nil, err
 	}
 
-	deps := service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes}
-	if opts.AuditKey != "" {
-		if deps.Signer, err = auditKey(&opts); err != nil {
-			return nil, err
-		}
-	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
+		return nil, err
+	}
+	deps, err := serviceDeps(opts, db, enforcer, "http://"+ln.Addr().String())
+	if err != nil {
+		_ = ln.Close()
 		return nil, err
 	}
 
@@ -183,6 +186,10 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	if deps.Signer != nil {
 		s.running.Go(func() { signCheckpoints(background, svc, opts.CheckpointEvery) })
 	}
+	if deps.Mailer == nil {
+		slog.Warn("no mail server (--smtp-url): notifications are kept in the outbox, unsent")
+	}
+	s.running.Go(func() { notifyEvery(background, svc, opts.NotifyEvery) })
 	if opts.DebugAddr != "" {
 		s.running.Go(func() { serveProfiles(background, opts.DebugAddr) })
 	}
@@ -237,6 +244,49 @@ func trimNewline(p []byte) []byte {
 		return p[:n-1]
 	}
 	return p
+}
+
+// serviceDeps are the service's parts the options name: the audit key and the mail server, and
+// where users reach the server (--public-url, or serving, the address it listens on).
+func serviceDeps(opts config.Options, db *postgres.DB, authorizer service.Authorizer, serving string) (service.Deps, error) {
+	d := service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: authorizer, MaxUploadBytes: opts.MaxUploadBytes,
+		PublicURL: opts.PublicURL}
+	if d.PublicURL == "" {
+		d.PublicURL = serving
+	}
+	var err error
+	if opts.AuditKey != "" {
+		if d.Signer, err = auditKey(&opts); err != nil {
+			return d, err
+		}
+	}
+	if opts.SMTPURL != "" {
+		if d.Mailer, err = mail.New(opts.SMTPURL, opts.MailFrom); err != nil {
+			return d, fmt.Errorf("--smtp-url: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// notifyEvery runs a pass of notifications (reminders, digests, and sending what the outbox
+// holds) now and every interval after, until ctx ends.
+func notifyEvery(ctx context.Context, svc *service.Service, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		rep, err := svc.NotifyPass(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			slog.Error("a pass of notifications failed", "error", err)
+		case rep.Scheduled > 0 || rep.Sent > 0 || rep.Failed > 0:
+			slog.Info("notifications", "scheduled", rep.Scheduled, "sent", rep.Sent, "failed", rep.Failed)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // signCheckpoints signs a checkpoint of the audit trail now and every interval after, when

@@ -46,6 +46,12 @@ type Options struct {
 	// "" signs none. CheckpointEvery is how often serve signs one when the trail has grown.
 	AuditKey        string
 	CheckpointEvery time.Duration
+	// SMTPURL is the mail server notifications are sent through (smtp:// or smtps://); ""
+	// keeps them in the outbox, unsent. MailFrom is their sender; NotifyEvery is how often
+	// serve schedules and sends them.
+	SMTPURL     string
+	MailFrom    string
+	NotifyEvery time.Duration
 	// DebugAddr, when set, is where the Go runtime's profiles are served (/debug/pprof/), apart
 	// from the API so that they are never exposed with it.
 	DebugAddr string
@@ -57,10 +63,14 @@ const DatabaseURLEnv = "DATABASE_URL"
 // AuditKeyEnv is the environment variable that gives the audit key file when no flag does.
 const AuditKeyEnv = "NAPTRACKER_AUDIT_KEY"
 
+// SMTPURLEnv is the environment variable that gives the mail server when no flag does.
+const SMTPURLEnv = "NAPTRACKER_SMTP_URL"
+
 // Defaults returns the settings a bare `naptracker serve` uses: the environment's
 // DATABASE_URL, port 8080 on every interface, info logs, 1 MiB bodies, 50 requests a second.
 func Defaults() Options {
 	return Options{DatabaseURL: os.Getenv(DatabaseURLEnv), AuditKey: os.Getenv(AuditKeyEnv), CheckpointEvery: 5 * time.Minute,
+		SMTPURL: os.Getenv(SMTPURLEnv), MailFrom: "naptracker <naptracker@localhost>", NotifyEvery: time.Minute,
 		Addr: ":8080", LogLevel: "info",
 		MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20, UploadIdleTimeout: 15 * time.Second, RateLimit: 50, RateBurst: 100,
 		MaxStreamsPerClient: 8, MaxStreams: 2000}
@@ -91,6 +101,9 @@ func (o Options) Validate() error {
 	}
 	if o.UploadIdleTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("--upload-idle-timeout %s is below a second", o.UploadIdleTimeout))
+	}
+	if o.NotifyEvery < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("--notify-every %s is too short", o.NotifyEvery))
 	}
 	if o.CheckpointEvery < time.Second {
 		errs = append(errs, fmt.Errorf("--checkpoint-every %s is below a second", o.CheckpointEvery))

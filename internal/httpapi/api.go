@@ -73,6 +73,7 @@ func registerAll(api huma.API, d Deps) {
 	registerPeriods(v1, d)
 	registerMeasures(v1, d)
 	registerIdentity(v1, d)
+	registerNotifications(v1, d)
 	registerUpdates(v1, d)
 	registerAudit(v1, d)
 	registerChanges(v1, d)

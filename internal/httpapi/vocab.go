@@ -138,6 +138,26 @@ func (ReportState) Schema(r huma.Registry) *huma.Schema {
 		"one is approved.", nap.ReportStates)
 }
 
+// NotificationKind is what a notification tells; see nap.NotificationKind.
+type NotificationKind string
+
+// Schema names the vocabulary.
+func (NotificationKind) Schema(r huma.Registry) *huma.Schema {
+	return namedEnum(r, "NotificationKind", "What a notification tells: reminder and overdue, of a submission "+
+		"deadline to an organization's focal points; sign_off_needed and review_needed, of an update awaiting a step; "+
+		"returned, rejected and approved, to the update's author; digest, the coordinators' weekly summary.",
+		nap.NotificationKinds)
+}
+
+// NotificationState is how sending a notification went.
+type NotificationState string
+
+// Schema names the vocabulary.
+func (NotificationState) Schema(r huma.Registry) *huma.Schema {
+	return namedEnum(r, "NotificationState", "pending: to be sent (again); sent; failed: given up after repeated "+
+		"failures.", nap.NotificationStates)
+}
+
 // OrganizationKind is what kind of body an organization is.
 type OrganizationKind string
 

@@ -42,6 +42,7 @@ var (
 	AddEvidence        = Permission{"evidence", "add"}
 	DeleteEvidence     = Permission{"evidence", "delete"}
 	ReadAudit          = Permission{"audit", "read"}
+	ReadNotifications  = Permission{"notification", "read"}
 )
 
 // The read rights, which no operation requires but which decide what every read shows (see
@@ -69,7 +70,7 @@ var Permissions = []Permission{CreateOrganization, UpdateOrganization, ReadUsers
 	ReadMemberships, GrantMembership, RevokeMembership, ReadTokens, IssueToken, RevokeToken,
 	CreatePlan, UpdatePlan, CreatePeriod, UpdatePeriod, LockPeriod, OpenPeriod, CreateMeasure, UpdateMeasure,
 	CreateIndicator, UpdateIndicator, CreateUpdate, EditUpdate, SubmitUpdate, WithdrawUpdate,
-	SignOffUpdate, ReturnUpdate, ApproveUpdate, RejectUpdate, AddEvidence, DeleteEvidence, ReadAudit}
+	SignOffUpdate, ReturnUpdate, ApproveUpdate, RejectUpdate, AddEvidence, DeleteEvidence, ReadAudit, ReadNotifications}
 
 // Domains name where a role holds.
 const DomainAll = "*"
