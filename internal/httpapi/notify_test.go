@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +134,69 @@ func TestMailServerOutage(t *testing.T) {
 	p.pass(t)
 	if ms := smtp.Await("to:"+p.emailOf(t, p.approver), 3); len(ms) != 3 {
 		t.Errorf("%d messages arrived after the outage, want 3, each once", len(ms))
+	}
+}
+
+// TestRemindersAndDigest: focal points of organizations with reports not yet submitted are
+// reminded 14 and then 3 days before the submission deadline, once each, and told once when
+// it has passed; a focal point who turned reminders off is not, nor is anyone whose
+// organization has submitted everything; coordinators get one digest a week.
+func TestRemindersAndDigest(t *testing.T) {
+	p, smtp := mailFixture(t)
+	lead := p.ds.Plan.Measures[0].Lead
+	quiet := p.newCaller(nap.RoleFocalPoint, lead)
+	res, _ := p.get("/v1/me", quiet.auth()...)
+	p.expectStatus(quiet, 200, "PATCH", "/v1/me", map[string]any{"reminders": false}, "If-Match", res.Header.Get("ETag"))
+	// A period whose reports are due on the 20th of December, a fortnight and a bit after the
+	// fixture's day.
+	period := p.newPeriod(t, "2026-H2", "2026-07-01", "2026-11-20")
+	res, _ = p.get("/v1/periods/"+period, p.coordinator.auth()...)
+	p.expectStatus(p.coordinator, 200, "PATCH", "/v1/periods/"+period, map[string]any{"submission_deadline": "2026-12-20",
+		"review_deadline": "2027-01-20"}, "If-Match", res.Header.Get("ETag"))
+	kinds := func(c caller) []string {
+		var mine page[struct{ Kind string }]
+		_ = json.Unmarshal(p.expectStatus(c, 200, "GET", "/v1/me/notifications?limit=100", nil), &mine)
+		var out []string
+		for _, n := range mine.Items {
+			out = append(out, n.Kind)
+		}
+		slices.Sort(out)
+		return out
+	}
+	at := func(day string) {
+		t.Helper()
+		d, _ := time.Parse(time.DateOnly, day)
+		p.clock.Set(d)
+		p.pass(t)
+		p.pass(t) // a second pass, here or on another server, keeps nothing twice
+	}
+
+	at("2026-11-27") // 23 days before: nothing yet
+	if got := kinds(p.author); len(got) != 0 {
+		t.Fatalf("23 days before the deadline: %v", got)
+	}
+	at("2026-12-06") // 14 days before
+	if got := kinds(p.author); !slices.Equal(got, []string{"reminder"}) {
+		t.Fatalf("14 days before the deadline: %v", got)
+	}
+	reminder := smtp.Await("to:"+p.emailOf(t, p.author), 1)
+	if len(reminder) != 1 || !strings.Contains(reminder[0].Text, p.ds.Plan.Measures[0].Code) ||
+		!strings.Contains(reminder[0].Text, "/v1/periods/"+period+"/completeness?organization="+lead) {
+		t.Errorf("the reminder: %+v", reminder)
+	}
+	if got := kinds(p.coordinator); !slices.Equal(got, []string{"digest"}) {
+		t.Errorf("the coordinator, a week into the round: %v", got)
+	}
+	at("2026-12-10") // 10 days before: no reminder (the 14-day one is sent), the next week's digest
+	at("2026-12-18") // 2 days before: the 3-day reminder, and that week's digest
+	at("2026-12-21") // after the deadline: the overdue notice, and that week's digest
+	if got := kinds(p.author); !slices.Equal(got, []string{"overdue", "reminder", "reminder"}) {
+		t.Errorf("the lead's focal point over the round: %v", got)
+	}
+	if got := kinds(p.coordinator); !slices.Equal(got, []string{"digest", "digest", "digest", "digest"}) {
+		t.Errorf("the coordinator over the round: %v", got)
+	}
+	if got := kinds(quiet); len(got) != 0 {
+		t.Errorf("a focal point who turned reminders off got %v", got)
 	}
 }
