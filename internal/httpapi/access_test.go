@@ -1,8 +1,11 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"slices"
 	"sort"
@@ -20,6 +23,8 @@ import (
 type request struct {
 	method, path string
 	body         any
+	raw          []byte // a body other than JSON, of contentType
+	contentType  string
 	header       []string
 	stream       bool // an endless response: only its status is read
 }
@@ -292,6 +297,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"get-period-completeness": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/periods/" + newPeriod(false).ID + "/completeness"}
 		}, public},
+		"import-period-matrix": {func(c caller, _ bool) request {
+			var body bytes.Buffer
+			w := multipart.NewWriter(&body)
+			fw, _ := w.CreateFormFile("file", "matrix.csv")
+			_, _ = io.WriteString(fw, "code,status,progress_percent,latest_narrative\n"+f.ds.Plan.Measures[0].Code+",ongoing,,\n")
+			_ = w.Close()
+			return request{method: "POST", path: "/v1/periods/" + newPeriod(false).ID + "/imports", raw: body.Bytes(), contentType: w.FormDataContentType()}
+		}, authenticated(200)},
+		"update-me": {func(c caller, _ bool) request {
+			r := request{method: "PATCH", path: "/v1/me", body: map[string]any{"reminders": true}}
+			if c.userID != "" {
+				u, err := f.svc.GetUser(ctx, c.userID)
+				must(err)
+				r.header = version(u.Version)
+			}
+			return r
+		}, authenticated(200)},
+		"list-my-notifications": {func(caller, bool) request { return request{method: "GET", path: "/v1/me/notifications"} }, authenticated(200)},
+		"list-notifications":    {func(caller, bool) request { return request{method: "GET", path: "/v1/notifications"} }, granted(200, nap.RoleAdmin)},
 		"update-reporting-period": {func(caller, bool) request {
 			p := newPeriod(false)
 			return request{method: "PATCH", path: "/v1/periods/" + p.ID, body: map[string]any{"review_deadline": p.ReviewDeadline.AddDate(0, 0, 7).Format(time.DateOnly)},
@@ -419,6 +443,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				continue
 			}
 			res, body := f.send(r.method, r.path, r.body, append(r.header, c.auth()...)...)
+			if r.raw != nil {
+				res, body = f.sendRaw(r.method, r.path, r.contentType, r.raw, c.auth()...)
+			}
 			if want := row.expect(c, own); res.StatusCode != want {
 				t.Errorf("%s as %s: %d, want %d: %s", op, c.name, res.StatusCode, want, body)
 			}

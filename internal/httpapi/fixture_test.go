@@ -185,20 +185,29 @@ func (f *fixture) do(method, path string, header ...string) (*http.Response, []b
 // send sends body, when not nil, as JSON.
 func (f *fixture) send(method, path string, body any, header ...string) (*http.Response, []byte) {
 	f.t.Helper()
+	if body == nil {
+		return f.sendRaw(method, path, "", nil, header...)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return f.sendRaw(method, path, "application/json", b, header...)
+}
+
+// sendRaw sends body, when not nil, as contentType.
+func (f *fixture) sendRaw(method, path, contentType string, body []byte, header ...string) (*http.Response, []byte) {
+	f.t.Helper()
 	var r io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
+		r = bytes.NewReader(body)
 	}
 	req, err := http.NewRequest(method, f.srv.URL+path, r)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

@@ -1,12 +1,19 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"github.com/naptracker/naptracker/internal/export"
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
@@ -31,6 +38,7 @@ type UpdatePeriodInput struct {
 func registerPeriods(api huma.API, d Deps) {
 	period := visibleTo(discard(d.Service.GetPeriod))
 	registerCompleteness(api, d)
+	registerImports(api, d)
 
 	register(api, d, huma.Operation{
 		OperationID: "get-reporting-period",
@@ -182,4 +190,170 @@ func registerCompleteness(api huma.API, d Deps) {
 		}
 		return &CompletenessOutput{Body: toCompleteness(c)}, nil
 	})
+}
+
+// ImportedRow is what an import does, or would do, with a row of the file.
+type ImportedRow struct {
+	Row      int           `json:"row" doc:"The row's line in the file, the heading row being 1"`
+	Code     string        `json:"code" doc:"The measure's code, as the row gives it"`
+	Action   ImportAction  `json:"action"`
+	Errors   []ImportError `json:"errors,omitempty" doc:"Why the row is refused"`
+	UpdateID string        `json:"update_id,omitempty" format:"uuid" doc:"The draft it edits, or, once committed, the one it created"`
+}
+
+// ImportError names a column of a row and why its cell is refused.
+type ImportError struct {
+	Column string `json:"column" doc:"The column, by its key: code, status, progress_percent or latest_narrative"`
+	Reason string `json:"reason"`
+}
+
+// ImportCounts counts the rows of an import by action.
+type ImportCounts struct {
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Unchanged int `json:"unchanged"`
+	Error     int `json:"error"`
+}
+
+// ImportResult is what an import did, or would do.
+type ImportResult struct {
+	PeriodID  string        `json:"period_id" format:"uuid"`
+	Language  Language      `json:"language" doc:"The language of the file's headings, which its texts are taken to be in"`
+	Committed bool          `json:"committed" doc:"Whether the drafts were written; false for a dry run"`
+	Counts    ImportCounts  `json:"counts"`
+	Rows      []ImportedRow `json:"rows"`
+}
+
+func toImportResult(im nap.Import) ImportResult {
+	out := ImportResult{PeriodID: im.Period.ID, Language: Language(im.Language), Committed: im.Committed, Rows: []ImportedRow{}}
+	for _, r := range im.Rows {
+		row := ImportedRow{Row: r.Row, Code: r.Code, Action: ImportAction(r.Action), UpdateID: r.UpdateID}
+		for _, e := range r.Errors {
+			row.Errors = append(row.Errors, ImportError{Column: e.Column, Reason: e.Reason})
+		}
+		out.Rows = append(out.Rows, row)
+		switch r.Action {
+		case nap.ImportCreate:
+			out.Counts.Create++
+		case nap.ImportUpdate:
+			out.Counts.Update++
+		case nap.ImportUnchanged:
+			out.Counts.Unchanged++
+		case nap.ImportError:
+			out.Counts.Error++
+		}
+	}
+	return out
+}
+
+// ImportInput names the period a matrix is imported into.
+type ImportInput struct {
+	PeriodPath
+	Commit bool `query:"commit" doc:"Write the drafts, all in one transaction, or none when any row is in error; without it, a dry run"`
+}
+
+// ImportOutput is what an import did, or would do.
+type ImportOutput struct {
+	Body ImportResult
+}
+
+func registerImports(api huma.API, d Deps) {
+	register(api, d, huma.Operation{
+		OperationID: "import-period-matrix",
+		Method:      http.MethodPost,
+		Path:        "/periods/{id}/imports",
+		Summary:     "Import progress from an edited matrix",
+		Description: "Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any " +
+			"of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, " +
+			"progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix " +
+			"says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the " +
+			"measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or " +
+			"approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, " +
+			"or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; " +
+			"over the upload limit, 413; a locked period, 409.",
+		Tags:   []string{tagProgress},
+		Errors: []int{http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
+		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
+			_, w := humago.Unwrap(ctx)
+			body := newPacedReader(ctx.BodyReader(), http.NewResponseController(w), d.Limits.uploadIdle(), d.Limits.uploadDeadline())
+			next(huma.WithValue(ctx, streamKey{}, stream{body: body, contentType: ctx.Header("Content-Type")}))
+		}},
+	}, access{ownTx: true}, func(ctx context.Context, in *ImportInput) (*ImportOutput, error) {
+		file, err := importedFile(ctx, d.Limits.MaxUploadBytes)
+		if err != nil {
+			return nil, err
+		}
+		lang, rows, err := export.ReadMatrix(file)
+		if err != nil {
+			return nil, err
+		}
+		im, err := d.Service.Import(ctx, in.ID, lang, rows, in.Commit)
+		if err != nil {
+			return nil, err
+		}
+		out := toImportResult(im)
+		if in.Commit && !im.Committed && out.Counts.Error > 0 {
+			return nil, rowErrors(out)
+		}
+		return &ImportOutput{Body: out}, nil
+	})
+	describeBody(api, "import-period-matrix", &huma.RequestBody{
+		Required: true,
+		Content: map[string]*huma.MediaType{
+			"multipart/form-data": {
+				Schema: &huma.Schema{Type: "object", Required: []string{"file"}, Properties: map[string]*huma.Schema{
+					"file": binarySchema("The matrix, as CSV or XLSX"),
+				}},
+				Example: map[string]any{"file": "(the edited matrix)"},
+			},
+		},
+	})
+}
+
+// importedFile reads the file part of an import's multipart body, refusing one over limit
+// bytes.
+func importedFile(ctx context.Context, limit int64) (io.Reader, error) {
+	s, _ := ctx.Value(streamKey{}).(stream)
+	mediaType, params, err := mime.ParseMediaType(s.contentType)
+	if err != nil || mediaType != "multipart/form-data" || s.body == nil {
+		return nil, nap.Errorf(nap.EUNSUPPORTED, "send the matrix as multipart/form-data, in a part named file")
+	}
+	mr := multipart.NewReader(s.body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if nap.ErrorCode(err) == nap.ETIMEOUT {
+			return nil, err
+		}
+		if err != nil {
+			return nil, nap.Errorf(nap.EINVALID, "file: the multipart body has no part named file")
+		}
+		if part.FormName() != "file" {
+			continue
+		}
+		if limit <= 0 {
+			limit = 25 << 20
+		}
+		b, err := io.ReadAll(io.LimitReader(part, limit+1))
+		switch {
+		case nap.ErrorCode(err) == nap.ETIMEOUT:
+			return nil, err
+		case err != nil:
+			return nil, nap.Errorf(nap.EINVALID, "file: the upload ended before the file did")
+		case int64(len(b)) > limit:
+			return nil, nap.Errorf(nap.ETOOLARGE, "the file is larger than the limit of %d bytes", limit)
+		}
+		return bytes.NewReader(b), nil
+	}
+}
+
+// rowErrors is the problem a commit refused for its rows' errors answers with: each error
+// named by its row and column.
+func rowErrors(r ImportResult) error {
+	e := &nap.Error{Code: nap.EINVALID, Message: fmt.Sprintf("%d of %d rows are in error; nothing was written", r.Counts.Error, len(r.Rows))}
+	for _, row := range r.Rows {
+		for _, x := range row.Errors {
+			e.Fields = append(e.Fields, nap.FieldError{Location: fmt.Sprintf("file.row[%d].%s", row.Row, x.Column), Message: x.Reason})
+		}
+	}
+	return e
 }

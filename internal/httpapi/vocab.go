@@ -138,6 +138,15 @@ func (ReportState) Schema(r huma.Registry) *huma.Schema {
 		"one is approved.", nap.ReportStates)
 }
 
+// ImportAction is what an import does with a row; see nap.ImportAction.
+type ImportAction string
+
+// Schema names the vocabulary.
+func (ImportAction) Schema(r huma.Registry) *huma.Schema {
+	return namedEnum(r, "ImportAction", "What an import does with a row: create drafts a new update, update edits "+
+		"the organization's draft, unchanged says what the matrix says already, error is refused.", nap.ImportActions)
+}
+
 // NotificationKind is what a notification tells; see nap.NotificationKind.
 type NotificationKind string
 

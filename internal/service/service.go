@@ -19,6 +19,7 @@ type Store interface {
 	ExportStore
 	RoundStore
 	NotifyStore
+	ImportStore
 }
 
 // Reader reads plans and what they hold. Every method that reads plan content takes the
