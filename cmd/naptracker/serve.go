@@ -19,6 +19,7 @@ import (
 	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
+	"github.com/naptracker/naptracker/internal/mail"
 	"github.com/naptracker/naptracker/internal/metrics"
 	"github.com/naptracker/naptracker/internal/pgnotify"
 	"github.com/naptracker/naptracker/internal/postgres"
@@ -69,6 +70,9 @@ func serveFlags(f *pflag.FlagSet, opts *config.Options) {
 	f.IntVar(&opts.MaxStreams, "max-streams", opts.MaxStreams, "change streams the server holds open at once; 0 for no bound")
 	f.StringVar(&opts.AuditKey, "audit-key", opts.AuditKey, "the key file (audit keygen) to sign checkpoints of the audit trail with; none are signed without one")
 	f.DurationVar(&opts.CheckpointEvery, "checkpoint-every", opts.CheckpointEvery, "how often to sign a checkpoint of the audit trail when it has grown")
+	f.StringVar(&opts.SMTPURL, "smtp-url", opts.SMTPURL, "the mail server notifications are sent through: smtp://[user:password@]host[:port][?starttls=required] or smtps://…; none: they are kept, unsent")
+	f.StringVar(&opts.MailFrom, "mail-from", opts.MailFrom, "the sender of notifications")
+	f.DurationVar(&opts.NotifyEvery, "notify-every", opts.NotifyEvery, "how often to schedule reminders and send what the outbox holds")
 	f.StringVar(&opts.MetricsAddr, "metrics-addr", opts.MetricsAddr, "HOST:PORT to serve /metrics on instead of --addr, to keep it off the public address")
 	f.StringVar(&opts.DebugAddr, "debug-addr", opts.DebugAddr, "HOST:PORT to serve Go profiles (/debug/pprof/) on, for diagnosis; off when empty")
 }
@@ -167,11 +171,29 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		return nil, err
 	}
 
-	deps := service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer, MaxUploadBytes: opts.MaxUploadBytes}
-	if opts.AuditKey != "" {
-		if deps.Signer, err = auditKey(&opts); err != nil {
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, err
+	}
+	// /metrics is on the API's address unless --metrics-addr keeps it apart.
+	var statsLn net.Listener
+	if opts.MetricsAddr != "" {
+		if statsLn, err = net.Listen("tcp", opts.MetricsAddr); err != nil {
+			_ = ln.Close()
 			return nil, err
 		}
+	}
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+			if statsLn != nil {
+				_ = statsLn.Close()
+			}
+		}
+	}()
+	deps, err := serviceDeps(opts, db, enforcer, "http://"+ln.Addr().String())
+	if err != nil {
+		return nil, err
 	}
 	stats := metrics.New()
 	if err := stats.WatchDatabase(db); err != nil {
@@ -180,7 +202,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	stats.WatchPolicy(enforcer)
 
 	background, stop := context.WithCancel(context.WithoutCancel(ctx))
-	s := &server{db: db, served: make(chan error, 1), stopping: make(chan struct{}), stop: stop}
+	s := &server{db: db, ln: ln, served: make(chan error, 1), stopping: make(chan struct{}), stop: stop}
 	svc := service.New(deps)
 	changes, access := pgnotify.NewBroadcaster(), pgnotify.NewBroadcaster()
 	api := httpapi.Deps{
@@ -200,25 +222,11 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		stop()
 		return nil, err
 	}
-	// /metrics is on the API's address unless --metrics-addr keeps it apart.
-	var statsLn net.Listener
-	if opts.MetricsAddr != "" {
-		if statsLn, err = net.Listen("tcp", opts.MetricsAddr); err != nil {
-			stop()
-			return nil, err
-		}
-	} else {
+	if statsLn == nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", stats.Handler())
 		mux.Handle("/", handler)
 		handler = mux
-	}
-	if s.ln, err = net.Listen("tcp", opts.Addr); err != nil {
-		if statsLn != nil {
-			_ = statsLn.Close()
-		}
-		stop()
-		return nil, err
 	}
 
 	// Whoever changes tokens, users or memberships, on this server or another, the callers
@@ -237,6 +245,10 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	if deps.Signer != nil {
 		s.running.Go(func() { signCheckpoints(background, svc, opts.CheckpointEvery) })
 	}
+	if deps.Mailer == nil {
+		slog.Warn("no mail server (--smtp-url): notifications are kept in the outbox, unsent")
+	}
+	s.running.Go(func() { notifyEvery(background, svc, opts.NotifyEvery) })
 	if opts.DebugAddr != "" {
 		s.running.Go(func() { serveProfiles(background, opts.DebugAddr) })
 	}
@@ -248,7 +260,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
-	go func() { s.served <- s.http.Serve(s.ln) }()
+	go func() { s.served <- s.http.Serve(ln) }()
 	return s, nil
 }
 
@@ -291,6 +303,49 @@ func trimNewline(p []byte) []byte {
 		return p[:n-1]
 	}
 	return p
+}
+
+// serviceDeps are the service's parts the options name: the audit key and the mail server, and
+// where users reach the server (--public-url, or serving, the address it listens on).
+func serviceDeps(opts config.Options, db *postgres.DB, authorizer service.Authorizer, serving string) (service.Deps, error) {
+	d := service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: authorizer, MaxUploadBytes: opts.MaxUploadBytes,
+		PublicURL: opts.PublicURL}
+	if d.PublicURL == "" {
+		d.PublicURL = serving
+	}
+	var err error
+	if opts.AuditKey != "" {
+		if d.Signer, err = auditKey(&opts); err != nil {
+			return d, err
+		}
+	}
+	if opts.SMTPURL != "" {
+		if d.Mailer, err = mail.New(opts.SMTPURL, opts.MailFrom); err != nil {
+			return d, fmt.Errorf("--smtp-url: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// notifyEvery runs a pass of notifications (reminders, digests, and sending what the outbox
+// holds) now and every interval after, until ctx ends.
+func notifyEvery(ctx context.Context, svc *service.Service, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		rep, err := svc.NotifyPass(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			slog.Error("a pass of notifications failed", "error", err)
+		case rep.Scheduled > 0 || rep.Sent > 0 || rep.Failed > 0:
+			slog.Info("notifications", "scheduled", rep.Scheduled, "sent", rep.Sent, "failed", rep.Failed)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // signCheckpoints signs a checkpoint of the audit trail now and every interval after, when

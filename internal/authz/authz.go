@@ -92,6 +92,12 @@ func (e *Enforcer) Scope(userID string) nap.Scope {
 	return e.decisions.Load().scope(userID)
 }
 
+// Holders lists the users whose roles grant p in domain now: whom to tell of what they may
+// act on.
+func (e *Enforcer) Holders(domain string, p nap.Permission) []string {
+	return e.decisions.Load().holders(domain, p)
+}
+
 // Reload reads the memberships again. Decisions go on during the read and follow the new
 // memberships as soon as they are complete.
 func (e *Enforcer) Reload(ctx context.Context) error {

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/casbin/casbin/v2/model"
@@ -108,6 +109,18 @@ func (d *decisions) scope(userID string) nap.Scope {
 		}
 	}
 	return s
+}
+
+// holders lists, in order, the users who hold a role that grants p in domain.
+func (d *decisions) holders(domain string, p nap.Permission) []string {
+	var out []string
+	for id := range d.users {
+		if d.can(id, domain, p) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // orgPrefix turns an organization id into its domain (nap.OrganizationDomain).

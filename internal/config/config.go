@@ -45,6 +45,12 @@ type Options struct {
 	// "" signs none. CheckpointEvery is how often serve signs one when the trail has grown.
 	AuditKey        string
 	CheckpointEvery time.Duration
+	// SMTPURL is the mail server notifications are sent through (smtp:// or smtps://); ""
+	// keeps them in the outbox, unsent. MailFrom is their sender; NotifyEvery is how often
+	// serve schedules and sends them.
+	SMTPURL     string
+	MailFrom    string
+	NotifyEvery time.Duration
 	// DebugAddr, when set, is where the Go runtime's profiles are served (/debug/pprof/), apart
 	// from the API so that they are never exposed with it.
 	DebugAddr string
@@ -67,9 +73,10 @@ const AuditKeyEnv = "NAPTRACKER_AUDIT_KEY"
 
 // Defaults returns the settings a bare `naptracker serve` uses before the environment is read
 // (FromEnv): port 8080 on every interface, info logs, 1 MiB bodies, 50 requests a second, a
-// minute's wait for the database.
+// minute's wait for the database, a pass of notifications every minute.
 func Defaults() Options {
 	return Options{CheckpointEvery: 5 * time.Minute,
+		MailFrom: "naptracker <naptracker@localhost>", NotifyEvery: time.Minute,
 		Addr: ":8080", LogLevel: "info",
 		MaxBodyBytes: 1 << 20, MaxUploadBytes: 25 << 20, UploadIdleTimeout: 15 * time.Second, RateLimit: 50, RateBurst: 100,
 		MaxStreamsPerClient: 8, MaxStreams: 2000, MaxReplicaLag: 5 * time.Second, DBWait: time.Minute}
@@ -114,6 +121,9 @@ func (o Options) Validate() error {
 	}
 	if o.UploadIdleTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("--upload-idle-timeout %s is below a second", o.UploadIdleTimeout))
+	}
+	if o.NotifyEvery < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("--notify-every %s is too short", o.NotifyEvery))
 	}
 	if o.CheckpointEvery < time.Second {
 		errs = append(errs, fmt.Errorf("--checkpoint-every %s is below a second", o.CheckpointEvery))

@@ -26,7 +26,7 @@ func NewCSV(w io.Writer, opts Options, bom bool) (*CSV, error) {
 	}
 	c := &CSV{w: csv.NewWriter(w), opts: opts}
 	c.w.UseCRLF = true
-	return c, c.w.Write(Columns)
+	return c, c.w.Write(Headings(opts.Lang))
 }
 
 // Write writes one row. Cells a spreadsheet would take for a formula are neutralised.

@@ -11,9 +11,8 @@ import (
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
-// Columns are the matrix's headings, in order. They are stable keys, the same in every
-// language, so that spreadsheets and scripts can rely on them; the values are in the export's
-// language.
+// Columns are the keys of the matrix's columns, in order: its English headings, which scripts
+// may rely on (Headings gives them in the export's language).
 var Columns = []string{
 	"code", "title", "lead", "lead_name", "co_implementers", "recommendations", "icrmw_articles",
 	"deadline", "due_start", "due_end", "status", "ogp_irm_completion", "iati_activity_status",

@@ -76,14 +76,15 @@ func startXLSX(w io.Writer, f *excelize.File, opts Options) (*XLSX, error) {
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return nil, err
 	}
-	heading := make([]any, len(Columns))
-	for i, c := range Columns {
-		heading[i] = excelize.Cell{StyleID: bold, Value: c}
+	headings := Headings(opts.Lang)
+	heading := make([]any, len(headings))
+	for i, h := range headings {
+		heading[i] = excelize.Cell{StyleID: bold, Value: h}
 	}
 	if err := sw.SetRow("A1", heading); err != nil {
 		return nil, err
 	}
-	x.digestRow(Columns)
+	x.digestRow(headings)
 	return x, nil
 }
 

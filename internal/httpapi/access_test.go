@@ -1,8 +1,11 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"slices"
 	"sort"
@@ -20,6 +23,8 @@ import (
 type request struct {
 	method, path string
 	body         any
+	raw          []byte // a body other than JSON, of contentType
+	contentType  string
 	header       []string
 	stream       bool // an endless response: only its status is read
 }
@@ -150,7 +155,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	newPeriod := func(lock bool) nap.ReportingPeriod {
 		day := time.Date(3000+next(), 1, 1, 0, 0, 0, 0, time.UTC)
 		p, err := f.svc.CreatePeriod(ctx, f.planID, nap.PeriodInput{Label: fmt.Sprintf("%d-Y", day.Year()),
-			StartsOn: day, EndsOn: day.AddDate(1, 0, -1), DueOn: day.AddDate(1, 1, 0)})
+			StartsOn: day, EndsOn: day.AddDate(1, 0, -1)})
 		must(err)
 		if lock {
 			p, err = f.svc.SetPeriodState(ctx, p.ID, nap.PeriodLocked)
@@ -286,6 +291,36 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return request{method: "POST", path: "/v1/plans/" + f.planID + "/periods", body: map[string]any{"label": fmt.Sprintf("%d-H1", y),
 				"starts_on": fmt.Sprintf("%d-01-01", y), "ends_on": fmt.Sprintf("%d-06-30", y), "due_on": fmt.Sprintf("%d-07-31", y)}}
 		}, granted(201, nap.RoleAdmin, nap.RoleCoordinator)},
+		"get-reporting-period": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/periods/" + newPeriod(false).ID}
+		}, public},
+		"get-period-completeness": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/periods/" + newPeriod(false).ID + "/completeness"}
+		}, public},
+		"import-period-matrix": {func(c caller, _ bool) request {
+			var body bytes.Buffer
+			w := multipart.NewWriter(&body)
+			fw, _ := w.CreateFormFile("file", "matrix.csv")
+			_, _ = io.WriteString(fw, "code,status,progress_percent,latest_narrative\n"+f.ds.Plan.Measures[0].Code+",ongoing,,\n")
+			_ = w.Close()
+			return request{method: "POST", path: "/v1/periods/" + newPeriod(false).ID + "/imports", raw: body.Bytes(), contentType: w.FormDataContentType()}
+		}, authenticated(200)},
+		"update-me": {func(c caller, _ bool) request {
+			r := request{method: "PATCH", path: "/v1/me", body: map[string]any{"reminders": true}}
+			if c.userID != "" {
+				u, err := f.svc.GetUser(ctx, c.userID)
+				must(err)
+				r.header = version(u.Version)
+			}
+			return r
+		}, authenticated(200)},
+		"list-my-notifications": {func(caller, bool) request { return request{method: "GET", path: "/v1/me/notifications"} }, authenticated(200)},
+		"list-notifications":    {func(caller, bool) request { return request{method: "GET", path: "/v1/notifications"} }, granted(200, nap.RoleAdmin)},
+		"update-reporting-period": {func(caller, bool) request {
+			p := newPeriod(false)
+			return request{method: "PATCH", path: "/v1/periods/" + p.ID, body: map[string]any{"review_deadline": p.ReviewDeadline.AddDate(0, 0, 7).Format(time.DateOnly)},
+				header: version(p.Version)}
+		}, granted(200, nap.RoleAdmin, nap.RoleCoordinator)},
 		"lock-reporting-period": {func(caller, bool) request {
 			return request{method: "POST", path: "/v1/periods/" + newPeriod(false).ID + "/lock"}
 		}, granted(200, nap.RoleAdmin, nap.RoleCoordinator)},
@@ -408,6 +443,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				continue
 			}
 			res, body := f.send(r.method, r.path, r.body, append(r.header, c.auth()...)...)
+			if r.raw != nil {
+				res, body = f.sendRaw(r.method, r.path, r.contentType, r.raw, c.auth()...)
+			}
 			if want := row.expect(c, own); res.StatusCode != want {
 				t.Errorf("%s as %s: %d, want %d: %s", op, c.name, res.StatusCode, want, body)
 			}

@@ -109,7 +109,7 @@ func TestReadsFollowThePolicy(t *testing.T) {
 	if without == policies.Policy {
 		t.Fatal("the policy no longer grants partners read_partners; this test changes nothing")
 	}
-	p := newProgressFixtureWithPolicy(t, without+"p, partner, update, read\n")
+	p := newProgressFixtureWith(t, fixtureOptions{now: today, policy: without + "p, partner, update, read\n"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	_, _, start := p.readFeed(t, p.coordinator, 0)
@@ -121,7 +121,7 @@ func TestReadsFollowThePolicy(t *testing.T) {
 
 	// Published to partners only: by this policy, partners read it as any organization's
 	// update, in every state. Take "read" away too, and they do not.
-	strict := newProgressFixtureWithPolicy(t, without)
+	strict := newProgressFixtureWith(t, fixtureOptions{now: today, policy: without})
 	strict.approvedAs("implemented", 100, "Published to partners.", "partners", "Partners' evidence")
 	var updates page[struct{ ID, Visibility string }]
 	_ = json.Unmarshal(strict.expectStatus(strict.partner, 200, "GET", "/v1/measures/"+strict.measureID+"/updates?limit=500", nil), &updates)

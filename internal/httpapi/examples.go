@@ -66,7 +66,12 @@ var examplePlanChange = PlanFields{
 	},
 }
 
-var exampleReportingPeriod = NewReportingPeriod{Label: "2018-H1", StartsOn: "2018-01-01", EndsOn: "2018-06-30", DueOn: "2018-07-30"}
+var exampleReportingPeriod = NewReportingPeriod{Label: "2018-H1", StartsOn: "2018-01-01", EndsOn: "2018-06-30",
+	SubmissionDeadline: "2018-07-31", ReviewDeadline: "2018-08-31"}
+
+var exampleMeChange = MeFields{PreferredLanguage: ptr(Language("tg")), Reminders: ptr(false)}
+
+var examplePeriodChange = PeriodFields{SubmissionDeadline: ptr("2018-08-15"), ReviewDeadline: ptr("2018-09-15")}
 
 var exampleMeasure = MeasureFields{
 	Code: ptr("1.6"),

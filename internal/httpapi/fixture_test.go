@@ -33,6 +33,7 @@ import (
 // the data and looks (or tampers) behind the API's back; app and dsn are the server's.
 type fixture struct {
 	t      testing.TB
+	clock  *clock
 	dsn    string
 	db     *postgres.DB
 	app    *postgres.DB
@@ -48,12 +49,42 @@ var today = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 
 func newFixture(t testing.TB, now time.Time) *fixture {
 	t.Helper()
-	return newFixtureWithPolicy(t, now, policies.Policy)
+	return newFixtureWith(t, fixtureOptions{now: now})
 }
 
-// newFixtureWithPolicy is newFixture with other policy lines than policies/policy.csv.
-func newFixtureWithPolicy(t testing.TB, now time.Time, policy string) *fixture {
+// fixtureOptions change what newFixtureWith makes: the policy lines (policies/policy.csv when
+// ""), and the mail server notifications are sent through (none when nil).
+type fixtureOptions struct {
+	now    time.Time
+	policy string
+	mailer service.Mailer
+}
+
+// clock is the fixture's time, which a test may move.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// newFixtureWith is newFixture as o says.
+func newFixtureWith(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
+	if o.policy == "" {
+		o.policy = policies.Policy
+	}
+	clock := &clock{now: o.now}
 	ctx := context.Background()
 	owner := pgtest.NewDatabase(t)
 	db, err := postgres.Open(ctx, owner)
@@ -74,7 +105,7 @@ func newFixtureWithPolicy(t testing.TB, now time.Time, policy string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { app.Close() })
-	enforcer, err := authz.NewWithPolicy(ctx, app, policy)
+	enforcer, err := authz.NewWithPolicy(ctx, app, o.policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,15 +113,15 @@ func newFixtureWithPolicy(t testing.TB, now time.Time, policy string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Deps{Store: app, Blobs: app.Blobs(), Authorizer: enforcer, Signer: key, Now: func() time.Time { return now },
-		MaxUploadBytes: fixtureUploadLimit})
+	svc := service.New(service.Deps{Store: app, Blobs: app.Blobs(), Authorizer: enforcer, Signer: key, Now: clock.Now,
+		MaxUploadBytes: fixtureUploadLimit, Mailer: o.mailer, PublicURL: "http://naptracker.test"})
 	h, err := httpapi.New(listening(t, dsn, enforcer, httpapi.Deps{Service: svc, Authorizer: enforcer, Ready: app.Ping, Tx: app.InTx}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	f := &fixture{t: t, dsn: dsn, db: db, app: app, authz: enforcer, svc: svc, srv: srv, ds: ds}
+	f := &fixture{t: t, clock: clock, dsn: dsn, db: db, app: app, authz: enforcer, svc: svc, srv: srv, ds: ds}
 	var plans page[struct{ ID string }]
 	f.getJSON("/v1/plans?code="+url.QueryEscape(ds.Plan.Code), &plans)
 	if len(plans.Items) != 1 {
@@ -154,20 +185,29 @@ func (f *fixture) do(method, path string, header ...string) (*http.Response, []b
 // send sends body, when not nil, as JSON.
 func (f *fixture) send(method, path string, body any, header ...string) (*http.Response, []byte) {
 	f.t.Helper()
+	if body == nil {
+		return f.sendRaw(method, path, "", nil, header...)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return f.sendRaw(method, path, "application/json", b, header...)
+}
+
+// sendRaw sends body, when not nil, as contentType.
+func (f *fixture) sendRaw(method, path, contentType string, body []byte, header ...string) (*http.Response, []byte) {
+	f.t.Helper()
 	var r io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
+		r = bytes.NewReader(body)
 	}
 	req, err := http.NewRequest(method, f.srv.URL+path, r)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

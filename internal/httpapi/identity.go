@@ -14,13 +14,16 @@ import (
 // User is a person who uses the API.
 type User struct {
 	Meta
-	Email  string `json:"email" format:"email"`
-	Name   string `json:"name"`
-	Active bool   `json:"active" doc:"An inactive user's tokens do not work"`
+	Email             string   `json:"email" format:"email"`
+	Name              string   `json:"name"`
+	Active            bool     `json:"active" doc:"An inactive user's tokens do not work"`
+	PreferredLanguage Language `json:"preferred_language" doc:"The language of the e-mail the user is sent"`
+	Reminders         bool     `json:"reminders" doc:"Whether the user is sent reminders of deadlines and the weekly digest; notices of the review of updates are sent whatever it says"`
 }
 
 func toUser(u nap.User) User {
-	return User{Meta: toMeta(u.Meta), Email: u.Email, Name: u.Name, Active: u.Active}
+	return User{Meta: toMeta(u.Meta), Email: u.Email, Name: u.Name, Active: u.Active,
+		PreferredLanguage: Language(u.PreferredLanguage), Reminders: u.Reminders}
 }
 
 // Membership is a role a user holds.
@@ -63,6 +66,7 @@ type CurrentUser struct {
 
 // MeOutput is the caller.
 type MeOutput struct {
+	ETag string `header:"ETag" doc:"The user's version: send it as If-Match to change the user"`
 	Body CurrentUser
 }
 
@@ -92,6 +96,19 @@ type CreateUserInput struct {
 type UserFields struct {
 	Name   *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
 	Active *bool   `json:"active,omitempty" doc:"false stops every token of the user at once"`
+	MeFields
+}
+
+// MeFields are what users may change of themselves: how they are sent e-mail.
+type MeFields struct {
+	PreferredLanguage *Language `json:"preferred_language,omitempty"`
+	Reminders         *bool     `json:"reminders,omitempty" doc:"false: send me no reminders of deadlines and no weekly digest"`
+}
+
+// UpdateMeInput changes how the caller is sent e-mail.
+type UpdateMeInput struct {
+	IfMatch
+	Body MeFields
 }
 
 // UpdateUserInput renames, deactivates or reactivates a user.
@@ -178,10 +195,35 @@ func registerIdentity(api huma.API, d Deps) {
 		Errors:      []int{internalError},
 	}, access{}, func(ctx context.Context, _ *struct{}) (*MeOutput, error) {
 		a := nap.ActorFromContext(ctx)
-		out := &MeOutput{}
+		out := &MeOutput{ETag: etag(a.User.Version)}
 		out.Body.User = toUser(a.User)
 		out.Body.Memberships = convert(a.Memberships, toMembership(time.Now()))
 		return out, nil
+	})
+
+	register(api, d, huma.Operation{
+		OperationID: "update-me",
+		RequestBody: withExample(exampleMeChange),
+		Method:      http.MethodPatch,
+		Path:        "/me",
+		Summary:     "Choose how I am sent e-mail",
+		Description: "Sets the language of the e-mail the caller is sent, and whether it is sent reminders of deadlines and the weekly digest, if the caller's user is still at the version If-Match names (GET /v1/me's ETag).",
+		Tags:        []string{tagAccess},
+		Errors:      changeErrors(),
+	}, access{}, func(ctx context.Context, in *UpdateMeInput) (*UserOutput, error) {
+		a := nap.ActorFromContext(ctx)
+		v, err := in.version(func() (int, error) {
+			u, err := d.Service.GetUser(ctx, a.User.ID)
+			return u.Version, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		u, err := d.Service.UpdateMe(ctx, v, (*string)(in.Body.PreferredLanguage), in.Body.Reminders)
+		if err != nil {
+			return nil, err
+		}
+		return userOutput(u), nil
 	})
 
 	register(api, d, huma.Operation{
@@ -248,7 +290,8 @@ func registerIdentity(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		u, err := d.Service.UpdateUser(ctx, in.UserID, v, in.Body.Name, in.Body.Active)
+		u, err := d.Service.UpdateUser(ctx, in.UserID, v, nap.UserChange{Name: in.Body.Name, Active: in.Body.Active,
+			PreferredLanguage: (*string)(in.Body.PreferredLanguage), Reminders: in.Body.Reminders})
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,8 @@ type Plan struct {
 	LegalBasis      Text       `json:"legal_basis"`
 	Status          PlanStatus `json:"status"`
 	RequiresSignOff bool       `json:"requires_sign_off" doc:"Whether a ministry approver signs progress updates off before the coordinator reviews them"`
+	SubmissionDays  int        `json:"submission_days" doc:"How many days after a reporting period ends its reports are due, unless the period says otherwise"`
+	ReviewDays      int        `json:"review_days" doc:"How many days after a reporting period ends its reports are reviewed, unless the period says otherwise"`
 	Source
 }
 
@@ -31,25 +33,30 @@ func toPlan(p nap.Plan) Plan {
 		Meta: toMeta(p.Meta), Code: p.Code, Title: toText(p.Title),
 		PeriodStart: date(p.PeriodStart), PeriodEnd: date(p.PeriodEnd), ExtendedTo: optionalDate(p.ExtendedTo),
 		ApprovedOn: optionalDate(p.ApprovedOn), ApprovedBy: p.ApprovedBy, LegalBasis: toText(p.LegalBasis),
-		Status: PlanStatus(p.Status), RequiresSignOff: p.RequiresSignOff, Source: toSource(p.Source),
+		Status: PlanStatus(p.Status), RequiresSignOff: p.RequiresSignOff, SubmissionDays: p.SubmissionDays,
+		ReviewDays: p.ReviewDays, Source: toSource(p.Source),
 	}
 }
 
 // ReportingPeriod is a span for which organizations report progress.
 type ReportingPeriod struct {
 	Meta
-	PlanID   string      `json:"plan_id" format:"uuid"`
-	Label    string      `json:"label" example:"2014-H1"`
-	StartsOn string      `json:"starts_on" format:"date"`
-	EndsOn   string      `json:"ends_on" format:"date"`
-	DueOn    string      `json:"due_on" format:"date" doc:"When reports on the period are due"`
-	State    PeriodState `json:"state"`
+	PlanID   string `json:"plan_id" format:"uuid"`
+	Label    string `json:"label" example:"2014-H1"`
+	StartsOn string `json:"starts_on" format:"date"`
+	EndsOn   string `json:"ends_on" format:"date"`
+	// Both deadlines are days, inclusive, in UTC.
+	SubmissionDeadline string      `json:"submission_deadline" format:"date" doc:"Reports on the period are due by the end of this day (UTC); a measure's report not submitted by then is late"`
+	ReviewDeadline     string      `json:"review_deadline" format:"date" doc:"Reports are reviewed by the end of this day (UTC)"`
+	DueOn              string      `json:"due_on" format:"date" deprecated:"true" doc:"The submission deadline, by its former name"`
+	State              PeriodState `json:"state"`
 }
 
 func toReportingPeriod(p nap.ReportingPeriod) ReportingPeriod {
 	return ReportingPeriod{
 		Meta: toMeta(p.Meta), PlanID: p.PlanID, Label: p.Label,
-		StartsOn: date(p.StartsOn), EndsOn: date(p.EndsOn), DueOn: date(p.DueOn), State: PeriodState(p.State),
+		StartsOn: date(p.StartsOn), EndsOn: date(p.EndsOn), SubmissionDeadline: date(p.SubmissionDeadline),
+		ReviewDeadline: date(p.ReviewDeadline), DueOn: date(p.SubmissionDeadline), State: PeriodState(p.State),
 	}
 }
 
@@ -238,6 +245,8 @@ type PlanFields struct {
 	LegalBasis      *Text       `json:"legal_basis,omitempty"`
 	Status          *PlanStatus `json:"status,omitempty"`
 	RequiresSignOff *bool       `json:"requires_sign_off,omitempty"`
+	SubmissionDays  *int        `json:"submission_days,omitempty" minimum:"0" maximum:"366" doc:"Days after a period ends that its reports are due; 30 unless set"`
+	ReviewDays      *int        `json:"review_days,omitempty" minimum:"0" maximum:"366" doc:"Days after a period ends that its reports are reviewed; 60 unless set"`
 	SourceFields
 	Clear []string `json:"clear,omitempty" enum:"extended_to,approved_on,approved_by" uniqueItems:"true" doc:"Fields to empty"`
 }
@@ -254,6 +263,7 @@ func (f PlanFields) change() (nap.PlanChange, error) {
 		Code: f.Code, Title: fromText(f.Title), PeriodStart: d["period_start"], PeriodEnd: d["period_end"],
 		ExtendedTo: d["extended_to"], ApprovedOn: d["approved_on"], ApprovedBy: f.ApprovedBy,
 		LegalBasis: fromText(f.LegalBasis), Status: status, RequiresSignOff: f.RequiresSignOff,
+		SubmissionDays: f.SubmissionDays, ReviewDays: f.ReviewDays,
 		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote, Clear: f.Clear,
 	}, err
 }
@@ -272,10 +282,35 @@ type UpdatePlanInput struct {
 
 // NewReportingPeriod is a reporting period to add to a plan.
 type NewReportingPeriod struct {
-	Label    string `json:"label" pattern:"^[0-9]{4}-(H[12]|Q[1-4]|Y)$" example:"2018-H1"`
-	StartsOn string `json:"starts_on" format:"date"`
-	EndsOn   string `json:"ends_on" format:"date"`
-	DueOn    string `json:"due_on" format:"date"`
+	Label              string `json:"label" pattern:"^[0-9]{4}-(H[12]|Q[1-4]|Y)$" example:"2018-H1"`
+	StartsOn           string `json:"starts_on" format:"date"`
+	EndsOn             string `json:"ends_on" format:"date"`
+	SubmissionDeadline string `json:"submission_deadline,omitempty" format:"date" doc:"By default the plan's submission_days after the period ends"`
+	ReviewDeadline     string `json:"review_deadline,omitempty" format:"date" doc:"By default the plan's review_days after the period ends"`
+	DueOn              string `json:"due_on,omitempty" format:"date" deprecated:"true" doc:"The submission deadline, by its former name"`
+}
+
+// input is the period to add.
+func (p NewReportingPeriod) input() (nap.PeriodInput, error) {
+	submission := p.SubmissionDeadline
+	if submission == "" {
+		submission = p.DueOn
+	}
+	d, err := dates(map[string]*string{"starts_on": &p.StartsOn, "ends_on": &p.EndsOn,
+		"submission_deadline": optional(submission), "review_deadline": optional(p.ReviewDeadline)})
+	if err != nil {
+		return nap.PeriodInput{}, err
+	}
+	return nap.PeriodInput{Label: p.Label, StartsOn: *d["starts_on"], EndsOn: *d["ends_on"],
+		SubmissionDeadline: d["submission_deadline"], ReviewDeadline: d["review_deadline"]}, nil
+}
+
+// optional is s, or nil when it is empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // CreatePeriodInput is a new reporting period of a plan.
@@ -354,12 +389,11 @@ func registerPlanWrites(api huma.API, d Deps) {
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
 	}, access{permission: nap.CreatePeriod, domains: plan}, func(ctx context.Context, in *CreatePeriodInput) (*PeriodOutput, error) {
-		d1, err := dates(map[string]*string{"starts_on": &in.Body.StartsOn, "ends_on": &in.Body.EndsOn, "due_on": &in.Body.DueOn})
+		input, err := in.Body.input()
 		if err != nil {
 			return nil, err
 		}
-		p, err := d.Service.CreatePeriod(ctx, in.ID, nap.PeriodInput{Label: in.Body.Label,
-			StartsOn: *d1["starts_on"], EndsOn: *d1["ends_on"], DueOn: *d1["due_on"]})
+		p, err := d.Service.CreatePeriod(ctx, in.ID, input)
 		if err != nil {
 			return nil, err
 		}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/naptracker/naptracker/internal/nap"
-	"github.com/naptracker/naptracker/policies"
 )
 
 // progressFixture is the seeded plan with the people of one measure's lead organization, the
@@ -23,13 +22,12 @@ type progressFixture struct {
 }
 
 func newProgressFixture(t testing.TB) *progressFixture {
-	return newProgressFixtureWithPolicy(t, policies.Policy)
+	return newProgressFixtureWith(t, fixtureOptions{now: today})
 }
 
-// newProgressFixtureWithPolicy is newProgressFixture with other policy lines than
-// policies/policy.csv.
-func newProgressFixtureWithPolicy(t testing.TB, policy string) *progressFixture {
-	f := newFixtureWithPolicy(t, today, policy)
+// newProgressFixtureWith is newProgressFixture as o says.
+func newProgressFixtureWith(t testing.TB, o fixtureOptions) *progressFixture {
+	f := newFixtureWith(t, o)
 	p := &progressFixture{fixture: f}
 	target := f.ds.Plan.Measures[0]
 	var measures page[struct{ ID string }]

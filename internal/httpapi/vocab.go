@@ -127,6 +127,46 @@ func (PeriodState) Schema(r huma.Registry) *huma.Schema {
 		"does not.", nap.PeriodStates)
 }
 
+// ReportState is where an organization's report on a measure for a period stands; see
+// nap.ReportState.
+type ReportState string
+
+// Schema names the vocabulary.
+func (ReportState) Schema(r huma.Registry) *huma.Schema {
+	return namedEnum(r, "ReportState", "Where an organization's report on a measure for a reporting period stands: "+
+		"missing until it drafts one (or after it withdraws it), then as its latest progress update stands; approved once "+
+		"one is approved.", nap.ReportStates)
+}
+
+// ImportAction is what an import does with a row; see nap.ImportAction.
+type ImportAction string
+
+// Schema names the vocabulary.
+func (ImportAction) Schema(r huma.Registry) *huma.Schema {
+	return namedEnum(r, "ImportAction", "What an import does with a row: create drafts a new update, update edits "+
+		"the organization's draft, unchanged says what the matrix says already, error is refused.", nap.ImportActions)
+}
+
+// NotificationKind is what a notification tells; see nap.NotificationKind.
+type NotificationKind string
+
+// Schema names the vocabulary.
+func (NotificationKind) Schema(r huma.Registry) *huma.Schema {
+	return namedEnum(r, "NotificationKind", "What a notification tells: reminder and overdue, of a submission "+
+		"deadline to an organization's focal points; sign_off_needed and review_needed, of an update awaiting a step; "+
+		"returned, rejected and approved, to the update's author; digest, the coordinators' weekly summary.",
+		nap.NotificationKinds)
+}
+
+// NotificationState is how sending a notification went.
+type NotificationState string
+
+// Schema names the vocabulary.
+func (NotificationState) Schema(r huma.Registry) *huma.Schema {
+	return namedEnum(r, "NotificationState", "pending: to be sent (again); sent; failed: given up after repeated "+
+		"failures.", nap.NotificationStates)
+}
+
 // OrganizationKind is what kind of body an organization is.
 type OrganizationKind string
 

@@ -56,6 +56,19 @@ type User struct {
 	Email  string
 	Name   string
 	Active bool
+	// PreferredLanguage is the language of the e-mail the user is sent: tg, ru or en.
+	PreferredLanguage string
+	// Reminders says whether the user is sent reminders of deadlines and the weekly digest;
+	// notices of the review of updates are sent whatever it says.
+	Reminders bool
+}
+
+// UserChange changes a user; nil fields stay as they are.
+type UserChange struct {
+	Name              *string
+	Active            *bool
+	PreferredLanguage *string
+	Reminders         *bool
 }
 
 // Membership is a role a user holds, globally (Organization "") or in one organization, from

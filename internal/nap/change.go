@@ -33,17 +33,26 @@ type PlanChange struct {
 	LegalBasis      *Text
 	Status          *PlanStatus
 	RequiresSignOff *bool
+	SubmissionDays  *int
+	ReviewDays      *int
 	Provenance      *Provenance
 	ProvenanceNote  *string
 	Clear           []string
 }
 
-// PeriodInput is a new reporting period.
+// PeriodInput is a new reporting period. A deadline not given follows the plan's rules.
 type PeriodInput struct {
-	Label    string
-	StartsOn time.Time
-	EndsOn   time.Time
-	DueOn    time.Time
+	Label              string
+	StartsOn           time.Time
+	EndsOn             time.Time
+	SubmissionDeadline *time.Time
+	ReviewDeadline     *time.Time
+}
+
+// PeriodChange changes a reporting period's deadlines; nil fields stay as they are.
+type PeriodChange struct {
+	SubmissionDeadline *time.Time
+	ReviewDeadline     *time.Time
 }
 
 // Period states.

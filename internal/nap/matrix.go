@@ -109,3 +109,77 @@ func (t Text) In(lang string) string {
 	}
 	return ""
 }
+
+// MatrixEdit is a row of an implementation matrix a ministry sends back, as read: the measure
+// it is about and what its report says, in the file's cells. Problems found reading it
+// (formula cells) are its Errors.
+type MatrixEdit struct {
+	Row       int // its line in the file, the heading row being 1
+	Code      string
+	Status    string
+	Progress  string
+	Narrative string
+	Errors    []CellError
+}
+
+// CellError names a column of a row and what is wrong with its cell.
+type CellError struct {
+	Column string // the column's key (code, status, progress_percent, latest_narrative)
+	Reason string
+}
+
+// ImportAction is what an import does with a row.
+type ImportAction string
+
+const (
+	ImportCreate    ImportAction = "create"    // drafts a new update
+	ImportUpdate    ImportAction = "update"    // edits the caller's draft
+	ImportUnchanged ImportAction = "unchanged" // the row says what the matrix says
+	ImportError     ImportAction = "error"     // the row is refused; see its errors
+)
+
+// ImportActions lists every action.
+var ImportActions = []ImportAction{ImportCreate, ImportUpdate, ImportUnchanged, ImportError}
+
+// ImportedRow is what an import does, or would do, with a row.
+type ImportedRow struct {
+	Row      int
+	Code     string
+	Action   ImportAction
+	Errors   []CellError
+	UpdateID string // the draft it created or edited, once committed
+}
+
+// Import is the outcome of an import: each row's action, and whether it was committed.
+type Import struct {
+	Period    ReportingPeriod
+	Language  string
+	Rows      []ImportedRow
+	Committed bool
+}
+
+// MeasureRef names a measure and the organizations whose work it is (the lead first).
+type MeasureRef struct {
+	ID, Code      string
+	Organizations []string
+}
+
+// OpenUpdate is an update still in the works (draft, submitted, signed off or returned).
+type OpenUpdate struct {
+	ID, MeasureID, OrganizationID string
+	State                         UpdateState
+	Version                       int
+	Narrative                     Text
+}
+
+// Draft is what an import writes of an update: a new draft of an organization's report on a
+// measure, or, with UpdateID, the edit of a draft at Version.
+type Draft struct {
+	UpdateID       string
+	Version        int
+	MeasureID      string
+	OrganizationID string
+	Status         Status
+	Progress       *int
+	Narrative      Text
+}

@@ -80,7 +80,11 @@ type Plan struct {
 	LegalBasis      Text
 	Status          PlanStatus
 	RequiresSignOff bool
-	Source          Source
+	// SubmissionDays and ReviewDays are how many days after a reporting period ends its
+	// reports are due and reviewed, unless the period says otherwise.
+	SubmissionDays int
+	ReviewDays     int
+	Source         Source
 }
 
 // ReportingPeriod is a span of time for which organizations report progress.
@@ -90,8 +94,11 @@ type ReportingPeriod struct {
 	Label    string
 	StartsOn time.Time
 	EndsOn   time.Time
-	DueOn    time.Time
-	State    string
+	// Reports on the period are due by SubmissionDeadline and reviewed by ReviewDeadline,
+	// both days inclusive (in UTC).
+	SubmissionDeadline time.Time
+	ReviewDeadline     time.Time
+	State              string
 }
 
 // Measure is one action of a plan.

@@ -24,6 +24,7 @@ var (
 	CreatePlan         = Permission{"plan", "create"}
 	UpdatePlan         = Permission{"plan", "update"}
 	CreatePeriod       = Permission{"period", "create"}
+	UpdatePeriod       = Permission{"period", "update"}
 	LockPeriod         = Permission{"period", "lock"}
 	OpenPeriod         = Permission{"period", "open"}
 	CreateMeasure      = Permission{"measure", "create"}
@@ -41,6 +42,7 @@ var (
 	AddEvidence        = Permission{"evidence", "add"}
 	DeleteEvidence     = Permission{"evidence", "delete"}
 	ReadAudit          = Permission{"audit", "read"}
+	ReadNotifications  = Permission{"notification", "read"}
 )
 
 // The read rights, which no operation requires but which decide what every read shows (see
@@ -66,9 +68,9 @@ var ActionPermission = map[ReviewAction]Permission{
 // Permissions lists every permission an operation may require.
 var Permissions = []Permission{CreateOrganization, UpdateOrganization, ReadUsers, CreateUser, UpdateUser,
 	ReadMemberships, GrantMembership, RevokeMembership, ReadTokens, IssueToken, RevokeToken,
-	CreatePlan, UpdatePlan, CreatePeriod, LockPeriod, OpenPeriod, CreateMeasure, UpdateMeasure,
+	CreatePlan, UpdatePlan, CreatePeriod, UpdatePeriod, LockPeriod, OpenPeriod, CreateMeasure, UpdateMeasure,
 	CreateIndicator, UpdateIndicator, CreateUpdate, EditUpdate, SubmitUpdate, WithdrawUpdate,
-	SignOffUpdate, ReturnUpdate, ApproveUpdate, RejectUpdate, AddEvidence, DeleteEvidence, ReadAudit}
+	SignOffUpdate, ReturnUpdate, ApproveUpdate, RejectUpdate, AddEvidence, DeleteEvidence, ReadAudit, ReadNotifications}
 
 // Domains name where a role holds.
 const DomainAll = "*"

@@ -14,18 +14,22 @@ import (
 
 type userRow struct {
 	RowMeta
-	Email  string
-	Name   string
-	Active bool
+	Email             string
+	Name              string
+	Active            bool
+	PreferredLanguage string
+	Reminders         bool
 }
 
 func (r userRow) sortKey() string { return strings.ToLower(r.Email) }
 
 func (r userRow) toNap() nap.User {
-	return nap.User{Meta: r.RowMeta.toNap(), Email: r.Email, Name: r.Name, Active: r.Active}
+	return nap.User{Meta: r.RowMeta.toNap(), Email: r.Email, Name: r.Name, Active: r.Active,
+		PreferredLanguage: r.PreferredLanguage, Reminders: r.Reminders}
 }
 
-const userColumns = `u.id, u.version, u.created_at, u.updated_at, u.email, u.name, u.active`
+const userColumns = `u.id, u.version, u.created_at, u.updated_at, u.email, u.name, u.active, u.preferred_language,
+	u.reminders`
 
 // newID returns a new time-ordered id.
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -86,16 +90,23 @@ func (db *DB) ListUsers(ctx context.Context, page nap.PageRequest) (nap.Page[nap
 	return pageOf(rows, page.Limit, userRow.toNap), nil
 }
 
-// UpdateUser renames or (de)activates a user if it is still at version; nil fields stay.
-// Deactivating revokes the user's tokens.
-func (db *DB) UpdateUser(ctx context.Context, actorID, id string, version int, name *string, active *bool) (nap.User, error) {
+// UpdateUser changes a user if it is still at version; nil fields stay. Deactivating revokes
+// the user's tokens.
+func (db *DB) UpdateUser(ctx context.Context, actorID, id string, version int, ch nap.UserChange) (nap.User, error) {
 	set := map[string]any{}
-	if name != nil {
-		set["name"] = *name
+	if ch.Name != nil {
+		set["name"] = *ch.Name
 	}
-	if active != nil {
-		set["active"] = *active
+	if ch.Active != nil {
+		set["active"] = *ch.Active
 	}
+	if ch.PreferredLanguage != nil {
+		set["preferred_language"] = *ch.PreferredLanguage
+	}
+	if ch.Reminders != nil {
+		set["reminders"] = *ch.Reminders
+	}
+	active := ch.Active
 	err := db.InTx(ctx, func(ctx context.Context) error {
 		if err := db.update(ctx, "users", "user", actorID, id, version, set); err != nil {
 			return err

@@ -22,6 +22,8 @@ type planRow struct {
 	LegalBasis      jsonOf[nap.Text]
 	Status          string
 	RequiresSignOff bool
+	SubmissionDays  int
+	ReviewDays      int
 }
 
 func (r planRow) sortKey() string { return r.Code }
@@ -31,7 +33,8 @@ func (r planRow) toNap() nap.Plan {
 		Meta: r.RowMeta.toNap(), Code: r.Code, Title: r.Title.V,
 		PeriodStart: r.PeriodStart, PeriodEnd: r.PeriodEnd, ExtendedTo: r.ExtendedTo,
 		ApprovedOn: r.ApprovedOn, ApprovedBy: r.ApprovedBy, LegalBasis: r.LegalBasis.V,
-		Status: nap.PlanStatus(r.Status), RequiresSignOff: r.RequiresSignOff, Source: r.RowSource.toNap(),
+		Status: nap.PlanStatus(r.Status), RequiresSignOff: r.RequiresSignOff, SubmissionDays: r.SubmissionDays,
+		ReviewDays: r.ReviewDays, Source: r.RowSource.toNap(),
 	}
 }
 
@@ -47,7 +50,8 @@ func (db *DB) plans(ctx context.Context, scope nap.Scope) *gorm.DB {
 	q := db.conn(ctx).Table("plans p").
 		Select(`p.id, p.version, p.created_at, p.updated_at, p.provenance, p.provenance_note,
 			p.code, p.title, p.period_start, p.period_end, p.extended_to, p.approved_on,
-			coalesce(o.code, '') AS approved_by, p.legal_basis, p.status, p.requires_sign_off`).
+			coalesce(o.code, '') AS approved_by, p.legal_basis, p.status, p.requires_sign_off,
+			p.submission_days, p.review_days`).
 		Joins("LEFT JOIN organizations o ON o.id = p.approved_by_id")
 	return visiblePlans(q, scope)
 }
@@ -95,16 +99,17 @@ func (db *DB) checkPlan(ctx context.Context, scope nap.Scope, id string) error {
 }
 
 const periodColumns = `rp.id, rp.version, rp.created_at, rp.updated_at, rp.plan_id, rp.label,
-	rp.starts_on, rp.ends_on, rp.due_on, rp.state`
+	rp.starts_on, rp.ends_on, rp.submission_deadline, rp.review_deadline, rp.state`
 
 type periodRow struct {
 	RowMeta
-	PlanID   string
-	Label    string
-	StartsOn time.Time
-	EndsOn   time.Time
-	DueOn    time.Time
-	State    string
+	PlanID             string
+	Label              string
+	StartsOn           time.Time
+	EndsOn             time.Time
+	SubmissionDeadline time.Time
+	ReviewDeadline     time.Time
+	State              string
 }
 
 func (r periodRow) sortKey() string { return r.Label }
@@ -112,7 +117,8 @@ func (r periodRow) sortKey() string { return r.Label }
 func (r periodRow) toNap() nap.ReportingPeriod {
 	return nap.ReportingPeriod{
 		Meta: r.RowMeta.toNap(), PlanID: r.PlanID, Label: r.Label,
-		StartsOn: r.StartsOn, EndsOn: r.EndsOn, DueOn: r.DueOn, State: r.State,
+		StartsOn: r.StartsOn, EndsOn: r.EndsOn, SubmissionDeadline: r.SubmissionDeadline, ReviewDeadline: r.ReviewDeadline,
+		State: r.State,
 	}
 }
 

@@ -36,6 +36,7 @@ var appPrivileges = map[string]string{ //nolint:gosec // privileges, not credent
 	"audit_events":            "SELECT, INSERT",
 	"audit_checkpoints":       "SELECT, INSERT",
 	"changes":                 "SELECT, INSERT",
+	"notifications":           "SELECT, INSERT, UPDATE",
 	"goose_db_version":        "SELECT",
 }
 

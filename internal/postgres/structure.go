@@ -189,6 +189,12 @@ func planColumns(tx *gorm.DB, ch nap.PlanChange) (columns, error) {
 	if ch.Status != nil {
 		c["status"] = string(*ch.Status)
 	}
+	if ch.SubmissionDays != nil {
+		c["submission_days"] = *ch.SubmissionDays
+	}
+	if ch.ReviewDays != nil {
+		c["review_days"] = *ch.ReviewDays
+	}
 	if ch.RequiresSignOff != nil {
 		c["requires_sign_off"] = *ch.RequiresSignOff
 	}
@@ -224,12 +230,28 @@ func (db *DB) UpdatePlan(ctx context.Context, actorID, id string, version int, c
 	return db.GetPlan(ctx, nap.Everything, id)
 }
 
-// CreatePeriod adds a reporting period to a plan, open.
+// CreatePeriod adds a reporting period to a plan, open, with its deadlines given.
 func (db *DB) CreatePeriod(ctx context.Context, actorID, planID string, in nap.PeriodInput) (nap.ReportingPeriod, error) {
 	id, err := create(db.conn(ctx), "reporting_periods", actorID, columns{
-		"plan_id": planID, "label": in.Label, "starts_on": in.StartsOn, "ends_on": in.EndsOn, "due_on": in.DueOn,
+		"plan_id": planID, "label": in.Label, "starts_on": in.StartsOn, "ends_on": in.EndsOn,
+		"submission_deadline": *in.SubmissionDeadline, "review_deadline": *in.ReviewDeadline,
 	})
 	if err != nil {
+		return nap.ReportingPeriod{}, err
+	}
+	return db.GetPeriod(ctx, id)
+}
+
+// UpdatePeriod changes a reporting period's deadlines at version.
+func (db *DB) UpdatePeriod(ctx context.Context, actorID, id string, version int, ch nap.PeriodChange) (nap.ReportingPeriod, error) {
+	c := columns{}
+	if ch.SubmissionDeadline != nil {
+		c["submission_deadline"] = *ch.SubmissionDeadline
+	}
+	if ch.ReviewDeadline != nil {
+		c["review_deadline"] = *ch.ReviewDeadline
+	}
+	if err := db.update(ctx, "reporting_periods", "reporting period", actorID, id, version, c); err != nil {
 		return nap.ReportingPeriod{}, err
 	}
 	return db.GetPeriod(ctx, id)

@@ -144,20 +144,21 @@ func (l loader) plan(p Plan) error {
 	planID := newID()
 	added, err := l.insert("plan "+p.Code, `
 		INSERT INTO plans (id, code, title, period_start, period_end, extended_to, approved_on,
-			approved_by_id, legal_basis, status, requires_sign_off, provenance, provenance_note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT id FROM organizations WHERE code = ?), ?, ?, ?, ?, ?)
+			approved_by_id, legal_basis, status, requires_sign_off, submission_days, review_days, provenance, provenance_note)
+		VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT id FROM organizations WHERE code = ?), ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (code) DO NOTHING`,
 		planID, p.Code, postgres.Text(p.Title), p.PeriodStart, p.PeriodEnd, p.ExtendedTo, p.ApprovedOn,
-		p.ApprovedBy, postgres.Text(p.LegalBasis), p.Status, p.RequiresSignOff, p.Provenance, p.Note)
+		p.ApprovedBy, postgres.Text(p.LegalBasis), p.Status, p.RequiresSignOff, p.Reporting.SubmissionDays,
+		p.Reporting.ReviewDays, p.Provenance, p.Note)
 	if err != nil || !added {
 		return err
 	}
 	l.rep.Plans++
 	for _, rp := range periods {
 		if err := l.exec("period "+rp.Label, `
-			INSERT INTO reporting_periods (id, plan_id, label, starts_on, ends_on, due_on)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			newID(), planID, rp.Label, rp.StartsOn, rp.EndsOn, rp.DueOn); err != nil {
+			INSERT INTO reporting_periods (id, plan_id, label, starts_on, ends_on, submission_deadline, review_deadline)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			newID(), planID, rp.Label, rp.StartsOn, rp.EndsOn, rp.SubmissionDeadline, rp.ReviewDeadline); err != nil {
 			return err
 		}
 		l.rep.Periods++

@@ -84,11 +84,13 @@ type Plan struct {
 }
 
 // Reporting describes the plan's half-yearly reporting periods, from First to Last
-// ("2013-H2"), each due DueDays after it ends.
+// ("2013-H2"), each with its reports due SubmissionDays after it ends and reviewed
+// ReviewDays after it ends.
 type Reporting struct {
-	First   string `yaml:"first"`
-	Last    string `yaml:"last"`
-	DueDays int    `yaml:"due_days"`
+	First          string `yaml:"first"`
+	Last           string `yaml:"last"`
+	SubmissionDays int    `yaml:"submission_days"`
+	ReviewDays     int    `yaml:"review_days"`
 }
 
 // Measure is one measure of the plan.
@@ -145,7 +147,9 @@ type Period struct {
 	Label    string
 	StartsOn time.Time
 	EndsOn   time.Time
-	DueOn    time.Time
+	// SubmissionDeadline and ReviewDeadline are when its reports are due and reviewed.
+	SubmissionDeadline time.Time
+	ReviewDeadline     time.Time
 }
 
 // Periods expands r into its half-years.
@@ -164,7 +168,7 @@ func (r Reporting) Periods() ([]Period, error) {
 		end := start.AddDate(0, 6, -1)
 		out = append(out, Period{
 			Label: fmt.Sprintf("%d-H%d", year, half), StartsOn: start, EndsOn: end,
-			DueOn: end.AddDate(0, 0, r.DueDays),
+			SubmissionDeadline: end.AddDate(0, 0, r.SubmissionDays), ReviewDeadline: end.AddDate(0, 0, r.ReviewDays),
 		})
 		if half++; half > 2 {
 			year, half = year+1, 1

@@ -53,15 +53,15 @@ func TestReferenceData(t *testing.T) {
 }
 
 func TestReportingPeriods(t *testing.T) {
-	periods, err := seed.Reporting{First: "2013-H2", Last: "2014-H2", DueDays: 30}.Periods()
+	periods, err := seed.Reporting{First: "2013-H2", Last: "2014-H2", SubmissionDays: 30, ReviewDays: 60}.Periods()
 	if err != nil {
 		t.Fatal(err)
 	}
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	want := []seed.Period{
-		{Label: "2013-H2", StartsOn: day("2013-07-01"), EndsOn: day("2013-12-31"), DueOn: day("2014-01-30")},
-		{Label: "2014-H1", StartsOn: day("2014-01-01"), EndsOn: day("2014-06-30"), DueOn: day("2014-07-30")},
-		{Label: "2014-H2", StartsOn: day("2014-07-01"), EndsOn: day("2014-12-31"), DueOn: day("2015-01-30")},
+		{Label: "2013-H2", StartsOn: day("2013-07-01"), EndsOn: day("2013-12-31"), SubmissionDeadline: day("2014-01-30"), ReviewDeadline: day("2014-03-01")},
+		{Label: "2014-H1", StartsOn: day("2014-01-01"), EndsOn: day("2014-06-30"), SubmissionDeadline: day("2014-07-30"), ReviewDeadline: day("2014-08-29")},
+		{Label: "2014-H2", StartsOn: day("2014-07-01"), EndsOn: day("2014-12-31"), SubmissionDeadline: day("2015-01-30"), ReviewDeadline: day("2015-03-01")},
 	}
 	if len(periods) != len(want) {
 		t.Fatalf("got %d periods, want %d", len(periods), len(want))

@@ -74,17 +74,29 @@ func (s *Service) ListUsers(ctx context.Context, page nap.PageRequest) (nap.Page
 	return s.store.ListUsers(ctx, page)
 }
 
-// UpdateUser renames, deactivates or reactivates a user at version. A deactivated user's
-// tokens stop working at once.
-func (s *Service) UpdateUser(ctx context.Context, id string, version int, name *string, active *bool) (nap.User, error) {
-	if name != nil && strings.TrimSpace(*name) == "" {
-		return nap.User{}, nap.Errorf(nap.EINVALID, "the name is empty")
+// UpdateUser renames, deactivates or reactivates a user at version, or sets the language and
+// reminders of the e-mail they are sent. A deactivated user's tokens stop working at once.
+func (s *Service) UpdateUser(ctx context.Context, id string, version int, ch nap.UserChange) (nap.User, error) {
+	if ch.Name != nil && strings.TrimSpace(*ch.Name) == "" {
+		return nap.User{}, nap.Errorf(nap.EINVALID, "name: the name is empty")
 	}
-	if a := nap.ActorFromContext(ctx); a != nil && a.User.ID == id && active != nil && !*active {
+	if ch.PreferredLanguage != nil && nap.Languages[*ch.PreferredLanguage] == nil {
+		return nap.User{}, nap.Errorf(nap.EINVALID, "preferred_language: %q is not tg, ru or en", *ch.PreferredLanguage)
+	}
+	if a := nap.ActorFromContext(ctx); a != nil && a.User.ID == id && ch.Active != nil && !*ch.Active {
 		return nap.User{}, nap.Errorf(nap.ECONFLICT, "you cannot deactivate yourself")
 	}
 	defer s.callers.forget()
-	return s.store.UpdateUser(ctx, actorID(ctx), id, version, name, active)
+	return s.store.UpdateUser(ctx, actorID(ctx), id, version, ch)
+}
+
+// UpdateMe sets the caller's own language and reminders at version.
+func (s *Service) UpdateMe(ctx context.Context, version int, language *string, reminders *bool) (nap.User, error) {
+	a, err := requireActor(ctx)
+	if err != nil {
+		return nap.User{}, err
+	}
+	return s.UpdateUser(ctx, a.User.ID, version, nap.UserChange{PreferredLanguage: language, Reminders: reminders})
 }
 
 // GrantMembership gives a user a role: a global role without org, an organization's role in

@@ -53,6 +53,7 @@ type BlobStore interface {
 type Authorizer interface {
 	Can(userID, domain string, p nap.Permission) (bool, error)
 	Scope(userID string) nap.Scope
+	Holders(domain string, p nap.Permission) []string
 }
 
 // requireActor returns the caller, or EUNAUTHORIZED: progress work is never anonymous.
@@ -318,6 +319,9 @@ func (s *Service) Act(ctx context.Context, id string, action nap.ReviewAction, r
 			digest = nap.ContentDigest(u, evidence)
 		}
 		if err := s.store.TransitionUpdate(ctx, review, digest); err != nil {
+			return err
+		}
+		if err := s.noticeOfReview(ctx, u, review, plan.RequiresSignOff); err != nil {
 			return err
 		}
 		if action != nap.ActionApprove {

@@ -17,6 +17,9 @@ type Store interface {
 	ProgressStore
 	AuditStore
 	ExportStore
+	RoundStore
+	NotifyStore
+	ImportStore
 }
 
 // Reader reads plans and what they hold. Every method that reads plan content takes the
@@ -48,7 +51,7 @@ type IdentityStore interface {
 	GetUser(ctx context.Context, id string) (nap.User, error)
 	UserByEmail(ctx context.Context, email string) (nap.User, error)
 	ListUsers(ctx context.Context, page nap.PageRequest) (nap.Page[nap.User], error)
-	UpdateUser(ctx context.Context, actorID, id string, version int, name *string, active *bool) (nap.User, error)
+	UpdateUser(ctx context.Context, actorID, id string, version int, ch nap.UserChange) (nap.User, error)
 	GrantMembership(ctx context.Context, actorID, userID string, role nap.Role, org string, validFrom, validTo *time.Time) (nap.Membership, error)
 	ListMemberships(ctx context.Context, userID string) ([]nap.Membership, error)
 	RevokeMembership(ctx context.Context, actorID, userID, membershipID string) error
@@ -67,6 +70,7 @@ type StructureStore interface {
 	UpdatePlan(ctx context.Context, actorID, id string, version int, ch nap.PlanChange) (nap.Plan, error)
 	CreatePeriod(ctx context.Context, actorID, planID string, in nap.PeriodInput) (nap.ReportingPeriod, error)
 	SetPeriodState(ctx context.Context, actorID, id, state string) (nap.ReportingPeriod, error)
+	UpdatePeriod(ctx context.Context, actorID, id string, version int, ch nap.PeriodChange) (nap.ReportingPeriod, error)
 	CreateMeasure(ctx context.Context, actorID, planID string, ch nap.MeasureChange, today time.Time) (nap.Measure, error)
 	UpdateMeasure(ctx context.Context, actorID, id string, version int, ch nap.MeasureChange, today time.Time) (nap.Measure, error)
 	CreateIndicator(ctx context.Context, actorID, measureID string, ch nap.IndicatorChange) (nap.Indicator, error)
@@ -79,26 +83,41 @@ type Service struct {
 	blobs     BlobStore
 	authz     Authorizer
 	signer    Signer
-	now       func() time.Time
-	maxUpload int64
-	callers   callers
+	mailer    Mailer
+	publicURL string
+	// reminderDays are how many days before a submission deadline reminders go out.
+	reminderDays []int
+	now          func() time.Time
+	maxUpload    int64
+	callers      callers
 }
 
 // Deps are what a Service works with. Store is required; the others have defaults: no
 // content store and no authorizer (so no evidence files and no review steps), the system
 // clock, and MaxUploadDefault.
 type Deps struct {
-	Store          Store
-	Blobs          BlobStore
-	Authorizer     Authorizer
-	Signer         Signer // signs checkpoints of the audit trail; none when nil
+	Store      Store
+	Blobs      BlobStore
+	Authorizer Authorizer
+	Signer     Signer // signs checkpoints of the audit trail; none when nil
+	// Mailer sends notifications; without one they are kept in the outbox, unsent.
+	Mailer Mailer
+	// PublicURL is where users reach the server, for the links notifications give.
+	PublicURL string
+	// ReminderDays are how many days before a submission deadline focal points are reminded
+	// (ReminderDaysDefault when nil).
+	ReminderDays   []int
 	Now            func() time.Time
 	MaxUploadBytes int64
 }
 
 // New returns a Service over d.
 func New(d Deps) *Service {
-	s := &Service{store: d.Store, blobs: d.Blobs, authz: d.Authorizer, signer: d.Signer, now: d.Now, maxUpload: d.MaxUploadBytes}
+	s := &Service{store: d.Store, blobs: d.Blobs, authz: d.Authorizer, signer: d.Signer, mailer: d.Mailer,
+		publicURL: d.PublicURL, reminderDays: d.ReminderDays, now: d.Now, maxUpload: d.MaxUploadBytes}
+	if s.reminderDays == nil {
+		s.reminderDays = ReminderDaysDefault
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -119,6 +138,7 @@ func (denyAll) Can(string, string, nap.Permission) (bool, error) { return false,
 func (denyAll) Scope(string) nap.Scope {
 	return nap.Scope{Published: []nap.Visibility{nap.VisibilityPublic}}
 }
+func (denyAll) Holders(string, nap.Permission) []string { return nil }
 
 // today is the date against which deadlines are judged, in UTC.
 func (s *Service) today() time.Time {

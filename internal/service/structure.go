@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/naptracker/naptracker/internal/nap"
 )
@@ -45,15 +46,57 @@ func (s *Service) UpdatePlan(ctx context.Context, id string, version int, ch nap
 	return s.store.UpdatePlan(ctx, actorID(ctx), id, version, ch)
 }
 
-// CreatePeriod adds an open reporting period to a plan.
+// CreatePeriod adds an open reporting period to a plan. Deadlines not given are so many days
+// after the period ends as the plan's rules say.
 func (s *Service) CreatePeriod(ctx context.Context, planID string, in nap.PeriodInput) (nap.ReportingPeriod, error) {
-	if in.EndsOn.Before(in.StartsOn) || in.DueOn.Before(in.EndsOn) {
-		return nap.ReportingPeriod{}, nap.Errorf(nap.EINVALID, "a period starts, ends and falls due in that order")
+	plan, err := s.GetPlan(ctx, planID)
+	if err != nil {
+		return nap.ReportingPeriod{}, err
 	}
-	if _, err := s.GetPlan(ctx, planID); err != nil {
+	if in.SubmissionDeadline == nil {
+		d := in.EndsOn.AddDate(0, 0, plan.SubmissionDays)
+		in.SubmissionDeadline = &d
+	}
+	if in.ReviewDeadline == nil {
+		d := in.SubmissionDeadline.AddDate(0, 0, plan.ReviewDays-plan.SubmissionDays)
+		in.ReviewDeadline = &d
+	}
+	if err := checkDeadlines(in.StartsOn, in.EndsOn, *in.SubmissionDeadline, *in.ReviewDeadline); err != nil {
 		return nap.ReportingPeriod{}, err
 	}
 	return s.store.CreatePeriod(ctx, actorID(ctx), planID, in)
+}
+
+// UpdatePeriod sets a reporting period's deadlines at version.
+func (s *Service) UpdatePeriod(ctx context.Context, id string, version int, ch nap.PeriodChange) (nap.ReportingPeriod, error) {
+	p, err := s.GetPeriod(ctx, id)
+	if err != nil {
+		return nap.ReportingPeriod{}, err
+	}
+	if ch.SubmissionDeadline != nil {
+		p.SubmissionDeadline = *ch.SubmissionDeadline
+	}
+	if ch.ReviewDeadline != nil {
+		p.ReviewDeadline = *ch.ReviewDeadline
+	}
+	if err := checkDeadlines(p.StartsOn, p.EndsOn, p.SubmissionDeadline, p.ReviewDeadline); err != nil {
+		return nap.ReportingPeriod{}, err
+	}
+	return s.store.UpdatePeriod(ctx, actorID(ctx), id, version, ch)
+}
+
+// checkDeadlines requires a period's days in their order: it starts, ends, its reports are
+// due, then reviewed.
+func checkDeadlines(starts, ends, submission, review time.Time) error {
+	switch {
+	case ends.Before(starts):
+		return nap.Errorf(nap.EINVALID, "ends_on: the period ends before it starts")
+	case submission.Before(ends):
+		return nap.Errorf(nap.EINVALID, "submission_deadline: reports are due after the period ends, not before")
+	case review.Before(submission):
+		return nap.Errorf(nap.EINVALID, "review_deadline: reports are reviewed after they are due, not before")
+	}
+	return nil
 }
 
 // GetPeriod returns a reporting period; ENOTFOUND when the caller may not read its plan.

@@ -85,7 +85,7 @@ func (w *world) plan(i int) batch {
 			if p.locked {
 				state = "locked"
 			}
-			g.rows.add(periodsTable, p.id, g.id, p.label, p.starts, p.ends, p.due, state, version, g.created, g.created)
+			g.rows.add(periodsTable, p.id, g.id, p.label, p.starts, p.ends, p.due, p.due.AddDate(0, 0, 30), state, version, g.created, g.created)
 			g.periods = append(g.periods, p)
 		}
 	}

@@ -18,8 +18,8 @@ var (
 		"articles", "text", "provenance", "provenance_note", "created_at", "updated_at"}}
 	plansTable = &table{"plans", []string{"id", "code", "title", "period_start", "period_end", "approved_on", "approved_by_id",
 		"legal_basis", "status", "requires_sign_off", "provenance", "provenance_note", "created_at", "updated_at"}}
-	periodsTable = &table{"reporting_periods", []string{"id", "plan_id", "label", "starts_on", "ends_on", "due_on", "state",
-		"version", "created_at", "updated_at"}}
+	periodsTable = &table{"reporting_periods", []string{"id", "plan_id", "label", "starts_on", "ends_on", "submission_deadline",
+		"review_deadline", "state", "version", "created_at", "updated_at"}}
 	measuresTable = &table{"measures", []string{"id", "plan_id", "code", "title", "description", "expected_result",
 		"deadline_text", "due_start", "due_end", "lead_id", "articles", "provenance", "provenance_note", "version",
 		"created_at", "updated_at", "status_public", "progress_public", "status_partners", "progress_partners",

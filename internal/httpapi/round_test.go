@@ -1,0 +1,120 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"testing"
+)
+
+type completeness struct {
+	Period struct {
+		ID, Label          string
+		SubmissionDeadline string `json:"submission_deadline"`
+		Version            int
+	}
+	Total struct {
+		Expected, Approved int
+		Missing, Draft     *int
+		Late               *int
+	}
+	Organizations []struct {
+		Organization string
+		Detailed     bool
+		Expected     int
+		Approved     int
+		Missing      *int
+		Draft        *int
+		Late         *int
+	}
+	Items []expectedReport
+}
+
+type expectedReport struct {
+	Organization, Measure, State string
+	UpdateID                     string `json:"update_id"`
+	Late                         bool
+}
+
+// newPeriod adds a period of the fixture's plan as the coordinator and returns its id.
+func (p *progressFixture) newPeriod(t *testing.T, label, starts, ends string) string {
+	t.Helper()
+	var period struct{ ID string }
+	_ = json.Unmarshal(p.expectStatus(p.coordinator, http.StatusCreated, "POST", "/v1/plans/"+p.planID+"/periods",
+		map[string]any{"label": label, "starts_on": starts, "ends_on": ends}), &period)
+	return period.ID
+}
+
+func (p *progressFixture) completeness(t *testing.T, c caller, periodID, query string) completeness {
+	t.Helper()
+	var out completeness
+	if err := json.Unmarshal(p.expectStatus(c, 200, "GET", "/v1/periods/"+periodID+"/completeness"+query, nil), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestCompleteness: who has reported for a period, as each caller may see it.
+func TestCompleteness(t *testing.T) {
+	p := newProgressFixture(t)
+	lead := p.ds.Plan.Measures[0].Lead
+	code := p.ds.Plan.Measures[0].Code
+	// A period that ended before the fixture's day, its deadline a month later: past.
+	period := p.newPeriod(t, "2026-H1", "2026-01-01", "2026-06-30")
+
+	all := p.completeness(t, p.coordinator, period, "")
+	if all.Period.SubmissionDeadline != "2026-07-30" || all.Total.Expected == 0 || len(all.Items) != all.Total.Expected ||
+		all.Total.Missing == nil || *all.Total.Missing != all.Total.Expected || *all.Total.Late != all.Total.Expected {
+		t.Fatalf("the coordinator's view of an unreported period: %+v", all.Total)
+	}
+	for _, o := range all.Organizations {
+		if !o.Detailed {
+			t.Errorf("the coordinator sees %s's reports only in part", o.Organization)
+		}
+	}
+
+	// The lead drafts its report on the measure: its roles see it, others do not.
+	res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": period,
+		"proposed_status": "in_progress", "visibility": "public"}, p.author.auth()...)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("draft: %d %s", res.StatusCode, b)
+	}
+	own := p.completeness(t, p.viewer, period, "?state=draft")
+	if len(own.Items) != 1 || own.Items[0].Organization != lead || own.Items[0].Measure != code || own.Items[0].UpdateID == "" {
+		t.Errorf("the lead's viewer, drafts: %+v", own.Items)
+	}
+	for _, o := range own.Organizations {
+		if o.Detailed != (o.Organization == lead) || !o.Detailed && (o.Missing != nil || o.Draft != nil) {
+			t.Errorf("the lead's viewer sees %s: %+v", o.Organization, o)
+		}
+	}
+	if own.Total.Missing != nil {
+		t.Error("the lead's viewer sees every organization's missing reports in the total")
+	}
+	for _, c := range []caller{p.partner, p.anonymous, p.stranger} {
+		seen := p.completeness(t, c, period, "")
+		if slices.ContainsFunc(seen.Items, func(it expectedReport) bool { return it.Organization == lead }) {
+			t.Errorf("%s sees the lead's reports in full", c.name)
+		}
+	}
+
+	// Submitted, signed off and approved: counted as approved for everyone it is published to.
+	var u struct{ ID string }
+	_ = json.Unmarshal(b, &u)
+	for _, step := range []struct {
+		who  caller
+		verb string
+	}{{p.author, "submit"}, {p.approver, "sign-off"}, {p.coordinator, "approve"}} {
+		p.expectStatus(step.who, 200, "POST", "/v1/updates/"+u.ID+"/"+step.verb, nil)
+	}
+	public := p.completeness(t, p.anonymous, period, "?organization="+lead)
+	if len(public.Organizations) != 1 || public.Organizations[0].Approved != 1 || public.Organizations[0].Detailed || len(public.Items) != 0 {
+		t.Errorf("the public's view after the approval: %+v", public)
+	}
+	done := p.completeness(t, p.coordinator, period, "?organization="+lead+"&state=approved")
+	if len(done.Items) != 1 || !done.Items[0].Late {
+		t.Errorf("the coordinator's view of the approved report, submitted after the deadline: %+v", done.Items)
+	}
+	p.expectStatus(p.coordinator, http.StatusUnprocessableEntity, "GET", "/v1/periods/"+period+"/completeness?state=lost", nil)
+	p.expectStatus(p.coordinator, http.StatusNotFound, "GET", "/v1/periods/"+p.planID+"/completeness", nil)
+}
