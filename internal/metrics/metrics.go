@@ -1,7 +1,7 @@
 // Package metrics exposes what an operator watches, in Prometheus' text format: the requests
 // the API serves by operation, the database's connection pools and replicas, the reloads of
-// the access policy, the lag of the change feed, the change streams open, and the Go
-// runtime's and the process's own.
+// the access policy, the lag of the change feed, the depth of the notification outbox, the
+// change streams open, and the Go runtime's and the process's own.
 package metrics
 
 import (
@@ -24,13 +24,6 @@ type Metrics struct {
 	requests *prometheus.HistogramVec
 	inFlight prometheus.Gauge
 	streams  prometheus.Gauge
-	// OutboxDepth is the number of notifications waiting to be sent: whoever sends them sets it.
-	OutboxDepth Gauge
-}
-
-// Gauge is a value that goes up and down, set by whoever knows it.
-type Gauge interface {
-	Set(float64)
 }
 
 // New returns the metrics of the process, with the Go runtime's and the process's own.
@@ -50,13 +43,8 @@ func New() *Metrics {
 			Help: "Change streams (GET /v1/changes/stream) open now.",
 		}),
 	}
-	outbox := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "naptracker_notification_outbox_depth",
-		Help: "Notifications waiting to be sent.",
-	})
-	m.OutboxDepth = outbox
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.inFlight, m.streams, outbox)
+		m.requests, m.inFlight, m.streams)
 	return m
 }
 
@@ -122,11 +110,12 @@ type Database interface {
 	Replicas() []postgres.ReplicaState
 	PrimaryReads() uint64
 	FeedLag(ctx context.Context) (postgres.FeedLag, error)
+	PendingNotifications(ctx context.Context) (int64, error)
 }
 
 // WatchDatabase adds the statistics of each connection pool (go_sql_*, by db_name: "primary"
-// or a replica's host:port/database), the state, lag and reads of each replica, and the lag
-// of the change feed.
+// or a replica's host:port/database), the state, lag and reads of each replica, the lag of
+// the change feed and the depth of the notification outbox.
 func (m *Metrics) WatchDatabase(db Database) error {
 	pools, err := db.Pools()
 	if err != nil {
@@ -139,8 +128,8 @@ func (m *Metrics) WatchDatabase(db Database) error {
 	return nil
 }
 
-// feedLagTimeout bounds the query a scrape makes for the change feed's lag.
-const feedLagTimeout = 2 * time.Second
+// scrapeTimeout bounds the queries a scrape makes of the database.
+const scrapeTimeout = 2 * time.Second
 
 var (
 	feedHeldDesc = prometheus.NewDesc("naptracker_change_feed_held_back",
@@ -151,6 +140,8 @@ var (
 		"1 when the replica serves reads: it answers, is a standby, and is within --max-replica-lag.", []string{"replica"}, nil)
 	replicaLagDesc = prometheus.NewDesc("naptracker_replica_lag_seconds",
 		"How long ago the primary first held WAL the replica has not replayed, at the last check (every 250 ms).", []string{"replica"}, nil)
+	outboxDesc = prometheus.NewDesc("naptracker_notification_outbox_depth",
+		"Notifications waiting to be sent.", nil, nil)
 	routedDesc = prometheus.NewDesc("naptracker_reads_routed_total",
 		"Read-only requests by where their reads went: a replica, or the primary when no replica was up, near enough, or had replayed the caller's last write.", []string{"to"}, nil)
 )
@@ -159,19 +150,24 @@ var (
 type database struct{ db Database }
 
 func (d database) Describe(ch chan<- *prometheus.Desc) {
-	for _, desc := range []*prometheus.Desc{feedHeldDesc, feedLagDesc, replicaUpDesc, replicaLagDesc, routedDesc} {
+	for _, desc := range []*prometheus.Desc{feedHeldDesc, feedLagDesc, outboxDesc, replicaUpDesc, replicaLagDesc, routedDesc} {
 		ch <- desc
 	}
 }
 
 func (d database) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), feedLagTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
 	if lag, err := d.db.FeedLag(ctx); err != nil {
 		slog.Warn("metrics: reading the change feed's lag failed", "error", err)
 	} else {
 		ch <- prometheus.MustNewConstMetric(feedHeldDesc, prometheus.GaugeValue, float64(lag.Held))
 		ch <- prometheus.MustNewConstMetric(feedLagDesc, prometheus.GaugeValue, lag.Oldest.Seconds())
+	}
+	if pending, err := d.db.PendingNotifications(ctx); err != nil {
+		slog.Warn("metrics: reading the notification outbox's depth failed", "error", err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(pending))
 	}
 	replicas := d.db.Replicas()
 	if len(replicas) == 0 {
