@@ -105,10 +105,12 @@ func TestReplicas(t *testing.T) {
 		awaitReplica(t, s.url, "streaming")
 		const text = "Written before the replica stops."
 		etag = edit(t, s.url, focal, update, etag, text)
+		written := time.Now()
 		eventually(t, "the replica has the edit", func() bool {
 			_, u := readUpdate(t, s.url, update, coordinator)
 			return u.Narrative.En == text
 		})
+		t.Logf("others read the edit from the replica %s after it was made", time.Since(written).Round(time.Millisecond))
 		_, before := get(t, s.url+"/v1/plans", "")
 		if err := cluster.StopReplica(); err != nil {
 			t.Fatal(err)
