@@ -11,7 +11,6 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/naptracker ./cmd/n
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/naptracker /usr/local/bin/naptracker
-ENV NAPTRACKER_ADDR=:8080
 EXPOSE 8080
 ENTRYPOINT ["naptracker"]
 CMD ["serve"]
