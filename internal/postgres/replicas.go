@@ -44,7 +44,7 @@ import (
 // soon a replica that fell behind or went down is left out.
 const checkEvery = 250 * time.Millisecond
 
-// checkTimeout bounds one check of one server.
+// checkTimeout bounds a round of checks, of the primary and every replica at once.
 const checkTimeout = time.Second
 
 // The states of a replica.
