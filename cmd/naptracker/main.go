@@ -35,7 +35,7 @@ func rootCommand() *cobra.Command {
 		"PostgreSQL connection string (default $"+config.DatabaseURLEnv+")")
 	root.PersistentFlags().StringVar(&opts.LogLevel, "log-level", opts.LogLevel, "debug, info, warn or error")
 	root.AddCommand(serveCommand(&opts), migrateCommand(&opts), seedCommand(&opts), openapiCommand(),
-		usersCommand(&opts), tokensCommand(&opts), auditCommand(&opts), notifyCommand(&opts))
+		usersCommand(&opts), tokensCommand(&opts), auditCommand(&opts), notifyCommand(&opts), importCommand(&opts))
 	root.AddCommand(loadtestCommand())
 	return root
 }

@@ -297,6 +297,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"get-period-completeness": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/periods/" + newPeriod(false).ID + "/completeness"}
 		}, public},
+		"export-period-completeness": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/periods/" + newPeriod(false).ID + "/completeness/export"}
+		}, public},
 		"import-period-matrix": {func(c caller, _ bool) request {
 			var body bytes.Buffer
 			w := multipart.NewWriter(&body)

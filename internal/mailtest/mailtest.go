@@ -142,6 +142,14 @@ func (s *Server) Search(query string) []Message {
 	return found.Messages
 }
 
+// Messages returns every message that arrived, without its body, newest first.
+func (s *Server) Messages() []Message {
+	s.t.Helper()
+	var all struct{ Messages []Message }
+	s.get("/api/v1/messages?limit=5000", &all)
+	return all.Messages
+}
+
 // Await waits until at least n messages match query, and returns them.
 func (s *Server) Await(query string, n int) []Message {
 	s.t.Helper()

@@ -183,6 +183,42 @@ func (e EvidenceLanguage) Valid() bool {
 	}
 }
 
+// Defines values for ExpectedReportRole.
+const (
+	ExpectedReportRoleCoImplementer ExpectedReportRole = "co_implementer"
+	ExpectedReportRoleLead          ExpectedReportRole = "lead"
+)
+
+// Valid indicates whether the value is a known member of the ExpectedReportRole enum.
+func (e ExpectedReportRole) Valid() bool {
+	switch e {
+	case ExpectedReportRoleCoImplementer:
+		return true
+	case ExpectedReportRoleLead:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportFormat.
+const (
+	ExportFormatCsv  ExportFormat = "csv"
+	ExportFormatXlsx ExportFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the ExportFormat enum.
+func (e ExportFormat) Valid() bool {
+	switch e {
+	case ExportFormatCsv:
+		return true
+	case ExportFormatXlsx:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ImplementationStatus.
 const (
 	ImplementationStatusCancelled            ImplementationStatus = "cancelled"
@@ -213,6 +249,30 @@ func (e ImplementationStatus) Valid() bool {
 	case ImplementationStatusOngoing:
 		return true
 	case ImplementationStatusPartiallyImplemented:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportAction.
+const (
+	ImportActionCreate    ImportAction = "create"
+	ImportActionError     ImportAction = "error"
+	ImportActionUnchanged ImportAction = "unchanged"
+	ImportActionUpdate    ImportAction = "update"
+)
+
+// Valid indicates whether the value is a known member of the ImportAction enum.
+func (e ImportAction) Valid() bool {
+	switch e {
+	case ImportActionCreate:
+		return true
+	case ImportActionError:
+		return true
+	case ImportActionUnchanged:
+		return true
+	case ImportActionUpdate:
 		return true
 	default:
 		return false
@@ -297,6 +357,63 @@ func (e MeasureFieldsClear) Valid() bool {
 	case MeasureFieldsClearDueEnd:
 		return true
 	case MeasureFieldsClearDueStart:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationKind.
+const (
+	NotificationKindApproved      NotificationKind = "approved"
+	NotificationKindDigest        NotificationKind = "digest"
+	NotificationKindOverdue       NotificationKind = "overdue"
+	NotificationKindRejected      NotificationKind = "rejected"
+	NotificationKindReminder      NotificationKind = "reminder"
+	NotificationKindReturned      NotificationKind = "returned"
+	NotificationKindReviewNeeded  NotificationKind = "review_needed"
+	NotificationKindSignOffNeeded NotificationKind = "sign_off_needed"
+)
+
+// Valid indicates whether the value is a known member of the NotificationKind enum.
+func (e NotificationKind) Valid() bool {
+	switch e {
+	case NotificationKindApproved:
+		return true
+	case NotificationKindDigest:
+		return true
+	case NotificationKindOverdue:
+		return true
+	case NotificationKindRejected:
+		return true
+	case NotificationKindReminder:
+		return true
+	case NotificationKindReturned:
+		return true
+	case NotificationKindReviewNeeded:
+		return true
+	case NotificationKindSignOffNeeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationState.
+const (
+	NotificationStateFailed  NotificationState = "failed"
+	NotificationStatePending NotificationState = "pending"
+	NotificationStateSent    NotificationState = "sent"
+)
+
+// Valid indicates whether the value is a known member of the NotificationState enum.
+func (e NotificationState) Valid() bool {
+	switch e {
+	case NotificationStateFailed:
+		return true
+	case NotificationStatePending:
+		return true
+	case NotificationStateSent:
 		return true
 	default:
 		return false
@@ -462,6 +579,39 @@ func (e Provenance) Valid() bool {
 	}
 }
 
+// Defines values for ReportState.
+const (
+	ReportStateApproved  ReportState = "approved"
+	ReportStateDraft     ReportState = "draft"
+	ReportStateMissing   ReportState = "missing"
+	ReportStateRejected  ReportState = "rejected"
+	ReportStateReturned  ReportState = "returned"
+	ReportStateSignedOff ReportState = "signed_off"
+	ReportStateSubmitted ReportState = "submitted"
+)
+
+// Valid indicates whether the value is a known member of the ReportState enum.
+func (e ReportState) Valid() bool {
+	switch e {
+	case ReportStateApproved:
+		return true
+	case ReportStateDraft:
+		return true
+	case ReportStateMissing:
+		return true
+	case ReportStateRejected:
+		return true
+	case ReportStateReturned:
+		return true
+	case ReportStateSignedOff:
+		return true
+	case ReportStateSubmitted:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReportedStatus.
 const (
 	ReportedStatusCancelled            ReportedStatus = "cancelled"
@@ -615,18 +765,18 @@ func (e Visibility) Valid() bool {
 	}
 }
 
-// Defines values for ExportPlanMatrixParamsFormat.
+// Defines values for ExportPeriodCompletenessParamsView.
 const (
-	ExportPlanMatrixParamsFormatCsv  ExportPlanMatrixParamsFormat = "csv"
-	ExportPlanMatrixParamsFormatXlsx ExportPlanMatrixParamsFormat = "xlsx"
+	ExportPeriodCompletenessParamsViewOrganizations ExportPeriodCompletenessParamsView = "organizations"
+	ExportPeriodCompletenessParamsViewReports       ExportPeriodCompletenessParamsView = "reports"
 )
 
-// Valid indicates whether the value is a known member of the ExportPlanMatrixParamsFormat enum.
-func (e ExportPlanMatrixParamsFormat) Valid() bool {
+// Valid indicates whether the value is a known member of the ExportPeriodCompletenessParamsView enum.
+func (e ExportPeriodCompletenessParamsView) Valid() bool {
 	switch e {
-	case ExportPlanMatrixParamsFormatCsv:
+	case ExportPeriodCompletenessParamsViewOrganizations:
 		return true
-	case ExportPlanMatrixParamsFormatXlsx:
+	case ExportPeriodCompletenessParamsViewReports:
 		return true
 	default:
 		return false
@@ -774,6 +924,20 @@ type CheckpointList struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// Completeness defines model for Completeness.
+type Completeness struct {
+	// AsOf The day lateness is judged on
+	AsOf openapi_types.Date `json:"as_of"`
+
+	// Items The reports the caller sees in full: its own organizations', or all for the coordinating roles
+	Items         []ExpectedReport           `json:"items"`
+	Organizations []OrganizationCompleteness `json:"organizations"`
+	Period        ReportingPeriod            `json:"period"`
+
+	// Total Over every organization; counts other than expected and approved only when the caller sees every organization's reports in full
+	Total ReportCounts `json:"total"`
+}
+
 // CurrentUser defines model for CurrentUser.
 type CurrentUser struct {
 	// Memberships The roles the caller holds now
@@ -904,6 +1068,38 @@ type EvidenceMetadata struct {
 	Visibility *Visibility `json:"visibility,omitempty"`
 }
 
+// ExpectedReport defines model for ExpectedReport.
+type ExpectedReport struct {
+	// Late Not submitted by the end of the submission deadline (UTC)
+	Late bool `json:"late"`
+
+	// Measure Measure code
+	Measure      string             `json:"measure"`
+	MeasureID    openapi_types.UUID `json:"measure_id"`
+	MeasureTitle Text               `json:"measure_title"`
+
+	// Organization Code of the organization that owes it
+	Organization string `json:"organization"`
+
+	// Role The organization's part in the measure
+	Role ExpectedReportRole `json:"role"`
+
+	// State Where an organization's report on a measure for a reporting period stands: missing until it drafts one (or after it withdraws it), then as its latest progress update stands; approved once one is approved.
+	State ReportState `json:"state"`
+
+	// SubmittedAt When it was first submitted
+	SubmittedAt *time.Time `json:"submitted_at,omitempty"`
+
+	// UpdateID The update that stands for the report: the organization's approved one, or its latest
+	UpdateID *openapi_types.UUID `json:"update_id,omitempty"`
+}
+
+// ExpectedReportRole The organization's part in the measure
+type ExpectedReportRole string
+
+// ExportFormat The file format of an export: csv, RFC 4180 in UTF-8; xlsx, an Office Open XML workbook with the table and a sheet about it.
+type ExportFormat string
+
 // Health defines model for Health.
 type Health struct {
 	// Status Examples: ok
@@ -918,6 +1114,54 @@ type Heartbeat struct {
 
 // ImplementationStatus Where a measure stands: as its latest approved progress update reports, no_information until there is one. Implemented and cancelled measures are never overdue.
 type ImplementationStatus string
+
+// ImportAction What an import does with a row: create drafts a new update, update edits the organization's draft, unchanged says what the matrix says already, error is refused.
+type ImportAction string
+
+// ImportCounts defines model for ImportCounts.
+type ImportCounts struct {
+	Create    int64 `json:"create"`
+	Error     int64 `json:"error"`
+	Unchanged int64 `json:"unchanged"`
+	Update    int64 `json:"update"`
+}
+
+// ImportError defines model for ImportError.
+type ImportError struct {
+	// Column The column, by its key: code, status, progress_percent or latest_narrative
+	Column string `json:"column"`
+	Reason string `json:"reason"`
+}
+
+// ImportResult defines model for ImportResult.
+type ImportResult struct {
+	// Committed Whether the drafts were written; false for a dry run
+	Committed bool         `json:"committed"`
+	Counts    ImportCounts `json:"counts"`
+
+	// Language The language of the file's headings, which its texts are taken to be in
+	Language Language           `json:"language"`
+	PeriodID openapi_types.UUID `json:"period_id"`
+	Rows     []ImportedRow      `json:"rows"`
+}
+
+// ImportedRow defines model for ImportedRow.
+type ImportedRow struct {
+	// Action What an import does with a row: create drafts a new update, update edits the organization's draft, unchanged says what the matrix says already, error is refused.
+	Action ImportAction `json:"action"`
+
+	// Code The measure's code, as the row gives it
+	Code string `json:"code"`
+
+	// Errors Why the row is refused
+	Errors *[]ImportError `json:"errors,omitempty"`
+
+	// Row The row's line in the file, the heading row being 1
+	Row int64 `json:"row"`
+
+	// UpdateID The draft it edits, or, once committed, the one it created
+	UpdateID *openapi_types.UUID `json:"update_id,omitempty"`
+}
 
 // Indicator defines model for Indicator.
 type Indicator struct {
@@ -1027,6 +1271,15 @@ type LeadTally struct {
 	// Organization Organization code
 	Organization string `json:"organization"`
 	Overdue      int64  `json:"overdue"`
+}
+
+// MeFields defines model for MeFields.
+type MeFields struct {
+	// PreferredLanguage A language the texts are written in: en English, ru Russian, tg Tajik.
+	PreferredLanguage *Language `json:"preferred_language,omitempty"`
+
+	// Reminders false: send me no reminders of deadlines and no weekly digest
+	Reminders *bool `json:"reminders,omitempty"`
 }
 
 // Measure defines model for Measure.
@@ -1173,12 +1426,20 @@ type NewMembership struct {
 
 // NewReportingPeriod defines model for NewReportingPeriod.
 type NewReportingPeriod struct {
-	DueOn  openapi_types.Date `json:"due_on"`
-	EndsOn openapi_types.Date `json:"ends_on"`
+	// DueOn The submission deadline, by its former name
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	DueOn  *openapi_types.Date `json:"due_on,omitempty"`
+	EndsOn openapi_types.Date  `json:"ends_on"`
 
 	// Label Examples: 2018-H1
-	Label    string             `json:"label"`
-	StartsOn openapi_types.Date `json:"starts_on"`
+	Label string `json:"label"`
+
+	// ReviewDeadline By default the plan's review_days after the period ends
+	ReviewDeadline *openapi_types.Date `json:"review_deadline,omitempty"`
+	StartsOn       openapi_types.Date  `json:"starts_on"`
+
+	// SubmissionDeadline By default the plan's submission_days after the period ends
+	SubmissionDeadline *openapi_types.Date `json:"submission_deadline,omitempty"`
 }
 
 // NewToken defines model for NewToken.
@@ -1198,6 +1459,56 @@ type NewUser struct {
 	// Name Examples: Focal point, Migration Service
 	Name string `json:"name"`
 }
+
+// Notification defines model for Notification.
+type Notification struct {
+	// Attempts How many times sending it was tried
+	Attempts  int64               `json:"attempts"`
+	CreatedAt time.Time           `json:"created_at"`
+	Email     openapi_types.Email `json:"email"`
+	ID        openapi_types.UUID  `json:"id"`
+
+	// Kind What a notification tells: reminder and overdue, of a submission deadline to an organization's focal points; sign_off_needed and review_needed, of an update awaiting a step; returned, rejected and approved, to the update's author; digest, the coordinators' weekly summary.
+	Kind NotificationKind `json:"kind"`
+
+	// Language A language the texts are written in: en English, ru Russian, tg Tajik.
+	Language Language `json:"language"`
+
+	// LastError Why the last try failed
+	LastError *string `json:"last_error,omitempty"`
+
+	// NextAttemptAt When it is tried next, while pending
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+
+	// PeriodID The reporting period it is about
+	PeriodID *openapi_types.UUID `json:"period_id,omitempty"`
+	SentAt   *time.Time          `json:"sent_at,omitempty"`
+
+	// State pending: to be sent (again); sent; failed: given up after repeated failures.
+	State   NotificationState `json:"state"`
+	Subject string            `json:"subject"`
+
+	// Text The message as plain text (it is sent as HTML too)
+	Text string `json:"text"`
+
+	// UpdateID The progress update it is about
+	UpdateID *openapi_types.UUID `json:"update_id,omitempty"`
+	UserID   openapi_types.UUID  `json:"user_id"`
+}
+
+// NotificationKind What a notification tells: reminder and overdue, of a submission deadline to an organization's focal points; sign_off_needed and review_needed, of an update awaiting a step; returned, rejected and approved, to the update's author; digest, the coordinators' weekly summary.
+type NotificationKind string
+
+// NotificationList defines model for NotificationList.
+type NotificationList struct {
+	Items []Notification `json:"items"`
+
+	// NextCursor Pass as cursor to get the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// NotificationState pending: to be sent (again); sent; failed: given up after repeated failures.
+type NotificationState string
 
 // Organization defines model for Organization.
 type Organization struct {
@@ -1233,6 +1544,31 @@ type Organization struct {
 
 	// Version Increases by one with every change; the ETag of the object
 	Version int64 `json:"version"`
+}
+
+// OrganizationCompleteness defines model for OrganizationCompleteness.
+type OrganizationCompleteness struct {
+	// Approved Of them, approved (for callers who see only published reports: approved and published to them)
+	Approved int64 `json:"approved"`
+
+	// Detailed Whether the counts cover every state: for the organization's own roles and the coordinating roles; otherwise only approved reports published to the caller are counted
+	Detailed bool   `json:"detailed"`
+	Draft    *int64 `json:"draft,omitempty"`
+
+	// Expected Reports the period expects
+	Expected int64 `json:"expected"`
+
+	// Late Not submitted by the submission deadline
+	Late    *int64 `json:"late,omitempty"`
+	Missing *int64 `json:"missing,omitempty"`
+	Name    Text   `json:"name"`
+
+	// Organization Organization code
+	Organization string `json:"organization"`
+	Rejected     *int64 `json:"rejected,omitempty"`
+	Returned     *int64 `json:"returned,omitempty"`
+	SignedOff    *int64 `json:"signed_off,omitempty"`
+	Submitted    *int64 `json:"submitted,omitempty"`
 }
 
 // OrganizationFields defines model for OrganizationFields.
@@ -1276,6 +1612,15 @@ type OrganizationList struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// PeriodFields defines model for PeriodFields.
+type PeriodFields struct {
+	// ReviewDeadline Reports are reviewed by the end of this day (UTC)
+	ReviewDeadline *openapi_types.Date `json:"review_deadline,omitempty"`
+
+	// SubmissionDeadline Reports on the period are due by the end of this day (UTC)
+	SubmissionDeadline *openapi_types.Date `json:"submission_deadline,omitempty"`
+}
+
 // PeriodState Whether a reporting period takes new progress updates: a locked one does not.
 type PeriodState string
 
@@ -1307,10 +1652,16 @@ type Plan struct {
 	// RequiresSignOff Whether a ministry approver signs progress updates off before the coordinator reviews them
 	RequiresSignOff bool `json:"requires_sign_off"`
 
+	// ReviewDays How many days after a reporting period ends its reports are reviewed, unless the period says otherwise
+	ReviewDays int64 `json:"review_days"`
+
 	// Status The life-cycle stage of a plan.
-	Status    PlanStatus `json:"status"`
-	Title     Text       `json:"title"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	Status PlanStatus `json:"status"`
+
+	// SubmissionDays How many days after a reporting period ends its reports are due, unless the period says otherwise
+	SubmissionDays int64     `json:"submission_days"`
+	Title          Text      `json:"title"`
+	UpdatedAt      time.Time `json:"updated_at"`
 
 	// Version Increases by one with every change; the ETag of the object
 	Version int64 `json:"version"`
@@ -1337,9 +1688,15 @@ type PlanFields struct {
 	ProvenanceNote  *string     `json:"provenance_note,omitempty"`
 	RequiresSignOff *bool       `json:"requires_sign_off,omitempty"`
 
+	// ReviewDays Days after a period ends that its reports are reviewed; 60 unless set
+	ReviewDays *int64 `json:"review_days,omitempty"`
+
 	// Status The life-cycle stage of a plan.
 	Status *PlanStatus `json:"status,omitempty"`
-	Title  *Text       `json:"title,omitempty"`
+
+	// SubmissionDays Days after a period ends that its reports are due; 30 unless set
+	SubmissionDays *int64 `json:"submission_days,omitempty"`
+	Title          *Text  `json:"title,omitempty"`
 }
 
 // PlanFieldsClear defines model for PlanFields.Clear.
@@ -1535,6 +1892,27 @@ type RecommendationTally struct {
 	Recommendation RecommendationRef `json:"recommendation"`
 }
 
+// ReportCounts defines model for ReportCounts.
+type ReportCounts struct {
+	// Approved Of them, approved (for callers who see only published reports: approved and published to them)
+	Approved int64  `json:"approved"`
+	Draft    *int64 `json:"draft,omitempty"`
+
+	// Expected Reports the period expects
+	Expected int64 `json:"expected"`
+
+	// Late Not submitted by the submission deadline
+	Late      *int64 `json:"late,omitempty"`
+	Missing   *int64 `json:"missing,omitempty"`
+	Rejected  *int64 `json:"rejected,omitempty"`
+	Returned  *int64 `json:"returned,omitempty"`
+	SignedOff *int64 `json:"signed_off,omitempty"`
+	Submitted *int64 `json:"submitted,omitempty"`
+}
+
+// ReportState Where an organization's report on a measure for a reporting period stands: missing until it drafts one (or after it withdraws it), then as its latest progress update stands; approved once one is approved.
+type ReportState string
+
 // ReportedStatus The status a progress update reports for its measure: an ImplementationStatus other than no_information, which only the absence of approved updates means.
 type ReportedStatus string
 
@@ -1542,7 +1920,8 @@ type ReportedStatus string
 type ReportingPeriod struct {
 	CreatedAt time.Time `json:"created_at"`
 
-	// DueOn When reports on the period are due
+	// DueOn The submission deadline, by its former name
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	DueOn  openapi_types.Date `json:"due_on"`
 	EndsOn openapi_types.Date `json:"ends_on"`
 
@@ -1550,13 +1929,19 @@ type ReportingPeriod struct {
 	ID openapi_types.UUID `json:"id"`
 
 	// Label Examples: 2014-H1
-	Label    string             `json:"label"`
-	PlanID   openapi_types.UUID `json:"plan_id"`
-	StartsOn openapi_types.Date `json:"starts_on"`
+	Label  string             `json:"label"`
+	PlanID openapi_types.UUID `json:"plan_id"`
+
+	// ReviewDeadline Reports are reviewed by the end of this day (UTC)
+	ReviewDeadline openapi_types.Date `json:"review_deadline"`
+	StartsOn       openapi_types.Date `json:"starts_on"`
 
 	// State Whether a reporting period takes new progress updates: a locked one does not.
-	State     PeriodState `json:"state"`
-	UpdatedAt time.Time   `json:"updated_at"`
+	State PeriodState `json:"state"`
+
+	// SubmissionDeadline Reports on the period are due by the end of this day (UTC); a measure's report not submitted by then is late
+	SubmissionDeadline openapi_types.Date `json:"submission_deadline"`
+	UpdatedAt          time.Time          `json:"updated_at"`
 
 	// Version Increases by one with every change; the ETag of the object
 	Version int64 `json:"version"`
@@ -1700,9 +2085,15 @@ type User struct {
 	Email     openapi_types.Email `json:"email"`
 
 	// ID Stable identifier
-	ID        openapi_types.UUID `json:"id"`
-	Name      string             `json:"name"`
-	UpdatedAt time.Time          `json:"updated_at"`
+	ID   openapi_types.UUID `json:"id"`
+	Name string             `json:"name"`
+
+	// PreferredLanguage The language of the e-mail the user is sent
+	PreferredLanguage Language `json:"preferred_language"`
+
+	// Reminders Whether the user is sent reminders of deadlines and the weekly digest; notices of the review of updates are sent whatever it says
+	Reminders bool      `json:"reminders"`
+	UpdatedAt time.Time `json:"updated_at"`
 
 	// Version Increases by one with every change; the ETag of the object
 	Version int64 `json:"version"`
@@ -1713,6 +2104,12 @@ type UserFields struct {
 	// Active false stops every token of the user at once
 	Active *bool   `json:"active,omitempty"`
 	Name   *string `json:"name,omitempty"`
+
+	// PreferredLanguage A language the texts are written in: en English, ru Russian, tg Tajik.
+	PreferredLanguage *Language `json:"preferred_language,omitempty"`
+
+	// Reminders false: send me no reminders of deadlines and no weekly digest
+	Reminders *bool `json:"reminders,omitempty"`
 }
 
 // UserList defines model for UserList.
@@ -1778,6 +2175,21 @@ type UpdateIndicatorParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// UpdateMeParams defines parameters for UpdateMe.
+type UpdateMeParams struct {
+	// IfMatch The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ListMyNotificationsParams defines parameters for ListMyNotifications.
+type ListMyNotificationsParams struct {
+	// Limit Largest number of items to return
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page; omit for the first page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // GetMeasureParams defines parameters for GetMeasure.
 type GetMeasureParams struct {
 	// IfNoneMatch ETags the client holds; 304 when one is current
@@ -1817,6 +2229,18 @@ type ListProgressUpdatesParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListNotificationsParams defines parameters for ListNotifications.
+type ListNotificationsParams struct {
+	// Limit Largest number of items to return
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page; omit for the first page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// State Only notifications in this state
+	State *NotificationState `form:"state,omitempty" json:"state,omitempty"`
+}
+
 // ListOrganizationsParams defines parameters for ListOrganizations.
 type ListOrganizationsParams struct {
 	// Limit Largest number of items to return
@@ -1830,6 +2254,55 @@ type ListOrganizationsParams struct {
 type UpdateOrganizationParams struct {
 	// IfMatch The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412.
 	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// UpdateReportingPeriodParams defines parameters for UpdateReportingPeriod.
+type UpdateReportingPeriodParams struct {
+	// IfMatch The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// GetPeriodCompletenessParams defines parameters for GetPeriodCompleteness.
+type GetPeriodCompletenessParams struct {
+	// Organization Only this organization's reports, by code
+	Organization *string `form:"organization,omitempty" json:"organization,omitempty"`
+
+	// State Only reports in this state (the counts stay whole)
+	State *ReportState `form:"state,omitempty" json:"state,omitempty"`
+}
+
+// ExportPeriodCompletenessParams defines parameters for ExportPeriodCompleteness.
+type ExportPeriodCompletenessParams struct {
+	// Organization Only this organization's reports, by code
+	Organization *string `form:"organization,omitempty" json:"organization,omitempty"`
+
+	// State Only reports in this state (the counts stay whole)
+	State *ReportState `form:"state,omitempty" json:"state,omitempty"`
+
+	// View organizations: a row per organization with its counts; reports: a row per report the caller sees in full
+	View   *ExportPeriodCompletenessParamsView `form:"view,omitempty" json:"view,omitempty"`
+	Format *ExportFormat                       `form:"format,omitempty" json:"format,omitempty"`
+
+	// Lang Language of the headings and names. A text missing in it falls back as in every export
+	Lang *Language `form:"lang,omitempty" json:"lang,omitempty"`
+
+	// Bom Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8
+	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+}
+
+// ExportPeriodCompletenessParamsView defines parameters for ExportPeriodCompleteness.
+type ExportPeriodCompletenessParamsView string
+
+// ImportPeriodMatrixMultipartBody defines parameters for ImportPeriodMatrix.
+type ImportPeriodMatrixMultipartBody struct {
+	// File The matrix, as CSV or XLSX
+	File openapi_types.File `json:"file"`
+}
+
+// ImportPeriodMatrixParams defines parameters for ImportPeriodMatrix.
+type ImportPeriodMatrixParams struct {
+	// Commit Write the drafts, all in one transaction, or none when any row is in error; without it, a dry run
+	Commit *bool `form:"commit,omitempty" json:"commit,omitempty"`
 }
 
 // ListPlansParams defines parameters for ListPlans.
@@ -1855,8 +2328,7 @@ type UpdatePlanParams struct {
 
 // ExportPlanMatrixParams defines parameters for ExportPlanMatrix.
 type ExportPlanMatrixParams struct {
-	// Format csv: RFC 4180, UTF-8; xlsx: a workbook with the matrix and a sheet about it
-	Format *ExportPlanMatrixParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+	Format *ExportFormat `form:"format,omitempty" json:"format,omitempty"`
 
 	// Lang Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg
 	Lang *Language `form:"lang,omitempty" json:"lang,omitempty"`
@@ -1867,9 +2339,6 @@ type ExportPlanMatrixParams struct {
 	// Bom Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
 }
-
-// ExportPlanMatrixParamsFormat defines parameters for ExportPlanMatrix.
-type ExportPlanMatrixParamsFormat string
 
 // ListMeasuresParams defines parameters for ListMeasures.
 type ListMeasuresParams struct {
@@ -1986,6 +2455,9 @@ type UpdateUserParams struct {
 // UpdateIndicatorJSONRequestBody defines body for UpdateIndicator for application/json ContentType.
 type UpdateIndicatorJSONRequestBody = IndicatorFields
 
+// UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
+type UpdateMeJSONRequestBody = MeFields
+
 // UpdateMeasureJSONRequestBody defines body for UpdateMeasure for application/json ContentType.
 type UpdateMeasureJSONRequestBody = MeasureFields
 
@@ -2000,6 +2472,12 @@ type CreateOrganizationJSONRequestBody = OrganizationFields
 
 // UpdateOrganizationJSONRequestBody defines body for UpdateOrganization for application/json ContentType.
 type UpdateOrganizationJSONRequestBody = OrganizationFields
+
+// UpdateReportingPeriodJSONRequestBody defines body for UpdateReportingPeriod for application/json ContentType.
+type UpdateReportingPeriodJSONRequestBody = PeriodFields
+
+// ImportPeriodMatrixMultipartRequestBody defines body for ImportPeriodMatrix for multipart/form-data ContentType.
+type ImportPeriodMatrixMultipartRequestBody ImportPeriodMatrixMultipartBody
 
 // CreatePlanJSONRequestBody defines body for CreatePlan for application/json ContentType.
 type CreatePlanJSONRequestBody = PlanFields
@@ -2265,6 +2743,37 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateMeWithBody Choose how I am sent e-mail
+	//
+	// Sets the language of the e-mail the caller is sent, and whether it is sent reminders of deadlines and the weekly digest, if the caller's user is still at the version If-Match names (GET /v1/me's ETag).
+	//
+	// Who may call it: any caller with a valid token.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/me (the `UpdateMe` operationId).
+	UpdateMeWithBody(ctx context.Context, params *UpdateMeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMe Choose how I am sent e-mail
+	//
+	// Sets the language of the e-mail the caller is sent, and whether it is sent reminders of deadlines and the weekly digest, if the caller's user is still at the version If-Match names (GET /v1/me's ETag).
+	//
+	// Who may call it: any caller with a valid token.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/me (the `UpdateMe` operationId).
+	UpdateMe(ctx context.Context, params *UpdateMeParams, body UpdateMeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMyNotifications List my notifications
+	//
+	// The e-mail the server sends the caller (reminders of deadlines, notices of reviews, digests), newest first, and how sending each went.
+	//
+	// Who may call it: any caller with a valid token.
+	//
+	// Corresponds with GET /v1/me/notifications (the `ListMyNotifications` operationId).
+	ListMyNotifications(ctx context.Context, params *ListMyNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMeasure Get a measure
 	//
 	// One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.
@@ -2367,6 +2876,15 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/measures/{id}/updates (the `CreateProgressUpdate` operationId).
 	CreateProgressUpdate(ctx context.Context, id openapi_types.UUID, body CreateProgressUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListNotifications List the outbox
+	//
+	// Every notification, newest first: pending (with when it is tried next), sent, or failed (given up after repeated failures), with its attempts and last error.
+	//
+	// Who may call it: admin (permission `notification:read`).
+	//
+	// Corresponds with GET /v1/notifications (the `ListNotifications` operationId).
+	ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListOrganizations List organizations
 	//
 	// State bodies and partners, in code order, with their names in every language and their predecessors and successors.
@@ -2428,6 +2946,66 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/organizations/{code} (the `UpdateOrganization` operationId).
 	UpdateOrganization(ctx context.Context, code string, params *UpdateOrganizationParams, body UpdateOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReportingPeriod Get a reporting period
+	//
+	// One reporting period of a plan the caller may read, with its deadlines and its ETag.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Corresponds with GET /v1/periods/{id} (the `GetReportingPeriod` operationId).
+	GetReportingPeriod(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateReportingPeriodWithBody Set a reporting period's deadlines
+	//
+	// Sets the submission and review deadlines sent, if the period is still at the version If-Match names. A period ends, its reports are due, then reviewed, in that order.
+	//
+	// Who may call it: admin, coordinator (permission `period:update`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/periods/{id} (the `UpdateReportingPeriod` operationId).
+	UpdateReportingPeriodWithBody(ctx context.Context, id openapi_types.UUID, params *UpdateReportingPeriodParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateReportingPeriod Set a reporting period's deadlines
+	//
+	// Sets the submission and review deadlines sent, if the period is still at the version If-Match names. A period ends, its reports are due, then reviewed, in that order.
+	//
+	// Who may call it: admin, coordinator (permission `period:update`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/periods/{id} (the `UpdateReportingPeriod` operationId).
+	UpdateReportingPeriod(ctx context.Context, id openapi_types.UUID, params *UpdateReportingPeriodParams, body UpdateReportingPeriodJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPeriodCompleteness See who has reported for a period
+	//
+	// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Corresponds with GET /v1/periods/{id}/completeness (the `GetPeriodCompleteness` operationId).
+	GetPeriodCompleteness(ctx context.Context, id openapi_types.UUID, params *GetPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExportPeriodCompleteness Export who has reported for a period
+	//
+	// The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one row per organization that owes reports with its counts (those other than expected and approved left empty where the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row count and the SHA-256 of the table's cells.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Corresponds with GET /v1/periods/{id}/completeness/export (the `ExportPeriodCompleteness` operationId).
+	ExportPeriodCompleteness(ctx context.Context, id openapi_types.UUID, params *ExportPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportPeriodMatrixWithBody Import progress from an edited matrix
+	//
+	// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+	//
+	// Who may call it: any caller with a valid token.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/periods/{id}/imports (the `ImportPeriodMatrix` operationId).
+	ImportPeriodMatrixWithBody(ctx context.Context, id openapi_types.UUID, params *ImportPeriodMatrixParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LockReportingPeriod Lock a reporting period
 	//
@@ -3260,6 +3838,67 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 	return c.Client.Do(req)
 }
 
+// UpdateMeWithBody Choose how I am sent e-mail
+//
+// Sets the language of the e-mail the caller is sent, and whether it is sent reminders of deadlines and the weekly digest, if the caller's user is still at the version If-Match names (GET /v1/me's ETag).
+//
+// Who may call it: any caller with a valid token.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/me (the `UpdateMe` operationId).
+func (c *Client) UpdateMeWithBody(ctx context.Context, params *UpdateMeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMeRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMe Choose how I am sent e-mail
+//
+// Sets the language of the e-mail the caller is sent, and whether it is sent reminders of deadlines and the weekly digest, if the caller's user is still at the version If-Match names (GET /v1/me's ETag).
+//
+// Who may call it: any caller with a valid token.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/me (the `UpdateMe` operationId).
+func (c *Client) UpdateMe(ctx context.Context, params *UpdateMeParams, body UpdateMeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMeRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMyNotifications List my notifications
+//
+// The e-mail the server sends the caller (reminders of deadlines, notices of reviews, digests), newest first, and how sending each went.
+//
+// Who may call it: any caller with a valid token.
+//
+// Corresponds with GET /v1/me/notifications (the `ListMyNotifications` operationId).
+func (c *Client) ListMyNotifications(ctx context.Context, params *ListMyNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMyNotificationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetMeasure Get a measure
 //
 // One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.
@@ -3462,6 +4101,25 @@ func (c *Client) CreateProgressUpdate(ctx context.Context, id openapi_types.UUID
 	return c.Client.Do(req)
 }
 
+// ListNotifications List the outbox
+//
+// Every notification, newest first: pending (with when it is tried next), sent, or failed (given up after repeated failures), with its attempts and last error.
+//
+// Who may call it: admin (permission `notification:read`).
+//
+// Corresponds with GET /v1/notifications (the `ListNotifications` operationId).
+func (c *Client) ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNotificationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListOrganizations List organizations
 //
 // State bodies and partners, in code order, with their names in every language and their predecessors and successors.
@@ -3574,6 +4232,126 @@ func (c *Client) UpdateOrganizationWithBody(ctx context.Context, code string, pa
 // Corresponds with PATCH /v1/organizations/{code} (the `UpdateOrganization` operationId).
 func (c *Client) UpdateOrganization(ctx context.Context, code string, params *UpdateOrganizationParams, body UpdateOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateOrganizationRequest(c.Server, code, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReportingPeriod Get a reporting period
+//
+// One reporting period of a plan the caller may read, with its deadlines and its ETag.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Corresponds with GET /v1/periods/{id} (the `GetReportingPeriod` operationId).
+func (c *Client) GetReportingPeriod(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportingPeriodRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateReportingPeriodWithBody Set a reporting period's deadlines
+//
+// Sets the submission and review deadlines sent, if the period is still at the version If-Match names. A period ends, its reports are due, then reviewed, in that order.
+//
+// Who may call it: admin, coordinator (permission `period:update`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/periods/{id} (the `UpdateReportingPeriod` operationId).
+func (c *Client) UpdateReportingPeriodWithBody(ctx context.Context, id openapi_types.UUID, params *UpdateReportingPeriodParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReportingPeriodRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateReportingPeriod Set a reporting period's deadlines
+//
+// Sets the submission and review deadlines sent, if the period is still at the version If-Match names. A period ends, its reports are due, then reviewed, in that order.
+//
+// Who may call it: admin, coordinator (permission `period:update`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/periods/{id} (the `UpdateReportingPeriod` operationId).
+func (c *Client) UpdateReportingPeriod(ctx context.Context, id openapi_types.UUID, params *UpdateReportingPeriodParams, body UpdateReportingPeriodJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReportingPeriodRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPeriodCompleteness See who has reported for a period
+//
+// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Corresponds with GET /v1/periods/{id}/completeness (the `GetPeriodCompleteness` operationId).
+func (c *Client) GetPeriodCompleteness(ctx context.Context, id openapi_types.UUID, params *GetPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPeriodCompletenessRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportPeriodCompleteness Export who has reported for a period
+//
+// The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one row per organization that owes reports with its counts (those other than expected and approved left empty where the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row count and the SHA-256 of the table's cells.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Corresponds with GET /v1/periods/{id}/completeness/export (the `ExportPeriodCompleteness` operationId).
+func (c *Client) ExportPeriodCompleteness(ctx context.Context, id openapi_types.UUID, params *ExportPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportPeriodCompletenessRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportPeriodMatrixWithBody Import progress from an edited matrix
+//
+// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+//
+// Who may call it: any caller with a valid token.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/periods/{id}/imports (the `ImportPeriodMatrix` operationId).
+func (c *Client) ImportPeriodMatrixWithBody(ctx context.Context, id openapi_types.UUID, params *ImportPeriodMatrixParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportPeriodMatrixRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5327,6 +6105,127 @@ func NewGetMeRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewUpdateMeRequest calls the generic UpdateMe builder with application/json body
+func NewUpdateMeRequest(server string, params *UpdateMeParams, body UpdateMeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateMeRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewUpdateMeRequestWithBody constructs an http.Request for the UpdateMe method, with any body, and a specified content type
+func NewUpdateMeRequestWithBody(server string, params *UpdateMeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListMyNotificationsRequest constructs an http.Request for the ListMyNotifications method
+func NewListMyNotificationsRequest(server string, params *ListMyNotificationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/notifications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetMeasureRequest constructs an http.Request for the GetMeasure method
 func NewGetMeasureRequest(server string, id openapi_types.UUID, params *GetMeasureParams) (*http.Request, error) {
 	var err error
@@ -5751,6 +6650,84 @@ func NewCreateProgressUpdateRequestWithBody(server string, id openapi_types.UUID
 	return req, nil
 }
 
+// NewListNotificationsRequest constructs an http.Request for the ListNotifications method
+func NewListNotificationsRequest(server string, params *ListNotificationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notifications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListOrganizationsRequest constructs an http.Request for the ListOrganizations method
 func NewListOrganizationsRequest(server string, params *ListOrganizationsParams) (*http.Request, error) {
 	var err error
@@ -5949,6 +6926,359 @@ func NewUpdateOrganizationRequestWithBody(server string, code string, params *Up
 		}
 
 	}
+
+	return req, nil
+}
+
+// NewGetReportingPeriodRequest constructs an http.Request for the GetReportingPeriod method
+func NewGetReportingPeriodRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/periods/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateReportingPeriodRequest calls the generic UpdateReportingPeriod builder with application/json body
+func NewUpdateReportingPeriodRequest(server string, id openapi_types.UUID, params *UpdateReportingPeriodParams, body UpdateReportingPeriodJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateReportingPeriodRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUpdateReportingPeriodRequestWithBody constructs an http.Request for the UpdateReportingPeriod method, with any body, and a specified content type
+func NewUpdateReportingPeriodRequestWithBody(server string, id openapi_types.UUID, params *UpdateReportingPeriodParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/periods/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetPeriodCompletenessRequest constructs an http.Request for the GetPeriodCompleteness method
+func NewGetPeriodCompletenessRequest(server string, id openapi_types.UUID, params *GetPeriodCompletenessParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/periods/%s/completeness", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Organization != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "organization", *params.Organization, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewExportPeriodCompletenessRequest constructs an http.Request for the ExportPeriodCompleteness method
+func NewExportPeriodCompletenessRequest(server string, id openapi_types.UUID, params *ExportPeriodCompletenessParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/periods/%s/completeness/export", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Organization != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "organization", *params.Organization, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.View != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "view", *params.View, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Bom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewImportPeriodMatrixRequestWithBody constructs an http.Request for the ImportPeriodMatrix method, with any body, and a specified content type
+func NewImportPeriodMatrixRequestWithBody(server string, id openapi_types.UUID, params *ImportPeriodMatrixParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/periods/%s/imports", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Commit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "commit", *params.Commit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -6284,7 +7614,7 @@ func NewExportPlanMatrixRequest(server string, id openapi_types.UUID, params *Ex
 
 		if params.Format != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -8154,6 +9484,39 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/me (the `GetMe` operationId).
 	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
 
+	// UpdateMeWithBodyWithResponse Choose how I am sent e-mail
+	//
+	// Sets the language of the e-mail the caller is sent, and whether it is sent reminders of deadlines and the weekly digest, if the caller's user is still at the version If-Match names (GET /v1/me's ETag).
+	//
+	// Who may call it: any caller with a valid token.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/me (the `UpdateMe` operationId).
+	UpdateMeWithBodyWithResponse(ctx context.Context, params *UpdateMeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMeResponse, error)
+
+	// UpdateMeWithResponse Choose how I am sent e-mail
+	//
+	// Sets the language of the e-mail the caller is sent, and whether it is sent reminders of deadlines and the weekly digest, if the caller's user is still at the version If-Match names (GET /v1/me's ETag).
+	//
+	// Who may call it: any caller with a valid token.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/me (the `UpdateMe` operationId).
+	UpdateMeWithResponse(ctx context.Context, params *UpdateMeParams, body UpdateMeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMeResponse, error)
+
+	// ListMyNotificationsWithResponse List my notifications
+	//
+	// The e-mail the server sends the caller (reminders of deadlines, notices of reviews, digests), newest first, and how sending each went.
+	//
+	// Who may call it: any caller with a valid token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/me/notifications (the `ListMyNotifications` operationId).
+	ListMyNotificationsWithResponse(ctx context.Context, params *ListMyNotificationsParams, reqEditors ...RequestEditorFn) (*ListMyNotificationsResponse, error)
+
 	// GetMeasureWithResponse Get a measure
 	//
 	// One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.
@@ -8264,6 +9627,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/measures/{id}/updates (the `CreateProgressUpdate` operationId).
 	CreateProgressUpdateWithResponse(ctx context.Context, id openapi_types.UUID, body CreateProgressUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProgressUpdateResponse, error)
 
+	// ListNotificationsWithResponse List the outbox
+	//
+	// Every notification, newest first: pending (with when it is tried next), sent, or failed (given up after repeated failures), with its attempts and last error.
+	//
+	// Who may call it: admin (permission `notification:read`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/notifications (the `ListNotifications` operationId).
+	ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error)
+
 	// ListOrganizationsWithResponse List organizations
 	//
 	// State bodies and partners, in code order, with their names in every language and their predecessors and successors.
@@ -8329,6 +9703,72 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/organizations/{code} (the `UpdateOrganization` operationId).
 	UpdateOrganizationWithResponse(ctx context.Context, code string, params *UpdateOrganizationParams, body UpdateOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOrganizationResponse, error)
+
+	// GetReportingPeriodWithResponse Get a reporting period
+	//
+	// One reporting period of a plan the caller may read, with its deadlines and its ETag.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/periods/{id} (the `GetReportingPeriod` operationId).
+	GetReportingPeriodWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetReportingPeriodResponse, error)
+
+	// UpdateReportingPeriodWithBodyWithResponse Set a reporting period's deadlines
+	//
+	// Sets the submission and review deadlines sent, if the period is still at the version If-Match names. A period ends, its reports are due, then reviewed, in that order.
+	//
+	// Who may call it: admin, coordinator (permission `period:update`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/periods/{id} (the `UpdateReportingPeriod` operationId).
+	UpdateReportingPeriodWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateReportingPeriodParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateReportingPeriodResponse, error)
+
+	// UpdateReportingPeriodWithResponse Set a reporting period's deadlines
+	//
+	// Sets the submission and review deadlines sent, if the period is still at the version If-Match names. A period ends, its reports are due, then reviewed, in that order.
+	//
+	// Who may call it: admin, coordinator (permission `period:update`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/periods/{id} (the `UpdateReportingPeriod` operationId).
+	UpdateReportingPeriodWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateReportingPeriodParams, body UpdateReportingPeriodJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReportingPeriodResponse, error)
+
+	// GetPeriodCompletenessWithResponse See who has reported for a period
+	//
+	// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/periods/{id}/completeness (the `GetPeriodCompleteness` operationId).
+	GetPeriodCompletenessWithResponse(ctx context.Context, id openapi_types.UUID, params *GetPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*GetPeriodCompletenessResponse, error)
+
+	// ExportPeriodCompletenessWithResponse Export who has reported for a period
+	//
+	// The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one row per organization that owes reports with its counts (those other than expected and approved left empty where the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row count and the SHA-256 of the table's cells.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/periods/{id}/completeness/export (the `ExportPeriodCompleteness` operationId).
+	ExportPeriodCompletenessWithResponse(ctx context.Context, id openapi_types.UUID, params *ExportPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*ExportPeriodCompletenessResponse, error)
+
+	// ImportPeriodMatrixWithBodyWithResponse Import progress from an edited matrix
+	//
+	// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+	//
+	// Who may call it: any caller with a valid token.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/periods/{id}/imports (the `ImportPeriodMatrix` operationId).
+	ImportPeriodMatrixWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *ImportPeriodMatrixParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportPeriodMatrixResponse, error)
 
 	// LockReportingPeriodWithResponse Lock a reporting period
 	//
@@ -9895,6 +11335,11 @@ func (r UpdateIndicatorResponse) ContentType() string {
 	return ""
 }
 
+// GetMeResponse200Headers the declared response headers of an HTTP 200 response for GetMe
+type GetMeResponse200Headers struct {
+	ETag *string
+}
+
 type GetMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9906,6 +11351,8 @@ type GetMeResponse struct {
 	ApplicationProblemJSON429 *ErrorModel
 	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationProblemJSON500 *ErrorModel
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMeResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9951,6 +11398,186 @@ func (r GetMeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetMeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateMeResponse200Headers the declared response headers of an HTTP 200 response for UpdateMe
+type UpdateMeResponse200Headers struct {
+	ETag *string
+}
+
+type UpdateMeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *ErrorModel
+	// ApplicationProblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationProblemJSON412 *ErrorModel
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON428 the response for an HTTP 428 `application/problem+json` response
+	ApplicationProblemJSON428 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateMeResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateMeResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateMeResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateMeResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateMeResponse) GetApplicationProblemJSON409() *ErrorModel {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateMeResponse) GetApplicationProblemJSON412() *ErrorModel {
+	return r.ApplicationProblemJSON412
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateMeResponse) GetApplicationProblemJSON413() *ErrorModel {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateMeResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
+func (r UpdateMeResponse) GetApplicationProblemJSON428() *ErrorModel {
+	return r.ApplicationProblemJSON428
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateMeResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateMeResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateMeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateMeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateMeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateMeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMyNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationList
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMyNotificationsResponse) GetJSON200() *NotificationList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListMyNotificationsResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListMyNotificationsResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListMyNotificationsResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListMyNotificationsResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMyNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMyNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMyNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMyNotificationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10594,6 +12221,82 @@ func (r CreateProgressUpdateResponse) ContentType() string {
 	return ""
 }
 
+type ListNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NotificationList
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNotificationsResponse) GetJSON200() *NotificationList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListNotificationsResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListNotificationsResponse) GetApplicationProblemJSON403() *ErrorModel {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListNotificationsResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListNotificationsResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListNotificationsResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListOrganizationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10955,6 +12658,456 @@ func (r UpdateOrganizationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateOrganizationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetReportingPeriodResponse200Headers the declared response headers of an HTTP 200 response for GetReportingPeriod
+type GetReportingPeriodResponse200Headers struct {
+	ETag *string
+}
+
+type GetReportingPeriodResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReportingPeriod
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetReportingPeriodResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReportingPeriodResponse) GetJSON200() *ReportingPeriod {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetReportingPeriodResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetReportingPeriodResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetReportingPeriodResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetReportingPeriodResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetReportingPeriodResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportingPeriodResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportingPeriodResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportingPeriodResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportingPeriodResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateReportingPeriodResponse200Headers the declared response headers of an HTTP 200 response for UpdateReportingPeriod
+type UpdateReportingPeriodResponse200Headers struct {
+	ETag *string
+}
+
+type UpdateReportingPeriodResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReportingPeriod
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *ErrorModel
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *ErrorModel
+	// ApplicationProblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationProblemJSON412 *ErrorModel
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON428 the response for an HTTP 428 `application/problem+json` response
+	ApplicationProblemJSON428 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateReportingPeriodResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateReportingPeriodResponse) GetJSON200() *ReportingPeriod {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateReportingPeriodResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateReportingPeriodResponse) GetApplicationProblemJSON403() *ErrorModel {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateReportingPeriodResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateReportingPeriodResponse) GetApplicationProblemJSON409() *ErrorModel {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateReportingPeriodResponse) GetApplicationProblemJSON412() *ErrorModel {
+	return r.ApplicationProblemJSON412
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateReportingPeriodResponse) GetApplicationProblemJSON413() *ErrorModel {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateReportingPeriodResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
+func (r UpdateReportingPeriodResponse) GetApplicationProblemJSON428() *ErrorModel {
+	return r.ApplicationProblemJSON428
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateReportingPeriodResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateReportingPeriodResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateReportingPeriodResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateReportingPeriodResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateReportingPeriodResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateReportingPeriodResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPeriodCompletenessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Completeness
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPeriodCompletenessResponse) GetJSON200() *Completeness {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPeriodCompletenessResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPeriodCompletenessResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetPeriodCompletenessResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPeriodCompletenessResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPeriodCompletenessResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPeriodCompletenessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPeriodCompletenessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPeriodCompletenessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPeriodCompletenessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ExportPeriodCompletenessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ExportPeriodCompletenessResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ExportPeriodCompletenessResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ExportPeriodCompletenessResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ExportPeriodCompletenessResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ExportPeriodCompletenessResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportPeriodCompletenessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportPeriodCompletenessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportPeriodCompletenessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportPeriodCompletenessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportPeriodMatrixResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ImportResult
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationProblemJSON408 *ErrorModel
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *ErrorModel
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *ErrorModel
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportPeriodMatrixResponse) GetJSON200() *ImportResult {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ImportPeriodMatrixResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ImportPeriodMatrixResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r ImportPeriodMatrixResponse) GetApplicationProblemJSON408() *ErrorModel {
+	return r.ApplicationProblemJSON408
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ImportPeriodMatrixResponse) GetApplicationProblemJSON409() *ErrorModel {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ImportPeriodMatrixResponse) GetApplicationProblemJSON413() *ErrorModel {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ImportPeriodMatrixResponse) GetApplicationProblemJSON415() *ErrorModel {
+	return r.ApplicationProblemJSON415
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ImportPeriodMatrixResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ImportPeriodMatrixResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ImportPeriodMatrixResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportPeriodMatrixResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportPeriodMatrixResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportPeriodMatrixResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportPeriodMatrixResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14567,6 +16720,57 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 	return ParseGetMeResponse(rsp)
 }
 
+// UpdateMeWithBodyWithResponse Choose how I am sent e-mail
+//
+// Sets the language of the e-mail the caller is sent, and whether it is sent reminders of deadlines and the weekly digest, if the caller's user is still at the version If-Match names (GET /v1/me's ETag).
+//
+// Who may call it: any caller with a valid token.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/me (the `UpdateMe` operationId).
+func (c *ClientWithResponses) UpdateMeWithBodyWithResponse(ctx context.Context, params *UpdateMeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMeResponse, error) {
+	rsp, err := c.UpdateMeWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMeResponse(rsp)
+}
+
+// UpdateMeWithResponse Choose how I am sent e-mail
+//
+// Sets the language of the e-mail the caller is sent, and whether it is sent reminders of deadlines and the weekly digest, if the caller's user is still at the version If-Match names (GET /v1/me's ETag).
+//
+// Who may call it: any caller with a valid token.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/me (the `UpdateMe` operationId).
+func (c *ClientWithResponses) UpdateMeWithResponse(ctx context.Context, params *UpdateMeParams, body UpdateMeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMeResponse, error) {
+	rsp, err := c.UpdateMe(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMeResponse(rsp)
+}
+
+// ListMyNotificationsWithResponse List my notifications
+//
+// The e-mail the server sends the caller (reminders of deadlines, notices of reviews, digests), newest first, and how sending each went.
+//
+// Who may call it: any caller with a valid token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/me/notifications (the `ListMyNotifications` operationId).
+func (c *ClientWithResponses) ListMyNotificationsWithResponse(ctx context.Context, params *ListMyNotificationsParams, reqEditors ...RequestEditorFn) (*ListMyNotificationsResponse, error) {
+	rsp, err := c.ListMyNotifications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMyNotificationsResponse(rsp)
+}
+
 // GetMeasureWithResponse Get a measure
 //
 // One measure with its derived status. The ETag changes whenever the measure does; send it back as If-None-Match to get an empty 304 instead.
@@ -14737,6 +16941,23 @@ func (c *ClientWithResponses) CreateProgressUpdateWithResponse(ctx context.Conte
 	return ParseCreateProgressUpdateResponse(rsp)
 }
 
+// ListNotificationsWithResponse List the outbox
+//
+// Every notification, newest first: pending (with when it is tried next), sent, or failed (given up after repeated failures), with its attempts and last error.
+//
+// Who may call it: admin (permission `notification:read`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/notifications (the `ListNotifications` operationId).
+func (c *ClientWithResponses) ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error) {
+	rsp, err := c.ListNotifications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNotificationsResponse(rsp)
+}
+
 // ListOrganizationsWithResponse List organizations
 //
 // State bodies and partners, in code order, with their names in every language and their predecessors and successors.
@@ -14837,6 +17058,108 @@ func (c *ClientWithResponses) UpdateOrganizationWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseUpdateOrganizationResponse(rsp)
+}
+
+// GetReportingPeriodWithResponse Get a reporting period
+//
+// One reporting period of a plan the caller may read, with its deadlines and its ETag.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/periods/{id} (the `GetReportingPeriod` operationId).
+func (c *ClientWithResponses) GetReportingPeriodWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetReportingPeriodResponse, error) {
+	rsp, err := c.GetReportingPeriod(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportingPeriodResponse(rsp)
+}
+
+// UpdateReportingPeriodWithBodyWithResponse Set a reporting period's deadlines
+//
+// Sets the submission and review deadlines sent, if the period is still at the version If-Match names. A period ends, its reports are due, then reviewed, in that order.
+//
+// Who may call it: admin, coordinator (permission `period:update`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/periods/{id} (the `UpdateReportingPeriod` operationId).
+func (c *ClientWithResponses) UpdateReportingPeriodWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateReportingPeriodParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateReportingPeriodResponse, error) {
+	rsp, err := c.UpdateReportingPeriodWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReportingPeriodResponse(rsp)
+}
+
+// UpdateReportingPeriodWithResponse Set a reporting period's deadlines
+//
+// Sets the submission and review deadlines sent, if the period is still at the version If-Match names. A period ends, its reports are due, then reviewed, in that order.
+//
+// Who may call it: admin, coordinator (permission `period:update`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/periods/{id} (the `UpdateReportingPeriod` operationId).
+func (c *ClientWithResponses) UpdateReportingPeriodWithResponse(ctx context.Context, id openapi_types.UUID, params *UpdateReportingPeriodParams, body UpdateReportingPeriodJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReportingPeriodResponse, error) {
+	rsp, err := c.UpdateReportingPeriod(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReportingPeriodResponse(rsp)
+}
+
+// GetPeriodCompletenessWithResponse See who has reported for a period
+//
+// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/periods/{id}/completeness (the `GetPeriodCompleteness` operationId).
+func (c *ClientWithResponses) GetPeriodCompletenessWithResponse(ctx context.Context, id openapi_types.UUID, params *GetPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*GetPeriodCompletenessResponse, error) {
+	rsp, err := c.GetPeriodCompleteness(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPeriodCompletenessResponse(rsp)
+}
+
+// ExportPeriodCompletenessWithResponse Export who has reported for a period
+//
+// The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one row per organization that owes reports with its counts (those other than expected and approved left empty where the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row count and the SHA-256 of the table's cells.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/periods/{id}/completeness/export (the `ExportPeriodCompleteness` operationId).
+func (c *ClientWithResponses) ExportPeriodCompletenessWithResponse(ctx context.Context, id openapi_types.UUID, params *ExportPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*ExportPeriodCompletenessResponse, error) {
+	rsp, err := c.ExportPeriodCompleteness(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportPeriodCompletenessResponse(rsp)
+}
+
+// ImportPeriodMatrixWithBodyWithResponse Import progress from an edited matrix
+//
+// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+//
+// Who may call it: any caller with a valid token.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/periods/{id}/imports (the `ImportPeriodMatrix` operationId).
+func (c *ClientWithResponses) ImportPeriodMatrixWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *ImportPeriodMatrixParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportPeriodMatrixResponse, error) {
+	rsp, err := c.ImportPeriodMatrixWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportPeriodMatrixResponse(rsp)
 }
 
 // LockReportingPeriodWithResponse Lock a reporting period
@@ -16591,6 +18914,175 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMeResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateMeResponse parses an HTTP response from a UpdateMeWithResponse call
+func ParseUpdateMeResponse(rsp *http.Response) (*UpdateMeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateMeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateMeResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMyNotificationsResponse parses an HTTP response from a ListMyNotificationsWithResponse call
+func ParseListMyNotificationsResponse(rsp *http.Response) (*ListMyNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMyNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
 	return response, nil
 }
 
@@ -17153,6 +19645,67 @@ func ParseCreateProgressUpdateResponse(rsp *http.Response) (*CreateProgressUpdat
 	return response, nil
 }
 
+// ParseListNotificationsResponse parses an HTTP response from a ListNotificationsWithResponse call
+func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NotificationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListOrganizationsResponse parses an HTTP response from a ListOrganizationsWithResponse call
 func ParseListOrganizationsResponse(rsp *http.Response) (*ListOrganizationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17473,6 +20026,393 @@ func ParseUpdateOrganizationResponse(rsp *http.Response) (*UpdateOrganizationRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetReportingPeriodResponse parses an HTTP response from a GetReportingPeriodWithResponse call
+func ParseGetReportingPeriodResponse(rsp *http.Response) (*GetReportingPeriodResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportingPeriodResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReportingPeriod
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetReportingPeriodResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateReportingPeriodResponse parses an HTTP response from a UpdateReportingPeriodWithResponse call
+func ParseUpdateReportingPeriodResponse(rsp *http.Response) (*UpdateReportingPeriodResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateReportingPeriodResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReportingPeriod
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateReportingPeriodResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPeriodCompletenessResponse parses an HTTP response from a GetPeriodCompletenessWithResponse call
+func ParseGetPeriodCompletenessResponse(rsp *http.Response) (*GetPeriodCompletenessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPeriodCompletenessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Completeness
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseExportPeriodCompletenessResponse parses an HTTP response from a ExportPeriodCompletenessWithResponse call
+func ParseExportPeriodCompletenessResponse(rsp *http.Response) (*ExportPeriodCompletenessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportPeriodCompletenessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseImportPeriodMatrixResponse parses an HTTP response from a ImportPeriodMatrixWithResponse call
+func ParseImportPeriodMatrixResponse(rsp *http.Response) (*ImportPeriodMatrixResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportPeriodMatrixResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ImportResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
 	}
 
 	return response, nil

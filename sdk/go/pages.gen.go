@@ -49,6 +49,24 @@ func (r *ListMeasuresResponse) Page() ([]Measure, *string, error) {
 
 // Page returns the page's items and the cursor of the next page (nil on the last), or the
 // error the response carries.
+func (r *ListMyNotificationsResponse) Page() ([]Notification, *string, error) {
+	if r.JSON200 == nil {
+		return nil, nil, responseError(r.HTTPResponse, r.Body)
+	}
+	return r.JSON200.Items, r.JSON200.NextCursor, nil
+}
+
+// Page returns the page's items and the cursor of the next page (nil on the last), or the
+// error the response carries.
+func (r *ListNotificationsResponse) Page() ([]Notification, *string, error) {
+	if r.JSON200 == nil {
+		return nil, nil, responseError(r.HTTPResponse, r.Body)
+	}
+	return r.JSON200.Items, r.JSON200.NextCursor, nil
+}
+
+// Page returns the page's items and the cursor of the next page (nil on the last), or the
+// error the response carries.
 func (r *ListOrganizationsResponse) Page() ([]Organization, *string, error) {
 	if r.JSON200 == nil {
 		return nil, nil, responseError(r.HTTPResponse, r.Body)

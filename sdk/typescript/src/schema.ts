@@ -277,6 +277,34 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * Choose how I am sent e-mail
+         * @description Sets the language of the e-mail the caller is sent, and whether it is sent reminders of deadlines and the weekly digest, if the caller's user is still at the version If-Match names (GET /v1/me's ETag).
+         *
+         *     Who may call it: any caller with a valid token.
+         */
+        patch: operations["update-me"];
+        trace?: never;
+    };
+    "/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my notifications
+         * @description The e-mail the server sends the caller (reminders of deadlines, notices of reviews, digests), newest first, and how sending each went.
+         *
+         *     Who may call it: any caller with a valid token.
+         */
+        get: operations["list-my-notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -386,6 +414,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the outbox
+         * @description Every notification, newest first: pending (with when it is tried next), sent, or failed (given up after repeated failures), with its attempts and last error.
+         *
+         *     Who may call it: admin (permission `notification:read`).
+         */
+        get: operations["list-notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/organizations": {
         parameters: {
             query?: never;
@@ -440,6 +490,100 @@ export interface paths {
          *     Who may call it: admin (permission `organization:update`).
          */
         patch: operations["update-organization"];
+        trace?: never;
+    };
+    "/v1/periods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a reporting period
+         * @description One reporting period of a plan the caller may read, with its deadlines and its ETag.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
+         */
+        get: operations["get-reporting-period"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set a reporting period's deadlines
+         * @description Sets the submission and review deadlines sent, if the period is still at the version If-Match names. A period ends, its reports are due, then reviewed, in that order.
+         *
+         *     Who may call it: admin, coordinator (permission `period:update`).
+         */
+        patch: operations["update-reporting-period"];
+        trace?: never;
+    };
+    "/v1/periods/{id}/completeness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * See who has reported for a period
+         * @description Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
+         */
+        get: operations["get-period-completeness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/periods/{id}/completeness/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export who has reported for a period
+         * @description The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one row per organization that owes reports with its counts (those other than expected and approved left empty where the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row count and the SHA-256 of the table's cells.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
+         */
+        get: operations["export-period-completeness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/periods/{id}/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import progress from an edited matrix
+         * @description Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+         *
+         *     Who may call it: any caller with a valid token.
+         */
+        post: operations["import-period-matrix"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/periods/{id}/lock": {
@@ -1221,6 +1365,19 @@ export interface components {
             /** @description Pass as cursor to get the next page; absent on the last page */
             next_cursor?: string;
         };
+        Completeness: {
+            /**
+             * Format: date
+             * @description The day lateness is judged on
+             */
+            as_of: string;
+            /** @description The reports the caller sees in full: its own organizations', or all for the coordinating roles */
+            items: components["schemas"]["ExpectedReport"][];
+            organizations: components["schemas"]["OrganizationCompleteness"][];
+            period: components["schemas"]["ReportingPeriod"];
+            /** @description Over every organization; counts other than expected and approved only when the caller sees every organization's reports in full */
+            total: components["schemas"]["ReportCounts"];
+        };
         CurrentUser: {
             /** @description The roles the caller holds now */
             memberships: components["schemas"]["Membership"][];
@@ -1335,6 +1492,38 @@ export interface components {
             title: components["schemas"]["Text"];
             visibility?: components["schemas"]["Visibility"];
         };
+        ExpectedReport: {
+            /** @description Not submitted by the end of the submission deadline (UTC) */
+            late: boolean;
+            /** @description Measure code */
+            measure: string;
+            /** Format: uuid */
+            measure_id: string;
+            measure_title: components["schemas"]["Text"];
+            /** @description Code of the organization that owes it */
+            organization: string;
+            /**
+             * @description The organization's part in the measure
+             * @enum {string}
+             */
+            role: "lead" | "co_implementer";
+            state: components["schemas"]["ReportState"];
+            /**
+             * Format: date-time
+             * @description When it was first submitted
+             */
+            submitted_at?: string;
+            /**
+             * Format: uuid
+             * @description The update that stands for the report: the organization's approved one, or its latest
+             */
+            update_id?: string;
+        };
+        /**
+         * @description The file format of an export: csv, RFC 4180 in UTF-8; xlsx, an Office Open XML workbook with the table and a sheet about it.
+         * @enum {string}
+         */
+        ExportFormat: "csv" | "xlsx";
         Health: {
             /** @example ok */
             status: string;
@@ -1351,6 +1540,53 @@ export interface components {
          * @enum {string}
          */
         ImplementationStatus: "no_information" | "not_started" | "in_progress" | "ongoing" | "partially_implemented" | "implemented" | "not_implemented" | "cancelled";
+        /**
+         * @description What an import does with a row: create drafts a new update, update edits the organization's draft, unchanged says what the matrix says already, error is refused.
+         * @enum {string}
+         */
+        ImportAction: "create" | "update" | "unchanged" | "error";
+        ImportCounts: {
+            /** Format: int64 */
+            create: number;
+            /** Format: int64 */
+            error: number;
+            /** Format: int64 */
+            unchanged: number;
+            /** Format: int64 */
+            update: number;
+        };
+        ImportError: {
+            /** @description The column, by its key: code, status, progress_percent or latest_narrative */
+            column: string;
+            reason: string;
+        };
+        ImportResult: {
+            /** @description Whether the drafts were written; false for a dry run */
+            committed: boolean;
+            counts: components["schemas"]["ImportCounts"];
+            /** @description The language of the file's headings, which its texts are taken to be in */
+            language: components["schemas"]["Language"];
+            /** Format: uuid */
+            period_id: string;
+            rows: components["schemas"]["ImportedRow"][];
+        };
+        ImportedRow: {
+            action: components["schemas"]["ImportAction"];
+            /** @description The measure's code, as the row gives it */
+            code: string;
+            /** @description Why the row is refused */
+            errors?: components["schemas"]["ImportError"][];
+            /**
+             * Format: int64
+             * @description The row's line in the file, the heading row being 1
+             */
+            row: number;
+            /**
+             * Format: uuid
+             * @description The draft it edits, or, once committed, the one it created
+             */
+            update_id?: string;
+        };
         Indicator: {
             /** Format: double */
             baseline?: number;
@@ -1455,6 +1691,11 @@ export interface components {
             organization: string;
             /** Format: int64 */
             overdue: number;
+        };
+        MeFields: {
+            preferred_language?: components["schemas"]["Language"];
+            /** @description false: send me no reminders of deadlines and no weekly digest */
+            reminders?: boolean;
         };
         Measure: {
             /** @description Articles of the Migrant Workers Convention (ICRMW) it implements */
@@ -1586,14 +1827,28 @@ export interface components {
             valid_to?: string;
         };
         NewReportingPeriod: {
-            /** Format: date */
-            due_on: string;
+            /**
+             * Format: date
+             * @deprecated
+             * @description The submission deadline, by its former name
+             */
+            due_on?: string;
             /** Format: date */
             ends_on: string;
             /** @example 2018-H1 */
             label: string;
+            /**
+             * Format: date
+             * @description By default the plan's review_days after the period ends
+             */
+            review_deadline?: string;
             /** Format: date */
             starts_on: string;
+            /**
+             * Format: date
+             * @description By default the plan's submission_days after the period ends
+             */
+            submission_deadline?: string;
         };
         NewToken: {
             /** @example IOM dashboard */
@@ -1613,6 +1868,61 @@ export interface components {
             /** @example Focal point, Migration Service */
             name: string;
         };
+        Notification: {
+            /**
+             * Format: int64
+             * @description How many times sending it was tried
+             */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: email */
+            email: string;
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["NotificationKind"];
+            language: components["schemas"]["Language"];
+            /** @description Why the last try failed */
+            last_error?: string;
+            /**
+             * Format: date-time
+             * @description When it is tried next, while pending
+             */
+            next_attempt_at?: string;
+            /**
+             * Format: uuid
+             * @description The reporting period it is about
+             */
+            period_id?: string;
+            /** Format: date-time */
+            sent_at?: string;
+            state: components["schemas"]["NotificationState"];
+            subject: string;
+            /** @description The message as plain text (it is sent as HTML too) */
+            text: string;
+            /**
+             * Format: uuid
+             * @description The progress update it is about
+             */
+            update_id?: string;
+            /** Format: uuid */
+            user_id: string;
+        };
+        /**
+         * @description What a notification tells: reminder and overdue, of a submission deadline to an organization's focal points; sign_off_needed and review_needed, of an update awaiting a step; returned, rejected and approved, to the update's author; digest, the coordinators' weekly summary.
+         * @enum {string}
+         */
+        NotificationKind: "reminder" | "overdue" | "sign_off_needed" | "review_needed" | "returned" | "rejected" | "approved" | "digest";
+        NotificationList: {
+            items: components["schemas"]["Notification"][];
+            /** @description Pass as cursor to get the next page; absent on the last page */
+            next_cursor?: string;
+        };
+        /**
+         * @description pending: to be sent (again); sent; failed: given up after repeated failures.
+         * @enum {string}
+         */
+        NotificationState: "pending" | "sent" | "failed";
         Organization: {
             active: boolean;
             /**
@@ -1648,6 +1958,40 @@ export interface components {
              */
             version: number;
         };
+        OrganizationCompleteness: {
+            /**
+             * Format: int64
+             * @description Of them, approved (for callers who see only published reports: approved and published to them)
+             */
+            approved: number;
+            /** @description Whether the counts cover every state: for the organization's own roles and the coordinating roles; otherwise only approved reports published to the caller are counted */
+            detailed: boolean;
+            /** Format: int64 */
+            draft?: number;
+            /**
+             * Format: int64
+             * @description Reports the period expects
+             */
+            expected: number;
+            /**
+             * Format: int64
+             * @description Not submitted by the submission deadline
+             */
+            late?: number;
+            /** Format: int64 */
+            missing?: number;
+            name: components["schemas"]["Text"];
+            /** @description Organization code */
+            organization: string;
+            /** Format: int64 */
+            rejected?: number;
+            /** Format: int64 */
+            returned?: number;
+            /** Format: int64 */
+            signed_off?: number;
+            /** Format: int64 */
+            submitted?: number;
+        };
         OrganizationFields: {
             active?: boolean;
             /** @description Fields to empty */
@@ -1676,6 +2020,18 @@ export interface components {
             items: components["schemas"]["Organization"][];
             /** @description Pass as cursor to get the next page; absent on the last page */
             next_cursor?: string;
+        };
+        PeriodFields: {
+            /**
+             * Format: date
+             * @description Reports are reviewed by the end of this day (UTC)
+             */
+            review_deadline?: string;
+            /**
+             * Format: date
+             * @description Reports on the period are due by the end of this day (UTC)
+             */
+            submission_deadline?: string;
         };
         /**
          * @description Whether a reporting period takes new progress updates: a locked one does not.
@@ -1711,7 +2067,17 @@ export interface components {
             provenance_note: string;
             /** @description Whether a ministry approver signs progress updates off before the coordinator reviews them */
             requires_sign_off: boolean;
+            /**
+             * Format: int64
+             * @description How many days after a reporting period ends its reports are reviewed, unless the period says otherwise
+             */
+            review_days: number;
             status: components["schemas"]["PlanStatus"];
+            /**
+             * Format: int64
+             * @description How many days after a reporting period ends its reports are due, unless the period says otherwise
+             */
+            submission_days: number;
             title: components["schemas"]["Text"];
             /** Format: date-time */
             updated_at: string;
@@ -1740,7 +2106,17 @@ export interface components {
             provenance?: components["schemas"]["Provenance"];
             provenance_note?: string;
             requires_sign_off?: boolean;
+            /**
+             * Format: int64
+             * @description Days after a period ends that its reports are reviewed; 60 unless set
+             */
+            review_days?: number;
             status?: components["schemas"]["PlanStatus"];
+            /**
+             * Format: int64
+             * @description Days after a period ends that its reports are due; 30 unless set
+             */
+            submission_days?: number;
             title?: components["schemas"]["Text"];
         };
         PlanList: {
@@ -1929,6 +2305,40 @@ export interface components {
             overdue: number;
             recommendation: components["schemas"]["RecommendationRef"];
         };
+        ReportCounts: {
+            /**
+             * Format: int64
+             * @description Of them, approved (for callers who see only published reports: approved and published to them)
+             */
+            approved: number;
+            /** Format: int64 */
+            draft?: number;
+            /**
+             * Format: int64
+             * @description Reports the period expects
+             */
+            expected: number;
+            /**
+             * Format: int64
+             * @description Not submitted by the submission deadline
+             */
+            late?: number;
+            /** Format: int64 */
+            missing?: number;
+            /** Format: int64 */
+            rejected?: number;
+            /** Format: int64 */
+            returned?: number;
+            /** Format: int64 */
+            signed_off?: number;
+            /** Format: int64 */
+            submitted?: number;
+        };
+        /**
+         * @description Where an organization's report on a measure for a reporting period stands: missing until it drafts one (or after it withdraws it), then as its latest progress update stands; approved once one is approved.
+         * @enum {string}
+         */
+        ReportState: "missing" | "draft" | "submitted" | "signed_off" | "returned" | "approved" | "rejected";
         /**
          * @description The status a progress update reports for its measure: an ImplementationStatus other than no_information, which only the absence of approved updates means.
          * @enum {string}
@@ -1939,7 +2349,8 @@ export interface components {
             created_at: string;
             /**
              * Format: date
-             * @description When reports on the period are due
+             * @deprecated
+             * @description The submission deadline, by its former name
              */
             due_on: string;
             /** Format: date */
@@ -1953,9 +2364,19 @@ export interface components {
             label: string;
             /** Format: uuid */
             plan_id: string;
+            /**
+             * Format: date
+             * @description Reports are reviewed by the end of this day (UTC)
+             */
+            review_deadline: string;
             /** Format: date */
             starts_on: string;
             state: components["schemas"]["PeriodState"];
+            /**
+             * Format: date
+             * @description Reports on the period are due by the end of this day (UTC); a measure's report not submitted by then is late
+             */
+            submission_deadline: string;
             /** Format: date-time */
             updated_at: string;
             /**
@@ -2106,6 +2527,10 @@ export interface components {
              */
             id: string;
             name: string;
+            /** @description The language of the e-mail the user is sent */
+            preferred_language: components["schemas"]["Language"];
+            /** @description Whether the user is sent reminders of deadlines and the weekly digest; notices of the review of updates are sent whatever it says */
+            reminders: boolean;
             /** Format: date-time */
             updated_at: string;
             /**
@@ -2118,6 +2543,9 @@ export interface components {
             /** @description false stops every token of the user at once */
             active?: boolean;
             name?: string;
+            preferred_language?: components["schemas"]["Language"];
+            /** @description false: send me no reminders of deadlines and no weekly digest */
+            reminders?: boolean;
         };
         UserList: {
             items: components["schemas"]["User"][];
@@ -2145,6 +2573,7 @@ export type Change = components['schemas']['Change'];
 export type ChangeList = components['schemas']['ChangeList'];
 export type Checkpoint = components['schemas']['Checkpoint'];
 export type CheckpointList = components['schemas']['CheckpointList'];
+export type Completeness = components['schemas']['Completeness'];
 export type CurrentUser = components['schemas']['CurrentUser'];
 export type Disaggregation = components['schemas']['Disaggregation'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
@@ -2155,9 +2584,16 @@ export type EvidenceLanguage = components['schemas']['EvidenceLanguage'];
 export type EvidenceLink = components['schemas']['EvidenceLink'];
 export type EvidenceList = components['schemas']['EvidenceList'];
 export type EvidenceMetadata = components['schemas']['EvidenceMetadata'];
+export type ExpectedReport = components['schemas']['ExpectedReport'];
+export type ExportFormat = components['schemas']['ExportFormat'];
 export type Health = components['schemas']['Health'];
 export type Heartbeat = components['schemas']['Heartbeat'];
 export type ImplementationStatus = components['schemas']['ImplementationStatus'];
+export type ImportAction = components['schemas']['ImportAction'];
+export type ImportCounts = components['schemas']['ImportCounts'];
+export type ImportError = components['schemas']['ImportError'];
+export type ImportResult = components['schemas']['ImportResult'];
+export type ImportedRow = components['schemas']['ImportedRow'];
 export type Indicator = components['schemas']['Indicator'];
 export type IndicatorFields = components['schemas']['IndicatorFields'];
 export type IndicatorKind = components['schemas']['IndicatorKind'];
@@ -2166,6 +2602,7 @@ export type IndicatorValue = components['schemas']['IndicatorValue'];
 export type IssuedToken = components['schemas']['IssuedToken'];
 export type Language = components['schemas']['Language'];
 export type LeadTally = components['schemas']['LeadTally'];
+export type MeFields = components['schemas']['MeFields'];
 export type Measure = components['schemas']['Measure'];
 export type MeasureFields = components['schemas']['MeasureFields'];
 export type MeasureList = components['schemas']['MeasureList'];
@@ -2175,10 +2612,16 @@ export type NewMembership = components['schemas']['NewMembership'];
 export type NewReportingPeriod = components['schemas']['NewReportingPeriod'];
 export type NewToken = components['schemas']['NewToken'];
 export type NewUser = components['schemas']['NewUser'];
+export type Notification = components['schemas']['Notification'];
+export type NotificationKind = components['schemas']['NotificationKind'];
+export type NotificationList = components['schemas']['NotificationList'];
+export type NotificationState = components['schemas']['NotificationState'];
 export type Organization = components['schemas']['Organization'];
+export type OrganizationCompleteness = components['schemas']['OrganizationCompleteness'];
 export type OrganizationFields = components['schemas']['OrganizationFields'];
 export type OrganizationKind = components['schemas']['OrganizationKind'];
 export type OrganizationList = components['schemas']['OrganizationList'];
+export type PeriodFields = components['schemas']['PeriodFields'];
 export type PeriodState = components['schemas']['PeriodState'];
 export type Plan = components['schemas']['Plan'];
 export type PlanFields = components['schemas']['PlanFields'];
@@ -2193,6 +2636,8 @@ export type Recommendation = components['schemas']['Recommendation'];
 export type RecommendationList = components['schemas']['RecommendationList'];
 export type RecommendationRef = components['schemas']['RecommendationRef'];
 export type RecommendationTally = components['schemas']['RecommendationTally'];
+export type ReportCounts = components['schemas']['ReportCounts'];
+export type ReportState = components['schemas']['ReportState'];
 export type ReportedStatus = components['schemas']['ReportedStatus'];
 export type ReportingPeriod = components['schemas']['ReportingPeriod'];
 export type ReportingPeriodList = components['schemas']['ReportingPeriodList'];
@@ -3166,6 +3611,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3174,6 +3620,182 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "update-me": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "preferred_language": "tg",
+                 *       "reminders": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["MeFields"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-my-notifications": {
+        parameters: {
+            query?: {
+                /** @description Largest number of items to return */
+                limit?: number;
+                /** @description The next_cursor of the previous page; omit for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3866,6 +4488,78 @@ export interface operations {
             };
         };
     };
+    "list-notifications": {
+        parameters: {
+            query?: {
+                /** @description Largest number of items to return */
+                limit?: number;
+                /** @description The next_cursor of the previous page; omit for the first page */
+                cursor?: string;
+                /** @description Only notifications in this state */
+                state?: components["schemas"]["NotificationState"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-organizations": {
         parameters: {
             query?: {
@@ -4198,6 +4892,478 @@ export interface operations {
             };
             /** @description Precondition Required */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-reporting-period": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Reporting period id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportingPeriod"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "update-reporting-period": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Reporting period id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "submission_deadline": "2018-08-15",
+                 *       "review_deadline": "2018-09-15"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PeriodFields"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportingPeriod"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-period-completeness": {
+        parameters: {
+            query?: {
+                /** @description Only this organization's reports, by code */
+                organization?: string;
+                /** @description Only reports in this state (the counts stay whole) */
+                state?: components["schemas"]["ReportState"];
+            };
+            header?: never;
+            path: {
+                /** @description Reporting period id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Completeness"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-period-completeness": {
+        parameters: {
+            query?: {
+                /** @description Only this organization's reports, by code */
+                organization?: string;
+                /** @description Only reports in this state (the counts stay whole) */
+                state?: components["schemas"]["ReportState"];
+                /** @description organizations: a row per organization with its counts; reports: a row per report the caller sees in full */
+                view?: "organizations" | "reports";
+                format?: components["schemas"]["ExportFormat"];
+                /** @description Language of the headings and names. A text missing in it falls back as in every export */
+                lang?: components["schemas"]["Language"];
+                /** @description Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8 */
+                bom?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Reporting period id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The completeness of the round */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8; header=present": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "import-period-matrix": {
+        parameters: {
+            query?: {
+                /** @description Write the drafts, all in one transaction, or none when any row is in error; without it, a dry run */
+                commit?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Reporting period id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "file": "(the edited matrix)"
+                 *     }
+                 */
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The matrix, as CSV or XLSX
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Timeout */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4784,8 +5950,7 @@ export interface operations {
     "export-plan-matrix": {
         parameters: {
             query?: {
-                /** @description csv: RFC 4180, UTF-8; xlsx: a workbook with the matrix and a sheet about it */
-                format?: "csv" | "xlsx";
+                format?: components["schemas"]["ExportFormat"];
                 /** @description Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg */
                 lang?: components["schemas"]["Language"];
                 /** @description A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today */
@@ -5165,7 +6330,8 @@ export interface operations {
                  *       "label": "2018-H1",
                  *       "starts_on": "2018-01-01",
                  *       "ends_on": "2018-06-30",
-                 *       "due_on": "2018-07-30"
+                 *       "submission_deadline": "2018-07-31",
+                 *       "review_deadline": "2018-08-31"
                  *     }
                  */
                 "application/json": components["schemas"]["NewReportingPeriod"];
