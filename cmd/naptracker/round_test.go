@@ -20,8 +20,47 @@ import (
 // roundAPI calls a running server as the users of a reporting round, by their tokens.
 type roundAPI struct {
 	t      *testing.T
+	dsn    string // the database, as its owner
 	url    string
 	tokens map[string]string // by e-mail
+}
+
+// newRoundAPI seeds a new database for a round's server.
+func newRoundAPI(t *testing.T) roundAPI {
+	dsn := pgtest.NewDatabase(t)
+	cli(t, "seed", "--database-url", dsn)
+	return roundAPI{t: t, dsn: dsn, tokens: map[string]string{}}
+}
+
+// addUser adds a user with a role (in org, when given) from the command line, as an operator
+// does, and issues them a token.
+func (a roundAPI) addUser(email, role, org string) {
+	a.t.Helper()
+	args := []string{"users", "add", "--database-url", a.dsn, "--email", email, "--name", email, "--role", role}
+	if org != "" {
+		args = append(args, "--org", org)
+	}
+	cli(a.t, args...)
+	lines := strings.Split(strings.TrimSpace(cli(a.t, "tokens", "issue", "--database-url", a.dsn, "--email", email, "--ttl", "1h")), "\n")
+	a.tokens[email] = lines[len(lines)-1]
+}
+
+// openRound has the coordinator open the half-year that ended yesterday as a period of the
+// first plan and set its submission deadline ten days from today: the 14-day reminder's.
+func (a roundAPI) openRound(coordinator string) (planID, periodID, label string) {
+	a.t.Helper()
+	var plans struct{ Items []struct{ ID string } }
+	a.json("", "GET", "/v1/plans", nil, 200, &plans)
+	today := time.Now().UTC()
+	ends := today.AddDate(0, 0, -1)
+	var period struct{ ID, Label string }
+	a.json(coordinator, "POST", "/v1/plans/"+plans.Items[0].ID+"/periods", map[string]any{
+		"label": fmt.Sprintf("%d-H%d", ends.Year(), 1+(ends.Month()-1)/6), "starts_on": today.AddDate(0, -6, 0).Format(time.DateOnly),
+		"ends_on": ends.Format(time.DateOnly)}, 201, &period)
+	h := a.json(coordinator, "GET", "/v1/periods/"+period.ID, nil, 200, nil)
+	a.json(coordinator, "PATCH", "/v1/periods/"+period.ID, map[string]any{"submission_deadline": today.AddDate(0, 0, 10).Format(time.DateOnly),
+		"review_deadline": today.AddDate(0, 0, 40).Format(time.DateOnly)}, 200, nil, "If-Match", h.Get("ETag"))
+	return plans.Items[0].ID, period.ID, period.Label
 }
 
 // call sends a request as who ("" for nobody) and requires the status want.
@@ -94,25 +133,16 @@ type roundCompleteness struct {
 // it, one request in the audit trail) and submits it; its approver, then the coordinators are
 // told; its report goes from missing to approved; and the weekly digest says so.
 func TestReportingRound(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
+	api := newRoundAPI(t)
+	dsn := api.dsn
 	mail := mailtest.Start(t)
-	cli(t, "seed", "--database-url", dsn)
 	// The server's own pass runs at its start only: the passes of this test are notify run's.
 	srv := startProcess(t, pgtest.AppDSN(dsn), "--smtp-url", mail.URL(), "--notify-every", "1h", "--rate-limit", "0")
-	api := roundAPI{t: t, url: srv.url, tokens: map[string]string{}}
-	user := func(email, role, org string) {
-		args := []string{"users", "add", "--database-url", dsn, "--email", email, "--name", email, "--role", role}
-		if org != "" {
-			args = append(args, "--org", org)
-		}
-		cli(t, args...)
-		lines := strings.Split(strings.TrimSpace(cli(t, "tokens", "issue", "--database-url", dsn, "--email", email, "--ttl", "1h")), "\n")
-		api.tokens[email] = lines[len(lines)-1]
-	}
+	api.url = srv.url
 	const coordinator, quiet, admin = "coordinator@round.example.org", "quiet@round.example.org", "admin@round.example.org"
-	user(coordinator, "coordinator", "")
-	user(quiet, "coordinator", "")
-	user(admin, "admin", "")
+	api.addUser(coordinator, "coordinator", "")
+	api.addUser(quiet, "coordinator", "")
+	api.addUser(admin, "admin", "")
 	for who, change := range map[string]map[string]any{coordinator: {"preferred_language": "en"}, quiet: {"reminders": false}} {
 		h := api.json(who, "GET", "/v1/me", nil, 200, nil)
 		api.json(who, "PATCH", "/v1/me", change, 200, nil, "If-Match", h.Get("ETag"))
@@ -124,19 +154,9 @@ func TestReportingRound(t *testing.T) {
 		})
 	}
 
-	// The coordinator opens the period that just ended, due in ten days: the 14-day reminder's.
-	var plans struct{ Items []struct{ ID string } }
-	api.json("", "GET", "/v1/plans", nil, 200, &plans)
-	planID := plans.Items[0].ID
-	today := time.Now().UTC()
-	var period struct{ ID, Label string }
-	ends := today.AddDate(0, 0, -1)
-	api.json(coordinator, "POST", "/v1/plans/"+planID+"/periods", map[string]any{"label": fmt.Sprintf("%d-H%d", ends.Year(), 1+(ends.Month()-1)/6),
-		"starts_on": today.AddDate(0, -6, 0).Format(time.DateOnly), "ends_on": ends.Format(time.DateOnly)}, 201, &period)
-	h := api.json(coordinator, "GET", "/v1/periods/"+period.ID, nil, 200, nil)
-	deadline := today.AddDate(0, 0, 10).Format(time.DateOnly)
-	api.json(coordinator, "PATCH", "/v1/periods/"+period.ID, map[string]any{"submission_deadline": deadline,
-		"review_deadline": today.AddDate(0, 0, 40).Format(time.DateOnly)}, 200, nil, "If-Match", h.Get("ETag"))
+	// The coordinator opens the period that just ended and sets its deadlines.
+	planID, periodID, label := api.openRound(coordinator)
+	period := struct{ ID, Label string }{periodID, label}
 
 	// Who owes what: L reports through an import, S has submitted everything before the
 	// reminders, M has not; N owes nothing.
@@ -170,9 +190,9 @@ func TestReportingRound(t *testing.T) {
 	focal := func(org string) string { return "focal-" + strings.ToLower(org) + "@round.example.org" }
 	approver := "approver-" + strings.ToLower(orgL) + "@round.example.org"
 	for _, org := range []string{orgL, orgS, orgM, orgN} {
-		user(focal(org), "focal_point", org)
+		api.addUser(focal(org), "focal_point", org)
 	}
-	user(approver, "approver", orgL)
+	api.addUser(approver, "approver", orgL)
 	var draft struct{ ID string }
 	api.json(focal(orgS), "POST", "/v1/measures/"+report(orgS).MeasureID+"/updates", map[string]any{"period_id": period.ID,
 		"proposed_status": "in_progress", "narrative": map[string]string{"en": "Under way."}}, 201, &draft)
@@ -309,7 +329,7 @@ func TestReportingRound(t *testing.T) {
 	if ds := digests(quiet); len(ds) != 0 {
 		t.Fatalf("a coordinator with reminders off got a digest: %+v", ds)
 	}
-	h = api.json(quiet, "GET", "/v1/me", nil, 200, nil)
+	h := api.json(quiet, "GET", "/v1/me", nil, 200, nil)
 	api.json(quiet, "PATCH", "/v1/me", map[string]any{"reminders": true}, 200, nil, "If-Match", h.Get("ETag"))
 	notifyRun()
 	ds := digests(quiet)
@@ -325,17 +345,11 @@ func TestReportingRound(t *testing.T) {
 // schedule and send a round's reminders and digests: every notification is kept once and
 // arrives once.
 func TestTwoServersNotifyOnce(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
+	api := newRoundAPI(t)
+	dsn := api.dsn
 	mail := mailtest.Start(t)
-	cli(t, "seed", "--database-url", dsn)
-	api := roundAPI{t: t, tokens: map[string]string{}}
-	for _, who := range []struct{ email, role, org string }{{"coordinator@twice.example.org", "coordinator", ""},
-		{"admin@twice.example.org", "admin", ""}} {
-		args := []string{"users", "add", "--database-url", dsn, "--email", who.email, "--name", who.email, "--role", who.role}
-		cli(t, args...)
-		lines := strings.Split(strings.TrimSpace(cli(t, "tokens", "issue", "--database-url", dsn, "--email", who.email, "--ttl", "1h")), "\n")
-		api.tokens[who.email] = lines[len(lines)-1]
-	}
+	api.addUser("coordinator@twice.example.org", "coordinator", "")
+	api.addUser("admin@twice.example.org", "admin", "")
 	// More focal points than a batch of sending, so that the servers contend for them.
 	for i := range 30 {
 		cli(t, "users", "add", "--database-url", dsn, "--email", fmt.Sprintf("focal%d@twice.example.org", i),
@@ -349,14 +363,7 @@ func TestTwoServersNotifyOnce(t *testing.T) {
 
 	// A round due in ten days: each focal point of an organization that owes reports is
 	// reminded, and each coordinator gets the week's digest, by whichever server comes first.
-	var plans struct{ Items []struct{ ID string } }
-	api.json("", "GET", "/v1/plans", nil, 200, &plans)
-	today := time.Now().UTC()
-	ends := today.AddDate(0, 0, -1)
-	var period struct{ ID string }
-	api.json("coordinator@twice.example.org", "POST", "/v1/plans/"+plans.Items[0].ID+"/periods", map[string]any{
-		"label": fmt.Sprintf("%d-H%d", ends.Year(), 1+(ends.Month()-1)/6), "starts_on": today.AddDate(0, -6, 0).Format(time.DateOnly),
-		"ends_on": ends.Format(time.DateOnly), "submission_deadline": today.AddDate(0, 0, 10).Format(time.DateOnly)}, 201, &period)
+	api.openRound("coordinator@twice.example.org")
 
 	type outbox struct {
 		Items []struct {
@@ -398,5 +405,36 @@ func TestTwoServersNotifyOnce(t *testing.T) {
 	}
 	if kept["reminder focal29@twice.example.org"] != 1 || kept["digest coordinator@twice.example.org"] != 1 {
 		t.Errorf("kept %v", kept)
+	}
+}
+
+// TestNotificationsWaitForAMailServer: a server without a mail server keeps the round's
+// notifications in the outbox and says so once in its log, however many passes it runs;
+// notify run with one sends them all.
+func TestNotificationsWaitForAMailServer(t *testing.T) {
+	api := newRoundAPI(t)
+	srv := startProcess(t, pgtest.AppDSN(api.dsn), "--notify-every", "100ms")
+	api.url = srv.url
+	const coordinator, admin = "coordinator@unsent.example.org", "admin@unsent.example.org"
+	api.addUser(coordinator, "coordinator", "")
+	api.addUser(admin, "admin", "")
+	api.openRound(coordinator)
+
+	var pending struct{ Items []struct{ Kind string } }
+	for deadline := time.Now().Add(30 * time.Second); len(pending.Items) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no notification was kept")
+		}
+		api.json(admin, "GET", "/v1/notifications?state=pending&limit=500", nil, 200, &pending)
+	}
+	if n := srv.logged("no mail server (--smtp-url): notifications are kept in the outbox, unsent"); n != 1 {
+		t.Errorf("the server said %d times that it has no mail server", n)
+	}
+	mail := mailtest.Start(t)
+	out := cli(t, "notify", "run", "--database-url", api.dsn, "--smtp-url", mail.URL())
+	var sent struct{ Items []struct{ Kind string } }
+	api.json(admin, "GET", "/v1/notifications?state=sent&limit=500", nil, 200, &sent)
+	if len(sent.Items) < len(pending.Items) || len(mail.Messages()) != len(sent.Items) {
+		t.Errorf("%d kept; notify run (%s) sent %d, %d arrived", len(pending.Items), strings.TrimSpace(out), len(sent.Items), len(mail.Messages()))
 	}
 }
