@@ -67,17 +67,23 @@ func Completeness(c nap.Completeness, view, lang string) (Sheet, [][]string) {
 	rows := make([][]string, len(c.Organizations))
 	for i, o := range c.Organizations {
 		row := []string{o.Organization, o.OrganizationName.In(lang), strconv.FormatBool(o.Detailed),
-			strconv.Itoa(o.Expected), strconv.Itoa(o.ByState[nap.ReportApproved]), "", "", "", "", "", "", ""}
-		if o.Detailed {
-			for j, st := range []nap.ReportState{nap.ReportMissing, nap.ReportDraft, nap.ReportSubmitted,
-				nap.ReportSignedOff, nap.ReportReturned, nap.ReportRejected} {
-				row[5+j] = strconv.Itoa(o.ByState[st])
-			}
-			row[11] = strconv.Itoa(o.Late)
+			strconv.Itoa(o.Expected), strconv.Itoa(o.ByState[nap.ReportApproved])}
+		for _, st := range []nap.ReportState{nap.ReportMissing, nap.ReportDraft, nap.ReportSubmitted,
+			nap.ReportSignedOff, nap.ReportReturned, nap.ReportRejected} {
+			row = append(row, count(o.Detailed, o.ByState[st]))
 		}
+		row = append(row, count(o.Detailed, o.Late))
 		rows[i] = row
 	}
 	return s, rows
+}
+
+// count is n, or empty where the caller does not see every state.
+func count(detailed bool, n int) string {
+	if !detailed {
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 // AboutCompleteness describes a round's completeness written in view, as key and value pairs.
