@@ -47,7 +47,7 @@ func rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&opts.LogLevel, "log-level", opts.LogLevel, "debug, info, warn or error")
 	config.DescribeEnv(root.PersistentFlags())
 	root.AddCommand(serveCommand(&opts), configCommand(&opts), migrateCommand(&opts), seedCommand(&opts), openapiCommand(),
-		usersCommand(&opts), tokensCommand(&opts), auditCommand(&opts), notifyCommand(&opts), healthCommand())
+		usersCommand(&opts), tokensCommand(&opts), auditCommand(&opts), notifyCommand(&opts), importCommand(&opts), healthCommand())
 	root.AddCommand(loadtestCommand())
 	return root
 }

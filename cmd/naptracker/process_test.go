@@ -48,6 +48,22 @@ type process struct {
 	cmd    *exec.Cmd
 	url    string
 	exited chan error // what Wait returned
+
+	mu  sync.Mutex
+	log []string // the messages of the lines it logged so far
+}
+
+// logged counts the lines the process has logged with the message msg.
+func (p *process) logged(msg string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, m := range p.log {
+		if m == msg {
+			n++
+		}
+	}
+	return n
 }
 
 // startProcess runs `naptracker serve` with args on a free port of 127.0.0.1 and waits until
@@ -76,7 +92,13 @@ func startProcess(t *testing.T, dsn string, args ...string) *process {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "serving" {
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue
+			}
+			p.mu.Lock()
+			p.log = append(p.log, line.Msg)
+			p.mu.Unlock()
+			if line.Msg == "serving" {
 				addr <- line.Addr
 			}
 		}

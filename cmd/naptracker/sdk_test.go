@@ -218,14 +218,14 @@ func TestGoClient(t *testing.T) {
 		t.Fatalf("summary: %d measures (%d by lead, %d by status), the plan has %d", total.Measures, byLead, statuses, len(s.ds.Plan.Measures))
 	}
 
-	// The implementation matrix, as CSV in Russian: a heading and a row per measure.
+	// The implementation matrix, as CSV in Russian: a heading in Russian and a row per measure.
 	matrix, err := partner.ExportPlanMatrixWithResponse(ctx, planID, &napclient.ExportPlanMatrixParams{
-		Format: ptr(napclient.ExportPlanMatrixParamsFormatCsv), Lang: ptr(napclient.LanguageRu)})
+		Format: ptr(napclient.ExportFormatCsv), Lang: ptr(napclient.LanguageRu)})
 	if err != nil || matrix.StatusCode() != http.StatusOK {
 		t.Fatalf("export: %v %d", err, matrix.StatusCode())
 	}
 	records, err := csv.NewReader(bytes.NewReader(matrix.Body)).ReadAll()
-	if err != nil || len(records) != len(s.ds.Plan.Measures)+1 || !slices.Contains(records[0], "title") ||
+	if err != nil || len(records) != len(s.ds.Plan.Measures)+1 || !slices.Contains(records[0], "Мера") ||
 		!slices.ContainsFunc(records[1:], func(r []string) bool { return slices.Contains(r, s.measure.Title["ru"]) }) {
 		t.Fatalf("export: %d records (%v), want a heading and %d measures with Russian titles", len(records), err, len(s.ds.Plan.Measures))
 	}

@@ -1,17 +1,20 @@
 package export
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf16"
-
-	"github.com/naptracker/naptracker/internal/nap"
 )
 
 func TestCellsHoldWhatAWorkbookCan(t *testing.T) {
-	row := nap.MatrixRow{Measure: nap.Measure{Code: "1.1", Title: nap.Text{"en": "Law\x00 on\x0b migration\r\n\tdrafted\x7f"}}}
-	if got := Record(row, Options{Lang: "en"})[1]; got != "Law on migration\n\tdrafted" {
-		t.Errorf("title cell %q", got)
+	var b bytes.Buffer
+	c, _ := NewCSV(&b, Sheet{Headings: []string{"code", "title"}}, false)
+	_ = c.Write([]string{"1.1", "Law\x00 on\x0b migration\r\n\tdrafted\x7f"})
+	_ = c.Finish(nil)
+	// A line break in a quoted cell is CRLF too.
+	if got, want := b.String(), "code,title\r\n1.1,\"Law on migration\r\n\tdrafted\"\r\n"; got != want {
+		t.Errorf("CSV %q, want %q", got, want)
 	}
 	long := strings.Repeat("ё", 40000)
 	cut := fitCell(long)

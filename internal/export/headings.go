@@ -23,13 +23,16 @@ var headings = map[string]map[string]string{
 }
 
 // Headings are the matrix's column headings in lang.
-func Headings(lang string) []string {
-	out := make([]string, len(Columns))
-	for i, c := range Columns {
-		if h, ok := headings[lang][c]; ok {
+func Headings(lang string) []string { return headingsIn(lang, Columns, headings) }
+
+// headingsIn names columns by their keys' names in lang, or by the keys themselves.
+func headingsIn(lang string, keys []string, names map[string]map[string]string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		if h, ok := names[lang][k]; ok {
 			out[i] = h
 		} else {
-			out[i] = c
+			out[i] = k
 		}
 	}
 	return out

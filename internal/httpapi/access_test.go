@@ -36,13 +36,13 @@ type expect func(c caller, own bool) int
 // public is the status of an operation anyone may call: 200 for all.
 func public(caller, bool) int { return http.StatusOK }
 
-func authenticated(ok int) expect {
-	return func(c caller, _ bool) int {
-		if c.role == "" {
-			return http.StatusUnauthorized
-		}
-		return ok
+// authenticated is the status of an operation any signed-in caller may call: 200, and 401
+// for anonymous callers.
+func authenticated(c caller, _ bool) int {
+	if c.role == "" {
+		return http.StatusUnauthorized
 	}
+	return http.StatusOK
 }
 
 func granted(ok int, roles ...nap.Role) expect {
@@ -233,7 +233,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return request{method: "GET", path: "/v1/measures/" + measureID + "/indicators"}
 		}, public},
 		"get-indicator": {func(caller, bool) request { return request{method: "GET", path: "/v1/indicators/" + indicatorID} }, public},
-		"get-me":        {func(caller, bool) request { return request{method: "GET", path: "/v1/me"} }, authenticated(200)},
+		"get-me":        {func(caller, bool) request { return request{method: "GET", path: "/v1/me"} }, authenticated},
 
 		"list-users": {func(caller, bool) request { return request{method: "GET", path: "/v1/users"} }, granted(200, nap.RoleAdmin)},
 		"create-user": {func(caller, bool) request {
@@ -297,6 +297,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"get-period-completeness": {func(caller, bool) request {
 			return request{method: "GET", path: "/v1/periods/" + newPeriod(false).ID + "/completeness"}
 		}, public},
+		"export-period-completeness": {func(caller, bool) request {
+			return request{method: "GET", path: "/v1/periods/" + newPeriod(false).ID + "/completeness/export"}
+		}, public},
 		"import-period-matrix": {func(c caller, _ bool) request {
 			var body bytes.Buffer
 			w := multipart.NewWriter(&body)
@@ -304,7 +307,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, _ = io.WriteString(fw, "code,status,progress_percent,latest_narrative\n"+f.ds.Plan.Measures[0].Code+",ongoing,,\n")
 			_ = w.Close()
 			return request{method: "POST", path: "/v1/periods/" + newPeriod(false).ID + "/imports", raw: body.Bytes(), contentType: w.FormDataContentType()}
-		}, authenticated(200)},
+		}, authenticated},
 		"update-me": {func(c caller, _ bool) request {
 			r := request{method: "PATCH", path: "/v1/me", body: map[string]any{"reminders": true}}
 			if c.userID != "" {
@@ -313,8 +316,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 				r.header = version(u.Version)
 			}
 			return r
-		}, authenticated(200)},
-		"list-my-notifications": {func(caller, bool) request { return request{method: "GET", path: "/v1/me/notifications"} }, authenticated(200)},
+		}, authenticated},
+		"list-my-notifications": {func(caller, bool) request { return request{method: "GET", path: "/v1/me/notifications"} }, authenticated},
 		"list-notifications":    {func(caller, bool) request { return request{method: "GET", path: "/v1/notifications"} }, granted(200, nap.RoleAdmin)},
 		"update-reporting-period": {func(caller, bool) request {
 			p := newPeriod(false)

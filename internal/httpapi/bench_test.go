@@ -1,6 +1,9 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -44,4 +47,42 @@ func BenchmarkGetMeasure(b *testing.B) {
 func BenchmarkPlanSummary(b *testing.B) {
 	f := newFixture(b, today)
 	benchmarkGet(b, f, "/v1/plans/"+f.planID+"/summary", http.StatusOK)
+}
+
+// BenchmarkImport10000 takes back a matrix of 10,000 rows, each one changed, into a plan of
+// as many more measures, all led by the importer's organization: a dry run, and commits (the
+// first drafts 10,000 updates in one transaction, each next one edits them all).
+func BenchmarkImport10000(b *testing.B) {
+	const rows = 10000
+	p := newProgressFixture(b)
+	p.asSuperuser(b, fmt.Sprintf(`INSERT INTO measures (id, plan_id, code, title, lead_id, provenance, provenance_note)
+		SELECT gen_random_uuid(), '%s', 'B.' || lpad(n::text, 5, '0'), jsonb_build_object('en', 'Benchmark measure ' || n),
+			(SELECT id FROM organizations WHERE code = '%s'), 'illustrative', 'Generated for a benchmark'
+		FROM generate_series(1, %d) n`, p.planID, p.ds.Plan.Measures[0].Lead, rows))
+	period := p.newPeriod(b, "2026-H1", "2026-01-01", "2026-06-30")
+	matrix := func(round int) []byte {
+		var file bytes.Buffer
+		file.WriteString("code,status,progress_percent,latest_narrative\r\n")
+		for n := 1; n <= rows; n++ {
+			fmt.Fprintf(&file, "B.%05d,in_progress,%d,Round %d: the work on measure %d goes on.\r\n", n, round%100, round, n)
+		}
+		return file.Bytes()
+	}
+	importAll := func(b *testing.B, commit bool) {
+		b.ReportAllocs()
+		round := 0
+		for b.Loop() {
+			round++
+			status, body := p.importFile(p.author, period, matrix(round), commit)
+			var out struct {
+				Counts struct{ Create, Update, Unchanged, Error int }
+			}
+			_ = json.Unmarshal(body, &out)
+			if status != http.StatusOK || out.Counts.Create+out.Counts.Update != rows {
+				b.Fatalf("import: %d %+v %.300s", status, out.Counts, body)
+			}
+		}
+	}
+	b.Run("dry-run", func(b *testing.B) { importAll(b, false) })
+	b.Run("commit", func(b *testing.B) { importAll(b, true) })
 }

@@ -25,7 +25,7 @@ const (
 // ExportInput chooses a plan's matrix, its format and its language.
 type ExportInput struct {
 	PlanPath
-	Format string `query:"format" enum:"csv,xlsx" default:"csv" doc:"csv: RFC 4180, UTF-8; xlsx: a workbook with the matrix and a sheet about it"`
+	Format ExportFormat `query:"format" default:"csv"`
 	ReportParams
 	BOM bool `query:"bom" doc:"Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8"`
 }
@@ -64,25 +64,24 @@ func registerExports(api huma.API, d Deps) {
 			}},
 		},
 	}, access{public: true}, func(ctx context.Context, in *ExportInput) (*huma.StreamResponse, error) {
-		return streamMatrix(api, d, in.ID, in.Period, func(hctx huma.Context, m nap.Matrix) (matrixWriter, error) {
-			opts, lang := exportOptions(hctx, d.PublicURL, string(in.Lang)), string(in.Lang)
-			// Each constructor's failure returns a plain nil: a nil *XLSX or *CSV in the
-			// interface would not compare equal to nil.
-			if in.Format == "xlsx" {
-				x, err := export.NewXLSX(hctx.BodyWriter(), opts)
-				if err != nil {
-					return nil, err
-				}
-				attach(hctx, mediaXLSX, fileName(m, lang, "xlsx"))
-				return x, nil
-			}
-			attach(hctx, mediaCSV, fileName(m, lang, "csv"))
-			c, err := export.NewCSV(hctx.BodyWriter(), opts, in.BOM)
+		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			m, rows, err := d.Service.Matrix(hctx.Context(), in.ID, in.Period)
 			if err != nil {
-				return nil, err
+				writeError(api, hctx, err)
+				return
 			}
-			return c, nil
-		}), nil
+			auditHeaders(hctx, m)
+			lang := string(in.Lang)
+			opts := exportOptions(hctx, d.PublicURL, lang)
+			records := make([][]string, len(rows))
+			for i, r := range rows {
+				records[i] = export.Record(r, opts)
+			}
+			writeTable(api, hctx, in.Format, in.BOM, table{
+				sheet: export.Matrix(lang), rows: records, name: fileName(m, lang),
+				about: func(n int, sha256 string) [][2]string { return export.About(m, lang, n, sha256) },
+			})
+		}}, nil
 	})
 
 	register(api, d, huma.Operation{
@@ -115,41 +114,52 @@ func registerExports(api huma.API, d Deps) {
 	})
 }
 
-// matrixWriter writes a matrix's rows, then finishes the file; Close releases what it holds.
-type matrixWriter interface {
-	Write(nap.MatrixRow) error
-	Finish(nap.Matrix) error
+// table is what an export writes: a sheet and its rows, under a file name without its
+// extension, and what the workbook's sheet about it says.
+type table struct {
+	sheet export.Sheet
+	rows  [][]string
+	name  string
+	about export.AboutFunc
+}
+
+// tableWriter writes a table's rows, then finishes the file; Close releases what it holds.
+type tableWriter interface {
+	Write(rec []string) error
+	Finish(export.AboutFunc) error
 	Close() error
 }
 
-// streamMatrix answers with a plan's matrix, written by the writer open makes. The matrix is
-// read whole first, so that a failure to read it is a problem response; once the writer has
-// begun, a failure cuts the response off, so that the client cannot take a truncated file for
-// a whole one. The audit trail's head and latest checkpoint the matrix was read at go in
-// headers too.
-func streamMatrix(api huma.API, d Deps, planID, period string, open func(huma.Context, nap.Matrix) (matrixWriter, error)) *huma.StreamResponse {
-	return &huma.StreamResponse{Body: func(hctx huma.Context) {
-		m, rows, err := d.Service.Matrix(hctx.Context(), planID, period)
+// writeTable answers with t as CSV (with a byte order mark when bom is set) or as an XLSX
+// workbook. Once the file has begun, a failure cuts the response off, so that the client
+// cannot take a truncated file for a whole one.
+func writeTable(api huma.API, hctx huma.Context, format ExportFormat, bom bool, t table) {
+	var w tableWriter
+	if format == "xlsx" {
+		x, err := export.NewXLSX(hctx.BodyWriter(), t.sheet)
 		if err != nil {
 			writeError(api, hctx, err)
 			return
 		}
-		auditHeaders(hctx, m)
-		w, err := open(hctx, m)
+		attach(hctx, mediaXLSX, t.name+".xlsx")
+		w = x
+	} else {
+		attach(hctx, mediaCSV, t.name+".csv")
+		c, err := export.NewCSV(hctx.BodyWriter(), t.sheet, bom)
 		if err != nil {
-			writeError(api, hctx, err)
-			return
-		}
-		defer w.Close() //nolint:errcheck // releases temporary files; the response is complete or cut off already
-		for _, r := range rows {
-			if err := w.Write(r); err != nil {
-				abort(hctx, err)
-			}
-		}
-		if err := w.Finish(m); err != nil {
 			abort(hctx, err)
 		}
-	}}
+		w = c
+	}
+	defer w.Close() //nolint:errcheck // releases temporary files; the response is complete or cut off already
+	for _, r := range t.rows {
+		if err := w.Write(r); err != nil {
+			abort(hctx, err)
+		}
+	}
+	if err := w.Finish(t.about); err != nil {
+		abort(hctx, err)
+	}
 }
 
 // Headers that say which moment of the audit trail an export was read at.
@@ -181,13 +191,13 @@ func attach(hctx huma.Context, mediaType, filename string) {
 	hctx.SetHeader("X-Content-Type-Options", "nosniff")
 }
 
-// fileName is "<plan code>-matrix-<lang>[-<period>].<ext>".
-func fileName(m nap.Matrix, lang, ext string) string {
+// fileName is "<plan code>-matrix-<lang>[-<period>]".
+func fileName(m nap.Matrix, lang string) string {
 	name := m.Plan.Code + "-matrix-" + lang
 	if m.Period != nil {
 		name += "-" + m.Period.Label
 	}
-	return name + "." + ext
+	return name
 }
 
 // exportOptions link stored evidence files to their content at publicURL, or, when it is "",

@@ -37,7 +37,7 @@ func (p *progressFixture) storedFile(t *testing.T, update string, content []byte
 
 // asSuperuser runs statements as whoever owns the database, with the content triggers off, as
 // a tamperer with that power would.
-func (p *progressFixture) asSuperuser(t *testing.T, statements ...string) {
+func (p *progressFixture) asSuperuser(t testing.TB, statements ...string) {
 	t.Helper()
 	err := p.db.Gorm().Transaction(func(tx *gorm.DB) error {
 		for _, sql := range append([]string{`SET LOCAL session_replication_role = replica`}, statements...) {

@@ -190,6 +190,52 @@ func registerCompleteness(api huma.API, d Deps) {
 		}
 		return &CompletenessOutput{Body: toCompleteness(c)}, nil
 	})
+
+	register(api, d, huma.Operation{
+		OperationID: "export-period-completeness",
+		Method:      http.MethodGet,
+		Path:        "/periods/{id}/completeness/export",
+		Summary:     "Export who has reported for a period",
+		Description: "The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one " +
+			"row per organization that owes reports with its counts (those other than expected and approved left empty where " +
+			"the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its " +
+			"state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The " +
+			"workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row " +
+			"count and the SHA-256 of the table's cells.",
+		Tags:   []string{tagPlans},
+		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
+		Responses: map[string]*huma.Response{
+			"200": {Description: "The completeness of the round", Content: map[string]*huma.MediaType{
+				mediaCSV:  {Schema: &huma.Schema{Type: "string", Description: "RFC 4180 CSV"}},
+				mediaXLSX: {Schema: binarySchema("An Office Open XML workbook")},
+			}},
+		},
+	}, access{public: true}, func(ctx context.Context, in *CompletenessExportInput) (*huma.StreamResponse, error) {
+		f := nap.CompletenessFilter{Organization: in.Organization, State: nap.ReportState(in.State)}
+		c, err := d.Service.Completeness(ctx, in.ID, f)
+		if err != nil {
+			return nil, err
+		}
+		lang := string(in.Lang)
+		sheet, rows := export.Completeness(c, in.View, lang)
+		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			writeTable(api, hctx, in.Format, in.BOM, table{
+				sheet: sheet, rows: rows, name: "completeness-" + c.Period.Label + "-" + in.View + "-" + lang,
+				about: func(n int, sha256 string) [][2]string {
+					return export.AboutCompleteness(c, in.View, lang, f, n, sha256)
+				},
+			})
+		}}, nil
+	})
+}
+
+// CompletenessExportInput chooses a period's completeness as a file.
+type CompletenessExportInput struct {
+	CompletenessInput
+	View   string       `query:"view" enum:"organizations,reports" default:"organizations" doc:"organizations: a row per organization with its counts; reports: a row per report the caller sees in full"`
+	Format ExportFormat `query:"format" default:"csv"`
+	Lang   Language     `query:"lang" default:"en" doc:"Language of the headings and names. A text missing in it falls back as in every export"`
+	BOM    bool         `query:"bom" doc:"Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8"`
 }
 
 // ImportedRow is what an import does, or would do, with a row of the file.
@@ -232,17 +278,9 @@ func toImportResult(im nap.Import) ImportResult {
 			row.Errors = append(row.Errors, ImportError{Column: e.Column, Reason: e.Reason})
 		}
 		out.Rows = append(out.Rows, row)
-		switch r.Action {
-		case nap.ImportCreate:
-			out.Counts.Create++
-		case nap.ImportUpdate:
-			out.Counts.Update++
-		case nap.ImportUnchanged:
-			out.Counts.Unchanged++
-		case nap.ImportError:
-			out.Counts.Error++
-		}
 	}
+	out.Counts = ImportCounts{Create: im.Count(nap.ImportCreate), Update: im.Count(nap.ImportUpdate),
+		Unchanged: im.Count(nap.ImportUnchanged), Error: im.Count(nap.ImportError)}
 	return out
 }
 

@@ -1,10 +1,16 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/naptracker/naptracker/internal/export"
+	"github.com/xuri/excelize/v2"
 )
 
 type completeness struct {
@@ -37,7 +43,7 @@ type expectedReport struct {
 }
 
 // newPeriod adds a period of the fixture's plan as the coordinator and returns its id.
-func (p *progressFixture) newPeriod(t *testing.T, label, starts, ends string) string {
+func (p *progressFixture) newPeriod(t testing.TB, label, starts, ends string) string {
 	t.Helper()
 	var period struct{ ID string }
 	_ = json.Unmarshal(p.expectStatus(p.coordinator, http.StatusCreated, "POST", "/v1/plans/"+p.planID+"/periods",
@@ -115,6 +121,74 @@ func TestCompleteness(t *testing.T) {
 	if len(done.Items) != 1 || !done.Items[0].Late {
 		t.Errorf("the coordinator's view of the approved report, submitted after the deadline: %+v", done.Items)
 	}
+	exportedCompleteness(t, p, period, all.Total.Expected, lead, code)
+
 	p.expectStatus(p.coordinator, http.StatusUnprocessableEntity, "GET", "/v1/periods/"+period+"/completeness?state=lost", nil)
 	p.expectStatus(p.coordinator, http.StatusNotFound, "GET", "/v1/periods/"+p.planID+"/completeness", nil)
+}
+
+// exportedCompleteness checks the round's completeness as files, after the lead's report on
+// code was approved: the coordinator's reports as CSV in Russian, a row per expected report;
+// the public's organizations as a workbook, only approved counts, with a sheet about it.
+func exportedCompleteness(t *testing.T, p *progressFixture, period string, expected int, lead, code string) {
+	t.Helper()
+	fetch := func(c caller, query, mediaType string) []byte {
+		t.Helper()
+		res, b := p.get("/v1/periods/"+period+"/completeness/export?"+query, c.auth()...)
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), mediaType) ||
+			!strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment; filename=") {
+			t.Fatalf("completeness export %s as %s: %d %s %.300s", query, c.name, res.StatusCode, res.Header.Get("Content-Type"), b)
+		}
+		return b
+	}
+	rows := parseCSV(t, fetch(p.coordinator, "view=reports&lang=ru", "text/csv"))
+	if rows[0][0] != "Код органа" || rows[0][5] != "Состояние" || len(rows) != expected+1 {
+		t.Fatalf("the coordinator's reports: heading %v, %d rows for %d expected reports", rows[0], len(rows)-1, expected)
+	}
+	approved := 0
+	for _, r := range rows[1:] {
+		if r[5] == "approved" {
+			approved++
+			if r[0] != lead || r[3] != code || r[6] != "true" || r[8] == "" {
+				t.Errorf("the approved report's row %v", r)
+			}
+		} else if r[5] != "missing" {
+			t.Errorf("a report %s in the CSV: %v", r[5], r)
+		}
+	}
+	if approved != 1 {
+		t.Errorf("%d approved reports in the CSV, want 1", approved)
+	}
+
+	b := fetch(p.anonymous, "format=xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); !slices.Equal(got, []string{"Organizations", export.AboutSheet}) {
+		t.Fatalf("sheets %v", got)
+	}
+	orgs, _ := f.GetRows("Organizations")
+	if !slices.Equal(orgs[0], export.OrganizationColumns) {
+		t.Fatalf("heading %v", orgs[0])
+	}
+	for _, r := range orgs[1:] {
+		// Only approved reports are the public's to count: the other counts are left empty.
+		want := "0"
+		if r[0] == lead {
+			want = "1"
+		}
+		if r[2] != "false" || r[4] != want || len(r) > 5 && strings.Join(r[5:], "") != "" {
+			t.Errorf("the public's row %v", r)
+		}
+	}
+	about := map[string]string{}
+	info, _ := f.GetRows(export.AboutSheet)
+	for _, r := range info {
+		about[r[0]] = r[1]
+	}
+	if about["period_id"] != period || about["view"] != "organizations" || about["rows"] != strconv.Itoa(len(orgs)-1) || len(about["data_sha256"]) != 64 {
+		t.Errorf("about sheet %v", about)
+	}
 }

@@ -39,7 +39,7 @@ func TestSpecIsCommitted(t *testing.T) {
 // name its permission (or "authenticated").
 var publicOperations = []string{"get-health", "get-readiness", "list-organizations", "get-organization",
 	"list-source-documents", "list-recommendations", "get-recommendation", "list-plans", "get-plan",
-	"list-reporting-periods", "get-reporting-period", "get-period-completeness", "get-plan-summary", "export-plan-matrix", "get-plan-report", "list-measures", "get-measure", "list-indicators", "get-indicator",
+	"list-reporting-periods", "get-reporting-period", "get-period-completeness", "export-period-completeness", "get-plan-summary", "export-plan-matrix", "get-plan-report", "list-measures", "get-measure", "list-indicators", "get-indicator",
 	"list-progress-updates", "get-progress-update", "list-review-actions", "list-evidence", "get-evidence",
 	"get-evidence-content", "get-measure-history", "list-changes", "stream-changes", "list-audit-checkpoints", "get-audit-public-key"}
 

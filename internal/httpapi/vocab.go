@@ -91,6 +91,15 @@ func (EvidenceLanguage) Schema(r huma.Registry) *huma.Schema {
 		"or another.", nap.EvidenceLanguages)
 }
 
+// ExportFormat is the file format of an export.
+type ExportFormat string
+
+// Schema names the vocabulary.
+func (ExportFormat) Schema(r huma.Registry) *huma.Schema {
+	return namedEnum(r, "ExportFormat", "The file format of an export: csv, RFC 4180 in UTF-8; xlsx, an Office Open XML "+
+		"workbook with the table and a sheet about it.", []string{"csv", "xlsx"})
+}
+
 // Language is a language the API's texts are written in.
 type Language string
 

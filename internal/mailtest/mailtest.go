@@ -45,13 +45,13 @@ var binary = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }()
 	cmd := exec.Command("go", "install", "github.com/axllent/mailpit@"+Version)
 	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go install mailpit: %v\n%s", err, out)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", err
 	}
 	return bin, os.Rename(filepath.Join(tmp, "mailpit"), bin)
@@ -75,7 +75,7 @@ func freeAddr(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().String()
 }
 
@@ -86,7 +86,7 @@ func (s *Server) URL() string { return "smtp://" + s.smtp }
 // answers.
 func (s *Server) Start() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "--smtp", s.smtp, "--listen", s.httpAddr, "--quiet")
+	s.cmd = exec.Command(s.bin, "--smtp", s.smtp, "--listen", s.httpAddr, "--quiet") //nolint:gosec // the Mailpit this package built, on addresses it chose
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
@@ -98,9 +98,9 @@ func (s *Server) Start() {
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		res, err := http.Get("http://" + s.httpAddr + "/api/v1/messages?limit=1")
 		if err == nil {
-			res.Body.Close()
+			_ = res.Body.Close()
 			if c, err := net.Dial("tcp", s.smtp); err == nil {
-				c.Close()
+				_ = c.Close()
 				return
 			}
 		}
@@ -142,6 +142,14 @@ func (s *Server) Search(query string) []Message {
 	return found.Messages
 }
 
+// Messages returns every message that arrived, without its body, newest first.
+func (s *Server) Messages() []Message {
+	s.t.Helper()
+	var all struct{ Messages []Message }
+	s.get("/api/v1/messages?limit=5000", &all)
+	return all.Messages
+}
+
 // Await waits until at least n messages match query, and returns them.
 func (s *Server) Await(query string, n int) []Message {
 	s.t.Helper()
@@ -158,7 +166,7 @@ func (s *Server) get(path string, v any) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	if res.StatusCode != http.StatusOK {
 		s.t.Fatalf("mailpit %s: %d", path, res.StatusCode)
 	}

@@ -158,6 +158,17 @@ type Import struct {
 	Committed bool
 }
 
+// Count is how many rows the import does action with.
+func (im Import) Count(action ImportAction) int {
+	n := 0
+	for _, r := range im.Rows {
+		if r.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
 // MeasureRef names a measure and the organizations whose work it is (the lead first).
 type MeasureRef struct {
 	ID, Code      string

@@ -39,6 +39,31 @@ func (s *Service) authenticate(ctx context.Context, hash []byte) (*nap.Actor, er
 	return &a, nil
 }
 
+// ActAs returns ctx with the user an email names as its caller, for a command an operator
+// runs on a user's behalf: its rights are the user's memberships that hold now, checked as
+// for a request of the user's; an unknown or inactive user is ENOTFOUND.
+func (s *Service) ActAs(ctx context.Context, email string) (context.Context, error) {
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil {
+		return ctx, err
+	}
+	if !u.Active {
+		return ctx, nap.Errorf(nap.ENOTFOUND, "the user %s is inactive", u.Email)
+	}
+	all, err := s.store.ListMemberships(ctx, u.ID)
+	if err != nil {
+		return ctx, err
+	}
+	a := &nap.Actor{User: u}
+	now := s.now()
+	for _, m := range all {
+		if m.Live(now) {
+			a.Memberships = append(a.Memberships, m)
+		}
+	}
+	return nap.NewContextWithActor(ctx, a), nil
+}
+
 // actorID is the id of the authenticated caller, or "" for an operator at the command line.
 func actorID(ctx context.Context) string {
 	if a := nap.ActorFromContext(ctx); a != nil {

@@ -201,6 +201,24 @@ func (e ExpectedReportRole) Valid() bool {
 	}
 }
 
+// Defines values for ExportFormat.
+const (
+	ExportFormatCsv  ExportFormat = "csv"
+	ExportFormatXlsx ExportFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the ExportFormat enum.
+func (e ExportFormat) Valid() bool {
+	switch e {
+	case ExportFormatCsv:
+		return true
+	case ExportFormatXlsx:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ImplementationStatus.
 const (
 	ImplementationStatusCancelled            ImplementationStatus = "cancelled"
@@ -774,18 +792,18 @@ func (e Visibility) Valid() bool {
 	}
 }
 
-// Defines values for ExportPlanMatrixParamsFormat.
+// Defines values for ExportPeriodCompletenessParamsView.
 const (
-	ExportPlanMatrixParamsFormatCsv  ExportPlanMatrixParamsFormat = "csv"
-	ExportPlanMatrixParamsFormatXlsx ExportPlanMatrixParamsFormat = "xlsx"
+	ExportPeriodCompletenessParamsViewOrganizations ExportPeriodCompletenessParamsView = "organizations"
+	ExportPeriodCompletenessParamsViewReports       ExportPeriodCompletenessParamsView = "reports"
 )
 
-// Valid indicates whether the value is a known member of the ExportPlanMatrixParamsFormat enum.
-func (e ExportPlanMatrixParamsFormat) Valid() bool {
+// Valid indicates whether the value is a known member of the ExportPeriodCompletenessParamsView enum.
+func (e ExportPeriodCompletenessParamsView) Valid() bool {
 	switch e {
-	case ExportPlanMatrixParamsFormatCsv:
+	case ExportPeriodCompletenessParamsViewOrganizations:
 		return true
-	case ExportPlanMatrixParamsFormatXlsx:
+	case ExportPeriodCompletenessParamsViewReports:
 		return true
 	default:
 		return false
@@ -1105,6 +1123,9 @@ type ExpectedReport struct {
 
 // ExpectedReportRole The organization's part in the measure
 type ExpectedReportRole string
+
+// ExportFormat The file format of an export: csv, RFC 4180 in UTF-8; xlsx, an Office Open XML workbook with the table and a sheet about it.
+type ExportFormat string
 
 // Health defines model for Health.
 type Health struct {
@@ -2297,6 +2318,28 @@ type GetPeriodCompletenessParams struct {
 	State *ReportState `form:"state,omitempty" json:"state,omitempty"`
 }
 
+// ExportPeriodCompletenessParams defines parameters for ExportPeriodCompleteness.
+type ExportPeriodCompletenessParams struct {
+	// Organization Only this organization's reports, by code
+	Organization *string `form:"organization,omitempty" json:"organization,omitempty"`
+
+	// State Only reports in this state (the counts stay whole)
+	State *ReportState `form:"state,omitempty" json:"state,omitempty"`
+
+	// View organizations: a row per organization with its counts; reports: a row per report the caller sees in full
+	View   *ExportPeriodCompletenessParamsView `form:"view,omitempty" json:"view,omitempty"`
+	Format *ExportFormat                       `form:"format,omitempty" json:"format,omitempty"`
+
+	// Lang Language of the headings and names. A text missing in it falls back as in every export
+	Lang *Language `form:"lang,omitempty" json:"lang,omitempty"`
+
+	// Bom Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8
+	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
+}
+
+// ExportPeriodCompletenessParamsView defines parameters for ExportPeriodCompleteness.
+type ExportPeriodCompletenessParamsView string
+
 // ImportPeriodMatrixMultipartBody defines parameters for ImportPeriodMatrix.
 type ImportPeriodMatrixMultipartBody struct {
 	// File The matrix, as CSV or XLSX
@@ -2332,8 +2375,7 @@ type UpdatePlanParams struct {
 
 // ExportPlanMatrixParams defines parameters for ExportPlanMatrix.
 type ExportPlanMatrixParams struct {
-	// Format csv: RFC 4180, UTF-8; xlsx: a workbook with the matrix and a sheet about it
-	Format *ExportPlanMatrixParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+	Format *ExportFormat `form:"format,omitempty" json:"format,omitempty"`
 
 	// Lang Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg
 	Lang *Language `form:"lang,omitempty" json:"lang,omitempty"`
@@ -2344,9 +2386,6 @@ type ExportPlanMatrixParams struct {
 	// Bom Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8
 	Bom *bool `form:"bom,omitempty" json:"bom,omitempty"`
 }
-
-// ExportPlanMatrixParamsFormat defines parameters for ExportPlanMatrix.
-type ExportPlanMatrixParamsFormat string
 
 // ListMeasuresParams defines parameters for ListMeasures.
 type ListMeasuresParams struct {
@@ -2994,6 +3033,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/periods/{id}/completeness (the `GetPeriodCompleteness` operationId).
 	GetPeriodCompleteness(ctx context.Context, id openapi_types.UUID, params *GetPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExportPeriodCompleteness Export who has reported for a period
+	//
+	// The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one row per organization that owes reports with its counts (those other than expected and approved left empty where the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row count and the SHA-256 of the table's cells.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Corresponds with GET /v1/periods/{id}/completeness/export (the `ExportPeriodCompleteness` operationId).
+	ExportPeriodCompleteness(ctx context.Context, id openapi_types.UUID, params *ExportPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ImportPeriodMatrixWithBody Import progress from an edited matrix
 	//
@@ -4311,6 +4359,25 @@ func (c *Client) UpdateReportingPeriod(ctx context.Context, id openapi_types.UUI
 // Corresponds with GET /v1/periods/{id}/completeness (the `GetPeriodCompleteness` operationId).
 func (c *Client) GetPeriodCompleteness(ctx context.Context, id openapi_types.UUID, params *GetPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPeriodCompletenessRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportPeriodCompleteness Export who has reported for a period
+//
+// The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one row per organization that owes reports with its counts (those other than expected and approved left empty where the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row count and the SHA-256 of the table's cells.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Corresponds with GET /v1/periods/{id}/completeness/export (the `ExportPeriodCompleteness` operationId).
+func (c *Client) ExportPeriodCompleteness(ctx context.Context, id openapi_types.UUID, params *ExportPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportPeriodCompletenessRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7079,6 +7146,127 @@ func NewGetPeriodCompletenessRequest(server string, id openapi_types.UUID, param
 	return req, nil
 }
 
+// NewExportPeriodCompletenessRequest constructs an http.Request for the ExportPeriodCompleteness method
+func NewExportPeriodCompletenessRequest(server string, id openapi_types.UUID, params *ExportPeriodCompletenessParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/periods/%s/completeness/export", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Organization != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "organization", *params.Organization, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.View != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "view", *params.View, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Bom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "bom", *params.Bom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewImportPeriodMatrixRequestWithBody constructs an http.Request for the ImportPeriodMatrix method, with any body, and a specified content type
 func NewImportPeriodMatrixRequestWithBody(server string, id openapi_types.UUID, params *ImportPeriodMatrixParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -7473,7 +7661,7 @@ func NewExportPlanMatrixRequest(server string, id openapi_types.UUID, params *Ex
 
 		if params.Format != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9606,6 +9794,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/periods/{id}/completeness (the `GetPeriodCompleteness` operationId).
 	GetPeriodCompletenessWithResponse(ctx context.Context, id openapi_types.UUID, params *GetPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*GetPeriodCompletenessResponse, error)
+
+	// ExportPeriodCompletenessWithResponse Export who has reported for a period
+	//
+	// The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one row per organization that owes reports with its counts (those other than expected and approved left empty where the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row count and the SHA-256 of the table's cells.
+	//
+	// Who may call it: anyone, without a token; a token may let the caller see more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/periods/{id}/completeness/export (the `ExportPeriodCompleteness` operationId).
+	ExportPeriodCompletenessWithResponse(ctx context.Context, id openapi_types.UUID, params *ExportPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*ExportPeriodCompletenessResponse, error)
 
 	// ImportPeriodMatrixWithBodyWithResponse Import progress from an edited matrix
 	//
@@ -12783,6 +12982,75 @@ func (r GetPeriodCompletenessResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetPeriodCompletenessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ExportPeriodCompletenessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *ErrorModel
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *ErrorModel
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ExportPeriodCompletenessResponse) GetApplicationProblemJSON401() *ErrorModel {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ExportPeriodCompletenessResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ExportPeriodCompletenessResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ExportPeriodCompletenessResponse) GetApplicationProblemJSON429() *ErrorModel {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ExportPeriodCompletenessResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportPeriodCompletenessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportPeriodCompletenessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportPeriodCompletenessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportPeriodCompletenessResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16907,6 +17175,23 @@ func (c *ClientWithResponses) GetPeriodCompletenessWithResponse(ctx context.Cont
 	return ParseGetPeriodCompletenessResponse(rsp)
 }
 
+// ExportPeriodCompletenessWithResponse Export who has reported for a period
+//
+// The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one row per organization that owes reports with its counts (those other than expected and approved left empty where the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row count and the SHA-256 of the table's cells.
+//
+// Who may call it: anyone, without a token; a token may let the caller see more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/periods/{id}/completeness/export (the `ExportPeriodCompleteness` operationId).
+func (c *ClientWithResponses) ExportPeriodCompletenessWithResponse(ctx context.Context, id openapi_types.UUID, params *ExportPeriodCompletenessParams, reqEditors ...RequestEditorFn) (*ExportPeriodCompletenessResponse, error) {
+	rsp, err := c.ExportPeriodCompleteness(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportPeriodCompletenessResponse(rsp)
+}
+
 // ImportPeriodMatrixWithBodyWithResponse Import progress from an edited matrix
 //
 // Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
@@ -19997,6 +20282,60 @@ func ParseGetPeriodCompletenessResponse(rsp *http.Response) (*GetPeriodCompleten
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseExportPeriodCompletenessResponse parses an HTTP response from a ExportPeriodCompletenessWithResponse call
+func ParseExportPeriodCompletenessResponse(rsp *http.Response) (*ExportPeriodCompletenessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportPeriodCompletenessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

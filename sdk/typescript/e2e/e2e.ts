@@ -121,14 +121,14 @@ async function main(): Promise<void> {
   expect(summary.total.measures === measures && statusTotal === measures && byLead === measures,
     `summary counts ${measures} measures`, { total: summary.total.measures, statusTotal, byLead });
 
-  // The implementation matrix, as CSV in Russian: a heading and a row per measure.
+  // The implementation matrix, as CSV in Russian: a heading in Russian and a row per measure.
   const matrix = await partner.GET("/v1/plans/{id}/export", {
     params: { path: { id: planId }, query: { format: "csv", lang: "ru" } },
     parseAs: "text",
   });
   expect(matrix.response.status === 200, "export answered", matrix.response.status);
   const text = String(matrix.data ?? "");
-  expect(text.startsWith("code,title,"), "the matrix's heading", text.slice(0, 40));
+  expect(text.startsWith("Код,Мера,"), "the matrix's heading", text.slice(0, 40));
   expect(text.includes(env("E2E_MEASURE_TITLE_RU")), "a Russian title in the matrix");
 
   // The focal point drafts an update for the latest period, which is open, and submits it.

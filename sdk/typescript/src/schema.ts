@@ -542,6 +542,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/periods/{id}/completeness/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export who has reported for a period
+         * @description The completeness of the period's round as CSV or XLSX, as the caller may see it: view=organizations, one row per organization that owes reports with its counts (those other than expected and approved left empty where the caller sees only approved reports); view=reports, one row per report the caller sees in full, with its state and whether it is late. Headings are in the chosen language; states and roles stay the API's keys. The workbook's second sheet names the period, its deadlines, the day lateness is judged on, the filters, the row count and the SHA-256 of the table's cells.
+         *
+         *     Who may call it: anyone, without a token; a token may let the caller see more.
+         */
+        get: operations["export-period-completeness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/periods/{id}/imports": {
         parameters: {
             query?: never;
@@ -1497,6 +1519,11 @@ export interface components {
              */
             update_id?: string;
         };
+        /**
+         * @description The file format of an export: csv, RFC 4180 in UTF-8; xlsx, an Office Open XML workbook with the table and a sheet about it.
+         * @enum {string}
+         */
+        ExportFormat: "csv" | "xlsx";
         Health: {
             /** @description Each read replica of the database, when the server has any: one that is not streaming is left out of reads, which go to the primary */
             replicas?: components["schemas"]["Replica"][];
@@ -2577,6 +2604,7 @@ export type EvidenceLink = components['schemas']['EvidenceLink'];
 export type EvidenceList = components['schemas']['EvidenceList'];
 export type EvidenceMetadata = components['schemas']['EvidenceMetadata'];
 export type ExpectedReport = components['schemas']['ExpectedReport'];
+export type ExportFormat = components['schemas']['ExportFormat'];
 export type Health = components['schemas']['Health'];
 export type Heartbeat = components['schemas']['Heartbeat'];
 export type ImplementationStatus = components['schemas']['ImplementationStatus'];
@@ -5180,6 +5208,87 @@ export interface operations {
             };
         };
     };
+    "export-period-completeness": {
+        parameters: {
+            query?: {
+                /** @description Only this organization's reports, by code */
+                organization?: string;
+                /** @description Only reports in this state (the counts stay whole) */
+                state?: components["schemas"]["ReportState"];
+                /** @description organizations: a row per organization with its counts; reports: a row per report the caller sees in full */
+                view?: "organizations" | "reports";
+                format?: components["schemas"]["ExportFormat"];
+                /** @description Language of the headings and names. A text missing in it falls back as in every export */
+                lang?: components["schemas"]["Language"];
+                /** @description Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8 */
+                bom?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Reporting period id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The completeness of the round */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8; header=present": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "import-period-matrix": {
         parameters: {
             query?: {
@@ -5861,8 +5970,7 @@ export interface operations {
     "export-plan-matrix": {
         parameters: {
             query?: {
-                /** @description csv: RFC 4180, UTF-8; xlsx: a workbook with the matrix and a sheet about it */
-                format?: "csv" | "xlsx";
+                format?: components["schemas"]["ExportFormat"];
                 /** @description Language of the texts. A text missing in it falls back: tg to ru then en, ru to en then tg, en to ru then tg */
                 lang?: components["schemas"]["Language"];
                 /** @description A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today */
