@@ -17,7 +17,7 @@ type User struct {
 	Email             string   `json:"email" format:"email"`
 	Name              string   `json:"name"`
 	Active            bool     `json:"active" doc:"An inactive user's tokens do not work"`
-	PreferredLanguage Language `json:"preferred_language" doc:"The language of the e-mail the user is sent"`
+	PreferredLanguage Language `json:"preferred_language"` // of the e-mail the user is sent, as update-me says
 	Reminders         bool     `json:"reminders" doc:"Whether the user is sent reminders of deadlines and the weekly digest; notices of the review of updates are sent whatever it says"`
 }
 

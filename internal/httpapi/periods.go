@@ -127,7 +127,7 @@ type ExpectedReport struct {
 type Completeness struct {
 	Period        ReportingPeriod            `json:"period"`
 	AsOf          string                     `json:"as_of" format:"date" doc:"The day lateness is judged on"`
-	Total         ReportCounts               `json:"total" doc:"Over every organization; counts other than expected and approved only when the caller sees every organization's reports in full"`
+	Total         ReportCounts               `json:"total"` // as get-period-completeness says
 	Organizations []OrganizationCompleteness `json:"organizations"`
 	Items         []ExpectedReport           `json:"items" doc:"The reports the caller sees in full: its own organizations', or all for the coordinating roles"`
 }
@@ -178,7 +178,8 @@ func registerCompleteness(api huma.API, d Deps) {
 		Summary:     "See who has reported for a period",
 		Description: "Every report the period expects (one per measure open in it, for its lead and each co-implementer), " +
 			"where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, " +
-			"with counts per organization and in all. An organization's own roles see its reports in full; the " +
+			"with counts per organization and in all (the total's counts other than expected and approved only when the " +
+			"caller sees every organization's reports in full). An organization's own roles see its reports in full; the " +
 			"coordinating roles see every organization's; partners and the public see each organization's count of " +
 			"approved reports published to them.",
 		Tags:   []string{tagPlans},
@@ -264,7 +265,7 @@ type ImportCounts struct {
 // ImportResult is what an import did, or would do.
 type ImportResult struct {
 	PeriodID  string        `json:"period_id" format:"uuid"`
-	Language  Language      `json:"language" doc:"The language of the file's headings, which its texts are taken to be in"`
+	Language  Language      `json:"language"` // as import-period-matrix says
 	Committed bool          `json:"committed" doc:"Whether the drafts were written; false for a dry run"`
 	Counts    ImportCounts  `json:"counts"`
 	Rows      []ImportedRow `json:"rows"`
@@ -307,7 +308,8 @@ func registerImports(api huma.API, d Deps) {
 			"says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the " +
 			"measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or " +
 			"approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, " +
-			"or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; " +
+			"or, when any row is in error, none is (422, naming each row's error). The result's language is the headings', " +
+			"which the file's texts are taken to be in. A file that is not such a matrix is 422; " +
 			"over the upload limit, 413; a locked period, 409.",
 		Tags:   []string{tagProgress},
 		Errors: []int{http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},

@@ -933,9 +933,7 @@ type Completeness struct {
 	Items         []ExpectedReport           `json:"items"`
 	Organizations []OrganizationCompleteness `json:"organizations"`
 	Period        ReportingPeriod            `json:"period"`
-
-	// Total Over every organization; counts other than expected and approved only when the caller sees every organization's reports in full
-	Total ReportCounts `json:"total"`
+	Total         ReportCounts               `json:"total"`
 }
 
 // CurrentUser defines model for CurrentUser.
@@ -1139,7 +1137,7 @@ type ImportResult struct {
 	Committed bool         `json:"committed"`
 	Counts    ImportCounts `json:"counts"`
 
-	// Language The language of the file's headings, which its texts are taken to be in
+	// Language A language the texts are written in: en English, ru Russian, tg Tajik.
 	Language Language           `json:"language"`
 	PeriodID openapi_types.UUID `json:"period_id"`
 	Rows     []ImportedRow      `json:"rows"`
@@ -2088,7 +2086,7 @@ type User struct {
 	ID   openapi_types.UUID `json:"id"`
 	Name string             `json:"name"`
 
-	// PreferredLanguage The language of the e-mail the user is sent
+	// PreferredLanguage A language the texts are written in: en English, ru Russian, tg Tajik.
 	PreferredLanguage Language `json:"preferred_language"`
 
 	// Reminders Whether the user is sent reminders of deadlines and the weekly digest; notices of the review of updates are sent whatever it says
@@ -2980,7 +2978,7 @@ type ClientInterface interface {
 
 	// GetPeriodCompleteness See who has reported for a period
 	//
-	// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+	// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all (the total's counts other than expected and approved only when the caller sees every organization's reports in full). An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
 	//
 	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
@@ -2998,7 +2996,7 @@ type ClientInterface interface {
 
 	// ImportPeriodMatrixWithBody Import progress from an edited matrix
 	//
-	// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+	// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). The result's language is the headings', which the file's texts are taken to be in. A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
 	//
 	// Who may call it: any caller with a valid token.
 	//
@@ -4305,7 +4303,7 @@ func (c *Client) UpdateReportingPeriod(ctx context.Context, id openapi_types.UUI
 
 // GetPeriodCompleteness See who has reported for a period
 //
-// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all (the total's counts other than expected and approved only when the caller sees every organization's reports in full). An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
 //
 // Who may call it: anyone, without a token; a token may let the caller see more.
 //
@@ -4343,7 +4341,7 @@ func (c *Client) ExportPeriodCompleteness(ctx context.Context, id openapi_types.
 
 // ImportPeriodMatrixWithBody Import progress from an edited matrix
 //
-// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). The result's language is the headings', which the file's texts are taken to be in. A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
 //
 // Who may call it: any caller with a valid token.
 //
@@ -9739,7 +9737,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetPeriodCompletenessWithResponse See who has reported for a period
 	//
-	// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+	// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all (the total's counts other than expected and approved only when the caller sees every organization's reports in full). An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
 	//
 	// Who may call it: anyone, without a token; a token may let the caller see more.
 	//
@@ -9761,7 +9759,7 @@ type ClientWithResponsesInterface interface {
 
 	// ImportPeriodMatrixWithBodyWithResponse Import progress from an edited matrix
 	//
-	// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+	// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). The result's language is the headings', which the file's texts are taken to be in. A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
 	//
 	// Who may call it: any caller with a valid token.
 	//
@@ -17113,7 +17111,7 @@ func (c *ClientWithResponses) UpdateReportingPeriodWithResponse(ctx context.Cont
 
 // GetPeriodCompletenessWithResponse See who has reported for a period
 //
-// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+// Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all (the total's counts other than expected and approved only when the caller sees every organization's reports in full). An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
 //
 // Who may call it: anyone, without a token; a token may let the caller see more.
 //
@@ -17147,7 +17145,7 @@ func (c *ClientWithResponses) ExportPeriodCompletenessWithResponse(ctx context.C
 
 // ImportPeriodMatrixWithBodyWithResponse Import progress from an edited matrix
 //
-// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+// Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). The result's language is the headings', which the file's texts are taken to be in. A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
 //
 // Who may call it: any caller with a valid token.
 //

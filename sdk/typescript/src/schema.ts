@@ -529,7 +529,7 @@ export interface paths {
         };
         /**
          * See who has reported for a period
-         * @description Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+         * @description Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all (the total's counts other than expected and approved only when the caller sees every organization's reports in full). An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
          *
          *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
@@ -575,7 +575,7 @@ export interface paths {
         put?: never;
         /**
          * Import progress from an edited matrix
-         * @description Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+         * @description Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). The result's language is the headings', which the file's texts are taken to be in. A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
          *
          *     Who may call it: any caller with a valid token.
          */
@@ -1375,7 +1375,6 @@ export interface components {
             items: components["schemas"]["ExpectedReport"][];
             organizations: components["schemas"]["OrganizationCompleteness"][];
             period: components["schemas"]["ReportingPeriod"];
-            /** @description Over every organization; counts other than expected and approved only when the caller sees every organization's reports in full */
             total: components["schemas"]["ReportCounts"];
         };
         CurrentUser: {
@@ -1564,7 +1563,6 @@ export interface components {
             /** @description Whether the drafts were written; false for a dry run */
             committed: boolean;
             counts: components["schemas"]["ImportCounts"];
-            /** @description The language of the file's headings, which its texts are taken to be in */
             language: components["schemas"]["Language"];
             /** Format: uuid */
             period_id: string;
@@ -2527,7 +2525,6 @@ export interface components {
              */
             id: string;
             name: string;
-            /** @description The language of the e-mail the user is sent */
             preferred_language: components["schemas"]["Language"];
             /** @description Whether the user is sent reminders of deadlines and the weekly digest; notices of the review of updates are sent whatever it says */
             reminders: boolean;
