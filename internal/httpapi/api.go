@@ -77,6 +77,7 @@ func registerAll(api huma.API, d Deps) {
 	registerChanges(v1, d)
 	registerExports(v1, d)
 	refParamsAlone(api)
+	documentHeaders(api)
 }
 
 // apiBase prefixes the paths of the API's operations.
@@ -98,6 +99,10 @@ func config() huma.Config {
 	cfg := huma.DefaultConfig("naptracker API", Version)
 	// /docs is served from the binary (pages.go), not huma's page that loads from a CDN.
 	cfg.DocsPath = ""
+	// JSON only: the document promises no other format, so a CBOR body is a 415 and an
+	// Accept of CBOR still gets JSON.
+	delete(cfg.Formats, "application/cbor")
+	delete(cfg.Formats, "cbor")
 	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	// No $schema field in bodies and no Link headers: dashboards and SDKs read plain JSON.
 	cfg.CreateHooks = nil

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -374,8 +373,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, h)
 	call := func(path string, header ...string) *http.Response {
 		req, _ := http.NewRequest("GET", srv.URL+path, nil)
 		for i := 0; i+1 < len(header); i += 2 {

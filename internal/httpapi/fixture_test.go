@@ -88,8 +88,7 @@ func newFixtureWithPolicy(t testing.TB, now time.Time, policy string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	srv := serve(t, h)
 	f := &fixture{t: t, dsn: dsn, db: db, app: app, authz: enforcer, svc: svc, srv: srv, ds: ds}
 	var plans page[struct{ ID string }]
 	f.getJSON("/v1/plans?code="+url.QueryEscape(ds.Plan.Code), &plans)
