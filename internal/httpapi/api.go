@@ -60,11 +60,13 @@ func init() {
 	// Lists are never null: handlers always return a slice, and SDKs should not have to
 	// check.
 	huma.DefaultArrayNullable = false
+	// A field is named as the document spells it: {"Code": …} is an unknown field, not code.
+	huma.ValidateStrictCasing = true
 }
 
 func registerAll(api huma.API, d Deps) {
 	useProblemErrors()
-	api.UseMiddleware(authenticate(api, d, newRateLimiter(d.Limits)), rejectRepeatedQuery(api))
+	api.UseMiddleware(authenticate(api, d, newRateLimiter(d.Limits)), rejectRepeatedQuery(api), strictBooleans(api))
 	registerHealth(api, d)
 	v1 := huma.NewGroup(api, apiBase)
 	registerOrganizations(v1, d)

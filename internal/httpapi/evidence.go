@@ -54,7 +54,7 @@ func toEvidence(e nap.Evidence) Evidence {
 // EvidenceMetadata describes a piece of evidence.
 type EvidenceMetadata struct {
 	Kind         EvidenceKind     `json:"kind"`
-	Title        Text             `json:"title"`
+	Title        TextInput        `json:"title"`
 	Language     EvidenceLanguage `json:"language,omitempty"`
 	DocumentDate *string          `json:"document_date,omitempty" format:"date"`
 	Visibility   Visibility       `json:"visibility,omitempty"`
@@ -63,7 +63,7 @@ type EvidenceMetadata struct {
 // EvidenceLink cites a document or page by its address.
 type EvidenceLink struct {
 	EvidenceMetadata
-	URL string `json:"url" format:"uri" maxLength:"2000" example:"https://www.parlament.tj/"`
+	URL string `json:"url" format:"uri" maxLength:"2000" pattern:"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\\s]+" example:"https://www.parlament.tj/" doc:"An http or https address"`
 }
 
 func (m EvidenceMetadata) evidence(updateID string) (nap.Evidence, error) {
