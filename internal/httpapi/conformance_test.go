@@ -147,3 +147,80 @@ func requiredHeaders(r *openapi3.Response, h http.Header) error {
 	}
 	return nil
 }
+
+// TestConformanceCatchesWrongResponses: the validating client refuses what the document does
+// not allow, and passes what it does.
+func TestConformanceCatchesWrongResponses(t *testing.T) {
+	const id = "0196f5a2-5c1e-7a10-9b1e-4c6d8e2f3a10"
+	requestID := func(h http.Header) { h.Set("X-Request-ID", "0123456789abcdef01234567") }
+	for _, c := range []struct {
+		name, path string
+		answer     func(w http.ResponseWriter)
+		wrong      string // what the client must say; "" when the answer conforms
+	}{
+		{"a conforming list", "/v1/plans", func(w http.ResponseWriter) {
+			requestID(w.Header())
+			w.Header().Set("ETag", `W/"1"`)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"items": []}`)
+		}, ""},
+		{"an undeclared status", "/v1/plans", func(w http.ResponseWriter) {
+			requestID(w.Header())
+			w.WriteHeader(http.StatusTeapot)
+		}, "status 418 is not declared"},
+		{"a body its schema refuses", "/v1/plans", func(w http.ResponseWriter) {
+			requestID(w.Header())
+			w.Header().Set("ETag", `W/"1"`)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"items": "none"}`)
+		}, "doesn't match schema"},
+		{"an undeclared header", "/v1/plans", func(w http.ResponseWriter) {
+			requestID(w.Header())
+			w.Header().Set("ETag", `W/"1"`)
+			w.Header().Set("X-Debug", "on")
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"items": []}`)
+		}, "header X-Debug is not declared"},
+		{"a required header missing", "/v1/plans", func(w http.ResponseWriter) {
+			w.Header().Set("ETag", `W/"1"`)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"items": []}`)
+		}, "X-Request-ID"},
+		{"an error that is not a problem", "/v1/plans/" + id, func(w http.ResponseWriter) {
+			requestID(w.Header())
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, "not found")
+		}, "text/plain"},
+		{"an undeclared file type", "/v1/evidence/" + id + "/content", func(w http.ResponseWriter) {
+			requestID(w.Header())
+			w.Header().Set("Content-Type", "application/x-msdownload")
+			_, _ = io.WriteString(w, "MZ")
+		}, "application/x-msdownload"},
+		{"a conforming 304", "/v1/plans/" + id, func(w http.ResponseWriter) {
+			requestID(w.Header())
+			w.Header().Set("ETag", `"1"`)
+			w.WriteHeader(http.StatusNotModified)
+		}, ""},
+		{"a 304 without its ETag", "/v1/plans/" + id, func(w http.ResponseWriter) {
+			requestID(w.Header())
+			w.WriteHeader(http.StatusNotModified)
+		}, "required header ETag is missing"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { c.answer(w) }))
+			res, err := srv.Client().Get(srv.URL + c.path)
+			switch {
+			case c.wrong == "" && err != nil:
+				t.Fatalf("a conforming answer is refused: %v", err)
+			case c.wrong == "":
+				_ = res.Body.Close()
+			case err == nil:
+				_ = res.Body.Close()
+				t.Fatalf("%d passes; want it refused for %q", res.StatusCode, c.wrong)
+			case !strings.Contains(err.Error(), c.wrong):
+				t.Fatalf("refused, but not for %q: %v", c.wrong, err)
+			}
+		})
+	}
+}

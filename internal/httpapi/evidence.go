@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -242,12 +243,16 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 			}
 			read := &firstError{r: content}
 			// No modification time: the ETag, the content's digest, is the one validator.
-			http.ServeContent(&rangeProblem{ResponseWriter: w}, r, "", time.Time{}, read)
+			http.ServeContent(&servedContent{ResponseWriter: w}, r, "", time.Time{}, read)
 			if read.err != nil && nap.ErrorCode(read.err) == nap.EINTEGRITY {
 				slog.ErrorContext(ctx, "stored data does not match its record; the download was cut", "evidence", e.ID, "error", nap.ErrorMessage(read.err))
 			}
 		}}, nil
 	})
+	// The 416 is declared by registering the operation; what it says of the file, after.
+	registered(api, "get-evidence-content").Responses["416"].Headers = map[string]*huma.Header{
+		"Content-Range": {Required: true, Description: "The file's size: bytes */<size>", Schema: &huma.Schema{Type: huma.TypeString, Pattern: `^bytes \*/[0-9]+$`}},
+	}
 }
 
 // EvidenceContentInput names an evidence file and what of it the client wants. http.ServeContent
@@ -295,33 +300,41 @@ func partContent() map[string]*huma.MediaType {
 	return content
 }
 
-// rangeProblem answers a range outside the file, which http.ServeContent refuses in plain
-// text, as a problem that keeps only the Content-Range saying the file's size.
-type rangeProblem struct {
+// servedContent trims what http.ServeContent answers besides the file: a 304 keeps only its
+// ETag (RFC 9110, 15.4.5), and a range outside the file, which it refuses in plain text,
+// becomes a problem that keeps only the Content-Range giving the file's size.
+type servedContent struct {
 	http.ResponseWriter
 	refused bool
 }
 
-func (w *rangeProblem) WriteHeader(status int) {
-	if status != http.StatusRequestedRangeNotSatisfiable {
-		w.ResponseWriter.WriteHeader(status)
+func (w *servedContent) WriteHeader(status int) {
+	switch status {
+	case http.StatusNotModified:
+		keepOnly(w.Header(), "ETag")
+	case http.StatusRequestedRangeNotSatisfiable:
+		w.refused = true
+		keepOnly(w.Header(), "Content-Range")
+		writeProblem(w.ResponseWriter, problem(status, "the range asks for bytes the file does not have; Content-Range gives its size"))
 		return
 	}
-	w.refused = true
-	h := w.Header()
-	for name := range h {
-		if name != "Content-Range" && name != "X-Request-Id" {
-			h.Del(name)
-		}
-	}
-	writeProblem(w.ResponseWriter, problem(status, "the range asks for bytes the file does not have; Content-Range gives its size"))
+	w.ResponseWriter.WriteHeader(status)
 }
 
-func (w *rangeProblem) Write(b []byte) (int, error) {
+func (w *servedContent) Write(b []byte) (int, error) {
 	if w.refused {
 		return len(b), nil
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// keepOnly removes every header but the request id and those named.
+func keepOnly(h http.Header, names ...string) {
+	for name := range h {
+		if name != "X-Request-Id" && !slices.ContainsFunc(names, func(n string) bool { return http.CanonicalHeaderKey(n) == name }) {
+			h.Del(name)
+		}
+	}
 }
 
 // firstError remembers the first error of reading r.
