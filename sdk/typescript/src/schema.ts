@@ -217,7 +217,7 @@ export interface paths {
         };
         /**
          * Download an evidence file
-         * @description The file's bytes, with its sniffed Content-Type, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Supports `Range` (206) and `If-None-Match` on its ETag, the SHA-256.
+         * @description The file's bytes, with the media type judged from its content when it was uploaded, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Its ETag is its SHA-256: If-None-Match answers 304 while it is current. `Range` asks for part of it (206; several ranges come as multipart/byteranges), `If-Range` only while it is unchanged; a range outside the file is 416, with the file's size in Content-Range.
          *
          *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
@@ -791,7 +791,7 @@ export interface paths {
         put?: never;
         /**
          * Approve a progress update
-         * @description The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step.
          *
          *     Who may call it: coordinator (permission `update:approve`).
          */
@@ -841,7 +841,7 @@ export interface paths {
         put?: never;
         /**
          * Reject a progress update
-         * @description The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step.
          *
          *     Who may call it: coordinator (permission `update:reject`).
          */
@@ -863,7 +863,7 @@ export interface paths {
         put?: never;
         /**
          * Return a progress update
-         * @description Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step.
          *
          *     Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
          */
@@ -907,7 +907,7 @@ export interface paths {
         put?: never;
         /**
          * Sign a progress update off
-         * @description The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step.
          *
          *     Who may call it: approver of the organization concerned (permission `update:sign_off`).
          */
@@ -929,7 +929,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a progress update
-         * @description Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step.
          *
          *     Who may call it: focal_point of the organization concerned (permission `update:submit`).
          */
@@ -951,7 +951,7 @@ export interface paths {
         put?: never;
         /**
          * Withdraw a progress update
-         * @description Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step.
          *
          *     Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
          */
@@ -1118,11 +1118,15 @@ export interface components {
              */
             actor_id?: string;
             /** @description The object after the change; null when deleted */
-            after: unknown;
+            after: {
+                [key: string]: unknown;
+            } | null;
             /** Format: date-time */
             at: string;
             /** @description The object before the change; null when created */
-            before: unknown;
+            before: {
+                [key: string]: unknown;
+            } | null;
             /** @description The X-Request-ID the client sent with that request, if any: the client's label, kept beside the server's id */
             client_request_id?: string;
             /** Format: uuid */
@@ -1316,9 +1320,10 @@ export interface components {
             document_date?: string;
             kind: components["schemas"]["EvidenceKind"];
             language?: components["schemas"]["EvidenceLanguage"];
-            title: components["schemas"]["Text"];
+            title: components["schemas"]["TextInput"];
             /**
              * Format: uri
+             * @description An http or https address
              * @example https://www.parlament.tj/
              */
             url: string;
@@ -1332,7 +1337,7 @@ export interface components {
             document_date?: string;
             kind: components["schemas"]["EvidenceKind"];
             language?: components["schemas"]["EvidenceLanguage"];
-            title: components["schemas"]["Text"];
+            title: components["schemas"]["TextInput"];
             visibility?: components["schemas"]["Visibility"];
         };
         Health: {
@@ -1398,6 +1403,7 @@ export interface components {
             disaggregations?: components["schemas"]["Disaggregation"][];
             kind?: components["schemas"]["IndicatorKind"];
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
             /**
              * Format: double
@@ -1406,7 +1412,7 @@ export interface components {
             target?: number;
             /** Format: date */
             target_date?: string;
-            title?: components["schemas"]["Text"];
+            title?: components["schemas"]["TextInput"];
             unit?: string;
         };
         /**
@@ -1511,33 +1517,34 @@ export interface components {
             version: number;
         };
         MeasureFields: {
-            /** @description ICRMW articles, 1 to 93 */
+            /** @description ICRMW articles it implements */
             articles?: number[];
             /** @description Fields to empty */
-            clear?: ("due_start" | "due_end")[];
-            /** @description Organization codes */
+            clear?: ("due_start" | "due_end" | "description" | "expected_result" | "deadline_text")[];
+            /** @description Codes of the organizations that share the work */
             co_implementers?: string[];
             /** @example 3.12 */
             code?: string;
-            deadline_text?: components["schemas"]["Text"];
-            description?: components["schemas"]["Text"];
+            deadline_text?: components["schemas"]["TextInput"];
+            description?: components["schemas"]["TextInput"];
             /** Format: date */
             due_end?: string;
             /** Format: date */
             due_start?: string;
-            expected_result?: components["schemas"]["Text"];
+            expected_result?: components["schemas"]["TextInput"];
             /**
              * @description Code of the lead organization
              * @example MS
              */
             lead?: string;
-            /** @description Organization codes */
+            /** @description Codes of the organizations that support it */
             partners?: string[];
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
-            /** @description Recommendation ids */
+            /** @description Ids of the recommendations it answers */
             recommendations?: string[];
-            title?: components["schemas"]["Text"];
+            title?: components["schemas"]["TextInput"];
         };
         MeasureList: {
             items: components["schemas"]["Measure"][];
@@ -1567,6 +1574,73 @@ export interface components {
         MembershipList: {
             items: components["schemas"]["Membership"][];
         };
+        NewIndicator: {
+            /**
+             * Format: double
+             * @description Only for number and percent indicators
+             */
+            baseline?: number;
+            /** @example 3.12.1 */
+            code: string;
+            disaggregations?: components["schemas"]["Disaggregation"][];
+            kind: components["schemas"]["IndicatorKind"];
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            /**
+             * Format: double
+             * @description Only for number and percent indicators
+             */
+            target?: number;
+            /** Format: date */
+            target_date?: string;
+            title: components["schemas"]["TextInput"];
+            unit?: string;
+        };
+        NewIndicatorValue: {
+            /** @description The breakdown this value is for, by the indicator's dimensions, such as sex: female */
+            disaggregation?: {
+                [key: string]: string;
+            };
+            /** Format: uuid */
+            indicator_id: string;
+            note?: string;
+            /** @description For text indicators */
+            text?: string;
+            /**
+             * Format: double
+             * @description For number and percent indicators; 1 (reached) or 0 for milestones
+             */
+            value?: number;
+        };
+        NewMeasure: {
+            /** @description ICRMW articles it implements */
+            articles?: number[];
+            /** @description Codes of the organizations that share the work */
+            co_implementers?: string[];
+            /** @example 3.12 */
+            code: string;
+            deadline_text?: components["schemas"]["TextInput"];
+            description?: components["schemas"]["TextInput"];
+            /** Format: date */
+            due_end?: string;
+            /** Format: date */
+            due_start?: string;
+            expected_result?: components["schemas"]["TextInput"];
+            /**
+             * @description Code of the lead organization
+             * @example MS
+             */
+            lead: string;
+            /** @description Codes of the organizations that support it */
+            partners?: string[];
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            /** @description Ids of the recommendations it answers */
+            recommendations?: string[];
+            title: components["schemas"]["TextInput"];
+        };
         NewMembership: {
             /**
              * @description Organization code; required for approver, focal_point and viewer, absent for the global roles
@@ -1584,6 +1658,67 @@ export interface components {
              * @description Default: open-ended
              */
             valid_to?: string;
+        };
+        NewOrganization: {
+            active?: boolean;
+            /** @example AEA */
+            code: string;
+            kind: components["schemas"]["OrganizationKind"];
+            name: components["schemas"]["TextInput"];
+            /** @description Code of the parent organization; empty for none */
+            parent?: string;
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            /** @description Code of the successor organization; empty for none */
+            successor?: string;
+            /** Format: date */
+            valid_from?: string;
+            /** Format: date */
+            valid_to?: string;
+        };
+        NewPlan: {
+            /** @description Code of the approving organization; empty for none */
+            approved_by?: string;
+            /** Format: date */
+            approved_on?: string;
+            /** @example TJK-CMW-NAP-2020 */
+            code: string;
+            /** Format: date */
+            extended_to?: string;
+            legal_basis?: components["schemas"]["TextInput"];
+            /** Format: date */
+            period_end: string;
+            /** Format: date */
+            period_start: string;
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            requires_sign_off?: boolean;
+            status?: components["schemas"]["PlanStatus"];
+            title: components["schemas"]["TextInput"];
+        };
+        NewProgressUpdate: {
+            challenges?: components["schemas"]["TextInput"];
+            /** @description What a correction corrects: required with supersedes */
+            correction_reason?: string;
+            indicator_values?: components["schemas"]["NewIndicatorValue"][];
+            narrative?: components["schemas"]["TextInput"];
+            next_steps?: components["schemas"]["TextInput"];
+            /**
+             * Format: uuid
+             * @description An open reporting period of the measure's plan
+             */
+            period_id: string;
+            /** Format: int64 */
+            progress_percent?: number;
+            proposed_status: components["schemas"]["ReportedStatus"];
+            /**
+             * Format: uuid
+             * @description To correct an approved update: its id
+             */
+            supersedes?: string;
+            visibility?: components["schemas"]["Visibility"];
         };
         NewReportingPeriod: {
             /** Format: date */
@@ -1655,10 +1790,11 @@ export interface components {
             /** @example AEA */
             code?: string;
             kind?: components["schemas"]["OrganizationKind"];
-            name?: components["schemas"]["Text"];
+            name?: components["schemas"]["TextInput"];
             /** @description Code of the parent organization; empty for none */
             parent?: string;
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
             /** @description Code of the successor organization; empty for none */
             successor?: string;
@@ -1722,26 +1858,27 @@ export interface components {
             version: number;
         };
         PlanFields: {
-            /** @description Code of the approving organization */
+            /** @description Code of the approving organization; empty for none */
             approved_by?: string;
             /** Format: date */
             approved_on?: string;
             /** @description Fields to empty */
-            clear?: ("extended_to" | "approved_on" | "approved_by")[];
+            clear?: ("extended_to" | "approved_on" | "approved_by" | "legal_basis")[];
             /** @example TJK-CMW-NAP-2020 */
             code?: string;
             /** Format: date */
             extended_to?: string;
-            legal_basis?: components["schemas"]["Text"];
+            legal_basis?: components["schemas"]["TextInput"];
             /** Format: date */
             period_end?: string;
             /** Format: date */
             period_start?: string;
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
             requires_sign_off?: boolean;
             status?: components["schemas"]["PlanStatus"];
-            title?: components["schemas"]["Text"];
+            title?: components["schemas"]["TextInput"];
         };
         PlanList: {
             items: components["schemas"]["Plan"][];
@@ -1834,14 +1971,14 @@ export interface components {
             visibility: components["schemas"]["Visibility"];
         };
         ProgressUpdateFields: {
-            challenges?: components["schemas"]["Text"];
+            challenges?: components["schemas"]["TextInput"];
             /** @description Fields to empty */
-            clear?: "progress_percent"[];
-            /** @description Required with supersedes */
+            clear?: ("progress_percent" | "narrative" | "challenges" | "next_steps")[];
+            /** @description What a correction corrects: required with supersedes */
             correction_reason?: string;
-            indicator_values?: components["schemas"]["IndicatorValue"][];
-            narrative?: components["schemas"]["Text"];
-            next_steps?: components["schemas"]["Text"];
+            indicator_values?: components["schemas"]["NewIndicatorValue"][];
+            narrative?: components["schemas"]["TextInput"];
+            next_steps?: components["schemas"]["TextInput"];
             /**
              * Format: uuid
              * @description An open reporting period of the measure's plan
@@ -1850,11 +1987,6 @@ export interface components {
             /** Format: int64 */
             progress_percent?: number;
             proposed_status?: components["schemas"]["ReportedStatus"];
-            /**
-             * Format: uuid
-             * @description To correct an approved update: its id; set on creation only
-             */
-            supersedes?: string;
             visibility?: components["schemas"]["Visibility"];
         };
         ProgressUpdateList: {
@@ -1986,12 +2118,16 @@ export interface components {
          * @enum {string}
          */
         ReviewAction: "submit" | "sign_off" | "return" | "approve" | "reject" | "withdraw";
+        ReviewComment: {
+            /** @description Why, if the reviewer says */
+            reason?: string;
+        };
         ReviewList: {
             items: components["schemas"]["Review"][];
         };
         ReviewReason: {
-            /** @description Why; required to return or reject */
-            reason?: string;
+            /** @description Why: the organization reads it to change the update, or to know why it was rejected */
+            reason: string;
         };
         /**
          * @description What a user may do. Global roles: admin, coordinator, auditor, partner; roles in one organization: approver (signs its updates off), focal_point (drafts and submits them), viewer (reads them).
@@ -2067,6 +2203,15 @@ export interface components {
             /** @description Tajik */
             tg?: string;
         };
+        /** @description Text in at least one of Tajik (tg), Russian (ru) and English (en); none blank. */
+        TextInput: {
+            /** @description English */
+            en?: string;
+            /** @description Russian */
+            ru?: string;
+            /** @description Tajik */
+            tg?: string;
+        };
         Token: {
             /** Format: date-time */
             created_at: string;
@@ -2131,9 +2276,27 @@ export interface components {
         Visibility: "internal" | "partners" | "public";
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+        ClientRequestID: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Parts may be asked for in bytes */
+        AcceptRanges: "bytes";
+        /** @description attachment, with the file's name */
+        ContentDisposition: string;
+        /** @description Browsers take the Content-Type as it is */
+        NoSniff: "nosniff";
+        /** @description SHA-256 of the whole file (RFC 9530) */
+        ReprDigest: string;
+        /** @description The server's id of the request, which its logs and the audit trail keep */
+        RequestID: string;
+        /** @description Seconds to wait before asking again */
+        RetryAfter: number;
+        /** @description The bearer challenge (RFC 6750) */
+        WWWAuthenticate: string;
+    };
     pathItems: never;
 }
 export type ArticleTally = components['schemas']['ArticleTally'];
@@ -2171,7 +2334,13 @@ export type MeasureFields = components['schemas']['MeasureFields'];
 export type MeasureList = components['schemas']['MeasureList'];
 export type Membership = components['schemas']['Membership'];
 export type MembershipList = components['schemas']['MembershipList'];
+export type NewIndicator = components['schemas']['NewIndicator'];
+export type NewIndicatorValue = components['schemas']['NewIndicatorValue'];
+export type NewMeasure = components['schemas']['NewMeasure'];
 export type NewMembership = components['schemas']['NewMembership'];
+export type NewOrganization = components['schemas']['NewOrganization'];
+export type NewPlan = components['schemas']['NewPlan'];
+export type NewProgressUpdate = components['schemas']['NewProgressUpdate'];
 export type NewReportingPeriod = components['schemas']['NewReportingPeriod'];
 export type NewToken = components['schemas']['NewToken'];
 export type NewUser = components['schemas']['NewUser'];
@@ -2198,6 +2367,7 @@ export type ReportingPeriod = components['schemas']['ReportingPeriod'];
 export type ReportingPeriodList = components['schemas']['ReportingPeriodList'];
 export type Review = components['schemas']['Review'];
 export type ReviewAction = components['schemas']['ReviewAction'];
+export type ReviewComment = components['schemas']['ReviewComment'];
 export type ReviewList = components['schemas']['ReviewList'];
 export type ReviewReason = components['schemas']['ReviewReason'];
 export type Role = components['schemas']['Role'];
@@ -2206,6 +2376,7 @@ export type SourceDocumentList = components['schemas']['SourceDocumentList'];
 export type StatusCounts = components['schemas']['StatusCounts'];
 export type Tally = components['schemas']['Tally'];
 export type Text = components['schemas']['Text'];
+export type TextInput = components['schemas']['TextInput'];
 export type Token = components['schemas']['Token'];
 export type TokenList = components['schemas']['TokenList'];
 export type UpdateState = components['schemas']['UpdateState'];
@@ -2213,12 +2384,25 @@ export type User = components['schemas']['User'];
 export type UserFields = components['schemas']['UserFields'];
 export type UserList = components['schemas']['UserList'];
 export type Visibility = components['schemas']['Visibility'];
+export type ParameterClientRequestId = components['parameters']['ClientRequestID'];
+export type HeaderAcceptRanges = components['headers']['AcceptRanges'];
+export type HeaderContentDisposition = components['headers']['ContentDisposition'];
+export type HeaderNoSniff = components['headers']['NoSniff'];
+export type HeaderReprDigest = components['headers']['ReprDigest'];
+export type HeaderRequestId = components['headers']['RequestID'];
+export type HeaderRetryAfter = components['headers']['RetryAfter'];
+export type HeaderWwwAuthenticate = components['headers']['WWWAuthenticate'];
 export type $defs = Record<string, never>;
 export interface operations {
     "get-health": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2227,15 +2411,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2245,6 +2444,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2254,6 +2455,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2265,7 +2478,12 @@ export interface operations {
     "get-readiness": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2274,15 +2492,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2292,6 +2525,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2301,6 +2536,7 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2310,6 +2546,8 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2335,7 +2573,12 @@ export interface operations {
                 /** @description Only events before this time */
                 until?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2344,15 +2587,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEventList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2362,6 +2620,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2371,6 +2630,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2380,6 +2640,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2389,6 +2651,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2400,7 +2674,12 @@ export interface operations {
     "verify-audit-chain": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2409,15 +2688,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerification"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2427,6 +2721,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2436,6 +2731,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2445,6 +2742,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2461,7 +2770,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2470,15 +2784,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CheckpointList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2488,6 +2817,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2497,6 +2827,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2506,6 +2838,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2517,7 +2861,12 @@ export interface operations {
     "get-audit-public-key": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2526,15 +2875,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditKey"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2544,6 +2908,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2553,6 +2918,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2562,6 +2929,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2577,7 +2956,12 @@ export interface operations {
                 after?: number;
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2586,15 +2970,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ChangeList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2604,6 +3003,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2613,6 +3013,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2622,6 +3024,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2639,6 +3053,8 @@ export interface operations {
             header?: {
                 /** @description Sent by an EventSource on reconnection; wins over after */
                 "Last-Event-ID"?: number;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path?: never;
             cookie?: never;
@@ -2648,6 +3064,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2679,6 +3096,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2688,6 +3107,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2697,6 +3117,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2706,6 +3128,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2717,7 +3151,12 @@ export interface operations {
     "get-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Evidence id */
                 id: string;
@@ -2729,15 +3168,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Evidence"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2747,6 +3201,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2756,6 +3211,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2765,6 +3221,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2774,6 +3232,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2785,7 +3255,10 @@ export interface operations {
     "delete-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Evidence id */
                 id: string;
@@ -2797,6 +3270,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2804,6 +3278,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2813,6 +3289,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2822,6 +3299,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2831,6 +3309,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2840,6 +3319,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2849,6 +3329,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2858,6 +3340,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2869,7 +3363,16 @@ export interface operations {
     "get-evidence-content": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Byte ranges to send (RFC 9110, 14.2): 206 with only those bytes */
+                Range?: string;
+                /** @description The ETag of the file as held: the Range applies only while it is current, the whole file comes otherwise */
+                "If-Range"?: string;
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Evidence id */
                 id: string;
@@ -2881,22 +3384,74 @@ export interface operations {
             /** @description The file */
             200: {
                 headers: {
+                    "Accept-Ranges": components["headers"]["AcceptRanges"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    /** @description The file's SHA-256 in hex */
+                    ETag: string;
+                    "Repr-Digest": components["headers"]["ReprDigest"];
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "application/msword": string;
+                    "application/pdf": string;
+                    "application/vnd.ms-excel": string;
+                    "application/vnd.ms-powerpoint": string;
+                    "application/vnd.oasis.opendocument.presentation": string;
+                    "application/vnd.oasis.opendocument.spreadsheet": string;
+                    "application/vnd.oasis.opendocument.text": string;
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "text/csv": string;
+                    "text/plain": string;
                 };
             };
-            /** @description The part of the file the Range asked for */
+            /** @description The parts of the file the Range asked for */
             206: {
                 headers: {
+                    "Accept-Ranges": components["headers"]["AcceptRanges"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    /** @description The part sent and the file's size; absent when several parts come as multipart/byteranges */
+                    "Content-Range"?: string;
+                    /** @description The file's SHA-256 in hex */
+                    ETag: string;
+                    "Repr-Digest": components["headers"]["ReprDigest"];
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/msword": string;
+                    "application/pdf": string;
+                    "application/vnd.ms-excel": string;
+                    "application/vnd.ms-powerpoint": string;
+                    "application/vnd.oasis.opendocument.presentation": string;
+                    "application/vnd.oasis.opendocument.spreadsheet": string;
+                    "application/vnd.oasis.opendocument.text": string;
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "multipart/byteranges": string;
+                    "text/csv": string;
+                    "text/plain": string;
+                };
             };
             /** @description Not modified: the client holds the file already */
             304: {
                 headers: {
+                    /** @description The file's SHA-256 in hex */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2904,6 +3459,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2913,6 +3470,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2922,6 +3480,9 @@ export interface operations {
             /** @description Requested Range Not Satisfiable */
             416: {
                 headers: {
+                    /** @description The file's size: bytes *\/<size> */
+                    "Content-Range": string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2931,6 +3492,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2940,6 +3502,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2949,6 +3513,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2960,7 +3536,12 @@ export interface operations {
     "get-indicator": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Indicator id */
                 id: string;
@@ -2972,16 +3553,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Indicator"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2991,6 +3586,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3000,6 +3596,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3009,6 +3606,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3018,6 +3617,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3029,9 +3640,11 @@ export interface operations {
     "update-indicator": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Indicator id */
@@ -3056,15 +3669,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Indicator"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3074,6 +3700,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3083,6 +3710,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3092,6 +3720,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3101,6 +3730,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3110,6 +3740,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3119,6 +3760,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3128,6 +3770,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3137,6 +3780,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3146,6 +3791,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3157,7 +3814,12 @@ export interface operations {
     "get-me": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3166,15 +3828,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CurrentUser"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3184,6 +3861,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3193,6 +3872,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3207,6 +3898,8 @@ export interface operations {
             header?: {
                 /** @description ETags the client holds; 304 when one is current */
                 "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Measure id */
@@ -3219,16 +3912,21 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measure"];
                 };
             };
-            /** @description Not modified: the measure still has the ETag sent in If-None-Match. */
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
             304: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3236,6 +3934,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3245,6 +3945,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3254,6 +3955,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3263,6 +3965,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3272,6 +3976,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3283,9 +3999,11 @@ export interface operations {
     "update-measure": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Measure id */
@@ -3312,15 +4030,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measure"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3330,6 +4061,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3339,6 +4071,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3348,6 +4081,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3357,6 +4091,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3366,6 +4101,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3375,6 +4121,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3384,6 +4131,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3393,6 +4141,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3402,6 +4152,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3418,7 +4180,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -3430,15 +4197,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEventList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3448,6 +4230,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3457,6 +4240,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3466,6 +4250,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3475,6 +4261,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3491,7 +4289,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -3503,15 +4306,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IndicatorList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3521,6 +4339,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3530,6 +4349,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3539,6 +4359,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3548,6 +4370,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3559,7 +4393,10 @@ export interface operations {
     "create-indicator": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -3582,7 +4419,7 @@ export interface operations {
                  *       "target_date": "2014-12-31"
                  *     }
                  */
-                "application/json": components["schemas"]["IndicatorFields"];
+                "application/json": components["schemas"]["NewIndicator"];
             };
         };
         responses: {
@@ -3590,15 +4427,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Indicator"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3608,6 +4458,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3617,6 +4468,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3626,6 +4478,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3635,6 +4488,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3644,6 +4508,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3653,6 +4518,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3662,6 +4529,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3678,7 +4557,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -3690,15 +4574,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdateList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3708,6 +4607,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3717,6 +4617,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3726,6 +4627,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3735,6 +4638,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3746,7 +4661,10 @@ export interface operations {
     "create-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -3778,7 +4696,7 @@ export interface operations {
                  *       "visibility": "public"
                  *     }
                  */
-                "application/json": components["schemas"]["ProgressUpdateFields"];
+                "application/json": components["schemas"]["NewProgressUpdate"];
             };
         };
         responses: {
@@ -3786,15 +4704,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3804,6 +4735,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3813,6 +4745,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3822,6 +4755,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3831,6 +4765,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3840,6 +4785,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3849,6 +4795,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3858,6 +4806,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3874,7 +4834,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3883,15 +4848,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3901,6 +4881,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3910,6 +4891,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3919,6 +4902,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3930,7 +4925,10 @@ export interface operations {
     "create-organization": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3949,7 +4947,7 @@ export interface operations {
                  *       "provenance_note": "The English name and its 2014 creation under the labour ministry come from ILO supervisory (CEACR) comments; the Russian name is unverified."
                  *     }
                  */
-                "application/json": components["schemas"]["OrganizationFields"];
+                "application/json": components["schemas"]["NewOrganization"];
             };
         };
         responses: {
@@ -3957,15 +4955,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Organization"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3975,6 +4986,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3984,6 +4996,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3993,6 +5006,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4002,6 +5026,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4011,6 +5036,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4020,6 +5047,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4031,7 +5070,12 @@ export interface operations {
     "get-organization": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Organization code */
                 code: string;
@@ -4043,16 +5087,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Organization"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4062,6 +5120,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4071,6 +5130,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4080,6 +5140,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4089,6 +5151,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4100,9 +5174,11 @@ export interface operations {
     "update-organization": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Organization code */
@@ -4127,15 +5203,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Organization"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4145,6 +5234,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4154,6 +5244,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4163,6 +5254,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4172,6 +5264,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4181,6 +5274,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4190,6 +5294,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4199,6 +5304,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4208,6 +5314,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4217,6 +5325,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4228,7 +5348,10 @@ export interface operations {
     "lock-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -4241,6 +5364,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4250,6 +5374,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4259,6 +5385,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4268,6 +5395,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4277,6 +5405,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4286,6 +5415,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4295,6 +5425,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4304,6 +5435,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4313,6 +5446,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4324,7 +5469,10 @@ export interface operations {
     "open-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -4337,6 +5485,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4346,6 +5495,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4355,6 +5506,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4364,6 +5516,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4373,6 +5526,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4382,6 +5536,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4391,6 +5546,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4400,6 +5556,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4409,6 +5567,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4429,7 +5599,12 @@ export interface operations {
                 /** @description Only plans in this status */
                 status?: components["schemas"]["PlanStatus"];
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4438,15 +5613,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlanList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4456,6 +5646,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4465,6 +5656,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4474,6 +5667,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4485,7 +5690,10 @@ export interface operations {
     "create-plan": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4506,7 +5714,7 @@ export interface operations {
                  *       "provenance_note": "A draft follow-up plan; its period is a placeholder."
                  *     }
                  */
-                "application/json": components["schemas"]["PlanFields"];
+                "application/json": components["schemas"]["NewPlan"];
             };
         };
         responses: {
@@ -4514,15 +5722,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4532,6 +5753,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4541,6 +5763,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4550,6 +5773,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4559,6 +5793,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4568,6 +5803,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4577,6 +5814,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4588,7 +5837,12 @@ export interface operations {
     "get-plan": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -4600,16 +5854,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4619,6 +5887,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4628,6 +5897,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4637,6 +5907,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4646,6 +5918,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4657,9 +5941,11 @@ export interface operations {
     "update-plan": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Plan id */
@@ -4683,15 +5969,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4701,6 +6000,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4710,6 +6010,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4719,6 +6020,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4728,6 +6030,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4737,6 +6040,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4746,6 +6060,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4755,6 +6070,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4764,6 +6080,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4773,6 +6091,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4793,7 +6123,10 @@ export interface operations {
                 /** @description Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8 */
                 bom?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -4805,6 +6138,13 @@ export interface operations {
             /** @description The matrix */
             200: {
                 headers: {
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    /** @description The latest signed checkpoint up to that head, as `naptracker audit checkpoint` prints it; absent while there is none */
+                    "X-Audit-Checkpoint"?: string;
+                    /** @description The audit trail's head the matrix was read at: its sequence number and hash; absent while the trail is empty */
+                    "X-Audit-Head"?: string;
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4815,6 +6155,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4824,6 +6166,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4833,6 +6176,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4842,6 +6186,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4851,6 +6197,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4868,9 +6226,9 @@ export interface operations {
                 cursor?: string;
                 /** @description Only the measure with this code */
                 code?: string;
-                /** @description Only measures this organization leads */
+                /** @description Only measures this organization, by code, leads */
                 lead?: string;
-                /** @description Only measures this organization leads or co-implements */
+                /** @description Only measures this organization, by code, leads or co-implements */
                 organization?: string;
                 /** @description Only measures in one of these current statuses (comma-separated) */
                 status?: components["schemas"]["ImplementationStatus"][];
@@ -4887,7 +6245,12 @@ export interface operations {
                 /** @description Only measures whose code, title or description contains every word, in any language, ignoring case */
                 q?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -4899,15 +6262,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MeasureList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4917,6 +6295,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4926,6 +6305,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4935,6 +6315,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4944,6 +6326,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4955,7 +6349,10 @@ export interface operations {
     "create-measure": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -4987,7 +6384,7 @@ export interface operations {
                  *       ]
                  *     }
                  */
-                "application/json": components["schemas"]["MeasureFields"];
+                "application/json": components["schemas"]["NewMeasure"];
             };
         };
         responses: {
@@ -4995,15 +6392,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measure"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5013,6 +6423,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5022,6 +6433,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5031,6 +6443,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5040,6 +6453,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5049,6 +6473,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5058,6 +6483,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5067,6 +6494,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5083,7 +6522,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -5095,15 +6539,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportingPeriodList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5113,6 +6572,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5122,6 +6582,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5131,6 +6592,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5140,6 +6603,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5151,7 +6626,10 @@ export interface operations {
     "create-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -5176,15 +6654,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportingPeriod"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5194,6 +6685,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5203,6 +6695,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5212,6 +6705,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5221,6 +6715,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5230,6 +6735,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5239,6 +6745,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5248,6 +6756,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5264,7 +6784,10 @@ export interface operations {
                 /** @description A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today */
                 period?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -5276,6 +6799,9 @@ export interface operations {
             /** @description The report */
             200: {
                 headers: {
+                    /** @description The page loads nothing and runs no script */
+                    "Content-Security-Policy": string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5285,6 +6811,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5294,6 +6822,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5303,6 +6832,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5312,6 +6842,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5321,6 +6853,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5332,7 +6876,12 @@ export interface operations {
     "get-plan-summary": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -5344,15 +6893,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlanSummary"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5362,6 +6926,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5371,6 +6936,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5380,6 +6946,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5389,6 +6957,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5411,7 +6991,12 @@ export interface operations {
                 /** @description Only those with this theme */
                 theme?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5420,15 +7005,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RecommendationList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5438,6 +7038,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5447,6 +7048,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5456,6 +7059,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5467,7 +7082,12 @@ export interface operations {
     "get-recommendation": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Recommendation id */
                 id: string;
@@ -5479,15 +7099,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Recommendation"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5497,6 +7132,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5506,6 +7142,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5515,6 +7152,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5524,6 +7163,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5540,7 +7191,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5549,15 +7205,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SourceDocumentList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5567,6 +7238,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5576,6 +7248,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5585,6 +7259,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5596,7 +7282,10 @@ export interface operations {
     "revoke-token": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Token id */
                 id: string;
@@ -5608,6 +7297,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5615,6 +7305,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5624,6 +7316,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5633,6 +7326,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5642,6 +7336,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5651,6 +7346,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5660,6 +7356,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5669,6 +7367,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5680,7 +7390,12 @@ export interface operations {
     "get-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -5692,16 +7407,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5711,6 +7440,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5720,6 +7450,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5729,6 +7460,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5738,6 +7471,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5749,9 +7494,11 @@ export interface operations {
     "edit-progress-update": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Progress update id */
@@ -5778,15 +7525,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5796,6 +7556,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5805,6 +7566,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5814,6 +7576,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5823,6 +7586,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5832,6 +7596,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5841,6 +7616,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5850,6 +7626,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5859,6 +7636,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5868,6 +7647,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5879,7 +7670,10 @@ export interface operations {
     "approve-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -5893,7 +7687,7 @@ export interface operations {
                  *       "reason": "Consistent with the ILO CEACR comment."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -5901,15 +7695,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5919,6 +7726,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5928,6 +7736,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5937,6 +7746,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5946,6 +7756,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5955,6 +7776,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5964,6 +7786,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5973,6 +7797,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5984,7 +7820,12 @@ export interface operations {
     "list-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -5996,15 +7837,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EvidenceList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6014,6 +7870,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6023,6 +7880,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6032,6 +7890,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6041,6 +7901,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6052,7 +7924,10 @@ export interface operations {
     "add-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -6102,6 +7977,7 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6111,6 +7987,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6120,6 +7998,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6129,6 +8008,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6138,6 +8018,7 @@ export interface operations {
             /** @description Request Timeout */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6147,6 +8028,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6156,6 +8038,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6165,6 +8048,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6174,6 +8058,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6183,6 +8068,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6192,6 +8079,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6203,14 +8102,17 @@ export interface operations {
     "reject-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -6225,15 +8127,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6243,6 +8158,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6252,6 +8168,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6261,6 +8178,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6270,6 +8188,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6279,6 +8208,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6288,6 +8218,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6297,6 +8229,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6308,14 +8252,17 @@ export interface operations {
     "return-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -6330,15 +8277,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6348,6 +8308,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6357,6 +8318,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6366,6 +8328,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6375,6 +8338,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6384,6 +8358,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6393,6 +8368,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6402,6 +8379,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6413,7 +8402,12 @@ export interface operations {
     "list-review-actions": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -6425,15 +8419,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6443,6 +8452,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6452,6 +8462,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6461,6 +8472,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6470,6 +8483,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6481,7 +8506,10 @@ export interface operations {
     "sign-off-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -6495,7 +8523,7 @@ export interface operations {
                  *       "reason": "Checked against the ministry's records."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -6503,15 +8531,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6521,6 +8562,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6530,6 +8572,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6539,6 +8582,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6548,6 +8592,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6557,6 +8612,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6566,6 +8622,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6575,6 +8633,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6586,7 +8656,10 @@ export interface operations {
     "submit-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -6600,7 +8673,7 @@ export interface operations {
                  *       "reason": "Ready for review; the ILO comment is attached as evidence."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -6608,15 +8681,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6626,6 +8712,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6635,6 +8722,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6644,6 +8732,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6653,6 +8742,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6662,6 +8762,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6671,6 +8772,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6680,6 +8783,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6691,7 +8806,10 @@ export interface operations {
     "withdraw-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -6705,7 +8823,7 @@ export interface operations {
                  *       "reason": "Filed under the wrong measure; it is refiled under 1.6."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -6713,15 +8831,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6731,6 +8862,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6740,6 +8872,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6749,6 +8882,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6758,6 +8892,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6767,6 +8912,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6776,6 +8922,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6785,6 +8933,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6801,7 +8961,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6810,15 +8975,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6828,6 +9008,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6837,6 +9018,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6846,6 +9028,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6855,6 +9039,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6866,7 +9062,10 @@ export interface operations {
     "create-user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6886,15 +9085,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6904,6 +9116,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6913,6 +9126,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6922,6 +9136,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6931,6 +9156,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6940,6 +9166,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6949,6 +9177,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6960,7 +9200,12 @@ export interface operations {
     "get-user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -6972,16 +9217,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6991,6 +9250,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7000,6 +9260,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7009,6 +9270,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7018,6 +9280,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7027,6 +9291,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7038,9 +9314,11 @@ export interface operations {
     "update-user": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description User id */
@@ -7063,15 +9341,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7081,6 +9372,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7090,6 +9382,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7099,6 +9392,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7108,6 +9402,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7117,6 +9412,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7126,6 +9432,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7135,6 +9442,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7144,6 +9452,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7153,6 +9463,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7164,7 +9486,12 @@ export interface operations {
     "list-memberships": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -7176,15 +9503,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MembershipList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7194,6 +9536,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7203,6 +9546,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7212,6 +9556,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7221,6 +9566,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7230,6 +9577,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7241,7 +9600,10 @@ export interface operations {
     "grant-membership": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -7264,15 +9626,28 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Membership"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7282,6 +9657,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7291,6 +9667,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7300,6 +9677,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7309,6 +9697,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7318,6 +9707,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7327,6 +9718,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7338,7 +9741,10 @@ export interface operations {
     "revoke-membership": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -7351,6 +9757,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7358,6 +9765,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7367,6 +9776,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7376,6 +9786,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7385,6 +9796,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7394,6 +9806,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7403,6 +9816,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7412,6 +9827,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7423,7 +9850,12 @@ export interface operations {
     "list-tokens": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -7435,15 +9867,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TokenList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7453,6 +9900,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7462,6 +9910,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7471,6 +9920,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7480,6 +9930,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7489,6 +9941,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7500,7 +9964,10 @@ export interface operations {
     "issue-token": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -7522,15 +9989,28 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IssuedToken"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7540,6 +10020,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7549,6 +10030,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7558,6 +10040,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7567,6 +10050,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7576,6 +10070,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7585,6 +10080,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7594,6 +10091,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
