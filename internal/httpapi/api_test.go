@@ -489,7 +489,8 @@ func (p *cutProxy) serve() {
 
 func TestEveryErrorCodeHasAStatus(t *testing.T) {
 	for code, want := range map[string]int{nap.EINVALID: 422, nap.ENOTFOUND: 404, nap.ECONFLICT: 409,
-		nap.EUNAUTHORIZED: 401, nap.EFORBIDDEN: 403, nap.EPRECONDITION: 412, nap.ENOVERSION: 428, nap.ETOOMANY: 429} {
+		nap.EUNAUTHORIZED: 401, nap.EFORBIDDEN: 403, nap.EPRECONDITION: 412, nap.ENOVERSION: 428, nap.ETOOMANY: 429,
+		nap.EMALFORMED: 400} {
 		if got := httpapi.StatusOf(code); got != want {
 			t.Errorf("%s: %d, want %d", code, got, want)
 		}

@@ -19,6 +19,7 @@ import (
 // 500.
 var statusOf = map[string]int{
 	nap.EINVALID:      http.StatusUnprocessableEntity,
+	nap.EMALFORMED:    http.StatusBadRequest,
 	nap.ENOTFOUND:     http.StatusNotFound,
 	nap.ECONFLICT:     http.StatusConflict,
 	nap.EUNAUTHORIZED: http.StatusUnauthorized,

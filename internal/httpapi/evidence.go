@@ -136,7 +136,7 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 			"files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).",
 		Tags:          []string{tagProgress},
 		DefaultStatus: http.StatusCreated,
-		Errors: []int{http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge,
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge,
 			http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
 		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
 			_, w := humago.Unwrap(ctx)
@@ -417,7 +417,7 @@ func addEvidence(ctx context.Context, d Deps, updateID string) (nap.Evidence, er
 				return nap.Evidence{}, err
 			}
 			if err != nil {
-				return nap.Evidence{}, nap.Errorf(nap.EINVALID, "the multipart body is malformed")
+				return nap.Evidence{}, nap.Errorf(nap.EMALFORMED, "the multipart body is malformed")
 			}
 			switch part.FormName() {
 			case "metadata":
@@ -477,6 +477,9 @@ func decodeJSON(r io.Reader, v any) error {
 	}
 	if len(b) > maxMetadataBytes {
 		return nap.Errorf(nap.ETOOLARGE, "the metadata is larger than %d bytes", maxMetadataBytes)
+	}
+	if !json.Valid(b) {
+		return nap.Errorf(nap.EMALFORMED, "the metadata is not JSON")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -24,6 +24,8 @@ type refusal struct {
 	raw, contentType  string
 	header            []string
 	anonymous         bool
+	by                *caller // who sends it: an admin unless said
+	status            int     // when not 0, the one status the server must answer
 }
 
 // noRefusal are the operations no request of which the document refuses: they take nothing.
@@ -92,14 +94,14 @@ func TestWhatTheSpecRefusesTheServerRefuses(t *testing.T) {
 			{why: "nothing", method: "POST", path: "/v1/organizations", body: map[string]any{}},
 			{why: "a name in no language", method: "POST", path: "/v1/organizations", body: map[string]any{"code": "NGO-1", "kind": "ngo", "name": map[string]any{}}},
 			{why: "a blank name", method: "POST", path: "/v1/organizations", body: map[string]any{"code": "NGO-1", "kind": "ngo", "name": map[string]any{"en": " "}}},
-			{why: "malformed JSON", method: "POST", path: "/v1/organizations", raw: `{"code": "NGO-1",`, contentType: "application/json"},
+			{why: "malformed JSON", method: "POST", path: "/v1/organizations", raw: `{"code": "NGO-1",`, contentType: "application/json", status: 400},
 			{why: "no body", method: "POST", path: "/v1/organizations", raw: "", contentType: "application/json"},
-			{why: "text, not JSON", method: "POST", path: "/v1/organizations", raw: "code=NGO-1", contentType: "text/plain"},
+			{why: "text, not JSON", method: "POST", path: "/v1/organizations", raw: "code=NGO-1", contentType: "text/plain", status: 415},
 			{why: "a field spelt in capitals", method: "POST", path: "/v1/organizations", body: map[string]any{"Code": "NGO-1", "kind": "ngo", "name": text}},
 			{why: "an id", method: "POST", path: "/v1/organizations", body: map[string]any{"id": uuid.NewString(), "code": "NGO-1", "kind": "ngo", "name": text}},
 		},
 		"update-organization": {
-			{why: "no If-Match", method: "PATCH", path: "/v1/organizations/MS", body: map[string]any{"active": true}},
+			{why: "no If-Match", method: "PATCH", path: "/v1/organizations/MS", body: map[string]any{"active": true}, status: 428},
 			{why: "a parent in lower case", method: "PATCH", path: "/v1/organizations/MS", body: map[string]any{"parent": "mlme"}, header: ifMatch},
 		},
 		"create-plan": {
@@ -108,7 +110,7 @@ func TestWhatTheSpecRefusesTheServerRefuses(t *testing.T) {
 				"period_start": "2030-01-01", "period_end": "2031-01-01", "clear": []string{"extended_to"}}},
 		},
 		"update-plan": {
-			{why: "no If-Match", method: "PATCH", path: plan, body: map[string]any{"requires_sign_off": true}},
+			{why: "no If-Match", method: "PATCH", path: plan, body: map[string]any{"requires_sign_off": true}, status: 428},
 			{why: "a version", method: "PATCH", path: plan, body: map[string]any{"version": 9}, header: ifMatch},
 		},
 		"create-reporting-period": {{why: "a third half-year", method: "POST", path: plan + "/periods",
@@ -123,7 +125,7 @@ func TestWhatTheSpecRefusesTheServerRefuses(t *testing.T) {
 				"recommendations": []string{"urn:uuid:" + recs.Items[0].ID}}},
 		},
 		"update-measure": {
-			{why: "no If-Match", method: "PATCH", path: measure, body: map[string]any{"articles": []int{68}}},
+			{why: "no If-Match", method: "PATCH", path: measure, body: map[string]any{"articles": []int{68}}, status: 428},
 			{why: "article 0", method: "PATCH", path: measure, body: map[string]any{"articles": []int{0}}, header: ifMatch},
 			{why: "a description in no language", method: "PATCH", path: measure, body: map[string]any{"description": map[string]any{}}, header: ifMatch},
 		},
@@ -131,43 +133,45 @@ func TestWhatTheSpecRefusesTheServerRefuses(t *testing.T) {
 			{why: "nothing", method: "POST", path: measure + "/indicators", body: map[string]any{}},
 			{why: "an unknown kind", method: "POST", path: measure + "/indicators", body: map[string]any{"code": "9.1.1", "title": text, "kind": "ratio"}},
 		},
-		"update-indicator": {{why: "no If-Match", method: "PATCH", path: "/v1/indicators/" + p.indicators[0].ID, body: map[string]any{"unit": "people"}}},
+		"update-indicator": {{why: "no If-Match", method: "PATCH", path: "/v1/indicators/" + p.indicators[0].ID, body: map[string]any{"unit": "people"}, status: 428}},
 		"create-progress-update": {
-			{why: "nothing", method: "POST", path: measure + "/updates", body: map[string]any{}},
-			{why: "no information proposed", method: "POST", path: measure + "/updates", body: newUpdate(map[string]any{"proposed_status": "no_information"})},
-			{why: "a narrative in no language", method: "POST", path: measure + "/updates", body: newUpdate(map[string]any{"narrative": map[string]any{}})},
-			{why: "a read-only field", method: "POST", path: measure + "/updates", body: newUpdate(map[string]any{
+			{by: &p.author, why: "nothing", method: "POST", path: measure + "/updates", body: map[string]any{}},
+			{by: &p.author, why: "no information proposed", method: "POST", path: measure + "/updates", body: newUpdate(map[string]any{"proposed_status": "no_information"})},
+			{by: &p.author, why: "a narrative in no language", method: "POST", path: measure + "/updates", body: newUpdate(map[string]any{"narrative": map[string]any{}})},
+			{by: &p.author, why: "a read-only field", method: "POST", path: measure + "/updates", body: newUpdate(map[string]any{
 				"indicator_values": []map[string]any{{"indicator_id": p.indicators[0].ID, "indicator": p.indicators[0].Code, "value": 1}}})},
-			{why: "a state", method: "POST", path: measure + "/updates", body: newUpdate(map[string]any{"state": "approved"})},
+			{by: &p.author, why: "a state", method: "POST", path: measure + "/updates", body: newUpdate(map[string]any{"state": "approved"})},
 		},
 		"edit-progress-update": {
-			{why: "no If-Match", method: "PATCH", path: "/v1/updates/" + update, body: map[string]any{"progress_percent": 50}},
-			{why: "supersedes after creation", method: "PATCH", path: "/v1/updates/" + update, body: map[string]any{"supersedes": uuid.NewString()},
+			{by: &p.author, why: "no If-Match", method: "PATCH", path: "/v1/updates/" + update, body: map[string]any{"progress_percent": 50}, status: 428},
+			{by: &p.author, why: "supersedes after creation", method: "PATCH", path: "/v1/updates/" + update, body: map[string]any{"supersedes": uuid.NewString()},
 				header: []string{"If-Match", etag}},
-			{why: "101 percent", method: "PATCH", path: "/v1/updates/" + update, body: map[string]any{"progress_percent": 101}, header: []string{"If-Match", etag}},
+			{by: &p.author, why: "101 percent", method: "PATCH", path: "/v1/updates/" + update, body: map[string]any{"progress_percent": 101}, header: []string{"If-Match", etag}},
 		},
-		"submit-progress-update":   {{why: "an unknown field", method: "POST", path: "/v1/updates/" + update + "/submit", body: map[string]any{"comment": "ok"}}},
-		"sign-off-progress-update": {{why: "a reason that is no text", method: "POST", path: "/v1/updates/" + update + "/sign-off", body: map[string]any{"reason": 5}}},
-		"approve-progress-update":  {{why: "an id that is no UUID", method: "POST", path: "/v1/updates/1/approve"}},
-		"withdraw-progress-update": {{why: "an id that is no UUID", method: "POST", path: "/v1/updates/1/withdraw"}},
+		"submit-progress-update":   {{by: &p.author, why: "an unknown field", method: "POST", path: "/v1/updates/" + update + "/submit", body: map[string]any{"comment": "ok"}}},
+		"sign-off-progress-update": {{by: &p.approver, why: "a reason that is no text", method: "POST", path: "/v1/updates/" + update + "/sign-off", body: map[string]any{"reason": 5}}},
+		"approve-progress-update":  {{by: &p.coordinator, why: "an id that is no UUID", method: "POST", path: "/v1/updates/1/approve"}},
+		"withdraw-progress-update": {{by: &p.author, why: "an id that is no UUID", method: "POST", path: "/v1/updates/1/withdraw"}},
 		"return-progress-update": {
-			{why: "no body", method: "POST", path: "/v1/updates/" + update + "/return"},
-			{why: "no reason", method: "POST", path: "/v1/updates/" + update + "/return", body: map[string]any{}},
-			{why: "a blank reason", method: "POST", path: "/v1/updates/" + update + "/return", body: map[string]any{"reason": "  "}},
+			{by: &p.approver, why: "no body", method: "POST", path: "/v1/updates/" + update + "/return", status: 400},
+			{by: &p.approver, why: "no reason", method: "POST", path: "/v1/updates/" + update + "/return", body: map[string]any{}},
+			{by: &p.approver, why: "a blank reason", method: "POST", path: "/v1/updates/" + update + "/return", body: map[string]any{"reason": "  "}},
 		},
-		"reject-progress-update": {{why: "no reason", method: "POST", path: "/v1/updates/" + update + "/reject", body: map[string]any{}}},
+		"reject-progress-update": {{by: &p.coordinator, why: "no reason", method: "POST", path: "/v1/updates/" + update + "/reject", body: map[string]any{}}},
 		"add-evidence": {
-			{why: "a javascript: address", method: "POST", path: "/v1/updates/" + update + "/evidence",
+			{by: &p.author, why: "a javascript: address", method: "POST", path: "/v1/updates/" + update + "/evidence",
 				body: map[string]any{"kind": "web_page", "title": text, "url": "javascript:alert(1)"}},
-			{why: "a title in no language", method: "POST", path: "/v1/updates/" + update + "/evidence",
+			{by: &p.author, why: "a title in no language", method: "POST", path: "/v1/updates/" + update + "/evidence",
 				body: map[string]any{"kind": "web_page", "title": map[string]any{}, "url": "https://example.org/"}},
+			{by: &p.author, why: "malformed JSON", method: "POST", path: "/v1/updates/" + update + "/evidence", raw: `{"kind": "web_page"`, contentType: "application/json", status: 400},
+			{by: &p.author, why: "text, not JSON", method: "POST", path: "/v1/updates/" + update + "/evidence", raw: "https://example.org/", contentType: "text/plain", status: 415},
 		},
 		"delete-evidence": {{why: "an id that is no UUID", method: "DELETE", path: "/v1/evidence/1"}},
 		"create-user": {
 			{why: "no email address", method: "POST", path: "/v1/users", body: map[string]any{"email": "nobody", "name": "Nobody"}},
 			{why: "a blank name", method: "POST", path: "/v1/users", body: map[string]any{"email": "blank@example.org", "name": "   "}},
 		},
-		"update-user": {{why: "no If-Match", method: "PATCH", path: "/v1/users/" + admin.userID, body: map[string]any{"name": "Admin"}}},
+		"update-user": {{why: "no If-Match", method: "PATCH", path: "/v1/users/" + admin.userID, body: map[string]any{"name": "Admin"}, status: 428}},
 		"grant-membership": {{why: "an unknown role", method: "POST", path: "/v1/users/" + admin.userID + "/memberships", body: map[string]any{"role": "king"}},
 			{why: "an organization in lower case", method: "POST", path: "/v1/users/" + admin.userID + "/memberships", body: map[string]any{"role": "viewer", "organization": "ms"}}},
 		"revoke-membership": {{why: "an id that is no UUID", method: "DELETE", path: "/v1/users/" + admin.userID + "/memberships/1"}},
@@ -183,9 +187,12 @@ func TestWhatTheSpecRefusesTheServerRefuses(t *testing.T) {
 	for op, refusals := range rows {
 		for _, r := range refusals {
 			t.Run(op+"/"+r.why, func(t *testing.T) {
-				header := r.header
+				header, by := r.header, admin
+				if r.by != nil {
+					by = *r.by
+				}
 				if !r.anonymous {
-					header = append(header, admin.auth()...)
+					header = append(header, by.auth()...)
 				}
 				if err := refusedByTheDocument(t, p.srv.URL, r, header); err == nil {
 					t.Fatal("the document accepts the request")
@@ -197,7 +204,7 @@ func TestWhatTheSpecRefusesTheServerRefuses(t *testing.T) {
 				}
 				b, _ := io.ReadAll(res.Body)
 				_ = res.Body.Close()
-				if res.StatusCode < 400 || res.StatusCode >= 500 {
+				if res.StatusCode < 400 || res.StatusCode >= 500 || r.status != 0 && res.StatusCode != r.status {
 					t.Errorf("the server answers %d: %s", res.StatusCode, b)
 				}
 			})
