@@ -18158,6 +18158,11 @@ type AddEvidenceResponse201Headers struct {
 	XRequestID string
 }
 
+// AddEvidenceResponse400Headers the declared response headers of an HTTP 400 response for AddEvidence
+type AddEvidenceResponse400Headers struct {
+	XRequestID string
+}
+
 // AddEvidenceResponse401Headers the declared response headers of an HTTP 401 response for AddEvidence
 type AddEvidenceResponse401Headers struct {
 	WWWAuthenticate string
@@ -18221,6 +18226,8 @@ type AddEvidenceResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *Evidence
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *ErrorModel
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *ErrorModel
 	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -18245,6 +18252,8 @@ type AddEvidenceResponse struct {
 	ApplicationProblemJSON503 *ErrorModel
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *AddEvidenceResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AddEvidenceResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AddEvidenceResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
@@ -18272,6 +18281,11 @@ type AddEvidenceResponse struct {
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r AddEvidenceResponse) GetJSON201() *Evidence {
 	return r.JSON201
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddEvidenceResponse) GetApplicationProblemJSON400() *ErrorModel {
+	return r.ApplicationProblemJSON400
 }
 
 // GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -32030,6 +32044,13 @@ func ParseAddEvidenceResponse(rsp *http.Response) (*AddEvidenceResponse, error) 
 		}
 		response.JSON201 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32120,6 +32141,16 @@ func ParseAddEvidenceResponse(rsp *http.Response) (*AddEvidenceResponse, error) 
 			headers.XRequestID = value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers AddEvidenceResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers AddEvidenceResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
