@@ -155,7 +155,7 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 		Required: true,
 		Content: map[string]*huma.MediaType{
 			"multipart/form-data": {
-				Schema: &huma.Schema{Type: "object", Required: []string{"metadata", "file"}, Properties: map[string]*huma.Schema{
+				Schema: &huma.Schema{Type: "object", Required: []string{"metadata", "file"}, AdditionalProperties: false, Properties: map[string]*huma.Schema{
 					"metadata": registry.Schema(reflect.TypeOf(EvidenceMetadata{}), true, ""),
 					"file":     binarySchema("The file"),
 				}},
