@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -161,7 +162,7 @@ func toCompleteness(c nap.Completeness) Completeness {
 // CompletenessInput chooses a period's reports.
 type CompletenessInput struct {
 	PeriodPath
-	Organization string      `query:"organization" maxLength:"32" example:"MS" doc:"Only this organization's reports, by code"`
+	Organization string      `query:"organization" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"MS" doc:"Only this organization's reports, by code"`
 	State        ReportState `query:"state" doc:"Only reports in this state (the counts stay whole)"`
 }
 
@@ -209,7 +210,7 @@ func registerCompleteness(api huma.API, d Deps) {
 			"200": {Description: "The completeness of the round", Content: map[string]*huma.MediaType{
 				mediaCSV:  {Schema: &huma.Schema{Type: "string", Description: "RFC 4180 CSV"}},
 				mediaXLSX: {Schema: binarySchema("An Office Open XML workbook")},
-			}},
+			}, Headers: attachmentHeaders(api)},
 		},
 	}, access{public: true}, func(ctx context.Context, in *CompletenessExportInput) (*huma.StreamResponse, error) {
 		f := nap.CompletenessFilter{Organization: in.Organization, State: nap.ReportState(in.State)}
@@ -312,7 +313,7 @@ func registerImports(api huma.API, d Deps) {
 			"which the file's texts are taken to be in. A file that is not such a matrix is 422; " +
 			"over the upload limit, 413; a locked period, 409.",
 		Tags:   []string{tagProgress},
-		Errors: []int{http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
 		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
 			_, w := humago.Unwrap(ctx)
 			body := newPacedReader(ctx.BodyReader(), http.NewResponseController(w), d.Limits.uploadIdle(), d.Limits.uploadDeadline())
@@ -341,7 +342,7 @@ func registerImports(api huma.API, d Deps) {
 		Required: true,
 		Content: map[string]*huma.MediaType{
 			"multipart/form-data": {
-				Schema: &huma.Schema{Type: "object", Required: []string{"file"}, Properties: map[string]*huma.Schema{
+				Schema: &huma.Schema{Type: "object", Required: []string{"file"}, AdditionalProperties: false, Properties: map[string]*huma.Schema{
 					"file": binarySchema("The matrix, as CSV or XLSX"),
 				}},
 				Example: map[string]any{"file": "(the edited matrix)"},
@@ -358,32 +359,30 @@ func importedFile(ctx context.Context, limit int64) (io.Reader, error) {
 	if err != nil || mediaType != "multipart/form-data" || s.body == nil {
 		return nil, nap.Errorf(nap.EUNSUPPORTED, "send the matrix as multipart/form-data, in a part named file")
 	}
-	mr := multipart.NewReader(s.body, params["boundary"])
-	for {
-		part, err := mr.NextPart()
-		if nap.ErrorCode(err) == nap.ETIMEOUT {
-			return nil, err
-		}
-		if err != nil {
-			return nil, nap.Errorf(nap.EINVALID, "file: the multipart body has no part named file")
-		}
-		if part.FormName() != "file" {
-			continue
-		}
-		if limit <= 0 {
-			limit = 25 << 20
-		}
-		b, err := io.ReadAll(io.LimitReader(part, limit+1))
-		switch {
-		case nap.ErrorCode(err) == nap.ETIMEOUT:
-			return nil, err
-		case err != nil:
-			return nil, nap.Errorf(nap.EINVALID, "file: the upload ended before the file did")
-		case int64(len(b)) > limit:
-			return nil, nap.Errorf(nap.ETOOLARGE, "the file is larger than the limit of %d bytes", limit)
-		}
-		return bytes.NewReader(b), nil
+	part, err := multipart.NewReader(s.body, params["boundary"]).NextPart()
+	switch {
+	case nap.ErrorCode(err) == nap.ETIMEOUT:
+		return nil, err
+	case errors.Is(err, io.EOF):
+		return nil, nap.Errorf(nap.EINVALID, "file: the multipart body has no part named file")
+	case err != nil:
+		return nil, nap.Errorf(nap.EMALFORMED, "the multipart body is malformed")
+	case part.FormName() != "file":
+		return nil, nap.Errorf(nap.EINVALID, "unexpected part %q: send only the part named file", part.FormName())
 	}
+	if limit <= 0 {
+		limit = 25 << 20
+	}
+	b, err := io.ReadAll(io.LimitReader(part, limit+1))
+	switch {
+	case nap.ErrorCode(err) == nap.ETIMEOUT:
+		return nil, err
+	case err != nil:
+		return nil, nap.Errorf(nap.EINVALID, "file: the upload ended before the file did")
+	case int64(len(b)) > limit:
+		return nil, nap.Errorf(nap.ETOOLARGE, "the file is larger than the limit of %d bytes", limit)
+	}
+	return bytes.NewReader(b), nil
 }
 
 // rowErrors is the problem a commit refused for its rows' errors answers with: each error

@@ -217,7 +217,7 @@ export interface paths {
         };
         /**
          * Download an evidence file
-         * @description The file's bytes, with its sniffed Content-Type, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Supports `Range` (206) and `If-None-Match` on its ETag, the SHA-256.
+         * @description The file's bytes, with the media type judged from its content when it was uploaded, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Its ETag is its SHA-256: If-None-Match answers 304 while it is current. `Range` asks for part of it (206; several ranges come as multipart/byteranges), `If-Range` only while it is unchanged; a range outside the file is 416, with the file's size in Content-Range.
          *
          *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
@@ -935,7 +935,7 @@ export interface paths {
         put?: never;
         /**
          * Approve a progress update
-         * @description The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step.
          *
          *     Who may call it: coordinator (permission `update:approve`).
          */
@@ -985,7 +985,7 @@ export interface paths {
         put?: never;
         /**
          * Reject a progress update
-         * @description The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step.
          *
          *     Who may call it: coordinator (permission `update:reject`).
          */
@@ -1007,7 +1007,7 @@ export interface paths {
         put?: never;
         /**
          * Return a progress update
-         * @description Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step.
          *
          *     Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
          */
@@ -1051,7 +1051,7 @@ export interface paths {
         put?: never;
         /**
          * Sign a progress update off
-         * @description The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step.
          *
          *     Who may call it: approver of the organization concerned (permission `update:sign_off`).
          */
@@ -1073,7 +1073,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a progress update
-         * @description Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step.
          *
          *     Who may call it: focal_point of the organization concerned (permission `update:submit`).
          */
@@ -1095,7 +1095,7 @@ export interface paths {
         put?: never;
         /**
          * Withdraw a progress update
-         * @description Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step.
          *
          *     Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
          */
@@ -1262,11 +1262,15 @@ export interface components {
              */
             actor_id?: string;
             /** @description The object after the change; null when deleted */
-            after: unknown;
+            after: {
+                [key: string]: unknown;
+            } | null;
             /** Format: date-time */
             at: string;
             /** @description The object before the change; null when created */
-            before: unknown;
+            before: {
+                [key: string]: unknown;
+            } | null;
             /** @description The X-Request-ID the client sent with that request, if any: the client's label, kept beside the server's id */
             client_request_id?: string;
             /** Format: uuid */
@@ -1472,9 +1476,10 @@ export interface components {
             document_date?: string;
             kind: components["schemas"]["EvidenceKind"];
             language?: components["schemas"]["EvidenceLanguage"];
-            title: components["schemas"]["Text"];
+            title: components["schemas"]["TextInput"];
             /**
              * Format: uri
+             * @description An http or https address
              * @example https://www.parlament.tj/
              */
             url: string;
@@ -1488,7 +1493,7 @@ export interface components {
             document_date?: string;
             kind: components["schemas"]["EvidenceKind"];
             language?: components["schemas"]["EvidenceLanguage"];
-            title: components["schemas"]["Text"];
+            title: components["schemas"]["TextInput"];
             visibility?: components["schemas"]["Visibility"];
         };
         ExpectedReport: {
@@ -1632,6 +1637,7 @@ export interface components {
             disaggregations?: components["schemas"]["Disaggregation"][];
             kind?: components["schemas"]["IndicatorKind"];
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
             /**
              * Format: double
@@ -1640,7 +1646,7 @@ export interface components {
             target?: number;
             /** Format: date */
             target_date?: string;
-            title?: components["schemas"]["Text"];
+            title?: components["schemas"]["TextInput"];
             unit?: string;
         };
         /**
@@ -1750,33 +1756,34 @@ export interface components {
             version: number;
         };
         MeasureFields: {
-            /** @description ICRMW articles, 1 to 93 */
+            /** @description ICRMW articles it implements */
             articles?: number[];
             /** @description Fields to empty */
-            clear?: ("due_start" | "due_end")[];
-            /** @description Organization codes */
+            clear?: ("due_start" | "due_end" | "description" | "expected_result" | "deadline_text")[];
+            /** @description Codes of the organizations that share the work */
             co_implementers?: string[];
             /** @example 3.12 */
             code?: string;
-            deadline_text?: components["schemas"]["Text"];
-            description?: components["schemas"]["Text"];
+            deadline_text?: components["schemas"]["TextInput"];
+            description?: components["schemas"]["TextInput"];
             /** Format: date */
             due_end?: string;
             /** Format: date */
             due_start?: string;
-            expected_result?: components["schemas"]["Text"];
+            expected_result?: components["schemas"]["TextInput"];
             /**
              * @description Code of the lead organization
              * @example MS
              */
             lead?: string;
-            /** @description Organization codes */
+            /** @description Codes of the organizations that support it */
             partners?: string[];
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
-            /** @description Recommendation ids */
+            /** @description Ids of the recommendations it answers */
             recommendations?: string[];
-            title?: components["schemas"]["Text"];
+            title?: components["schemas"]["TextInput"];
         };
         MeasureList: {
             items: components["schemas"]["Measure"][];
@@ -1806,6 +1813,73 @@ export interface components {
         MembershipList: {
             items: components["schemas"]["Membership"][];
         };
+        NewIndicator: {
+            /**
+             * Format: double
+             * @description Only for number and percent indicators
+             */
+            baseline?: number;
+            /** @example 3.12.1 */
+            code: string;
+            disaggregations?: components["schemas"]["Disaggregation"][];
+            kind: components["schemas"]["IndicatorKind"];
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            /**
+             * Format: double
+             * @description Only for number and percent indicators
+             */
+            target?: number;
+            /** Format: date */
+            target_date?: string;
+            title: components["schemas"]["TextInput"];
+            unit?: string;
+        };
+        NewIndicatorValue: {
+            /** @description The breakdown this value is for, by the indicator's dimensions, such as sex: female */
+            disaggregation?: {
+                [key: string]: string;
+            };
+            /** Format: uuid */
+            indicator_id: string;
+            note?: string;
+            /** @description For text indicators */
+            text?: string;
+            /**
+             * Format: double
+             * @description For number and percent indicators; 1 (reached) or 0 for milestones
+             */
+            value?: number;
+        };
+        NewMeasure: {
+            /** @description ICRMW articles it implements */
+            articles?: number[];
+            /** @description Codes of the organizations that share the work */
+            co_implementers?: string[];
+            /** @example 3.12 */
+            code: string;
+            deadline_text?: components["schemas"]["TextInput"];
+            description?: components["schemas"]["TextInput"];
+            /** Format: date */
+            due_end?: string;
+            /** Format: date */
+            due_start?: string;
+            expected_result?: components["schemas"]["TextInput"];
+            /**
+             * @description Code of the lead organization
+             * @example MS
+             */
+            lead: string;
+            /** @description Codes of the organizations that support it */
+            partners?: string[];
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            /** @description Ids of the recommendations it answers */
+            recommendations?: string[];
+            title: components["schemas"]["TextInput"];
+        };
         NewMembership: {
             /**
              * @description Organization code; required for approver, focal_point and viewer, absent for the global roles
@@ -1823,6 +1897,77 @@ export interface components {
              * @description Default: open-ended
              */
             valid_to?: string;
+        };
+        NewOrganization: {
+            active?: boolean;
+            /** @example AEA */
+            code: string;
+            kind: components["schemas"]["OrganizationKind"];
+            name: components["schemas"]["TextInput"];
+            /** @description Code of the parent organization; empty for none */
+            parent?: string;
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            /** @description Code of the successor organization; empty for none */
+            successor?: string;
+            /** Format: date */
+            valid_from?: string;
+            /** Format: date */
+            valid_to?: string;
+        };
+        NewPlan: {
+            /** @description Code of the approving organization; empty for none */
+            approved_by?: string;
+            /** Format: date */
+            approved_on?: string;
+            /** @example TJK-CMW-NAP-2020 */
+            code: string;
+            /** Format: date */
+            extended_to?: string;
+            legal_basis?: components["schemas"]["TextInput"];
+            /** Format: date */
+            period_end: string;
+            /** Format: date */
+            period_start: string;
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            requires_sign_off?: boolean;
+            /**
+             * Format: int64
+             * @description Days after a period ends that its reports are reviewed; 60 unless set
+             */
+            review_days?: number;
+            status?: components["schemas"]["PlanStatus"];
+            /**
+             * Format: int64
+             * @description Days after a period ends that its reports are due; 30 unless set
+             */
+            submission_days?: number;
+            title: components["schemas"]["TextInput"];
+        };
+        NewProgressUpdate: {
+            challenges?: components["schemas"]["TextInput"];
+            /** @description What a correction corrects: required with supersedes */
+            correction_reason?: string;
+            indicator_values?: components["schemas"]["NewIndicatorValue"][];
+            narrative?: components["schemas"]["TextInput"];
+            next_steps?: components["schemas"]["TextInput"];
+            /**
+             * Format: uuid
+             * @description An open reporting period of the measure's plan
+             */
+            period_id: string;
+            /** Format: int64 */
+            progress_percent?: number;
+            proposed_status: components["schemas"]["ReportedStatus"];
+            /**
+             * Format: uuid
+             * @description To correct an approved update: its id
+             */
+            supersedes?: string;
+            visibility?: components["schemas"]["Visibility"];
         };
         NewReportingPeriod: {
             /**
@@ -1997,10 +2142,11 @@ export interface components {
             /** @example AEA */
             code?: string;
             kind?: components["schemas"]["OrganizationKind"];
-            name?: components["schemas"]["Text"];
+            name?: components["schemas"]["TextInput"];
             /** @description Code of the parent organization; empty for none */
             parent?: string;
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
             /** @description Code of the successor organization; empty for none */
             successor?: string;
@@ -2086,22 +2232,23 @@ export interface components {
             version: number;
         };
         PlanFields: {
-            /** @description Code of the approving organization */
+            /** @description Code of the approving organization; empty for none */
             approved_by?: string;
             /** Format: date */
             approved_on?: string;
             /** @description Fields to empty */
-            clear?: ("extended_to" | "approved_on" | "approved_by")[];
+            clear?: ("extended_to" | "approved_on" | "approved_by" | "legal_basis")[];
             /** @example TJK-CMW-NAP-2020 */
             code?: string;
             /** Format: date */
             extended_to?: string;
-            legal_basis?: components["schemas"]["Text"];
+            legal_basis?: components["schemas"]["TextInput"];
             /** Format: date */
             period_end?: string;
             /** Format: date */
             period_start?: string;
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
             requires_sign_off?: boolean;
             /**
@@ -2115,7 +2262,7 @@ export interface components {
              * @description Days after a period ends that its reports are due; 30 unless set
              */
             submission_days?: number;
-            title?: components["schemas"]["Text"];
+            title?: components["schemas"]["TextInput"];
         };
         PlanList: {
             items: components["schemas"]["Plan"][];
@@ -2208,14 +2355,14 @@ export interface components {
             visibility: components["schemas"]["Visibility"];
         };
         ProgressUpdateFields: {
-            challenges?: components["schemas"]["Text"];
+            challenges?: components["schemas"]["TextInput"];
             /** @description Fields to empty */
-            clear?: "progress_percent"[];
-            /** @description Required with supersedes */
+            clear?: ("progress_percent" | "narrative" | "challenges" | "next_steps")[];
+            /** @description What a correction corrects: required with supersedes */
             correction_reason?: string;
-            indicator_values?: components["schemas"]["IndicatorValue"][];
-            narrative?: components["schemas"]["Text"];
-            next_steps?: components["schemas"]["Text"];
+            indicator_values?: components["schemas"]["NewIndicatorValue"][];
+            narrative?: components["schemas"]["TextInput"];
+            next_steps?: components["schemas"]["TextInput"];
             /**
              * Format: uuid
              * @description An open reporting period of the measure's plan
@@ -2224,11 +2371,6 @@ export interface components {
             /** Format: int64 */
             progress_percent?: number;
             proposed_status?: components["schemas"]["ReportedStatus"];
-            /**
-             * Format: uuid
-             * @description To correct an approved update: its id; set on creation only
-             */
-            supersedes?: string;
             visibility?: components["schemas"]["Visibility"];
         };
         ProgressUpdateList: {
@@ -2405,12 +2547,16 @@ export interface components {
          * @enum {string}
          */
         ReviewAction: "submit" | "sign_off" | "return" | "approve" | "reject" | "withdraw";
+        ReviewComment: {
+            /** @description Why, if the reviewer says */
+            reason?: string;
+        };
         ReviewList: {
             items: components["schemas"]["Review"][];
         };
         ReviewReason: {
-            /** @description Why; required to return or reject */
-            reason?: string;
+            /** @description Why: the organization reads it to change the update, or to know why it was rejected */
+            reason: string;
         };
         /**
          * @description What a user may do. Global roles: admin, coordinator, auditor, partner; roles in one organization: approver (signs its updates off), focal_point (drafts and submits them), viewer (reads them).
@@ -2479,6 +2625,15 @@ export interface components {
             overdue: number;
         };
         Text: {
+            /** @description English */
+            en?: string;
+            /** @description Russian */
+            ru?: string;
+            /** @description Tajik */
+            tg?: string;
+        };
+        /** @description Text in at least one of Tajik (tg), Russian (ru) and English (en); none blank. */
+        TextInput: {
             /** @description English */
             en?: string;
             /** @description Russian */
@@ -2556,9 +2711,27 @@ export interface components {
         Visibility: "internal" | "partners" | "public";
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+        ClientRequestID: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Parts may be asked for in bytes */
+        AcceptRanges: "bytes";
+        /** @description attachment, with the file's name */
+        ContentDisposition: string;
+        /** @description Browsers take the Content-Type as it is */
+        NoSniff: "nosniff";
+        /** @description SHA-256 of the whole file (RFC 9530) */
+        ReprDigest: string;
+        /** @description The server's id of the request, which its logs and the audit trail keep */
+        RequestID: string;
+        /** @description Seconds to wait before asking again */
+        RetryAfter: number;
+        /** @description The bearer challenge (RFC 6750) */
+        WWWAuthenticate: string;
+    };
     pathItems: never;
 }
 export type ArticleTally = components['schemas']['ArticleTally'];
@@ -2605,7 +2778,13 @@ export type MeasureFields = components['schemas']['MeasureFields'];
 export type MeasureList = components['schemas']['MeasureList'];
 export type Membership = components['schemas']['Membership'];
 export type MembershipList = components['schemas']['MembershipList'];
+export type NewIndicator = components['schemas']['NewIndicator'];
+export type NewIndicatorValue = components['schemas']['NewIndicatorValue'];
+export type NewMeasure = components['schemas']['NewMeasure'];
 export type NewMembership = components['schemas']['NewMembership'];
+export type NewOrganization = components['schemas']['NewOrganization'];
+export type NewPlan = components['schemas']['NewPlan'];
+export type NewProgressUpdate = components['schemas']['NewProgressUpdate'];
 export type NewReportingPeriod = components['schemas']['NewReportingPeriod'];
 export type NewToken = components['schemas']['NewToken'];
 export type NewUser = components['schemas']['NewUser'];
@@ -2640,6 +2819,7 @@ export type ReportingPeriod = components['schemas']['ReportingPeriod'];
 export type ReportingPeriodList = components['schemas']['ReportingPeriodList'];
 export type Review = components['schemas']['Review'];
 export type ReviewAction = components['schemas']['ReviewAction'];
+export type ReviewComment = components['schemas']['ReviewComment'];
 export type ReviewList = components['schemas']['ReviewList'];
 export type ReviewReason = components['schemas']['ReviewReason'];
 export type Role = components['schemas']['Role'];
@@ -2648,6 +2828,7 @@ export type SourceDocumentList = components['schemas']['SourceDocumentList'];
 export type StatusCounts = components['schemas']['StatusCounts'];
 export type Tally = components['schemas']['Tally'];
 export type Text = components['schemas']['Text'];
+export type TextInput = components['schemas']['TextInput'];
 export type Token = components['schemas']['Token'];
 export type TokenList = components['schemas']['TokenList'];
 export type UpdateState = components['schemas']['UpdateState'];
@@ -2655,12 +2836,25 @@ export type User = components['schemas']['User'];
 export type UserFields = components['schemas']['UserFields'];
 export type UserList = components['schemas']['UserList'];
 export type Visibility = components['schemas']['Visibility'];
+export type ParameterClientRequestId = components['parameters']['ClientRequestID'];
+export type HeaderAcceptRanges = components['headers']['AcceptRanges'];
+export type HeaderContentDisposition = components['headers']['ContentDisposition'];
+export type HeaderNoSniff = components['headers']['NoSniff'];
+export type HeaderReprDigest = components['headers']['ReprDigest'];
+export type HeaderRequestId = components['headers']['RequestID'];
+export type HeaderRetryAfter = components['headers']['RetryAfter'];
+export type HeaderWwwAuthenticate = components['headers']['WWWAuthenticate'];
 export type $defs = Record<string, never>;
 export interface operations {
     "get-health": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2669,15 +2863,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2687,6 +2896,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2696,6 +2907,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2707,7 +2930,12 @@ export interface operations {
     "get-readiness": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2716,15 +2944,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2734,6 +2977,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2743,6 +2988,7 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2752,6 +2998,8 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2777,7 +3025,12 @@ export interface operations {
                 /** @description Only events before this time */
                 until?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2786,15 +3039,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEventList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2804,6 +3072,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2813,6 +3082,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2822,6 +3092,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2831,6 +3103,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2842,7 +3126,12 @@ export interface operations {
     "verify-audit-chain": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2851,15 +3140,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerification"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2869,6 +3173,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2878,6 +3183,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2887,6 +3194,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2903,7 +3222,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2912,15 +3236,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CheckpointList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2930,6 +3269,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2939,6 +3279,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2948,6 +3290,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2959,7 +3313,12 @@ export interface operations {
     "get-audit-public-key": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2968,15 +3327,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditKey"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2986,6 +3360,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2995,6 +3370,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3004,6 +3381,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3019,7 +3408,12 @@ export interface operations {
                 after?: number;
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3028,15 +3422,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ChangeList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3046,6 +3455,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3055,6 +3465,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3064,6 +3476,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3081,6 +3505,8 @@ export interface operations {
             header?: {
                 /** @description Sent by an EventSource on reconnection; wins over after */
                 "Last-Event-ID"?: number;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path?: never;
             cookie?: never;
@@ -3090,6 +3516,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3121,6 +3548,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3130,6 +3559,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3139,6 +3569,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3148,6 +3580,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3159,7 +3603,12 @@ export interface operations {
     "get-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Evidence id */
                 id: string;
@@ -3171,15 +3620,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Evidence"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3189,6 +3653,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3198,6 +3663,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3207,6 +3673,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3216,6 +3684,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3227,7 +3707,10 @@ export interface operations {
     "delete-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Evidence id */
                 id: string;
@@ -3239,6 +3722,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3246,6 +3730,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3255,6 +3741,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3264,6 +3751,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3273,6 +3761,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3282,6 +3771,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3291,6 +3781,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3300,6 +3792,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3311,7 +3815,16 @@ export interface operations {
     "get-evidence-content": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Byte ranges to send (RFC 9110, 14.2): 206 with only those bytes */
+                Range?: string;
+                /** @description The ETag of the file as held: the Range applies only while it is current, the whole file comes otherwise */
+                "If-Range"?: string;
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Evidence id */
                 id: string;
@@ -3323,22 +3836,74 @@ export interface operations {
             /** @description The file */
             200: {
                 headers: {
+                    "Accept-Ranges": components["headers"]["AcceptRanges"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    /** @description The file's SHA-256 in hex */
+                    ETag: string;
+                    "Repr-Digest": components["headers"]["ReprDigest"];
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "application/msword": string;
+                    "application/pdf": string;
+                    "application/vnd.ms-excel": string;
+                    "application/vnd.ms-powerpoint": string;
+                    "application/vnd.oasis.opendocument.presentation": string;
+                    "application/vnd.oasis.opendocument.spreadsheet": string;
+                    "application/vnd.oasis.opendocument.text": string;
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "text/csv": string;
+                    "text/plain": string;
                 };
             };
-            /** @description The part of the file the Range asked for */
+            /** @description The parts of the file the Range asked for */
             206: {
                 headers: {
+                    "Accept-Ranges": components["headers"]["AcceptRanges"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    /** @description The part sent and the file's size; absent when several parts come as multipart/byteranges */
+                    "Content-Range"?: string;
+                    /** @description The file's SHA-256 in hex */
+                    ETag: string;
+                    "Repr-Digest": components["headers"]["ReprDigest"];
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/msword": string;
+                    "application/pdf": string;
+                    "application/vnd.ms-excel": string;
+                    "application/vnd.ms-powerpoint": string;
+                    "application/vnd.oasis.opendocument.presentation": string;
+                    "application/vnd.oasis.opendocument.spreadsheet": string;
+                    "application/vnd.oasis.opendocument.text": string;
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "multipart/byteranges": string;
+                    "text/csv": string;
+                    "text/plain": string;
+                };
             };
             /** @description Not modified: the client holds the file already */
             304: {
                 headers: {
+                    /** @description The file's SHA-256 in hex */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3346,6 +3911,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3355,6 +3922,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3364,6 +3932,9 @@ export interface operations {
             /** @description Requested Range Not Satisfiable */
             416: {
                 headers: {
+                    /** @description The file's size: bytes *\/<size> */
+                    "Content-Range": string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3373,6 +3944,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3382,6 +3954,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3391,6 +3965,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3402,7 +3988,12 @@ export interface operations {
     "get-indicator": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Indicator id */
                 id: string;
@@ -3414,16 +4005,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Indicator"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3433,6 +4038,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3442,6 +4048,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3451,6 +4058,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3460,6 +4069,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3471,9 +4092,11 @@ export interface operations {
     "update-indicator": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Indicator id */
@@ -3498,15 +4121,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Indicator"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3516,6 +4152,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3525,6 +4162,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3534,6 +4172,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3543,6 +4182,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3552,6 +4192,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3561,6 +4212,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3570,6 +4222,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3579,6 +4232,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3588,6 +4243,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3599,7 +4266,12 @@ export interface operations {
     "get-me": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3608,16 +4280,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CurrentUser"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3627,6 +4313,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3636,6 +4324,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3647,9 +4347,11 @@ export interface operations {
     "update-me": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path?: never;
             cookie?: never;
@@ -3670,15 +4372,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3688,6 +4403,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3697,6 +4413,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3706,6 +4423,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3715,6 +4433,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3724,6 +4453,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3733,6 +4463,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3742,6 +4473,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3751,6 +4484,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3767,7 +4512,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3776,15 +4526,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3794,6 +4559,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3803,6 +4569,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3812,6 +4580,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3826,6 +4606,8 @@ export interface operations {
             header?: {
                 /** @description ETags the client holds; 304 when one is current */
                 "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Measure id */
@@ -3838,16 +4620,21 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measure"];
                 };
             };
-            /** @description Not modified: the measure still has the ETag sent in If-None-Match. */
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
             304: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3855,6 +4642,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3864,6 +4653,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3873,6 +4663,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3882,6 +4673,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3891,6 +4684,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3902,9 +4707,11 @@ export interface operations {
     "update-measure": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Measure id */
@@ -3931,15 +4738,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measure"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3949,6 +4769,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3958,6 +4779,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3967,6 +4789,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3976,6 +4799,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3985,6 +4809,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3994,6 +4829,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4003,6 +4839,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4012,6 +4849,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4021,6 +4860,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4037,7 +4888,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -4049,15 +4905,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEventList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4067,6 +4938,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4076,6 +4948,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4085,6 +4958,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4094,6 +4969,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4110,7 +4997,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -4122,15 +5014,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IndicatorList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4140,6 +5047,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4149,6 +5057,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4158,6 +5067,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4167,6 +5078,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4178,7 +5101,10 @@ export interface operations {
     "create-indicator": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -4201,7 +5127,7 @@ export interface operations {
                  *       "target_date": "2014-12-31"
                  *     }
                  */
-                "application/json": components["schemas"]["IndicatorFields"];
+                "application/json": components["schemas"]["NewIndicator"];
             };
         };
         responses: {
@@ -4209,15 +5135,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Indicator"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4227,6 +5166,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4236,6 +5176,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4245,6 +5186,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4254,6 +5196,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4263,6 +5216,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4272,6 +5226,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4281,6 +5237,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4297,7 +5265,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -4309,15 +5282,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdateList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4327,6 +5315,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4336,6 +5325,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4345,6 +5335,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4354,6 +5346,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4365,7 +5369,10 @@ export interface operations {
     "create-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -4397,7 +5404,7 @@ export interface operations {
                  *       "visibility": "public"
                  *     }
                  */
-                "application/json": components["schemas"]["ProgressUpdateFields"];
+                "application/json": components["schemas"]["NewProgressUpdate"];
             };
         };
         responses: {
@@ -4405,15 +5412,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4423,6 +5443,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4432,6 +5453,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4441,6 +5463,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4450,6 +5473,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4459,6 +5493,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4468,6 +5503,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4477,6 +5514,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4495,7 +5544,12 @@ export interface operations {
                 /** @description Only notifications in this state */
                 state?: components["schemas"]["NotificationState"];
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4504,15 +5558,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4522,6 +5591,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4531,6 +5601,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4540,6 +5611,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4549,6 +5622,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4565,7 +5650,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4574,15 +5664,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4592,6 +5697,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4601,6 +5707,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4610,6 +5718,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4621,7 +5741,10 @@ export interface operations {
     "create-organization": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4640,7 +5763,7 @@ export interface operations {
                  *       "provenance_note": "The English name and its 2014 creation under the labour ministry come from ILO supervisory (CEACR) comments; the Russian name is unverified."
                  *     }
                  */
-                "application/json": components["schemas"]["OrganizationFields"];
+                "application/json": components["schemas"]["NewOrganization"];
             };
         };
         responses: {
@@ -4648,15 +5771,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Organization"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4666,6 +5802,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4675,6 +5812,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4684,6 +5822,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4693,6 +5842,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4702,6 +5852,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4711,6 +5863,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4722,7 +5886,12 @@ export interface operations {
     "get-organization": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Organization code */
                 code: string;
@@ -4734,16 +5903,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Organization"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4753,6 +5936,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4762,6 +5946,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4771,6 +5956,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4780,6 +5967,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4791,9 +5990,11 @@ export interface operations {
     "update-organization": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Organization code */
@@ -4818,15 +6019,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Organization"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4836,6 +6050,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4845,6 +6060,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4854,6 +6070,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4863,6 +6080,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4872,6 +6090,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4881,6 +6110,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4890,6 +6120,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4899,6 +6130,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4908,6 +6141,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4919,7 +6164,12 @@ export interface operations {
     "get-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -4931,16 +6181,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportingPeriod"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4950,6 +6214,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4959,6 +6224,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4968,6 +6234,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4977,6 +6245,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4988,9 +6268,11 @@ export interface operations {
     "update-reporting-period": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Reporting period id */
@@ -5014,15 +6296,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportingPeriod"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5032,6 +6327,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5041,6 +6337,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5050,6 +6347,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5059,6 +6357,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5068,6 +6367,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5077,6 +6387,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5086,6 +6397,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5095,6 +6407,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5104,6 +6418,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5120,7 +6446,12 @@ export interface operations {
                 /** @description Only reports in this state (the counts stay whole) */
                 state?: components["schemas"]["ReportState"];
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -5132,15 +6463,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Completeness"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5150,6 +6496,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5159,6 +6506,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5168,6 +6516,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5177,6 +6527,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5200,7 +6562,10 @@ export interface operations {
                 /** @description Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8 */
                 bom?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -5212,6 +6577,9 @@ export interface operations {
             /** @description The completeness of the round */
             200: {
                 headers: {
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5222,6 +6590,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5231,6 +6601,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5240,6 +6611,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5249,6 +6621,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5258,6 +6632,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5272,7 +6658,10 @@ export interface operations {
                 /** @description Write the drafts, all in one transaction, or none when any row is in error; without it, a dry run */
                 commit?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -5299,15 +6688,28 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ImportResult"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5317,6 +6719,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5326,6 +6729,7 @@ export interface operations {
             /** @description Request Timeout */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5335,6 +6739,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5344,6 +6749,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5353,6 +6759,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5362,6 +6769,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5371,6 +6779,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5380,6 +6790,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5391,7 +6813,10 @@ export interface operations {
     "lock-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -5404,6 +6829,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5413,6 +6839,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5422,6 +6850,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5431,6 +6860,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5440,6 +6870,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5449,6 +6880,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5458,6 +6890,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5467,6 +6900,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5476,6 +6911,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5487,7 +6934,10 @@ export interface operations {
     "open-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -5500,6 +6950,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5509,6 +6960,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5518,6 +6971,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5527,6 +6981,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5536,6 +6991,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5545,6 +7001,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5554,6 +7011,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5563,6 +7021,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5572,6 +7032,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5592,7 +7064,12 @@ export interface operations {
                 /** @description Only plans in this status */
                 status?: components["schemas"]["PlanStatus"];
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5601,15 +7078,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlanList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5619,6 +7111,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5628,6 +7121,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5637,6 +7132,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5648,7 +7155,10 @@ export interface operations {
     "create-plan": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5669,7 +7179,7 @@ export interface operations {
                  *       "provenance_note": "A draft follow-up plan; its period is a placeholder."
                  *     }
                  */
-                "application/json": components["schemas"]["PlanFields"];
+                "application/json": components["schemas"]["NewPlan"];
             };
         };
         responses: {
@@ -5677,15 +7187,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5695,6 +7218,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5704,6 +7228,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5713,6 +7238,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5722,6 +7258,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5731,6 +7268,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5740,6 +7279,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5751,7 +7302,12 @@ export interface operations {
     "get-plan": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -5763,16 +7319,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5782,6 +7352,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5791,6 +7362,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5800,6 +7372,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5809,6 +7383,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5820,9 +7406,11 @@ export interface operations {
     "update-plan": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Plan id */
@@ -5846,15 +7434,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5864,6 +7465,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5873,6 +7475,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5882,6 +7485,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5891,6 +7495,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5900,6 +7505,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5909,6 +7525,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5918,6 +7535,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5927,6 +7545,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5936,6 +7556,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5955,7 +7587,10 @@ export interface operations {
                 /** @description Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8 */
                 bom?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -5967,6 +7602,13 @@ export interface operations {
             /** @description The matrix */
             200: {
                 headers: {
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    /** @description The latest signed checkpoint up to that head, as `naptracker audit checkpoint` prints it; absent while there is none */
+                    "X-Audit-Checkpoint"?: string;
+                    /** @description The audit trail's head the matrix was read at: its sequence number and hash; absent while the trail is empty */
+                    "X-Audit-Head"?: string;
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5977,6 +7619,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5986,6 +7630,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5995,6 +7640,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6004,6 +7650,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6013,6 +7661,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6030,9 +7690,9 @@ export interface operations {
                 cursor?: string;
                 /** @description Only the measure with this code */
                 code?: string;
-                /** @description Only measures this organization leads */
+                /** @description Only measures this organization, by code, leads */
                 lead?: string;
-                /** @description Only measures this organization leads or co-implements */
+                /** @description Only measures this organization, by code, leads or co-implements */
                 organization?: string;
                 /** @description Only measures in one of these current statuses (comma-separated) */
                 status?: components["schemas"]["ImplementationStatus"][];
@@ -6049,7 +7709,12 @@ export interface operations {
                 /** @description Only measures whose code, title or description contains every word, in any language, ignoring case */
                 q?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6061,15 +7726,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MeasureList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6079,6 +7759,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6088,6 +7769,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6097,6 +7779,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6106,6 +7790,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6117,7 +7813,10 @@ export interface operations {
     "create-measure": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6149,7 +7848,7 @@ export interface operations {
                  *       ]
                  *     }
                  */
-                "application/json": components["schemas"]["MeasureFields"];
+                "application/json": components["schemas"]["NewMeasure"];
             };
         };
         responses: {
@@ -6157,15 +7856,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measure"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6175,6 +7887,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6184,6 +7897,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6193,6 +7907,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6202,6 +7917,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6211,6 +7937,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6220,6 +7947,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6229,6 +7958,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6245,7 +7986,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6257,15 +8003,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportingPeriodList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6275,6 +8036,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6284,6 +8046,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6293,6 +8056,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6302,6 +8067,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6313,7 +8090,10 @@ export interface operations {
     "create-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6339,15 +8119,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportingPeriod"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6357,6 +8150,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6366,6 +8160,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6375,6 +8170,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6384,6 +8180,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6393,6 +8200,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6402,6 +8210,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6411,6 +8221,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6427,7 +8249,10 @@ export interface operations {
                 /** @description A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today */
                 period?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6439,6 +8264,9 @@ export interface operations {
             /** @description The report */
             200: {
                 headers: {
+                    /** @description The page loads nothing and runs no script */
+                    "Content-Security-Policy": string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6448,6 +8276,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6457,6 +8287,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6466,6 +8297,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6475,6 +8307,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6484,6 +8318,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6495,7 +8341,12 @@ export interface operations {
     "get-plan-summary": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6507,15 +8358,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlanSummary"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6525,6 +8391,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6534,6 +8401,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6543,6 +8411,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6552,6 +8422,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6574,7 +8456,12 @@ export interface operations {
                 /** @description Only those with this theme */
                 theme?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6583,15 +8470,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RecommendationList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6601,6 +8503,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6610,6 +8513,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6619,6 +8524,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6630,7 +8547,12 @@ export interface operations {
     "get-recommendation": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Recommendation id */
                 id: string;
@@ -6642,15 +8564,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Recommendation"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6660,6 +8597,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6669,6 +8607,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6678,6 +8617,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6687,6 +8628,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6703,7 +8656,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6712,15 +8670,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SourceDocumentList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6730,6 +8703,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6739,6 +8713,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6748,6 +8724,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6759,7 +8747,10 @@ export interface operations {
     "revoke-token": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Token id */
                 id: string;
@@ -6771,6 +8762,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6778,6 +8770,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6787,6 +8781,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6796,6 +8791,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6805,6 +8801,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6814,6 +8811,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6823,6 +8821,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6832,6 +8832,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6843,7 +8855,12 @@ export interface operations {
     "get-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -6855,16 +8872,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6874,6 +8905,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6883,6 +8915,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6892,6 +8925,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6901,6 +8936,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6912,9 +8959,11 @@ export interface operations {
     "edit-progress-update": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Progress update id */
@@ -6941,15 +8990,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6959,6 +9021,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6968,6 +9031,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6977,6 +9041,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6986,6 +9051,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6995,6 +9061,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7004,6 +9081,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7013,6 +9091,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7022,6 +9101,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7031,6 +9112,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7042,7 +9135,10 @@ export interface operations {
     "approve-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7056,7 +9152,7 @@ export interface operations {
                  *       "reason": "Consistent with the ILO CEACR comment."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -7064,15 +9160,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7082,6 +9191,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7091,6 +9201,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7100,6 +9211,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7109,6 +9221,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7118,6 +9241,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7127,6 +9251,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7136,6 +9262,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7147,7 +9285,12 @@ export interface operations {
     "list-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7159,15 +9302,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EvidenceList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7177,6 +9335,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7186,6 +9345,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7195,6 +9355,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7204,6 +9366,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7215,7 +9389,10 @@ export interface operations {
     "add-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7265,15 +9442,28 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Evidence"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7283,6 +9473,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7292,6 +9483,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7301,6 +9493,7 @@ export interface operations {
             /** @description Request Timeout */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7310,6 +9503,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7319,6 +9513,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7328,6 +9523,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7337,6 +9533,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7346,6 +9543,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7355,6 +9554,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7366,14 +9577,17 @@ export interface operations {
     "reject-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -7388,15 +9602,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7406,6 +9633,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7415,6 +9643,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7424,6 +9653,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7433,6 +9663,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7442,6 +9683,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7451,6 +9693,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7460,6 +9704,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7471,14 +9727,17 @@ export interface operations {
     "return-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -7493,15 +9752,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7511,6 +9783,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7520,6 +9793,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7529,6 +9803,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7538,6 +9813,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7547,6 +9833,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7556,6 +9843,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7565,6 +9854,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7576,7 +9877,12 @@ export interface operations {
     "list-review-actions": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7588,15 +9894,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7606,6 +9927,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7615,6 +9937,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7624,6 +9947,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7633,6 +9958,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7644,7 +9981,10 @@ export interface operations {
     "sign-off-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7658,7 +9998,7 @@ export interface operations {
                  *       "reason": "Checked against the ministry's records."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -7666,15 +10006,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7684,6 +10037,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7693,6 +10047,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7702,6 +10057,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7711,6 +10067,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7720,6 +10087,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7729,6 +10097,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7738,6 +10108,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7749,7 +10131,10 @@ export interface operations {
     "submit-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7763,7 +10148,7 @@ export interface operations {
                  *       "reason": "Ready for review; the ILO comment is attached as evidence."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -7771,15 +10156,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7789,6 +10187,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7798,6 +10197,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7807,6 +10207,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7816,6 +10217,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7825,6 +10237,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7834,6 +10247,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7843,6 +10258,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7854,7 +10281,10 @@ export interface operations {
     "withdraw-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7868,7 +10298,7 @@ export interface operations {
                  *       "reason": "Filed under the wrong measure; it is refiled under 1.6."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -7876,15 +10306,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7894,6 +10337,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7903,6 +10347,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7912,6 +10357,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7921,6 +10367,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7930,6 +10387,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7939,6 +10397,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7948,6 +10408,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7964,7 +10436,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7973,15 +10450,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7991,6 +10483,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8000,6 +10493,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8009,6 +10503,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8018,6 +10514,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8029,7 +10537,10 @@ export interface operations {
     "create-user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8049,15 +10560,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8067,6 +10591,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8076,6 +10601,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8085,6 +10611,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8094,6 +10631,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8103,6 +10641,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8112,6 +10652,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8123,7 +10675,12 @@ export interface operations {
     "get-user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8135,16 +10692,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8154,6 +10725,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8163,6 +10735,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8172,6 +10745,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8181,6 +10755,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8190,6 +10766,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8201,9 +10789,11 @@ export interface operations {
     "update-user": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description User id */
@@ -8226,15 +10816,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8244,6 +10847,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8253,6 +10857,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8262,6 +10867,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8271,6 +10877,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8280,6 +10887,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8289,6 +10907,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8298,6 +10917,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8307,6 +10927,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8316,6 +10938,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8327,7 +10961,12 @@ export interface operations {
     "list-memberships": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8339,15 +10978,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MembershipList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8357,6 +11011,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8366,6 +11021,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8375,6 +11031,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8384,6 +11041,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8393,6 +11052,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8404,7 +11075,10 @@ export interface operations {
     "grant-membership": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8427,15 +11101,28 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Membership"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8445,6 +11132,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8454,6 +11142,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8463,6 +11152,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8472,6 +11172,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8481,6 +11182,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8490,6 +11193,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8501,7 +11216,10 @@ export interface operations {
     "revoke-membership": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8514,6 +11232,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8521,6 +11240,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8530,6 +11251,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8539,6 +11261,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8548,6 +11271,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8557,6 +11281,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8566,6 +11291,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8575,6 +11302,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8586,7 +11325,12 @@ export interface operations {
     "list-tokens": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8598,15 +11342,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TokenList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8616,6 +11375,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8625,6 +11385,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8634,6 +11395,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8643,6 +11405,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8652,6 +11416,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8663,7 +11439,10 @@ export interface operations {
     "issue-token": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8685,15 +11464,28 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IssuedToken"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8703,6 +11495,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8712,6 +11505,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8721,6 +11515,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8730,6 +11525,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8739,6 +11545,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8748,6 +11555,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8757,6 +11566,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
