@@ -189,7 +189,7 @@ const readTallies = `(() => {
 // wantTallies is the API's summary in the dashboard's terms.
 func wantTallies(t *testing.T, c *napclient.ClientWithResponses, planID uuid.UUID) shownTallies {
 	t.Helper()
-	res, err := c.GetPlanSummaryWithResponse(context.Background(), planID)
+	res, err := c.GetPlanSummaryWithResponse(context.Background(), planID, nil)
 	if err != nil || res.JSON200 == nil {
 		t.Fatalf("summary: %v %s", err, body(res))
 	}
@@ -414,10 +414,10 @@ func approvePublicUpdate(t *testing.T, s *sdkServer) (measureID, updateID string
 		t.Fatalf("periods: %v %s", err, body(periods))
 	}
 	period := periods.JSON200.Items[len(periods.JSON200.Items)-1]
-	created, err := focal.CreateProgressUpdateWithResponse(ctx, measure, napclient.ProgressUpdateFields{
-		PeriodID: &period.ID, ProposedStatus: ptr(napclient.ReportedStatusInProgress),
+	created, err := focal.CreateProgressUpdateWithResponse(ctx, measure, nil, napclient.NewProgressUpdate{
+		PeriodID: period.ID, ProposedStatus: napclient.ReportedStatusInProgress,
 		ProgressPercent: ptr[int64](40), Visibility: ptr(napclient.VisibilityPublic),
-		Narrative: &napclient.Text{En: ptr("The draft law went to the Government."), Ru: ptr("Проект закона направлен в Правительство.")},
+		Narrative: &napclient.TextInput{En: ptr("The draft law went to the Government."), Ru: ptr("Проект закона направлен в Правительство.")},
 	})
 	if err != nil || created.JSON201 == nil {
 		t.Fatalf("create update: %v %s", err, body(created))
@@ -447,13 +447,13 @@ func approvePublicUpdate(t *testing.T, s *sdkServer) (measureID, updateID string
 		t.Fatalf("evidence: %d %+v", res.StatusCode, evidence)
 	}
 
-	if r, err := focal.SubmitProgressUpdateWithResponse(ctx, update, napclient.ReviewReason{}); err != nil || r.JSON200 == nil {
+	if r, err := focal.SubmitProgressUpdateWithResponse(ctx, update, nil, napclient.ReviewComment{}); err != nil || r.JSON200 == nil {
 		t.Fatalf("submit: %v %s", err, body(r))
 	}
-	if r, err := s.client(t, "approver").SignOffProgressUpdateWithResponse(ctx, update, napclient.ReviewReason{}); err != nil || r.JSON200 == nil {
+	if r, err := s.client(t, "approver").SignOffProgressUpdateWithResponse(ctx, update, nil, napclient.ReviewComment{}); err != nil || r.JSON200 == nil {
 		t.Fatalf("sign off: %v %s", err, body(r))
 	}
-	if r, err := s.client(t, "coordinator").ApproveProgressUpdateWithResponse(ctx, update, napclient.ReviewReason{}); err != nil || r.JSON200 == nil {
+	if r, err := s.client(t, "coordinator").ApproveProgressUpdateWithResponse(ctx, update, nil, napclient.ReviewComment{}); err != nil || r.JSON200 == nil {
 		t.Fatalf("approve: %v %s", err, body(r))
 	}
 	return measure.String(), update.String(), evidence

@@ -178,9 +178,9 @@ func draftUpdater(t *testing.T, s *sdkServer) func(t *testing.T) string {
 	measure, period := found.JSON200.Items[0].ID, periods.JSON200.Items[len(periods.JSON200.Items)-1].ID
 	return func(t *testing.T) string {
 		t.Helper()
-		created, err := focal.CreateProgressUpdateWithResponse(ctx, measure, napclient.ProgressUpdateFields{
-			PeriodID: &period, ProposedStatus: ptr(napclient.ReportedStatusInProgress),
-			Narrative: &napclient.Text{En: ptr("Drafted while a replica follows the primary.")},
+		created, err := focal.CreateProgressUpdateWithResponse(ctx, measure, nil, napclient.NewProgressUpdate{
+			PeriodID: period, ProposedStatus: napclient.ReportedStatusInProgress,
+			Narrative: &napclient.TextInput{En: ptr("Drafted while a replica follows the primary.")},
 		})
 		if err != nil || created.JSON201 == nil {
 			t.Fatalf("create update: %v %s", err, body(created))

@@ -203,10 +203,23 @@ func TestGoClient(t *testing.T) {
 		t.Fatalf("measure %s: code %q, title ru %q en %q, lead %q, status %q", s.measure.Code, m.Code, deref(m.Title.Ru), deref(m.Title.En), m.Lead, m.CurrentStatus)
 	}
 
-	// The plan's summary counts every measure once, and its statuses add up.
-	summary, err := partner.GetPlanSummaryWithResponse(ctx, planID)
+	// Read again with its ETag, it is not modified: a 304, no error and no body.
+	tag := got.HTTPResponse.Header.Get("ETag")
+	again, err := partner.GetMeasureWithResponse(ctx, measureID, &napclient.GetMeasureParams{IfNoneMatch: &tag})
+	if err != nil || again.StatusCode() != http.StatusNotModified || again.JSON200 != nil {
+		t.Fatalf("the measure again with its ETag: %v %d", err, again.StatusCode())
+	}
+
+	// The plan's summary counts every measure once, and its statuses add up; a dashboard
+	// that polls it is told when nothing changed.
+	summary, err := partner.GetPlanSummaryWithResponse(ctx, planID, nil)
 	if err != nil || summary.JSON200 == nil {
 		t.Fatalf("plan summary: %v %s", err, body(summary))
+	}
+	tag = summary.HTTPResponse.Header.Get("ETag")
+	if same, err := partner.GetPlanSummaryWithResponse(ctx, planID, &napclient.GetPlanSummaryParams{IfNoneMatch: &tag}); err != nil ||
+		same.StatusCode() != http.StatusNotModified || same.JSON200 != nil {
+		t.Fatalf("the summary again with its ETag %q: %v %s", tag, err, body(same))
 	}
 	total, byLead := summary.JSON200.Total, 0
 	for _, l := range summary.JSON200.ByLead {
@@ -241,10 +254,10 @@ func TestGoClient(t *testing.T) {
 	}
 	start := readFeed(t, s.client(t, "coordinator"), 0).cursor
 
-	created, err := focal.CreateProgressUpdateWithResponse(ctx, measureID, napclient.ProgressUpdateFields{
-		PeriodID: &period.ID, ProposedStatus: ptr(napclient.ReportedStatusInProgress),
+	created, err := focal.CreateProgressUpdateWithResponse(ctx, measureID, nil, napclient.NewProgressUpdate{
+		PeriodID: period.ID, ProposedStatus: napclient.ReportedStatusInProgress,
 		ProgressPercent: ptr[int64](40), Visibility: ptr(napclient.VisibilityPartners),
-		Narrative: &napclient.Text{En: ptr("The draft law went to the ministries."), Ru: ptr("Проект закона направлен в министерства.")},
+		Narrative: &napclient.TextInput{En: ptr("The draft law went to the ministries."), Ru: ptr("Проект закона направлен в министерства.")},
 	})
 	if err != nil || created.JSON201 == nil {
 		t.Fatalf("create update: %v %s", err, body(created))
@@ -253,7 +266,7 @@ func TestGoClient(t *testing.T) {
 	if draft.State != napclient.UpdateStateDraft || draft.ReportingOrganization != s.measure.Lead || draft.Period != period.Label {
 		t.Fatalf("draft: state %s, organization %s, period %s", draft.State, draft.ReportingOrganization, draft.Period)
 	}
-	submitted, err := focal.SubmitProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewReason{})
+	submitted, err := focal.SubmitProgressUpdateWithResponse(ctx, draft.ID, nil, napclient.ReviewComment{})
 	if err != nil || submitted.JSON200 == nil {
 		t.Fatalf("submit: %v %s", err, body(submitted))
 	}
@@ -267,10 +280,10 @@ func TestGoClient(t *testing.T) {
 		t.Fatal("the partner's feed shows a submitted update")
 	}
 	// Signed off and approved for partners, it is in theirs, and the measure follows it.
-	if res, err := s.client(t, "approver").SignOffProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewReason{}); err != nil || res.JSON200 == nil {
+	if res, err := s.client(t, "approver").SignOffProgressUpdateWithResponse(ctx, draft.ID, nil, napclient.ReviewComment{}); err != nil || res.JSON200 == nil {
 		t.Fatalf("sign off: %v %s", err, body(res))
 	}
-	approved, err := s.client(t, "coordinator").ApproveProgressUpdateWithResponse(ctx, draft.ID, napclient.ReviewReason{})
+	approved, err := s.client(t, "coordinator").ApproveProgressUpdateWithResponse(ctx, draft.ID, nil, napclient.ReviewComment{})
 	if err != nil || approved.JSON200 == nil || approved.JSON200.State != napclient.UpdateStateApproved {
 		t.Fatalf("approve: %v %s", err, body(approved))
 	}
@@ -411,7 +424,7 @@ func TestTypeScriptSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node e2e reported update %q", report.Update)
 	}
-	res, err := s.client(t, "partner").GetProgressUpdateWithResponse(context.Background(), id)
+	res, err := s.client(t, "partner").GetProgressUpdateWithResponse(context.Background(), id, nil)
 	if err != nil || res.JSON200 == nil || res.JSON200.State != napclient.UpdateStateApproved ||
 		res.JSON200.ReportingOrganization != s.measure.Lead || deref(res.JSON200.ProgressPercent) != 40 {
 		t.Fatalf("the update the script approved, read back: %v %s", err, body(res))

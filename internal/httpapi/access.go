@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,18 +92,31 @@ var policy = sync.OnceValue(func() map[string][]nap.Permission {
 
 // register registers an operation with its access rule: the security requirement and the
 // permission go into the spec, and the authorize middleware enforces them.
+// A JSON read answers If-None-Match (conditional.go).
 func register[I, O any](api huma.API, d Deps, op huma.Operation, a access, handler func(context.Context, *I) (*O, error)) {
 	op = guarded(api, d, op, a)
 	if op.Method != http.MethodGet && !a.ownTx {
 		handler = inTx(d, handler)
 	}
+	jsonRead := op.Method == http.MethodGet && reflect.TypeFor[O]() != reflect.TypeFor[huma.StreamResponse]()
+	if jsonRead {
+		op.Middlewares = append(op.Middlewares, revalidate)
+	}
 	huma.Register(api, op, handler)
+	if jsonRead {
+		documentRevalidation(registered(api, op.OperationID))
+	}
 }
 
 // guarded is op with its access rule declared and enforced.
 func guarded(api huma.API, d Deps, op huma.Operation, a access) huma.Operation {
-	// A bad token is 401 on every operation; a body can be too large on every write.
-	op.Errors = append(op.Errors, http.StatusUnauthorized, http.StatusTooManyRequests)
+	// A bad token is 401 on every operation, too many requests 429, and a database out of
+	// reach 503; a body can be too large on every write, malformed (400) or of a type that
+	// is not accepted (415) wherever one is read.
+	op.Errors = append(op.Errors, http.StatusUnauthorized, http.StatusTooManyRequests, http.StatusServiceUnavailable)
+	if op.RequestBody != nil {
+		op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusUnsupportedMediaType)
+	}
 	if a.public {
 		op.Security = publicRead
 	} else {
@@ -226,7 +240,9 @@ func authenticate(api huma.API, d Deps, limits *rateLimiter) func(huma.Context, 
 				limits.allow("failed:" + ip)
 				slog.WarnContext(ctx.Context(), "authentication failed", "reason", nap.ErrorMessage(err),
 					"client", ip, "bearer_scheme", bearer, "credential_length", len(header))
-				ctx.SetHeader("WWW-Authenticate", `Bearer realm="naptracker", error="invalid_token"`)
+				if nap.ErrorCode(err) == nap.EUNAUTHORIZED {
+					ctx.SetHeader("WWW-Authenticate", `Bearer realm="naptracker", error="invalid_token"`)
+				}
 				writeError(api, ctx, err)
 				return
 			}

@@ -67,12 +67,14 @@ func init() {
 	// Lists are never null: handlers always return a slice, and SDKs should not have to
 	// check.
 	huma.DefaultArrayNullable = false
+	// A field is named as the document spells it: {"Code": …} is an unknown field, not code.
+	huma.ValidateStrictCasing = true
 }
 
 func registerAll(api huma.API, d Deps) {
 	useProblemErrors()
 	api.UseMiddleware(observe(d.Observer))
-	api.UseMiddleware(authenticate(api, d, newRateLimiter(d.Limits)), rejectRepeatedQuery(api))
+	api.UseMiddleware(authenticate(api, d, newRateLimiter(d.Limits)), rejectRepeatedQuery(api), strictBooleans(api))
 	api.UseMiddleware(readReplicas(d.ReadReplica))
 	registerHealth(api, d)
 	v1 := huma.NewGroup(api, apiBase)
@@ -88,6 +90,7 @@ func registerAll(api huma.API, d Deps) {
 	registerChanges(v1, d)
 	registerExports(v1, d)
 	refParamsAlone(api)
+	documentHeaders(api)
 }
 
 // apiBase prefixes the paths of the API's operations.
@@ -109,6 +112,10 @@ func config() huma.Config {
 	cfg := huma.DefaultConfig("naptracker API", Version)
 	// /docs is served from the binary (pages.go), not huma's page that loads from a CDN.
 	cfg.DocsPath = ""
+	// JSON only: the document promises no other format, so a CBOR body is a 415 and an
+	// Accept of CBOR still gets JSON.
+	delete(cfg.Formats, "application/cbor")
+	delete(cfg.Formats, "cbor")
 	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	// No $schema field in bodies and no Link headers: dashboards and SDKs read plain JSON.
 	cfg.CreateHooks = nil

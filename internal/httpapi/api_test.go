@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -67,7 +66,12 @@ func TestBadInputIsAProblem(t *testing.T) {
 		{"/v1/organizations/NOPE", http.StatusNotFound, ""},
 		{"/v1/measures/urn:uuid:" + uuid.NewString(), http.StatusUnprocessableEntity, ""},
 		{"/v1/plans/{" + uuid.NewString() + "}", http.StatusNotFound, ""},
-		{measures + "?recommendation=urn:uuid:" + uuid.NewString(), http.StatusOK, ""},
+		{measures + "?recommendation=urn:uuid:" + uuid.NewString(), http.StatusUnprocessableEntity, "query.recommendation"},
+		{measures + "?overdue=1", http.StatusUnprocessableEntity, "query.overdue"},
+		{measures + "?overdue=TRUE", http.StatusUnprocessableEntity, "query.overdue"},
+		{measures + "?overdue=true", http.StatusOK, ""},
+		{measures + "?lead=ms", http.StatusUnprocessableEntity, "query.lead"},
+		{"/v1/plans/" + f.planID + "/export?bom=yes", http.StatusUnprocessableEntity, "query.bom"},
 		{measures + "?q=a%00b", http.StatusUnprocessableEntity, ""},
 		{measures + "?lead=%FF", http.StatusUnprocessableEntity, ""},
 		{measures + "?code=%00", http.StatusUnprocessableEntity, ""},
@@ -374,8 +378,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, h)
 	call := func(path string, header ...string) *http.Response {
 		req, _ := http.NewRequest("GET", srv.URL+path, nil)
 		for i := 0; i+1 < len(header); i += 2 {
@@ -486,7 +489,8 @@ func (p *cutProxy) serve() {
 
 func TestEveryErrorCodeHasAStatus(t *testing.T) {
 	for code, want := range map[string]int{nap.EINVALID: 422, nap.ENOTFOUND: 404, nap.ECONFLICT: 409,
-		nap.EUNAUTHORIZED: 401, nap.EFORBIDDEN: 403, nap.EPRECONDITION: 412, nap.ENOVERSION: 428, nap.ETOOMANY: 429} {
+		nap.EUNAUTHORIZED: 401, nap.EFORBIDDEN: 403, nap.EPRECONDITION: 412, nap.ENOVERSION: 428, nap.ETOOMANY: 429,
+		nap.EMALFORMED: 400} {
 		if got := httpapi.StatusOf(code); got != want {
 			t.Errorf("%s: %d, want %d", code, got, want)
 		}

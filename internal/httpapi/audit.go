@@ -16,22 +16,37 @@ import (
 
 // AuditEvent is one link of the audit trail.
 type AuditEvent struct {
-	Seq        int64           `json:"seq"`
-	At         time.Time       `json:"at"`
-	ActorID    string          `json:"actor_id,omitempty" format:"uuid" doc:"Absent for changes made outside the API (the reference data, an operator)"`
-	Action     string          `json:"action" example:"progress_update.state.approved"`
-	EntityType string          `json:"entity_type" example:"progress_update"`
-	EntityID   string          `json:"entity_id,omitempty" format:"uuid"`
-	Before     json.RawMessage `json:"before" doc:"The object before the change; null when created"`
-	After      json.RawMessage `json:"after" doc:"The object after the change; null when deleted"`
-	RequestID  string          `json:"request_id,omitempty" doc:"The server's id of the request that made the change, as its X-Request-ID response header said"`
+	Seq        int64     `json:"seq"`
+	At         time.Time `json:"at"`
+	ActorID    string    `json:"actor_id,omitempty" format:"uuid" doc:"Absent for changes made outside the API (the reference data, an operator)"`
+	Action     string    `json:"action" example:"progress_update.state.approved"`
+	EntityType string    `json:"entity_type" example:"progress_update"`
+	EntityID   string    `json:"entity_id,omitempty" format:"uuid"`
+	Before     Snapshot  `json:"before" doc:"The object before the change; null when created"`
+	After      Snapshot  `json:"after" doc:"The object after the change; null when deleted"`
+	RequestID  string    `json:"request_id,omitempty" doc:"The server's id of the request that made the change, as its X-Request-ID response header said"`
 	// A client's own label, kept beside the server's id; it names no request by itself.
 	ClientRequestID string `json:"client_request_id,omitempty" doc:"The X-Request-ID the client sent with that request, if any: the client's label, kept beside the server's id"`
 	PrevHash        string `json:"prev_hash"`
 	Hash            string `json:"hash" doc:"SHA-256 of the previous hash and this event, as the chain's verification recomputes it"`
 }
 
-func toAuditEvent(e nap.AuditEvent) AuditEvent { return AuditEvent(e) }
+func toAuditEvent(e nap.AuditEvent) AuditEvent {
+	return AuditEvent{Seq: e.Seq, At: e.At, ActorID: e.ActorID, Action: e.Action, EntityType: e.EntityType, EntityID: e.EntityID,
+		Before: Snapshot(e.Before), After: Snapshot(e.After), RequestID: e.RequestID, ClientRequestID: e.ClientRequestID,
+		PrevHash: e.PrevHash, Hash: e.Hash}
+}
+
+// Snapshot is an object as the audit trail keeps it, or null where there is none.
+type Snapshot json.RawMessage
+
+// MarshalJSON writes the object as it is kept.
+func (s Snapshot) MarshalJSON() ([]byte, error) { return json.RawMessage(s).MarshalJSON() }
+
+// Schema is any object, or null.
+func (Snapshot) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeObject, Nullable: true, AdditionalProperties: true}
+}
 
 // ListAuditEventsInput filters the audit trail.
 type ListAuditEventsInput struct {

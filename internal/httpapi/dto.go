@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -17,6 +19,30 @@ type Text struct {
 }
 
 func toText(t nap.Text) Text { return Text{Tg: t["tg"], Ru: t["ru"], En: t["en"]} }
+
+// TextInput is multilingual text as a request gives it: at least one language, and no
+// language blank. To empty an optional text, name it in the request's clear.
+type TextInput Text
+
+// Schema is Text's, with those rules.
+func (TextInput) Schema(r huma.Registry) *huma.Schema {
+	const name = "TextInput"
+	if _, ok := r.Map()[name]; !ok {
+		text := *r.Schema(reflect.TypeFor[Text](), false, "")
+		text.Description = "Text in at least one of Tajik (tg), Russian (ru) and English (en); none blank."
+		text.MinProperties = ptr(1)
+		text.Properties = maps.Clone(text.Properties)
+		for lang, p := range text.Properties {
+			nonBlank := *p
+			nonBlank.MinLength, nonBlank.Pattern = ptr(1), `\S`
+			nonBlank.PrecomputeMessages()
+			text.Properties[lang] = &nonBlank
+		}
+		text.PrecomputeMessages()
+		r.Map()[name] = &text
+	}
+	return &huma.Schema{Ref: schemaPrefix + name}
+}
 
 // Meta are the fields every stored object has.
 type Meta struct {
@@ -126,8 +152,8 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// fromText reads multilingual text from a request; empty languages are absent.
-func fromText(t *Text) *nap.Text {
+// fromText reads multilingual text from a request; the languages it does not give are absent.
+func fromText(t *TextInput) *nap.Text {
 	if t == nil {
 		return nil
 	}
@@ -138,6 +164,42 @@ func fromText(t *Text) *nap.Text {
 		}
 	}
 	return &out
+}
+
+// clearTexts empties the texts that clear names, and returns the rest of clear.
+func clearTexts(clear []string, texts map[string]**nap.Text) []string {
+	var rest []string
+	for _, name := range clear {
+		if t, ok := texts[name]; ok {
+			*t = &nap.Text{}
+			continue
+		}
+		rest = append(rest, name)
+	}
+	return rest
+}
+
+// creating registers, once, the schema of the body that creates an object whose changes F
+// describes: F's fields and those of only, the fields named required, and nothing to clear.
+func creating[F any](r huma.Registry, name string, only map[string]*huma.Schema, required ...string) *huma.Schema {
+	if _, ok := r.Map()[name]; !ok {
+		s := *r.Schema(reflect.TypeFor[F](), false, "")
+		s.Properties = maps.Clone(s.Properties)
+		delete(s.Properties, "clear")
+		maps.Copy(s.Properties, only)
+		s.Required = slices.Sorted(slices.Values(required))
+		s.PrecomputeMessages()
+		r.Map()[name] = &s
+	}
+	return &huma.Schema{Ref: schemaPrefix + name}
+}
+
+// Article is an article of the Migrant Workers Convention (ICRMW), 1 to 93.
+type Article int
+
+// Schema bounds it.
+func (Article) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeInteger, Minimum: ptr(1.0), Maximum: ptr(93.0), Description: "An article of the ICRMW, 1 to 93"}
 }
 
 // dates reads the optional dates of a request, naming the first malformed one.
@@ -168,5 +230,5 @@ func provenance(s *Provenance) *nap.Provenance {
 // SourceFields set the provenance of reference data; both default to a sourced item.
 type SourceFields struct {
 	Provenance     *Provenance `json:"provenance,omitempty"`
-	ProvenanceNote *string     `json:"provenance_note,omitempty" maxLength:"2000"`
+	ProvenanceNote *string     `json:"provenance_note,omitempty" maxLength:"2000" doc:"What supports the item, or what is unverified"`
 }

@@ -3,12 +3,14 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/validation"
 
 	"github.com/naptracker/naptracker/internal/nap"
 )
@@ -17,6 +19,7 @@ import (
 // 500.
 var statusOf = map[string]int{
 	nap.EINVALID:      http.StatusUnprocessableEntity,
+	nap.EMALFORMED:    http.StatusBadRequest,
 	nap.ENOTFOUND:     http.StatusNotFound,
 	nap.ECONFLICT:     http.StatusConflict,
 	nap.EUNAUTHORIZED: http.StatusUnauthorized,
@@ -89,7 +92,22 @@ func newError(ctx huma.Context, status int, msg string, errs ...error) huma.Stat
 		}
 		return problem(http.StatusInternalServerError, "internal error")
 	}
-	return huma.NewError(status, msg, shortValues(errs)...)
+	return huma.NewError(status, msg, requiredAt(shortValues(errs))...)
+}
+
+// requiredAt names a missing required field where it is missing (body.code), rather than
+// where huma looked for it (body).
+func requiredAt(errs []error) []error {
+	for _, err := range errs {
+		var d *huma.ErrorDetail
+		var field string
+		if errors.As(err, &d) {
+			if _, scanErr := fmt.Sscanf(d.Message, validation.MsgExpectedRequiredProperty, &field); scanErr == nil {
+				d.Location += "." + field
+			}
+		}
+	}
+	return errs
 }
 
 // shortValues cuts the bad values huma's validation errors quote to a short prefix: an

@@ -14,12 +14,14 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/service"
 )
 
 // Evidence supports a progress update: a stored file or a link.
@@ -53,7 +55,7 @@ func toEvidence(e nap.Evidence) Evidence {
 // EvidenceMetadata describes a piece of evidence.
 type EvidenceMetadata struct {
 	Kind         EvidenceKind     `json:"kind"`
-	Title        Text             `json:"title"`
+	Title        TextInput        `json:"title"`
 	Language     EvidenceLanguage `json:"language,omitempty"`
 	DocumentDate *string          `json:"document_date,omitempty" format:"date"`
 	Visibility   Visibility       `json:"visibility,omitempty"`
@@ -62,7 +64,7 @@ type EvidenceMetadata struct {
 // EvidenceLink cites a document or page by its address.
 type EvidenceLink struct {
 	EvidenceMetadata
-	URL string `json:"url" format:"uri" maxLength:"2000" example:"https://www.parlament.tj/"`
+	URL string `json:"url" format:"uri" maxLength:"2000" pattern:"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\\s]+" example:"https://www.parlament.tj/" doc:"An http or https address"`
 }
 
 func (m EvidenceMetadata) evidence(updateID string) (nap.Evidence, error) {
@@ -134,7 +136,7 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 			"files over the upload limit (25 MiB by default) are refused with 413. Only while the update is draft or returned (409 otherwise).",
 		Tags:          []string{tagProgress},
 		DefaultStatus: http.StatusCreated,
-		Errors: []int{http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge,
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge,
 			http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
 		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
 			_, w := humago.Unwrap(ctx)
@@ -153,7 +155,7 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 		Required: true,
 		Content: map[string]*huma.MediaType{
 			"multipart/form-data": {
-				Schema: &huma.Schema{Type: "object", Required: []string{"metadata", "file"}, Properties: map[string]*huma.Schema{
+				Schema: &huma.Schema{Type: "object", Required: []string{"metadata", "file"}, AdditionalProperties: false, Properties: map[string]*huma.Schema{
 					"metadata": registry.Schema(reflect.TypeOf(EvidenceMetadata{}), true, ""),
 					"file":     binarySchema("The file"),
 				}},
@@ -205,15 +207,18 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 		Method:      http.MethodGet,
 		Path:        "/evidence/{id}/content",
 		Summary:     "Download an evidence file",
-		Description: "The file's bytes, with its sniffed Content-Type, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Supports `Range` (206) and `If-None-Match` on its ETag, the SHA-256.",
-		Tags:        []string{tagProgress},
-		Errors:      []int{http.StatusNotFound, http.StatusRequestedRangeNotSatisfiable, http.StatusUnprocessableEntity, internalError},
+		Description: "The file's bytes, with the media type judged from its content when it was uploaded, a Content-Disposition naming it, " +
+			"and `Repr-Digest: sha-256=:…:` of the whole file. Its ETag is its SHA-256: If-None-Match answers 304 while it is current. " +
+			"`Range` asks for part of it (206; several ranges come as multipart/byteranges), `If-Range` only while it is unchanged; " +
+			"a range outside the file is 416, with the file's size in Content-Range.",
+		Tags:   []string{tagProgress},
+		Errors: []int{http.StatusNotFound, http.StatusRequestedRangeNotSatisfiable, http.StatusUnprocessableEntity, internalError},
 		Responses: map[string]*huma.Response{
-			"200": {Description: "The file", Content: map[string]*huma.MediaType{"application/octet-stream": {Schema: binarySchema("The file's bytes")}}},
-			"206": {Description: "The part of the file the Range asked for"},
-			"304": {Description: "Not modified: the client holds the file already"},
+			"200": {Description: "The file", Content: fileContent(), Headers: contentHeaders(api, false)},
+			"206": {Description: "The parts of the file the Range asked for", Content: partContent(), Headers: contentHeaders(api, true)},
+			"304": {Description: "Not modified: the client holds the file already", Headers: map[string]*huma.Header{"ETag": contentETag}},
 		},
-	}, access{public: true}, func(ctx context.Context, in *EvidencePath) (*huma.StreamResponse, error) {
+	}, access{public: true}, func(ctx context.Context, in *EvidenceContentInput) (*huma.StreamResponse, error) {
 		e, content, err := d.Service.OpenEvidence(ctx, in.ID)
 		if err != nil {
 			return nil, err
@@ -237,12 +242,99 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 				h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
 			}
 			read := &firstError{r: content}
-			http.ServeContent(w, r, "", e.CreatedAt, read)
+			// No modification time: the ETag, the content's digest, is the one validator.
+			http.ServeContent(&servedContent{ResponseWriter: w}, r, "", time.Time{}, read)
 			if read.err != nil && nap.ErrorCode(read.err) == nap.EINTEGRITY {
 				slog.ErrorContext(ctx, "stored data does not match its record; the download was cut", "evidence", e.ID, "error", nap.ErrorMessage(read.err))
 			}
 		}}, nil
 	})
+	// The 416 is declared by registering the operation; what it says of the file, after.
+	registered(api, "get-evidence-content").Responses["416"].Headers = map[string]*huma.Header{
+		"Content-Range": {Required: true, Description: "The file's size: bytes */<size>", Schema: &huma.Schema{Type: huma.TypeString, Pattern: `^bytes \*/[0-9]+$`}},
+	}
+}
+
+// EvidenceContentInput names an evidence file and what of it the client wants. http.ServeContent
+// reads the headers; they are here to be documented.
+type EvidenceContentInput struct {
+	EvidencePath
+	Range       string `header:"Range" example:"bytes=0-1023" doc:"Byte ranges to send (RFC 9110, 14.2): 206 with only those bytes"`
+	IfRange     string `header:"If-Range" doc:"The ETag of the file as held: the Range applies only while it is current, the whole file comes otherwise"`
+	IfNoneMatch string `header:"If-None-Match" doc:"ETags of copies the client holds: 304 without a body when one of them is current"`
+}
+
+// contentETag is the ETag of an evidence file: its SHA-256 in hex, in quotes.
+var contentETag = &huma.Header{Required: true, Description: "The file's SHA-256 in hex",
+	Schema: &huma.Schema{Type: huma.TypeString, Pattern: `^"[0-9a-f]{64}"$`}}
+
+// contentHeaders are the headers of a download, whole or in part.
+func contentHeaders(api huma.API, part bool) map[string]*huma.Header {
+	h := with(attachmentHeaders(api), map[string]*huma.Header{
+		"ETag": contentETag,
+		"Repr-Digest": sharedHeader(api, "ReprDigest", &huma.Header{Required: true, Description: "SHA-256 of the whole file (RFC 9530)",
+			Schema: &huma.Schema{Type: huma.TypeString, Pattern: `^sha-256=:[A-Za-z0-9+/]{43}=:$`}}),
+		"Accept-Ranges": sharedHeader(api, "AcceptRanges", &huma.Header{Required: true, Description: "Parts may be asked for in bytes",
+			Schema: &huma.Schema{Type: huma.TypeString, Enum: []any{"bytes"}}}),
+	})
+	if part {
+		h["Content-Range"] = &huma.Header{Description: "The part sent and the file's size; absent when several parts come as multipart/byteranges",
+			Schema: &huma.Schema{Type: huma.TypeString, Pattern: `^bytes [0-9]+-[0-9]+/[0-9]+$`}}
+	}
+	return h
+}
+
+// fileContent is a stored file in each media type evidence may have.
+func fileContent() map[string]*huma.MediaType {
+	content := map[string]*huma.MediaType{}
+	for _, t := range service.AcceptedMediaTypes {
+		content[t] = &huma.MediaType{Schema: binarySchema("The file's bytes")}
+	}
+	return content
+}
+
+// partContent is a part of a stored file, or several as multipart/byteranges.
+func partContent() map[string]*huma.MediaType {
+	content := fileContent()
+	content["multipart/byteranges"] = &huma.MediaType{Schema: binarySchema("The parts, each with its Content-Type and Content-Range")}
+	return content
+}
+
+// servedContent trims what http.ServeContent answers besides the file: a 304 keeps only its
+// ETag (RFC 9110, 15.4.5), and a range outside the file, which it refuses in plain text,
+// becomes a problem that keeps only the Content-Range giving the file's size.
+type servedContent struct {
+	http.ResponseWriter
+	refused bool
+}
+
+func (w *servedContent) WriteHeader(status int) {
+	switch status {
+	case http.StatusNotModified:
+		keepOnly(w.Header(), "ETag")
+	case http.StatusRequestedRangeNotSatisfiable:
+		w.refused = true
+		keepOnly(w.Header(), "Content-Range")
+		writeProblem(w.ResponseWriter, problem(status, "the range asks for bytes the file does not have; Content-Range gives its size"))
+		return
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *servedContent) Write(b []byte) (int, error) {
+	if w.refused {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// keepOnly removes every header but the request id and those named.
+func keepOnly(h http.Header, names ...string) {
+	for name := range h {
+		if name != "X-Request-Id" && !slices.ContainsFunc(names, func(n string) bool { return http.CanonicalHeaderKey(n) == name }) {
+			h.Del(name)
+		}
+	}
 }
 
 // firstError remembers the first error of reading r.
@@ -325,7 +417,7 @@ func addEvidence(ctx context.Context, d Deps, updateID string) (nap.Evidence, er
 				return nap.Evidence{}, err
 			}
 			if err != nil {
-				return nap.Evidence{}, nap.Errorf(nap.EINVALID, "the multipart body is malformed")
+				return nap.Evidence{}, nap.Errorf(nap.EMALFORMED, "the multipart body is malformed")
 			}
 			switch part.FormName() {
 			case "metadata":
@@ -359,15 +451,19 @@ func binarySchema(description string) *huma.Schema {
 
 // describeBody sets the documented request body of a registered operation.
 func describeBody(api huma.API, operationID string, body *huma.RequestBody) {
+	registered(api, operationID).RequestBody = body
+}
+
+// registered is the operation with the given id in api's document.
+func registered(api huma.API, operationID string) *huma.Operation {
 	for _, item := range api.OpenAPI().Paths {
-		for _, op := range []*huma.Operation{item.Post, item.Put, item.Patch} {
+		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
 			if op != nil && op.OperationID == operationID {
-				op.RequestBody = body
-				return
+				return op
 			}
 		}
 	}
-	panic("describeBody: no operation " + operationID)
+	panic("no operation " + operationID)
 }
 
 // decodeJSON reads one JSON object of known fields, or fails with EINVALID.
@@ -381,6 +477,9 @@ func decodeJSON(r io.Reader, v any) error {
 	}
 	if len(b) > maxMetadataBytes {
 		return nap.Errorf(nap.ETOOLARGE, "the metadata is larger than %d bytes", maxMetadataBytes)
+	}
+	if !json.Valid(b) {
+		return nap.Errorf(nap.EMALFORMED, "the metadata is not JSON")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

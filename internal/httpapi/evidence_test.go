@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -226,5 +227,44 @@ func TestTruncatedUploadIsRefused(t *testing.T) {
 		if after := p.stateOf(t, id); after != before || p.count(t, "blob_chunks") != int64(0) {
 			t.Errorf("%d bytes cut short left something: %v -> %v", size, before, after)
 		}
+	}
+}
+
+// TestEvidenceRanges: a download answers Range with 206, several ranges as
+// multipart/byteranges, If-Range only while the file is current, and a range outside the file
+// with a 416 problem that says the file's size.
+func TestEvidenceRanges(t *testing.T) {
+	p := newProgressFixture(t)
+	id, _ := p.draft(p.author)
+	content := pdf(5000)
+	res, b := p.upload(p.author, id, reportMeta, "minutes.pdf", content)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", res.StatusCode, b)
+	}
+	var e struct {
+		ContentURL string `json:"content_url"`
+		SHA256     string
+	}
+	_ = json.Unmarshal(b, &e)
+	get := func(header ...string) (*http.Response, []byte) {
+		return p.get(e.ContentURL, append(p.author.auth(), header...)...)
+	}
+
+	res, b = get("Range", "bytes=0-9,4990-")
+	if mediaType, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); res.StatusCode != http.StatusPartialContent ||
+		mediaType != "multipart/byteranges" || !bytes.Contains(b, content[4990:]) {
+		t.Errorf("two ranges: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if res, b = get("Range", "bytes=10-19", "If-Range", `"`+e.SHA256+`"`); res.StatusCode != http.StatusPartialContent ||
+		!bytes.Equal(b, content[10:20]) || res.Header.Get("Content-Range") != "bytes 10-19/5000" {
+		t.Errorf("If-Range current: %d %q", res.StatusCode, res.Header.Get("Content-Range"))
+	}
+	if res, b = get("Range", "bytes=10-19", "If-Range", `"0000"`); res.StatusCode != http.StatusOK || !bytes.Equal(b, content) {
+		t.Errorf("If-Range stale: %d, %d bytes", res.StatusCode, len(b))
+	}
+	res, b = get("Range", "bytes=9000-")
+	pr := p.mustProblem(res, b, http.StatusRequestedRangeNotSatisfiable)
+	if res.Header.Get("Content-Range") != "bytes */5000" || pr.Detail == "" || res.Header.Get("Content-Disposition") != "" {
+		t.Errorf("416: Content-Range %q, Content-Disposition %q, %+v", res.Header.Get("Content-Range"), res.Header.Get("Content-Disposition"), pr)
 	}
 }

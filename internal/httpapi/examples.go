@@ -29,7 +29,7 @@ const (
 var exampleOrganization = OrganizationFields{
 	Code:   ptr("AEA"),
 	Kind:   ptr[OrganizationKind]("agency"),
-	Name:   &Text{En: "Agency for Employment Abroad", Ru: "Агентство по трудоустройству за рубежом"},
+	Name:   &TextInput{En: "Agency for Employment Abroad", Ru: "Агентство по трудоустройству за рубежом"},
 	Parent: ptr("MLME"),
 	SourceFields: SourceFields{
 		Provenance:     ptr[Provenance]("partly_sourced"),
@@ -45,7 +45,7 @@ var exampleOrganizationChange = OrganizationFields{
 
 var examplePlan = PlanFields{
 	Code: ptr("TJK-CMW-NAP-2020"),
-	Title: &Text{
+	Title: &TextInput{
 		En: "National Action Plan for implementing the recommendations of the UN Committee on Migrant Workers (CMW/C/TJK/CO/2)",
 		Ru: "Национальный план действий по выполнению рекомендаций Комитета ООН по защите прав всех трудящихся-мигрантов и членов их семей (CMW/C/TJK/CO/2)",
 	},
@@ -75,26 +75,26 @@ var examplePeriodChange = PeriodFields{SubmissionDeadline: ptr("2018-08-15"), Re
 
 var exampleMeasure = MeasureFields{
 	Code: ptr("1.6"),
-	Title: &Text{
+	Title: &TextInput{
 		En: "Set up a State agency for overseas employment and its regional centres",
 		Ru: "Создание Агентства по трудоустройству за рубежом и его региональных центров",
 	},
 	DueStart:       ptr("2014-01-01"),
 	DueEnd:         ptr("2014-12-31"),
 	Lead:           ptr("MLME"),
-	CoImplementers: ptr([]string{"MS"}),
-	Partners:       ptr([]string{"IOM", "ILO"}),
-	Articles:       ptr([]int{65, 66}),
+	CoImplementers: ptr([]OrgCode{"MS"}),
+	Partners:       ptr([]OrgCode{"IOM", "ILO"}),
+	Articles:       ptr([]Article{65, 66}),
 }
 
 var exampleMeasureChange = MeasureFields{
 	DueEnd:       ptr("2015-06-30"),
-	DeadlineText: &Text{En: "by June 2015", Ru: "до июня 2015 г."},
+	DeadlineText: &TextInput{En: "by June 2015", Ru: "до июня 2015 г."},
 }
 
 var exampleIndicator = IndicatorFields{
 	Code:       ptr("1.6.2"),
-	Title:      &Text{En: "Regional recruitment centres operating", Ru: "Число действующих региональных центров по подбору кадров"},
+	Title:      &TextInput{En: "Regional recruitment centres operating", Ru: "Число действующих региональных центров по подбору кадров"},
 	Kind:       ptr[IndicatorKind]("number"),
 	Unit:       ptr("centres"),
 	Baseline:   ptr(0.0),
@@ -110,32 +110,32 @@ var exampleIndicatorChange = IndicatorFields{
 	},
 }
 
-var exampleProgressUpdate = ProgressUpdateFields{
+var exampleProgressUpdate = NewProgressUpdate{ProgressUpdateFields: ProgressUpdateFields{
 	PeriodID:       ptr(examplePeriodID),
 	ProposedStatus: ptr[ReportedStatus]("partially_implemented"),
-	Narrative: &Text{
+	Narrative: &TextInput{
 		Tg: "Тибқи шарҳҳои Кумитаи коршиносони СБМ, соли 2014 дар назди Вазорати меҳнат, муҳоҷират ва шуғли аҳолӣ Агентии шуғли аҳолӣ дар хориҷи кишвар таъсис дода шуд.",
 		Ru: "По данным комментариев Комитета экспертов МОТ, в 2014 году при Министерстве труда, миграции и занятости населения создано Агентство по трудоустройству за рубежом.",
 		En: "According to ILO supervisory comments, the Agency for Employment Abroad was set up under the Ministry of Labour, Migration and Employment of Population in 2014.",
 	},
-	NextSteps: &Text{
+	NextSteps: &TextInput{
 		En: "Open the regional recruitment centres in Dushanbe, Khujand, Khorog and Bokhtar.",
 		Ru: "Открыть региональные центры подбора кадров в Душанбе, Худжанде, Хороге и Бохтаре.",
 	},
-	IndicatorValues: ptr([]IndicatorValue{{IndicatorID: exampleIndicatorID, Value: ptr(1.0), Note: "Created in 2014 according to ILO CEACR comments; the month is not given."}}),
+	IndicatorValues: ptr([]NewIndicatorValue{{IndicatorID: exampleIndicatorID, Value: ptr(1.0), Note: "Created in 2014 according to ILO CEACR comments; the month is not given."}}),
 	Visibility:      ptr[Visibility]("public"),
-}
+}}
 
 var exampleProgressUpdateChange = ProgressUpdateFields{
 	ProgressPercent: ptr(50),
-	Challenges: &Text{
+	Challenges: &TextInput{
 		En: "The centres' opening dates are not yet documented.",
 		Ru: "Даты открытия центров пока не подтверждены документами.",
 	},
 }
 
 // exampleReasons are the review steps' examples, by action.
-var exampleReasons = map[nap.ReviewAction]ReviewReason{
+var exampleReasons = map[nap.ReviewAction]ReviewComment{
 	nap.ActionSubmit:   {Reason: "Ready for review; the ILO comment is attached as evidence."},
 	nap.ActionSignOff:  {Reason: "Checked against the ministry's records."},
 	nap.ActionReturn:   {Reason: "Attach the Government decision that set up the agency: the ILO comment alone does not date it."},
@@ -146,7 +146,7 @@ var exampleReasons = map[nap.ReviewAction]ReviewReason{
 
 var exampleEvidenceMetadata = EvidenceMetadata{
 	Kind: "decree",
-	Title: Text{
+	Title: TextInput{
 		En: "Government decision No. 146 of 3 March 2014 approving the Regulation on the Ministry of Labour, Migration and Employment of Population",
 		Ru: "Постановление Правительства Республики Таджикистан № 146 от 3 марта 2014 года об утверждении Положения о Министерстве труда, миграции и занятости населения",
 	},
@@ -158,7 +158,7 @@ var exampleEvidenceMetadata = EvidenceMetadata{
 var exampleEvidenceLink = EvidenceLink{
 	EvidenceMetadata: EvidenceMetadata{
 		Kind:       "report",
-		Title:      Text{En: "ILO Committee of Experts (CEACR), 2021 comment on Tajikistan's application of Convention No. 97"},
+		Title:      TextInput{En: "ILO Committee of Experts (CEACR), 2021 comment on Tajikistan's application of Convention No. 97"},
 		Language:   "en",
 		Visibility: "public",
 	},

@@ -61,7 +61,12 @@ func registerExports(api huma.API, d Deps) {
 			"200": {Description: "The matrix", Content: map[string]*huma.MediaType{
 				mediaCSV:  {Schema: &huma.Schema{Type: "string", Description: "RFC 4180 CSV"}},
 				mediaXLSX: {Schema: binarySchema("An Office Open XML workbook")},
-			}},
+			}, Headers: with(attachmentHeaders(api), map[string]*huma.Header{
+				headerAuditHead: {Description: "The audit trail's head the matrix was read at: its sequence number and hash; absent while the trail is empty",
+					Schema: &huma.Schema{Type: huma.TypeString, Pattern: "^[0-9]+ [0-9a-f]{64}$"}},
+				headerAuditCheckpoint: {Description: "The latest signed checkpoint up to that head, as `naptracker audit checkpoint` prints it; absent while there is none",
+					Schema: &huma.Schema{Type: huma.TypeString}},
+			})},
 		},
 	}, access{public: true}, func(ctx context.Context, in *ExportInput) (*huma.StreamResponse, error) {
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
@@ -97,6 +102,9 @@ func registerExports(api huma.API, d Deps) {
 		Responses: map[string]*huma.Response{
 			"200": {Description: "The report", Content: map[string]*huma.MediaType{
 				mediaHTML: {Schema: &huma.Schema{Type: "string", Description: "An HTML document"}},
+			}, Headers: map[string]*huma.Header{
+				"Content-Security-Policy": {Required: true, Description: "The page loads nothing and runs no script",
+					Schema: &huma.Schema{Type: huma.TypeString}},
 			}},
 		},
 	}, access{public: true}, func(ctx context.Context, in *ReportInput) (*huma.StreamResponse, error) {
@@ -183,6 +191,17 @@ func auditHeaders(hctx huma.Context, m nap.Matrix) {
 func abort(hctx huma.Context, err error) {
 	slog.ErrorContext(hctx.Context(), "response cut off", "path", hctx.URL().Path, "error", err)
 	panic(http.ErrAbortHandler)
+}
+
+// attachmentHeaders document what attach sends.
+func attachmentHeaders(api huma.API) map[string]*huma.Header {
+	return map[string]*huma.Header{
+		"Content-Disposition": sharedHeader(api, "ContentDisposition", &huma.Header{Required: true,
+			Description: "attachment, with the file's name",
+			Schema:      &huma.Schema{Type: huma.TypeString, Examples: []any{"attachment; filename=TJK-CMW-NAP-2013-matrix-en.csv"}}}),
+		"X-Content-Type-Options": sharedHeader(api, "NoSniff", &huma.Header{Required: true,
+			Description: "Browsers take the Content-Type as it is", Schema: &huma.Schema{Type: huma.TypeString, Enum: []any{"nosniff"}}}),
+	}
 }
 
 func attach(hctx huma.Context, mediaType, filename string) {

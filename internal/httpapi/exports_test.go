@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -570,8 +569,7 @@ func TestExportLinksStoredFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, h)
 	res, err := srv.Client().Get(srv.URL + "/v1/plans/" + p.planID + "/export")
 	if err != nil {
 		t.Fatal(err)
@@ -616,8 +614,7 @@ func TestExportReadsOneMoment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, h)
 	head, _ := p.db.AuditHead(context.Background())
 	res, err := srv.Client().Get(srv.URL + "/v1/plans/" + p.planID + "/export?format=csv")
 	if err != nil {

@@ -119,8 +119,7 @@ func newFixtureWith(t testing.TB, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	srv := serve(t, h)
 	f := &fixture{t: t, clock: clock, dsn: dsn, db: db, app: app, authz: enforcer, svc: svc, srv: srv, ds: ds}
 	var plans page[struct{ ID string }]
 	f.getJSON("/v1/plans?code="+url.QueryEscape(ds.Plan.Code), &plans)

@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"context"
-	"log/slog"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/naptracker/naptracker/internal/nap"
 )
 
 // HealthOutput says how the service is.
@@ -52,8 +54,7 @@ func registerHealth(api huma.API, d Deps) {
 		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 		defer cancel()
 		if err := d.Ready(ctx); err != nil {
-			slog.WarnContext(ctx, "not ready", "error", err)
-			return nil, huma.Error503ServiceUnavailable("the database does not answer")
+			return nil, errors.Join(err, nap.Errorf(nap.EUNAVAILABLE, "the database does not answer"))
 		}
 		out := &HealthOutput{}
 		out.Body.Status = "ready"

@@ -17,7 +17,7 @@ type User struct {
 	Email             string   `json:"email" format:"email"`
 	Name              string   `json:"name"`
 	Active            bool     `json:"active" doc:"An inactive user's tokens do not work"`
-	PreferredLanguage Language `json:"preferred_language" doc:"The language of the e-mail the user is sent"`
+	PreferredLanguage Language `json:"preferred_language"` // of the e-mail the user is sent, as update-me says
 	Reminders         bool     `json:"reminders" doc:"Whether the user is sent reminders of deadlines and the weekly digest; notices of the review of updates are sent whatever it says"`
 }
 
@@ -84,7 +84,7 @@ type UserOutput struct {
 // NewUser is a user to create.
 type NewUser struct {
 	Email string `json:"email" format:"email" maxLength:"254" example:"focal.point@migration.tj"`
-	Name  string `json:"name" minLength:"1" maxLength:"200" example:"Focal point, Migration Service"`
+	Name  string `json:"name" minLength:"1" maxLength:"200" pattern:"\\S" example:"Focal point, Migration Service"`
 }
 
 // CreateUserInput is a new user.
@@ -94,7 +94,7 @@ type CreateUserInput struct {
 
 // UserFields are the fields of a user that can change.
 type UserFields struct {
-	Name   *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
+	Name   *string `json:"name,omitempty" minLength:"1" maxLength:"200" pattern:"\\S"`
 	Active *bool   `json:"active,omitempty" doc:"false stops every token of the user at once"`
 	MeFields
 }
@@ -121,7 +121,7 @@ type UpdateUserInput struct {
 // NewMembership is a role to give a user.
 type NewMembership struct {
 	Role         Role       `json:"role"`
-	Organization string     `json:"organization,omitempty" maxLength:"32" example:"MS" doc:"Organization code; required for approver, focal_point and viewer, absent for the global roles"`
+	Organization string     `json:"organization,omitempty" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"MS" doc:"Organization code; required for approver, focal_point and viewer, absent for the global roles"`
 	ValidFrom    *time.Time `json:"valid_from,omitempty" doc:"Default: now"`
 	ValidTo      *time.Time `json:"valid_to,omitempty" doc:"Default: open-ended"`
 }
@@ -150,7 +150,7 @@ type RevokeMembershipInput struct {
 
 // NewToken is a token to issue.
 type NewToken struct {
-	Name     string `json:"name" minLength:"1" maxLength:"100" example:"IOM dashboard"`
+	Name     string `json:"name" minLength:"1" maxLength:"100" pattern:"\\S" example:"IOM dashboard"`
 	TTLHours int    `json:"ttl_hours,omitempty" minimum:"1" maximum:"8784" doc:"Hours until it expires; default a year (8784 hours)"`
 }
 

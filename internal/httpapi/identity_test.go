@@ -193,8 +193,7 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
+		srv := serve(t, h)
 		return srv, svc
 	}
 	a, svc := server()
@@ -341,8 +340,7 @@ func TestAbuseLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, h)
 
 	var logs syncBuffer
 	prev := slog.Default()

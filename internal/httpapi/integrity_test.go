@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -219,8 +218,7 @@ func TestSlowAndStalledUploads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, h)
 	update, _ := p.draft(p.author)
 	// send uploads content at about rate bytes a second, pausing for stall halfway.
 	send := func(content []byte, rate int, stall time.Duration) (int, []byte) {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/google/uuid"
 
 	"github.com/naptracker/naptracker/internal/nap"
 )
@@ -112,12 +111,12 @@ func toIndicator(in nap.Indicator) Indicator {
 type ListMeasuresInput struct {
 	PlanPath
 	PageParams
-	Code           string                 `query:"code" maxLength:"32" example:"3.11" doc:"Only the measure with this code"`
-	Lead           string                 `query:"lead" maxLength:"32" example:"MS" doc:"Only measures this organization leads"`
-	Organization   string                 `query:"organization" maxLength:"32" example:"MFA" doc:"Only measures this organization leads or co-implements"`
+	Code           string                 `query:"code" pattern:"^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$" example:"3.11" doc:"Only the measure with this code"`
+	Lead           string                 `query:"lead" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"MS" doc:"Only measures this organization, by code, leads"`
+	Organization   string                 `query:"organization" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"MFA" doc:"Only measures this organization, by code, leads or co-implements"`
 	Status         []ImplementationStatus `query:"status" maxItems:"8" doc:"Only measures in one of these current statuses (comma-separated)"`
 	Article        int                    `query:"article" minimum:"1" maximum:"93" doc:"Only measures that implement this ICRMW article"`
-	Recommendation string                 `query:"recommendation" maxLength:"64" example:"CO1-R29" doc:"Only measures that answer this recommendation, by id or code"`
+	Recommendation string                 `query:"recommendation" pattern:"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9][A-Za-z0-9.()-]{0,31})$" example:"CO1-R29" doc:"Only measures that answer this recommendation, by id or code"`
 	Overdue        OptionalBool           `query:"overdue" doc:"Only measures that are (true) or are not (false) overdue today"`
 	DueBefore      string                 `query:"due_before" format:"date" doc:"Only measures due on or before this day"`
 	DueAfter       string                 `query:"due_after" format:"date" doc:"Only measures due on or after this day"`
@@ -234,23 +233,23 @@ func registerMeasures(api huma.API, d Deps) {
 	registerMeasureWrites(api, d)
 }
 
-// MeasureFields are the fields of a measure a request sets. Creating one needs code, title
-// and lead. A list, when sent, replaces the measure's whole list.
+// MeasureFields are the fields of a measure a request changes. A list, when sent, replaces
+// the measure's whole list.
 type MeasureFields struct {
-	Code            *string   `json:"code,omitempty" pattern:"^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$" example:"3.12"`
-	Title           *Text     `json:"title,omitempty"`
-	Description     *Text     `json:"description,omitempty"`
-	ExpectedResult  *Text     `json:"expected_result,omitempty"`
-	DeadlineText    *Text     `json:"deadline_text,omitempty"`
-	DueStart        *string   `json:"due_start,omitempty" format:"date"`
-	DueEnd          *string   `json:"due_end,omitempty" format:"date"`
-	Lead            *string   `json:"lead,omitempty" maxLength:"32" example:"MS" doc:"Code of the lead organization"`
-	CoImplementers  *[]string `json:"co_implementers,omitempty" maxItems:"50" doc:"Organization codes"`
-	Partners        *[]string `json:"partners,omitempty" maxItems:"50" doc:"Organization codes"`
-	Recommendations *[]string `json:"recommendations,omitempty" maxItems:"100" doc:"Recommendation ids"`
-	Articles        *[]int    `json:"articles,omitempty" maxItems:"93" doc:"ICRMW articles, 1 to 93"`
+	Code            *string    `json:"code,omitempty" pattern:"^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$" example:"3.12"`
+	Title           *TextInput `json:"title,omitempty"`
+	Description     *TextInput `json:"description,omitempty"`
+	ExpectedResult  *TextInput `json:"expected_result,omitempty"`
+	DeadlineText    *TextInput `json:"deadline_text,omitempty"`
+	DueStart        *string    `json:"due_start,omitempty" format:"date"`
+	DueEnd          *string    `json:"due_end,omitempty" format:"date"`
+	Lead            *string    `json:"lead,omitempty" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"MS" doc:"Code of the lead organization"`
+	CoImplementers  *[]OrgCode `json:"co_implementers,omitempty" maxItems:"50" uniqueItems:"true" doc:"Codes of the organizations that share the work"`
+	Partners        *[]OrgCode `json:"partners,omitempty" maxItems:"50" uniqueItems:"true" doc:"Codes of the organizations that support it"`
+	Recommendations *[]UUID    `json:"recommendations,omitempty" maxItems:"100" uniqueItems:"true" doc:"Ids of the recommendations it answers"`
+	Articles        *[]Article `json:"articles,omitempty" maxItems:"93" uniqueItems:"true" doc:"ICRMW articles it implements"`
 	SourceFields
-	Clear []string `json:"clear,omitempty" enum:"due_start,due_end" uniqueItems:"true" doc:"Fields to empty"`
+	Clear []string `json:"clear,omitempty" enum:"due_start,due_end,description,expected_result,deadline_text" uniqueItems:"true" doc:"Fields to empty"`
 }
 
 func (f MeasureFields) change() (nap.MeasureChange, error) {
@@ -258,33 +257,73 @@ func (f MeasureFields) change() (nap.MeasureChange, error) {
 	if err != nil {
 		return nap.MeasureChange{}, err
 	}
-	if f.Articles != nil {
-		for _, a := range *f.Articles {
-			if a < 1 || a > 93 {
-				return nap.MeasureChange{}, nap.Errorf(nap.EINVALID, "articles: %d is not an article of the Convention (1 to 93)", a)
-			}
-		}
-	}
-	if f.Recommendations != nil {
-		for _, id := range *f.Recommendations {
-			if _, err := uuid.Parse(id); err != nil {
-				return nap.MeasureChange{}, nap.Errorf(nap.EINVALID, "recommendations: %q is not a recommendation id", id)
-			}
-		}
-	}
-	return nap.MeasureChange{
+	ch := nap.MeasureChange{
 		Code: f.Code, Title: fromText(f.Title), Description: fromText(f.Description),
 		ExpectedResult: fromText(f.ExpectedResult), DeadlineText: fromText(f.DeadlineText),
-		DueStart: d["due_start"], DueEnd: d["due_end"], Lead: f.Lead, CoImplementers: f.CoImplementers,
-		Partners: f.Partners, Recommendations: f.Recommendations, Articles: f.Articles,
-		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote, Clear: f.Clear,
-	}, nil
+		DueStart: d["due_start"], DueEnd: d["due_end"], Lead: f.Lead, CoImplementers: codes(f.CoImplementers),
+		Partners: codes(f.Partners), Recommendations: ids(f.Recommendations), Provenance: provenance(f.Provenance),
+		ProvenanceNote: f.ProvenanceNote,
+	}
+	ch.Clear = clearTexts(f.Clear, map[string]**nap.Text{"description": &ch.Description,
+		"expected_result": &ch.ExpectedResult, "deadline_text": &ch.DeadlineText})
+	if f.Articles != nil {
+		articles := make([]int, len(*f.Articles))
+		for i, a := range *f.Articles {
+			articles[i] = int(a)
+		}
+		ch.Articles = &articles
+	}
+	return ch, nil
+}
+
+// OrgCode is the code of an organization.
+type OrgCode string
+
+// Schema is the pattern of codes.
+func (OrgCode) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeString, Pattern: "^[A-Z][A-Z0-9-]{0,31}$", Description: "An organization's code", Examples: []any{"MS"}}
+}
+
+// codes reads an optional list of organization codes.
+func codes(c *[]OrgCode) *[]string {
+	if c == nil {
+		return nil
+	}
+	s := stringsAs[string](*c)
+	return &s
+}
+
+// UUID is the id of an object, as the API writes ids.
+type UUID string
+
+// Schema is a UUID in its usual form.
+func (UUID) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeString, Format: "uuid",
+		Pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
+}
+
+// ids reads an optional list of ids.
+func ids(u *[]UUID) *[]string {
+	if u == nil {
+		return nil
+	}
+	s := stringsAs[string](*u)
+	return &s
+}
+
+// NewMeasure is a measure to add to a plan: code, title and lead are required; its
+// organizations and recommendations are linked at once.
+type NewMeasure struct{ MeasureFields }
+
+// Schema requires what a new measure needs.
+func (NewMeasure) Schema(r huma.Registry) *huma.Schema {
+	return creating[MeasureFields](r, "NewMeasure", nil, "code", "title", "lead")
 }
 
 // CreateMeasureInput is a new measure of a plan.
 type CreateMeasureInput struct {
 	PlanPath
-	Body MeasureFields
+	Body NewMeasure
 }
 
 // UpdateMeasureInput changes a measure.
@@ -294,17 +333,16 @@ type UpdateMeasureInput struct {
 	Body MeasureFields
 }
 
-// IndicatorFields are the fields of an indicator a request sets. Creating one needs code,
-// title and kind.
+// IndicatorFields are the fields of an indicator a request changes.
 type IndicatorFields struct {
 	Code            *string           `json:"code,omitempty" pattern:"^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$" example:"3.12.1"`
-	Title           *Text             `json:"title,omitempty"`
+	Title           *TextInput        `json:"title,omitempty"`
 	Kind            *IndicatorKind    `json:"kind,omitempty"`
 	Unit            *string           `json:"unit,omitempty" maxLength:"50"`
 	Baseline        *float64          `json:"baseline,omitempty" doc:"Only for number and percent indicators"`
 	Target          *float64          `json:"target,omitempty" doc:"Only for number and percent indicators"`
 	TargetDate      *string           `json:"target_date,omitempty" format:"date"`
-	Disaggregations *[]Disaggregation `json:"disaggregations,omitempty" maxItems:"4"`
+	Disaggregations *[]Disaggregation `json:"disaggregations,omitempty" maxItems:"4" uniqueItems:"true"`
 	SourceFields
 	Clear []string `json:"clear,omitempty" enum:"baseline,target,target_date" uniqueItems:"true" doc:"Fields to empty"`
 }
@@ -318,10 +356,19 @@ func (f IndicatorFields) change() (nap.IndicatorChange, error) {
 	}, err
 }
 
+// NewIndicator is an indicator to add to a measure: code, title and kind are required;
+// baseline and target only for number and percent indicators.
+type NewIndicator struct{ IndicatorFields }
+
+// Schema requires what a new indicator needs.
+func (NewIndicator) Schema(r huma.Registry) *huma.Schema {
+	return creating[IndicatorFields](r, "NewIndicator", nil, "code", "title", "kind")
+}
+
 // CreateIndicatorInput is a new indicator of a measure.
 type CreateIndicatorInput struct {
 	MeasurePath
-	Body IndicatorFields
+	Body NewIndicator
 }
 
 // IndicatorPath names an indicator.

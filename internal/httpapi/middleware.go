@@ -125,6 +125,25 @@ func writeProblem(w http.ResponseWriter, p interface{ GetStatus() int }) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
+// strictBooleans refuses a boolean query parameter that is neither true nor false, as the
+// document's boolean means; huma alone would take 1, t or TRUE.
+func strictBooleans(api huma.API) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		for _, p := range ctx.Operation().Parameters {
+			if p.In != "query" || p.Schema == nil || p.Schema.Type != huma.TypeBoolean {
+				continue
+			}
+			if v := ctx.Query(p.Name); v != "" && v != "true" && v != "false" {
+				err := nap.Errorf(nap.EINVALID, "query parameter %s is true or false, not %q", p.Name, v)
+				err.Fields = []nap.FieldError{{Location: "query." + p.Name, Message: "expected true or false"}}
+				writeError(api, ctx, err)
+				return
+			}
+		}
+		next(ctx)
+	}
+}
+
 // rejectRepeatedQuery refuses a query parameter given more than once. Lists go in one
 // parameter, comma-separated (the documents say explode: false); a repeated one would
 // otherwise narrow a filter to its first value without a word.

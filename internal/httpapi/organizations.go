@@ -33,7 +33,7 @@ func toOrganization(o nap.Organization) Organization {
 
 // GetOrganizationInput names one organization.
 type GetOrganizationInput struct {
-	Code string `path:"code" maxLength:"32" example:"MS" doc:"Organization code"`
+	Code string `path:"code" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"MS" doc:"Organization code"`
 }
 
 // GetOrganizationOutput is one organization.
@@ -78,14 +78,13 @@ func registerOrganizations(api huma.API, d Deps) {
 	registerOrganizationWrites(api, d)
 }
 
-// OrganizationFields are the fields of an organization a request sets. Creating one needs
-// code, kind and name.
+// OrganizationFields are the fields of an organization a request changes.
 type OrganizationFields struct {
 	Code      *string           `json:"code,omitempty" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"AEA"`
 	Kind      *OrganizationKind `json:"kind,omitempty"`
-	Name      *Text             `json:"name,omitempty"`
-	Parent    *string           `json:"parent,omitempty" maxLength:"32" doc:"Code of the parent organization; empty for none"`
-	Successor *string           `json:"successor,omitempty" maxLength:"32" doc:"Code of the successor organization; empty for none"`
+	Name      *TextInput        `json:"name,omitempty"`
+	Parent    *string           `json:"parent,omitempty" pattern:"^([A-Z][A-Z0-9-]{0,31})?$" doc:"Code of the parent organization; empty for none"`
+	Successor *string           `json:"successor,omitempty" pattern:"^([A-Z][A-Z0-9-]{0,31})?$" doc:"Code of the successor organization; empty for none"`
 	Active    *bool             `json:"active,omitempty"`
 	ValidFrom *string           `json:"valid_from,omitempty" format:"date"`
 	ValidTo   *string           `json:"valid_to,omitempty" format:"date"`
@@ -102,9 +101,17 @@ func (f OrganizationFields) change() (nap.OrganizationChange, error) {
 	}, err
 }
 
+// NewOrganization is an organization to create: code, kind and name are required.
+type NewOrganization struct{ OrganizationFields }
+
+// Schema requires what a new organization needs.
+func (NewOrganization) Schema(r huma.Registry) *huma.Schema {
+	return creating[OrganizationFields](r, "NewOrganization", nil, "code", "kind", "name")
+}
+
 // CreateOrganizationInput is a new organization.
 type CreateOrganizationInput struct {
-	Body OrganizationFields
+	Body NewOrganization
 }
 
 // UpdateOrganizationInput changes an organization.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -127,7 +128,7 @@ type ExpectedReport struct {
 type Completeness struct {
 	Period        ReportingPeriod            `json:"period"`
 	AsOf          string                     `json:"as_of" format:"date" doc:"The day lateness is judged on"`
-	Total         ReportCounts               `json:"total" doc:"Over every organization; counts other than expected and approved only when the caller sees every organization's reports in full"`
+	Total         ReportCounts               `json:"total"` // as get-period-completeness says
 	Organizations []OrganizationCompleteness `json:"organizations"`
 	Items         []ExpectedReport           `json:"items" doc:"The reports the caller sees in full: its own organizations', or all for the coordinating roles"`
 }
@@ -161,7 +162,7 @@ func toCompleteness(c nap.Completeness) Completeness {
 // CompletenessInput chooses a period's reports.
 type CompletenessInput struct {
 	PeriodPath
-	Organization string      `query:"organization" maxLength:"32" example:"MS" doc:"Only this organization's reports, by code"`
+	Organization string      `query:"organization" pattern:"^[A-Z][A-Z0-9-]{0,31}$" example:"MS" doc:"Only this organization's reports, by code"`
 	State        ReportState `query:"state" doc:"Only reports in this state (the counts stay whole)"`
 }
 
@@ -178,7 +179,8 @@ func registerCompleteness(api huma.API, d Deps) {
 		Summary:     "See who has reported for a period",
 		Description: "Every report the period expects (one per measure open in it, for its lead and each co-implementer), " +
 			"where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, " +
-			"with counts per organization and in all. An organization's own roles see its reports in full; the " +
+			"with counts per organization and in all (the total's counts other than expected and approved only when the " +
+			"caller sees every organization's reports in full). An organization's own roles see its reports in full; the " +
 			"coordinating roles see every organization's; partners and the public see each organization's count of " +
 			"approved reports published to them.",
 		Tags:   []string{tagPlans},
@@ -208,7 +210,7 @@ func registerCompleteness(api huma.API, d Deps) {
 			"200": {Description: "The completeness of the round", Content: map[string]*huma.MediaType{
 				mediaCSV:  {Schema: &huma.Schema{Type: "string", Description: "RFC 4180 CSV"}},
 				mediaXLSX: {Schema: binarySchema("An Office Open XML workbook")},
-			}},
+			}, Headers: attachmentHeaders(api)},
 		},
 	}, access{public: true}, func(ctx context.Context, in *CompletenessExportInput) (*huma.StreamResponse, error) {
 		f := nap.CompletenessFilter{Organization: in.Organization, State: nap.ReportState(in.State)}
@@ -264,7 +266,7 @@ type ImportCounts struct {
 // ImportResult is what an import did, or would do.
 type ImportResult struct {
 	PeriodID  string        `json:"period_id" format:"uuid"`
-	Language  Language      `json:"language" doc:"The language of the file's headings, which its texts are taken to be in"`
+	Language  Language      `json:"language"` // as import-period-matrix says
 	Committed bool          `json:"committed" doc:"Whether the drafts were written; false for a dry run"`
 	Counts    ImportCounts  `json:"counts"`
 	Rows      []ImportedRow `json:"rows"`
@@ -307,10 +309,11 @@ func registerImports(api huma.API, d Deps) {
 			"says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the " +
 			"measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or " +
 			"approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, " +
-			"or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; " +
+			"or, when any row is in error, none is (422, naming each row's error). The result's language is the headings', " +
+			"which the file's texts are taken to be in. A file that is not such a matrix is 422; " +
 			"over the upload limit, 413; a locked period, 409.",
 		Tags:   []string{tagProgress},
-		Errors: []int{http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, internalError},
 		Middlewares: huma.Middlewares{func(ctx huma.Context, next func(huma.Context)) {
 			_, w := humago.Unwrap(ctx)
 			body := newPacedReader(ctx.BodyReader(), http.NewResponseController(w), d.Limits.uploadIdle(), d.Limits.uploadDeadline())
@@ -339,7 +342,7 @@ func registerImports(api huma.API, d Deps) {
 		Required: true,
 		Content: map[string]*huma.MediaType{
 			"multipart/form-data": {
-				Schema: &huma.Schema{Type: "object", Required: []string{"file"}, Properties: map[string]*huma.Schema{
+				Schema: &huma.Schema{Type: "object", Required: []string{"file"}, AdditionalProperties: false, Properties: map[string]*huma.Schema{
 					"file": binarySchema("The matrix, as CSV or XLSX"),
 				}},
 				Example: map[string]any{"file": "(the edited matrix)"},
@@ -356,32 +359,30 @@ func importedFile(ctx context.Context, limit int64) (io.Reader, error) {
 	if err != nil || mediaType != "multipart/form-data" || s.body == nil {
 		return nil, nap.Errorf(nap.EUNSUPPORTED, "send the matrix as multipart/form-data, in a part named file")
 	}
-	mr := multipart.NewReader(s.body, params["boundary"])
-	for {
-		part, err := mr.NextPart()
-		if nap.ErrorCode(err) == nap.ETIMEOUT {
-			return nil, err
-		}
-		if err != nil {
-			return nil, nap.Errorf(nap.EINVALID, "file: the multipart body has no part named file")
-		}
-		if part.FormName() != "file" {
-			continue
-		}
-		if limit <= 0 {
-			limit = 25 << 20
-		}
-		b, err := io.ReadAll(io.LimitReader(part, limit+1))
-		switch {
-		case nap.ErrorCode(err) == nap.ETIMEOUT:
-			return nil, err
-		case err != nil:
-			return nil, nap.Errorf(nap.EINVALID, "file: the upload ended before the file did")
-		case int64(len(b)) > limit:
-			return nil, nap.Errorf(nap.ETOOLARGE, "the file is larger than the limit of %d bytes", limit)
-		}
-		return bytes.NewReader(b), nil
+	part, err := multipart.NewReader(s.body, params["boundary"]).NextPart()
+	switch {
+	case nap.ErrorCode(err) == nap.ETIMEOUT:
+		return nil, err
+	case errors.Is(err, io.EOF):
+		return nil, nap.Errorf(nap.EINVALID, "file: the multipart body has no part named file")
+	case err != nil:
+		return nil, nap.Errorf(nap.EMALFORMED, "the multipart body is malformed")
+	case part.FormName() != "file":
+		return nil, nap.Errorf(nap.EINVALID, "unexpected part %q: send only the part named file", part.FormName())
 	}
+	if limit <= 0 {
+		limit = 25 << 20
+	}
+	b, err := io.ReadAll(io.LimitReader(part, limit+1))
+	switch {
+	case nap.ErrorCode(err) == nap.ETIMEOUT:
+		return nil, err
+	case err != nil:
+		return nil, nap.Errorf(nap.EINVALID, "file: the upload ended before the file did")
+	case int64(len(b)) > limit:
+		return nil, nap.Errorf(nap.ETOOLARGE, "the file is larger than the limit of %d bytes", limit)
+	}
+	return bytes.NewReader(b), nil
 }
 
 // rowErrors is the problem a commit refused for its rows' errors answers with: each error

@@ -63,7 +63,7 @@ func toReportingPeriod(p nap.ReportingPeriod) ReportingPeriod {
 // ListPlansInput filters plans.
 type ListPlansInput struct {
 	PageParams
-	Code   string     `query:"code" maxLength:"64" example:"TJK-CMW-NAP-2013" doc:"Only the plan with this code"`
+	Code   string     `query:"code" pattern:"^[A-Z0-9][A-Z0-9-]{0,63}$" example:"TJK-CMW-NAP-2013" doc:"Only the plan with this code"`
 	Status PlanStatus `query:"status" doc:"Only plans in this status"`
 }
 
@@ -232,26 +232,30 @@ func registerPlans(api huma.API, d Deps) {
 	registerPlanWrites(api, d)
 }
 
-// PlanFields are the fields of a plan a request sets. Creating one needs code, title,
-// period_start and period_end; it starts in draft unless status says otherwise.
+// PlanFields are the fields of a plan a request changes.
 type PlanFields struct {
 	Code            *string     `json:"code,omitempty" pattern:"^[A-Z0-9][A-Z0-9-]{0,63}$" example:"TJK-CMW-NAP-2020"`
-	Title           *Text       `json:"title,omitempty"`
+	Title           *TextInput  `json:"title,omitempty"`
 	PeriodStart     *string     `json:"period_start,omitempty" format:"date"`
 	PeriodEnd       *string     `json:"period_end,omitempty" format:"date"`
 	ExtendedTo      *string     `json:"extended_to,omitempty" format:"date"`
 	ApprovedOn      *string     `json:"approved_on,omitempty" format:"date"`
-	ApprovedBy      *string     `json:"approved_by,omitempty" maxLength:"32" doc:"Code of the approving organization"`
-	LegalBasis      *Text       `json:"legal_basis,omitempty"`
+	ApprovedBy      *string     `json:"approved_by,omitempty" pattern:"^([A-Z][A-Z0-9-]{0,31})?$" doc:"Code of the approving organization; empty for none"`
+	LegalBasis      *TextInput  `json:"legal_basis,omitempty"`
 	Status          *PlanStatus `json:"status,omitempty"`
 	RequiresSignOff *bool       `json:"requires_sign_off,omitempty"`
 	SubmissionDays  *int        `json:"submission_days,omitempty" minimum:"0" maximum:"366" doc:"Days after a period ends that its reports are due; 30 unless set"`
 	ReviewDays      *int        `json:"review_days,omitempty" minimum:"0" maximum:"366" doc:"Days after a period ends that its reports are reviewed; 60 unless set"`
 	SourceFields
-	Clear []string `json:"clear,omitempty" enum:"extended_to,approved_on,approved_by" uniqueItems:"true" doc:"Fields to empty"`
+	Clear []string `json:"clear,omitempty" enum:"extended_to,approved_on,approved_by,legal_basis" uniqueItems:"true" doc:"Fields to empty"`
 }
 
 func (f PlanFields) change() (nap.PlanChange, error) {
+	var legalBasis *nap.Text
+	clear := clearTexts(f.Clear, map[string]**nap.Text{"legal_basis": &legalBasis})
+	if legalBasis == nil {
+		legalBasis = fromText(f.LegalBasis)
+	}
 	d, err := dates(map[string]*string{"period_start": f.PeriodStart, "period_end": f.PeriodEnd,
 		"extended_to": f.ExtendedTo, "approved_on": f.ApprovedOn})
 	var status *nap.PlanStatus
@@ -262,15 +266,24 @@ func (f PlanFields) change() (nap.PlanChange, error) {
 	return nap.PlanChange{
 		Code: f.Code, Title: fromText(f.Title), PeriodStart: d["period_start"], PeriodEnd: d["period_end"],
 		ExtendedTo: d["extended_to"], ApprovedOn: d["approved_on"], ApprovedBy: f.ApprovedBy,
-		LegalBasis: fromText(f.LegalBasis), Status: status, RequiresSignOff: f.RequiresSignOff,
+		LegalBasis: legalBasis, Status: status, RequiresSignOff: f.RequiresSignOff,
 		SubmissionDays: f.SubmissionDays, ReviewDays: f.ReviewDays,
-		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote, Clear: f.Clear,
+		Provenance: provenance(f.Provenance), ProvenanceNote: f.ProvenanceNote, Clear: clear,
 	}, err
+}
+
+// NewPlan is a plan to create: code, title, period_start and period_end are required; it
+// starts in draft unless status says otherwise.
+type NewPlan struct{ PlanFields }
+
+// Schema requires what a new plan needs.
+func (NewPlan) Schema(r huma.Registry) *huma.Schema {
+	return creating[PlanFields](r, "NewPlan", nil, "code", "title", "period_start", "period_end")
 }
 
 // CreatePlanInput is a new plan.
 type CreatePlanInput struct {
-	Body PlanFields
+	Body NewPlan
 }
 
 // UpdatePlanInput changes a plan.

@@ -139,8 +139,10 @@ func TestProgressWorkflow(t *testing.T) {
 	p.expectStatus(p.coordinator, 403, "POST", u+"/return", map[string]any{"reason": "not yours yet"})
 	p.sees(id, own)
 
-	// Return needs a reason.
-	p.expectStatus(p.approver, 422, "POST", u+"/return", nil)
+	// Return needs a reason: a body (400 without one) that gives one, not blank.
+	p.expectStatus(p.approver, 400, "POST", u+"/return", nil)
+	p.expectStatus(p.approver, 422, "POST", u+"/return", map[string]any{})
+	p.expectStatus(p.approver, 422, "POST", u+"/return", map[string]any{"reason": " \t"})
 	p.expectStatus(p.approver, 200, "POST", u+"/return", map[string]any{"reason": "Add the date of the working group."})
 
 	// Edit and resubmit.

@@ -214,3 +214,46 @@ func operations(item *huma.PathItem) map[string]*huma.Operation {
 	}
 	return ops
 }
+
+// TestRequestsTakeOnlyWhatClientsWrite walks every request body's schema: no property is
+// read-only, and no object takes properties it does not name, so a field the server fills in
+// (an id, a version, an indicator's code) is refused when a client sends it.
+func TestRequestsTakeOnlyWhatClientsWrite(t *testing.T) {
+	spec := httpapi.Spec()
+	var walk func(where string, s *huma.Schema, seen map[string]bool)
+	walk = func(where string, s *huma.Schema, seen map[string]bool) {
+		if s == nil || seen[s.Ref] {
+			return
+		}
+		if s.Ref != "" {
+			seen[s.Ref] = true
+			walk(where, spec.Components.Schemas.SchemaFromRef(s.Ref), seen)
+			return
+		}
+		if s.ReadOnly {
+			t.Errorf("%s is read-only", where)
+		}
+		if len(s.Properties) > 0 && s.AdditionalProperties != false {
+			t.Errorf("%s takes properties it does not name", where)
+		}
+		for name, p := range s.Properties {
+			walk(where+"."+name, p, seen)
+		}
+		walk(where+"[]", s.Items, seen)
+	}
+	bodies := 0
+	for path, item := range spec.Paths {
+		for method, op := range operations(item) {
+			if op.RequestBody == nil {
+				continue
+			}
+			for mediaType, content := range op.RequestBody.Content {
+				bodies++
+				walk(method+" "+path+" "+mediaType, content.Schema, map[string]bool{})
+			}
+		}
+	}
+	if bodies < 20 {
+		t.Fatalf("only %d request bodies", bodies)
+	}
+}

@@ -158,3 +158,29 @@ func TestIfMatchList(t *testing.T) {
 		}
 	}
 }
+
+// TestTextsAreEmptiedByClear: text a request sends is never empty, so an optional text is
+// emptied by naming it in clear, and a required one cannot be.
+func TestTextsAreEmptiedByClear(t *testing.T) {
+	p := newProgressFixture(t)
+	coordinator := p.coordinator
+	id, etag := p.draft(p.author)
+	update := "/v1/updates/" + id
+	b := p.expectStatus(p.author, http.StatusOK, "PATCH", update, map[string]any{"clear": []string{"narrative"},
+		"challenges": map[string]string{"en": "The figures come late."}}, "If-Match", etag)
+	var u struct{ Narrative, Challenges map[string]string }
+	if err := json.Unmarshal(b, &u); err != nil || len(u.Narrative) != 0 || u.Challenges["en"] != "The figures come late." {
+		t.Errorf("narrative cleared, challenges set: %s", b)
+	}
+
+	res, _ := p.get("/v1/measures/"+p.measureID, coordinator.auth()...)
+	b = p.expectStatus(coordinator, http.StatusOK, "PATCH", "/v1/measures/"+p.measureID,
+		map[string]any{"clear": []string{"description", "deadline_text"}}, "If-Match", res.Header.Get("ETag"))
+	var m struct{ Description, DeadlineText map[string]string }
+	if err := json.Unmarshal(b, &m); err != nil || len(m.Description) != 0 || len(m.DeadlineText) != 0 {
+		t.Errorf("description and deadline_text cleared: %s", b)
+	}
+	res, _ = p.get("/v1/measures/"+p.measureID, coordinator.auth()...)
+	p.expectStatus(coordinator, http.StatusUnprocessableEntity, "PATCH", "/v1/measures/"+p.measureID,
+		map[string]any{"clear": []string{"title"}}, "If-Match", res.Header.Get("ETag"))
+}

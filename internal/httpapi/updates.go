@@ -25,8 +25,18 @@ func toIndicatorValue(v nap.IndicatorValue) IndicatorValue {
 	return IndicatorValue(v)
 }
 
-func fromIndicatorValue(v IndicatorValue) nap.IndicatorValue {
-	return nap.IndicatorValue(v)
+// NewIndicatorValue is a value a request reports: an IndicatorValue without what the server
+// fills in.
+type NewIndicatorValue struct {
+	IndicatorID    string            `json:"indicator_id" format:"uuid"`
+	Value          *float64          `json:"value,omitempty" doc:"For number and percent indicators; 1 (reached) or 0 for milestones"`
+	Text           string            `json:"text,omitempty" maxLength:"4000" doc:"For text indicators"`
+	Disaggregation map[string]string `json:"disaggregation,omitempty" doc:"The breakdown this value is for, by the indicator's dimensions, such as sex: female"`
+	Note           string            `json:"note,omitempty" maxLength:"2000"`
+}
+
+func fromIndicatorValue(v NewIndicatorValue) nap.IndicatorValue {
+	return nap.IndicatorValue{IndicatorID: v.IndicatorID, Value: v.Value, Text: v.Text, Disaggregation: v.Disaggregation, Note: v.Note}
 }
 
 // ProgressUpdate is an organization's report on a measure for a reporting period.
@@ -70,26 +80,45 @@ func toUpdate(u nap.ProgressUpdate) ProgressUpdate {
 	}
 }
 
-// ProgressUpdateFields are what a request sets on an update. Creating one needs period_id and
-// proposed_status; indicator_values, when sent, replace the update's values.
+// ProgressUpdateFields are what a request changes on an update; indicator_values, when sent,
+// replace the update's values.
 type ProgressUpdateFields struct {
-	PeriodID         *string           `json:"period_id,omitempty" format:"uuid" doc:"An open reporting period of the measure's plan"`
-	ProposedStatus   *ReportedStatus   `json:"proposed_status,omitempty"`
-	ProgressPercent  *int              `json:"progress_percent,omitempty" minimum:"0" maximum:"100"`
-	Narrative        *Text             `json:"narrative,omitempty"`
-	Challenges       *Text             `json:"challenges,omitempty"`
-	NextSteps        *Text             `json:"next_steps,omitempty"`
-	IndicatorValues  *[]IndicatorValue `json:"indicator_values,omitempty" maxItems:"500"`
-	Visibility       *Visibility       `json:"visibility,omitempty"`
-	Supersedes       *string           `json:"supersedes,omitempty" format:"uuid" doc:"To correct an approved update: its id; set on creation only"`
-	CorrectionReason *string           `json:"correction_reason,omitempty" maxLength:"2000" doc:"Required with supersedes"`
-	Clear            []string          `json:"clear,omitempty" enum:"progress_percent" uniqueItems:"true" doc:"Fields to empty"`
+	PeriodID         *string              `json:"period_id,omitempty" format:"uuid" doc:"An open reporting period of the measure's plan"`
+	ProposedStatus   *ReportedStatus      `json:"proposed_status,omitempty"`
+	ProgressPercent  *int                 `json:"progress_percent,omitempty" minimum:"0" maximum:"100"`
+	Narrative        *TextInput           `json:"narrative,omitempty"`
+	Challenges       *TextInput           `json:"challenges,omitempty"`
+	NextSteps        *TextInput           `json:"next_steps,omitempty"`
+	IndicatorValues  *[]NewIndicatorValue `json:"indicator_values,omitempty" maxItems:"500"`
+	Visibility       *Visibility          `json:"visibility,omitempty"`
+	CorrectionReason *string              `json:"correction_reason,omitempty" maxLength:"2000" pattern:"\\S" doc:"What a correction corrects: required with supersedes"`
+	Clear            []string             `json:"clear,omitempty" enum:"progress_percent,narrative,challenges,next_steps" uniqueItems:"true" doc:"Fields to empty"`
+}
+
+// NewProgressUpdate is an update to draft: period_id and proposed_status are required, and a
+// correction names the approved update it corrects.
+type NewProgressUpdate struct {
+	ProgressUpdateFields
+	Supersedes *string `json:"supersedes,omitempty"`
+}
+
+// Schema requires what a new update needs.
+func (NewProgressUpdate) Schema(r huma.Registry) *huma.Schema {
+	return creating[ProgressUpdateFields](r, "NewProgressUpdate", map[string]*huma.Schema{
+		"supersedes": {Type: huma.TypeString, Format: "uuid", Description: "To correct an approved update: its id"},
+	}, "period_id", "proposed_status")
+}
+
+func (f NewProgressUpdate) change() nap.UpdateChange {
+	ch := f.ProgressUpdateFields.change()
+	ch.Supersedes = f.Supersedes
+	return ch
 }
 
 func (f ProgressUpdateFields) change() nap.UpdateChange {
 	ch := nap.UpdateChange{PeriodID: f.PeriodID, ProgressPercent: f.ProgressPercent, Narrative: fromText(f.Narrative),
-		Challenges: fromText(f.Challenges), NextSteps: fromText(f.NextSteps), Supersedes: f.Supersedes,
-		CorrectionReason: f.CorrectionReason, Clear: f.Clear}
+		Challenges: fromText(f.Challenges), NextSteps: fromText(f.NextSteps), CorrectionReason: f.CorrectionReason}
+	ch.Clear = clearTexts(f.Clear, map[string]**nap.Text{"narrative": &ch.Narrative, "challenges": &ch.Challenges, "next_steps": &ch.NextSteps})
 	if f.ProposedStatus != nil {
 		st := nap.Status(*f.ProposedStatus)
 		ch.ProposedStatus = &st
@@ -110,6 +139,8 @@ type UpdatePath struct {
 	ID string `path:"id" format:"uuid" doc:"Progress update id"`
 }
 
+func (p UpdatePath) updateID() string { return p.ID }
+
 // UpdateOutput is one progress update.
 type UpdateOutput struct {
 	ETag string `header:"ETag"`
@@ -123,7 +154,7 @@ func updateOutput(u nap.ProgressUpdate) *UpdateOutput {
 // CreateUpdateInput is a new progress update of a measure.
 type CreateUpdateInput struct {
 	MeasurePath
-	Body ProgressUpdateFields
+	Body NewProgressUpdate
 }
 
 // EditUpdateInput changes a progress update.
@@ -139,23 +170,36 @@ type ListUpdatesInput struct {
 	PageParams
 }
 
-// ReviewInput is a review step's comment; returning and rejecting need one.
+// ReviewInput is a review step with an optional comment.
 type ReviewInput struct {
 	UpdatePath
-	Body *ReviewReason `required:"false"`
+	Body *ReviewComment `required:"false"`
 }
 
-// ReviewReason says why a review step is taken.
-type ReviewReason struct {
-	Reason string `json:"reason,omitempty" maxLength:"4000" doc:"Why; required to return or reject"`
+// ReviewComment may say why a review step is taken.
+type ReviewComment struct {
+	Reason string `json:"reason,omitempty" maxLength:"4000" doc:"Why, if the reviewer says"`
 }
 
-func (in ReviewInput) reason() string {
+func (in *ReviewInput) reason() string {
 	if in.Body == nil {
 		return ""
 	}
 	return in.Body.Reason
 }
+
+// ReasonedReviewInput is a review step that must say why: returning and rejecting.
+type ReasonedReviewInput struct {
+	UpdatePath
+	Body ReviewReason
+}
+
+// ReviewReason says why a review step is taken.
+type ReviewReason struct {
+	Reason string `json:"reason" minLength:"1" maxLength:"4000" pattern:"\\S" doc:"Why: the organization reads it to change the update, or to know why it was rejected"`
+}
+
+func (in *ReasonedReviewInput) reason() string { return in.Body.Reason }
 
 // Review is one step of an update's review.
 type Review struct {
@@ -287,23 +331,37 @@ func registerUpdates(api huma.API, d Deps) {
 		{nap.ActionWithdraw, "Withdraw a progress update", "Its organization withdraws a draft, submitted or returned update."},
 	}
 	for _, st := range steps {
-		verb := strings.ReplaceAll(string(st.action), "_", "-")
-		register(api, d, huma.Operation{
-			OperationID: verb + "-progress-update",
+		op := huma.Operation{
+			OperationID: strings.ReplaceAll(string(st.action), "_", "-") + "-progress-update",
 			RequestBody: withExample(exampleReasons[st.action]),
 			Method:      http.MethodPost,
-			Path:        "/updates/{id}/" + verb,
+			Path:        "/updates/{id}/" + strings.ReplaceAll(string(st.action), "_", "-"),
 			Summary:     st.summary,
-			Description: st.description + " 409 when the update's state does not allow the step; 422 without a required reason.",
+			Description: st.description + " 409 when the update's state does not allow the step.",
 			Tags:        []string{tagProgress},
 			Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, internalError},
-		}, access{permission: nap.ActionPermission[st.action], domains: update}, func(ctx context.Context, in *ReviewInput) (*UpdateOutput, error) {
-			u, err := d.Service.Act(ctx, in.ID, st.action, in.reason())
-			if err != nil {
-				return nil, err
-			}
-			return updateOutput(u), nil
-		})
+		}
+		a := access{permission: nap.ActionPermission[st.action], domains: update}
+		if st.action.NeedsReason() {
+			registerStep[ReasonedReviewInput](api, d, op, a, st.action)
+		} else {
+			registerStep[ReviewInput](api, d, op, a, st.action)
+		}
 	}
 	registerEvidence(api, d, update)
+}
+
+// registerStep registers the review step action, whose input I gives its reason.
+func registerStep[I any, P interface {
+	*I
+	updateID() string
+	reason() string
+}](api huma.API, d Deps, op huma.Operation, a access, action nap.ReviewAction) {
+	register(api, d, op, a, func(ctx context.Context, in *I) (*UpdateOutput, error) {
+		u, err := d.Service.Act(ctx, P(in).updateID(), action, P(in).reason())
+		if err != nil {
+			return nil, err
+		}
+		return updateOutput(u), nil
+	})
 }

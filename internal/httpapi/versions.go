@@ -68,18 +68,6 @@ var digest = regexp.MustCompile(`^([0-9a-f]{1,16})?$`)
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-// matchesAny reports whether an If-None-Match header names etag (compared weakly, as RFC 9110
-// asks for If-None-Match) or is "*".
-func matchesAny(ifNoneMatch, etag string) bool {
-	for _, tag := range strings.Split(ifNoneMatch, ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if tag == "*" || tag == etag {
-			return true
-		}
-	}
-	return false
-}
-
 // changeErrors are the errors of a change of an existing object: not found, conflicting,
 // stale (412) or unversioned (428) If-Match, invalid.
 func changeErrors() []int {

@@ -11,7 +11,8 @@ import (
 // Error codes. The HTTP layer maps each to one status; anything that is not an *Error is
 // EINTERNAL and its text is never shown to a caller.
 const (
-	EINVALID      = "invalid"      // the request is malformed or breaks a rule
+	EINVALID      = "invalid"      // the request breaks a rule
+	EMALFORMED    = "malformed"    // the request's body cannot be read as the type it says it is
 	ENOTFOUND     = "not_found"    // the object does not exist or the caller may not see it
 	ECONFLICT     = "conflict"     // the object's state does not allow the operation
 	EUNAUTHORIZED = "unauthorized" // no or a bad credential

@@ -217,7 +217,7 @@ export interface paths {
         };
         /**
          * Download an evidence file
-         * @description The file's bytes, with its sniffed Content-Type, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Supports `Range` (206) and `If-None-Match` on its ETag, the SHA-256.
+         * @description The file's bytes, with the media type judged from its content when it was uploaded, a Content-Disposition naming it, and `Repr-Digest: sha-256=:…:` of the whole file. Its ETag is its SHA-256: If-None-Match answers 304 while it is current. `Range` asks for part of it (206; several ranges come as multipart/byteranges), `If-Range` only while it is unchanged; a range outside the file is 416, with the file's size in Content-Range.
          *
          *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
@@ -529,7 +529,7 @@ export interface paths {
         };
         /**
          * See who has reported for a period
-         * @description Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all. An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
+         * @description Every report the period expects (one per measure open in it, for its lead and each co-implementer), where it stands (missing, draft, submitted, signed_off, returned, approved, rejected) and whether it is late, with counts per organization and in all (the total's counts other than expected and approved only when the caller sees every organization's reports in full). An organization's own roles see its reports in full; the coordinating roles see every organization's; partners and the public see each organization's count of approved reports published to them.
          *
          *     Who may call it: anyone, without a token; a token may let the caller see more.
          */
@@ -575,7 +575,7 @@ export interface paths {
         put?: never;
         /**
          * Import progress from an edited matrix
-         * @description Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
+         * @description Takes back the implementation matrix as GET /v1/plans/{id}/export writes it (CSV or XLSX, headings in any of tg, ru or en), in a multipart part named file, as drafts of progress updates for the period: status, progress_percent and latest_narrative (in the headings' language) of each row. A row that says what the matrix says today, as the caller reads it, is unchanged; another drafts an update of the caller's organization for the measure, or edits its draft, as the same request through the API would be allowed to. Nothing is submitted or approved. Without commit=true, a dry run: nothing is written. With it, every draft is written in one transaction, or, when any row is in error, none is (422, naming each row's error). The result's language is the headings', which the file's texts are taken to be in. A file that is not such a matrix is 422; over the upload limit, 413; a locked period, 409.
          *
          *     Who may call it: any caller with a valid token.
          */
@@ -935,7 +935,7 @@ export interface paths {
         put?: never;
         /**
          * Approve a progress update
-         * @description The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description The coordinator approves an update: it becomes immutable, its content digest is fixed, a correction replaces the update it corrects, and the measure's status is derived anew. Nobody approves an update they wrote, last edited or signed off. 409 when the update's state does not allow the step.
          *
          *     Who may call it: coordinator (permission `update:approve`).
          */
@@ -985,7 +985,7 @@ export interface paths {
         put?: never;
         /**
          * Reject a progress update
-         * @description The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description The coordinator rejects an update for good, with a reason. 409 when the update's state does not allow the step.
          *
          *     Who may call it: coordinator (permission `update:reject`).
          */
@@ -1007,7 +1007,7 @@ export interface paths {
         put?: never;
         /**
          * Return a progress update
-         * @description Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description Sends an update back to its organization to change, with a reason: the approver at sign-off, the coordinator at review. 409 when the update's state does not allow the step.
          *
          *     Who may call it: coordinator, approver of the organization concerned (permission `update:return`).
          */
@@ -1051,7 +1051,7 @@ export interface paths {
         put?: never;
         /**
          * Sign a progress update off
-         * @description The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description The organization's approver passes a submitted update on to the coordinator. Nobody signs off an update they wrote or last edited. 409 when the update's state does not allow the step.
          *
          *     Who may call it: approver of the organization concerned (permission `update:sign_off`).
          */
@@ -1073,7 +1073,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a progress update
-         * @description Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description Sends a draft or returned update for review: to its organization's approver, or straight to the coordinator when the plan requires no sign-off. 409 when the period is locked. 409 when the update's state does not allow the step.
          *
          *     Who may call it: focal_point of the organization concerned (permission `update:submit`).
          */
@@ -1095,7 +1095,7 @@ export interface paths {
         put?: never;
         /**
          * Withdraw a progress update
-         * @description Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step; 422 without a required reason.
+         * @description Its organization withdraws a draft, submitted or returned update. 409 when the update's state does not allow the step.
          *
          *     Who may call it: focal_point of the organization concerned (permission `update:withdraw`).
          */
@@ -1262,11 +1262,15 @@ export interface components {
              */
             actor_id?: string;
             /** @description The object after the change; null when deleted */
-            after: unknown;
+            after: {
+                [key: string]: unknown;
+            } | null;
             /** Format: date-time */
             at: string;
             /** @description The object before the change; null when created */
-            before: unknown;
+            before: {
+                [key: string]: unknown;
+            } | null;
             /** @description The X-Request-ID the client sent with that request, if any: the client's label, kept beside the server's id */
             client_request_id?: string;
             /** Format: uuid */
@@ -1375,7 +1379,6 @@ export interface components {
             items: components["schemas"]["ExpectedReport"][];
             organizations: components["schemas"]["OrganizationCompleteness"][];
             period: components["schemas"]["ReportingPeriod"];
-            /** @description Over every organization; counts other than expected and approved only when the caller sees every organization's reports in full */
             total: components["schemas"]["ReportCounts"];
         };
         CurrentUser: {
@@ -1473,9 +1476,10 @@ export interface components {
             document_date?: string;
             kind: components["schemas"]["EvidenceKind"];
             language?: components["schemas"]["EvidenceLanguage"];
-            title: components["schemas"]["Text"];
+            title: components["schemas"]["TextInput"];
             /**
              * Format: uri
+             * @description An http or https address
              * @example https://www.parlament.tj/
              */
             url: string;
@@ -1489,7 +1493,7 @@ export interface components {
             document_date?: string;
             kind: components["schemas"]["EvidenceKind"];
             language?: components["schemas"]["EvidenceLanguage"];
-            title: components["schemas"]["Text"];
+            title: components["schemas"]["TextInput"];
             visibility?: components["schemas"]["Visibility"];
         };
         ExpectedReport: {
@@ -1566,7 +1570,6 @@ export interface components {
             /** @description Whether the drafts were written; false for a dry run */
             committed: boolean;
             counts: components["schemas"]["ImportCounts"];
-            /** @description The language of the file's headings, which its texts are taken to be in */
             language: components["schemas"]["Language"];
             /** Format: uuid */
             period_id: string;
@@ -1636,6 +1639,7 @@ export interface components {
             disaggregations?: components["schemas"]["Disaggregation"][];
             kind?: components["schemas"]["IndicatorKind"];
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
             /**
              * Format: double
@@ -1644,7 +1648,7 @@ export interface components {
             target?: number;
             /** Format: date */
             target_date?: string;
-            title?: components["schemas"]["Text"];
+            title?: components["schemas"]["TextInput"];
             unit?: string;
         };
         /**
@@ -1754,33 +1758,34 @@ export interface components {
             version: number;
         };
         MeasureFields: {
-            /** @description ICRMW articles, 1 to 93 */
+            /** @description ICRMW articles it implements */
             articles?: number[];
             /** @description Fields to empty */
-            clear?: ("due_start" | "due_end")[];
-            /** @description Organization codes */
+            clear?: ("due_start" | "due_end" | "description" | "expected_result" | "deadline_text")[];
+            /** @description Codes of the organizations that share the work */
             co_implementers?: string[];
             /** @example 3.12 */
             code?: string;
-            deadline_text?: components["schemas"]["Text"];
-            description?: components["schemas"]["Text"];
+            deadline_text?: components["schemas"]["TextInput"];
+            description?: components["schemas"]["TextInput"];
             /** Format: date */
             due_end?: string;
             /** Format: date */
             due_start?: string;
-            expected_result?: components["schemas"]["Text"];
+            expected_result?: components["schemas"]["TextInput"];
             /**
              * @description Code of the lead organization
              * @example MS
              */
             lead?: string;
-            /** @description Organization codes */
+            /** @description Codes of the organizations that support it */
             partners?: string[];
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
-            /** @description Recommendation ids */
+            /** @description Ids of the recommendations it answers */
             recommendations?: string[];
-            title?: components["schemas"]["Text"];
+            title?: components["schemas"]["TextInput"];
         };
         MeasureList: {
             items: components["schemas"]["Measure"][];
@@ -1810,6 +1815,73 @@ export interface components {
         MembershipList: {
             items: components["schemas"]["Membership"][];
         };
+        NewIndicator: {
+            /**
+             * Format: double
+             * @description Only for number and percent indicators
+             */
+            baseline?: number;
+            /** @example 3.12.1 */
+            code: string;
+            disaggregations?: components["schemas"]["Disaggregation"][];
+            kind: components["schemas"]["IndicatorKind"];
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            /**
+             * Format: double
+             * @description Only for number and percent indicators
+             */
+            target?: number;
+            /** Format: date */
+            target_date?: string;
+            title: components["schemas"]["TextInput"];
+            unit?: string;
+        };
+        NewIndicatorValue: {
+            /** @description The breakdown this value is for, by the indicator's dimensions, such as sex: female */
+            disaggregation?: {
+                [key: string]: string;
+            };
+            /** Format: uuid */
+            indicator_id: string;
+            note?: string;
+            /** @description For text indicators */
+            text?: string;
+            /**
+             * Format: double
+             * @description For number and percent indicators; 1 (reached) or 0 for milestones
+             */
+            value?: number;
+        };
+        NewMeasure: {
+            /** @description ICRMW articles it implements */
+            articles?: number[];
+            /** @description Codes of the organizations that share the work */
+            co_implementers?: string[];
+            /** @example 3.12 */
+            code: string;
+            deadline_text?: components["schemas"]["TextInput"];
+            description?: components["schemas"]["TextInput"];
+            /** Format: date */
+            due_end?: string;
+            /** Format: date */
+            due_start?: string;
+            expected_result?: components["schemas"]["TextInput"];
+            /**
+             * @description Code of the lead organization
+             * @example MS
+             */
+            lead: string;
+            /** @description Codes of the organizations that support it */
+            partners?: string[];
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            /** @description Ids of the recommendations it answers */
+            recommendations?: string[];
+            title: components["schemas"]["TextInput"];
+        };
         NewMembership: {
             /**
              * @description Organization code; required for approver, focal_point and viewer, absent for the global roles
@@ -1827,6 +1899,77 @@ export interface components {
              * @description Default: open-ended
              */
             valid_to?: string;
+        };
+        NewOrganization: {
+            active?: boolean;
+            /** @example AEA */
+            code: string;
+            kind: components["schemas"]["OrganizationKind"];
+            name: components["schemas"]["TextInput"];
+            /** @description Code of the parent organization; empty for none */
+            parent?: string;
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            /** @description Code of the successor organization; empty for none */
+            successor?: string;
+            /** Format: date */
+            valid_from?: string;
+            /** Format: date */
+            valid_to?: string;
+        };
+        NewPlan: {
+            /** @description Code of the approving organization; empty for none */
+            approved_by?: string;
+            /** Format: date */
+            approved_on?: string;
+            /** @example TJK-CMW-NAP-2020 */
+            code: string;
+            /** Format: date */
+            extended_to?: string;
+            legal_basis?: components["schemas"]["TextInput"];
+            /** Format: date */
+            period_end: string;
+            /** Format: date */
+            period_start: string;
+            provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
+            provenance_note?: string;
+            requires_sign_off?: boolean;
+            /**
+             * Format: int64
+             * @description Days after a period ends that its reports are reviewed; 60 unless set
+             */
+            review_days?: number;
+            status?: components["schemas"]["PlanStatus"];
+            /**
+             * Format: int64
+             * @description Days after a period ends that its reports are due; 30 unless set
+             */
+            submission_days?: number;
+            title: components["schemas"]["TextInput"];
+        };
+        NewProgressUpdate: {
+            challenges?: components["schemas"]["TextInput"];
+            /** @description What a correction corrects: required with supersedes */
+            correction_reason?: string;
+            indicator_values?: components["schemas"]["NewIndicatorValue"][];
+            narrative?: components["schemas"]["TextInput"];
+            next_steps?: components["schemas"]["TextInput"];
+            /**
+             * Format: uuid
+             * @description An open reporting period of the measure's plan
+             */
+            period_id: string;
+            /** Format: int64 */
+            progress_percent?: number;
+            proposed_status: components["schemas"]["ReportedStatus"];
+            /**
+             * Format: uuid
+             * @description To correct an approved update: its id
+             */
+            supersedes?: string;
+            visibility?: components["schemas"]["Visibility"];
         };
         NewReportingPeriod: {
             /**
@@ -2001,10 +2144,11 @@ export interface components {
             /** @example AEA */
             code?: string;
             kind?: components["schemas"]["OrganizationKind"];
-            name?: components["schemas"]["Text"];
+            name?: components["schemas"]["TextInput"];
             /** @description Code of the parent organization; empty for none */
             parent?: string;
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
             /** @description Code of the successor organization; empty for none */
             successor?: string;
@@ -2090,22 +2234,23 @@ export interface components {
             version: number;
         };
         PlanFields: {
-            /** @description Code of the approving organization */
+            /** @description Code of the approving organization; empty for none */
             approved_by?: string;
             /** Format: date */
             approved_on?: string;
             /** @description Fields to empty */
-            clear?: ("extended_to" | "approved_on" | "approved_by")[];
+            clear?: ("extended_to" | "approved_on" | "approved_by" | "legal_basis")[];
             /** @example TJK-CMW-NAP-2020 */
             code?: string;
             /** Format: date */
             extended_to?: string;
-            legal_basis?: components["schemas"]["Text"];
+            legal_basis?: components["schemas"]["TextInput"];
             /** Format: date */
             period_end?: string;
             /** Format: date */
             period_start?: string;
             provenance?: components["schemas"]["Provenance"];
+            /** @description What supports the item, or what is unverified */
             provenance_note?: string;
             requires_sign_off?: boolean;
             /**
@@ -2119,7 +2264,7 @@ export interface components {
              * @description Days after a period ends that its reports are due; 30 unless set
              */
             submission_days?: number;
-            title?: components["schemas"]["Text"];
+            title?: components["schemas"]["TextInput"];
         };
         PlanList: {
             items: components["schemas"]["Plan"][];
@@ -2212,14 +2357,14 @@ export interface components {
             visibility: components["schemas"]["Visibility"];
         };
         ProgressUpdateFields: {
-            challenges?: components["schemas"]["Text"];
+            challenges?: components["schemas"]["TextInput"];
             /** @description Fields to empty */
-            clear?: "progress_percent"[];
-            /** @description Required with supersedes */
+            clear?: ("progress_percent" | "narrative" | "challenges" | "next_steps")[];
+            /** @description What a correction corrects: required with supersedes */
             correction_reason?: string;
-            indicator_values?: components["schemas"]["IndicatorValue"][];
-            narrative?: components["schemas"]["Text"];
-            next_steps?: components["schemas"]["Text"];
+            indicator_values?: components["schemas"]["NewIndicatorValue"][];
+            narrative?: components["schemas"]["TextInput"];
+            next_steps?: components["schemas"]["TextInput"];
             /**
              * Format: uuid
              * @description An open reporting period of the measure's plan
@@ -2228,11 +2373,6 @@ export interface components {
             /** Format: int64 */
             progress_percent?: number;
             proposed_status?: components["schemas"]["ReportedStatus"];
-            /**
-             * Format: uuid
-             * @description To correct an approved update: its id; set on creation only
-             */
-            supersedes?: string;
             visibility?: components["schemas"]["Visibility"];
         };
         ProgressUpdateList: {
@@ -2426,12 +2566,16 @@ export interface components {
          * @enum {string}
          */
         ReviewAction: "submit" | "sign_off" | "return" | "approve" | "reject" | "withdraw";
+        ReviewComment: {
+            /** @description Why, if the reviewer says */
+            reason?: string;
+        };
         ReviewList: {
             items: components["schemas"]["Review"][];
         };
         ReviewReason: {
-            /** @description Why; required to return or reject */
-            reason?: string;
+            /** @description Why: the organization reads it to change the update, or to know why it was rejected */
+            reason: string;
         };
         /**
          * @description What a user may do. Global roles: admin, coordinator, auditor, partner; roles in one organization: approver (signs its updates off), focal_point (drafts and submits them), viewer (reads them).
@@ -2507,6 +2651,15 @@ export interface components {
             /** @description Tajik */
             tg?: string;
         };
+        /** @description Text in at least one of Tajik (tg), Russian (ru) and English (en); none blank. */
+        TextInput: {
+            /** @description English */
+            en?: string;
+            /** @description Russian */
+            ru?: string;
+            /** @description Tajik */
+            tg?: string;
+        };
         Token: {
             /** Format: date-time */
             created_at: string;
@@ -2546,7 +2699,6 @@ export interface components {
              */
             id: string;
             name: string;
-            /** @description The language of the e-mail the user is sent */
             preferred_language: components["schemas"]["Language"];
             /** @description Whether the user is sent reminders of deadlines and the weekly digest; notices of the review of updates are sent whatever it says */
             reminders: boolean;
@@ -2578,9 +2730,27 @@ export interface components {
         Visibility: "internal" | "partners" | "public";
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+        ClientRequestID: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Parts may be asked for in bytes */
+        AcceptRanges: "bytes";
+        /** @description attachment, with the file's name */
+        ContentDisposition: string;
+        /** @description Browsers take the Content-Type as it is */
+        NoSniff: "nosniff";
+        /** @description SHA-256 of the whole file (RFC 9530) */
+        ReprDigest: string;
+        /** @description The server's id of the request, which its logs and the audit trail keep */
+        RequestID: string;
+        /** @description Seconds to wait before asking again */
+        RetryAfter: number;
+        /** @description The bearer challenge (RFC 6750) */
+        WWWAuthenticate: string;
+    };
     pathItems: never;
 }
 export type ArticleTally = components['schemas']['ArticleTally'];
@@ -2627,7 +2797,13 @@ export type MeasureFields = components['schemas']['MeasureFields'];
 export type MeasureList = components['schemas']['MeasureList'];
 export type Membership = components['schemas']['Membership'];
 export type MembershipList = components['schemas']['MembershipList'];
+export type NewIndicator = components['schemas']['NewIndicator'];
+export type NewIndicatorValue = components['schemas']['NewIndicatorValue'];
+export type NewMeasure = components['schemas']['NewMeasure'];
 export type NewMembership = components['schemas']['NewMembership'];
+export type NewOrganization = components['schemas']['NewOrganization'];
+export type NewPlan = components['schemas']['NewPlan'];
+export type NewProgressUpdate = components['schemas']['NewProgressUpdate'];
 export type NewReportingPeriod = components['schemas']['NewReportingPeriod'];
 export type NewToken = components['schemas']['NewToken'];
 export type NewUser = components['schemas']['NewUser'];
@@ -2663,6 +2839,7 @@ export type ReportingPeriod = components['schemas']['ReportingPeriod'];
 export type ReportingPeriodList = components['schemas']['ReportingPeriodList'];
 export type Review = components['schemas']['Review'];
 export type ReviewAction = components['schemas']['ReviewAction'];
+export type ReviewComment = components['schemas']['ReviewComment'];
 export type ReviewList = components['schemas']['ReviewList'];
 export type ReviewReason = components['schemas']['ReviewReason'];
 export type Role = components['schemas']['Role'];
@@ -2671,6 +2848,7 @@ export type SourceDocumentList = components['schemas']['SourceDocumentList'];
 export type StatusCounts = components['schemas']['StatusCounts'];
 export type Tally = components['schemas']['Tally'];
 export type Text = components['schemas']['Text'];
+export type TextInput = components['schemas']['TextInput'];
 export type Token = components['schemas']['Token'];
 export type TokenList = components['schemas']['TokenList'];
 export type UpdateState = components['schemas']['UpdateState'];
@@ -2678,12 +2856,25 @@ export type User = components['schemas']['User'];
 export type UserFields = components['schemas']['UserFields'];
 export type UserList = components['schemas']['UserList'];
 export type Visibility = components['schemas']['Visibility'];
+export type ParameterClientRequestId = components['parameters']['ClientRequestID'];
+export type HeaderAcceptRanges = components['headers']['AcceptRanges'];
+export type HeaderContentDisposition = components['headers']['ContentDisposition'];
+export type HeaderNoSniff = components['headers']['NoSniff'];
+export type HeaderReprDigest = components['headers']['ReprDigest'];
+export type HeaderRequestId = components['headers']['RequestID'];
+export type HeaderRetryAfter = components['headers']['RetryAfter'];
+export type HeaderWwwAuthenticate = components['headers']['WWWAuthenticate'];
 export type $defs = Record<string, never>;
 export interface operations {
     "get-health": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2692,15 +2883,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2710,6 +2916,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2719,6 +2927,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2730,7 +2950,12 @@ export interface operations {
     "get-readiness": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2739,15 +2964,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2757,6 +2997,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2766,6 +3008,7 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2775,6 +3018,8 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2800,7 +3045,12 @@ export interface operations {
                 /** @description Only events before this time */
                 until?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2809,15 +3059,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEventList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2827,6 +3092,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2836,6 +3102,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2845,6 +3112,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2854,6 +3123,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2865,7 +3146,12 @@ export interface operations {
     "verify-audit-chain": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2874,15 +3160,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerification"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2892,6 +3193,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2901,6 +3203,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2910,6 +3214,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2926,7 +3242,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2935,15 +3256,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CheckpointList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2953,6 +3289,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2962,6 +3299,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2971,6 +3310,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2982,7 +3333,12 @@ export interface operations {
     "get-audit-public-key": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2991,15 +3347,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditKey"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3009,6 +3380,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3018,6 +3390,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3027,6 +3401,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3042,7 +3428,12 @@ export interface operations {
                 after?: number;
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3051,15 +3442,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ChangeList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3069,6 +3475,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3078,6 +3485,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3087,6 +3496,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3104,6 +3525,8 @@ export interface operations {
             header?: {
                 /** @description Sent by an EventSource on reconnection; wins over after */
                 "Last-Event-ID"?: number;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path?: never;
             cookie?: never;
@@ -3113,6 +3536,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3144,6 +3568,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3153,6 +3579,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3162,6 +3589,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3171,6 +3600,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3182,7 +3623,12 @@ export interface operations {
     "get-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Evidence id */
                 id: string;
@@ -3194,15 +3640,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Evidence"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3212,6 +3673,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3221,6 +3683,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3230,6 +3693,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3239,6 +3704,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3250,7 +3727,10 @@ export interface operations {
     "delete-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Evidence id */
                 id: string;
@@ -3262,6 +3742,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3269,6 +3750,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3278,6 +3761,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3287,6 +3771,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3296,6 +3781,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3305,6 +3791,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3314,6 +3801,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3323,6 +3812,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3334,7 +3835,16 @@ export interface operations {
     "get-evidence-content": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Byte ranges to send (RFC 9110, 14.2): 206 with only those bytes */
+                Range?: string;
+                /** @description The ETag of the file as held: the Range applies only while it is current, the whole file comes otherwise */
+                "If-Range"?: string;
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Evidence id */
                 id: string;
@@ -3346,22 +3856,74 @@ export interface operations {
             /** @description The file */
             200: {
                 headers: {
+                    "Accept-Ranges": components["headers"]["AcceptRanges"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    /** @description The file's SHA-256 in hex */
+                    ETag: string;
+                    "Repr-Digest": components["headers"]["ReprDigest"];
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "application/msword": string;
+                    "application/pdf": string;
+                    "application/vnd.ms-excel": string;
+                    "application/vnd.ms-powerpoint": string;
+                    "application/vnd.oasis.opendocument.presentation": string;
+                    "application/vnd.oasis.opendocument.spreadsheet": string;
+                    "application/vnd.oasis.opendocument.text": string;
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "text/csv": string;
+                    "text/plain": string;
                 };
             };
-            /** @description The part of the file the Range asked for */
+            /** @description The parts of the file the Range asked for */
             206: {
                 headers: {
+                    "Accept-Ranges": components["headers"]["AcceptRanges"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    /** @description The part sent and the file's size; absent when several parts come as multipart/byteranges */
+                    "Content-Range"?: string;
+                    /** @description The file's SHA-256 in hex */
+                    ETag: string;
+                    "Repr-Digest": components["headers"]["ReprDigest"];
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/msword": string;
+                    "application/pdf": string;
+                    "application/vnd.ms-excel": string;
+                    "application/vnd.ms-powerpoint": string;
+                    "application/vnd.oasis.opendocument.presentation": string;
+                    "application/vnd.oasis.opendocument.spreadsheet": string;
+                    "application/vnd.oasis.opendocument.text": string;
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "multipart/byteranges": string;
+                    "text/csv": string;
+                    "text/plain": string;
+                };
             };
             /** @description Not modified: the client holds the file already */
             304: {
                 headers: {
+                    /** @description The file's SHA-256 in hex */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3369,6 +3931,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3378,6 +3942,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3387,6 +3952,9 @@ export interface operations {
             /** @description Requested Range Not Satisfiable */
             416: {
                 headers: {
+                    /** @description The file's size: bytes *\/<size> */
+                    "Content-Range": string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3396,6 +3964,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3405,6 +3974,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3414,6 +3985,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3425,7 +4008,12 @@ export interface operations {
     "get-indicator": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Indicator id */
                 id: string;
@@ -3437,16 +4025,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Indicator"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3456,6 +4058,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3465,6 +4068,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3474,6 +4078,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3483,6 +4089,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3494,9 +4112,11 @@ export interface operations {
     "update-indicator": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Indicator id */
@@ -3521,15 +4141,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Indicator"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3539,6 +4172,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3548,6 +4182,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3557,6 +4192,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3566,6 +4202,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3575,6 +4212,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3584,6 +4232,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3593,6 +4242,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3602,6 +4252,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3611,6 +4263,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3622,7 +4286,12 @@ export interface operations {
     "get-me": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3631,16 +4300,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CurrentUser"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3650,6 +4333,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3659,6 +4344,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3670,9 +4367,11 @@ export interface operations {
     "update-me": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path?: never;
             cookie?: never;
@@ -3693,15 +4392,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3711,6 +4423,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3720,6 +4433,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3729,6 +4443,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3738,6 +4453,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3747,6 +4473,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3756,6 +4483,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3765,6 +4493,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3774,6 +4504,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3790,7 +4532,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3799,15 +4546,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3817,6 +4579,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3826,6 +4589,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3835,6 +4600,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3849,6 +4626,8 @@ export interface operations {
             header?: {
                 /** @description ETags the client holds; 304 when one is current */
                 "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Measure id */
@@ -3861,16 +4640,21 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measure"];
                 };
             };
-            /** @description Not modified: the measure still has the ETag sent in If-None-Match. */
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
             304: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3878,6 +4662,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3887,6 +4673,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3896,6 +4683,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3905,6 +4693,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3914,6 +4704,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3925,9 +4727,11 @@ export interface operations {
     "update-measure": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Measure id */
@@ -3954,15 +4758,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measure"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3972,6 +4789,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3981,6 +4799,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3990,6 +4809,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3999,6 +4819,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4008,6 +4829,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4017,6 +4849,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4026,6 +4859,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4035,6 +4869,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4044,6 +4880,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4060,7 +4908,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -4072,15 +4925,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEventList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4090,6 +4958,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4099,6 +4968,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4108,6 +4978,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4117,6 +4989,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4133,7 +5017,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -4145,15 +5034,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IndicatorList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4163,6 +5067,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4172,6 +5077,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4181,6 +5087,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4190,6 +5098,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4201,7 +5121,10 @@ export interface operations {
     "create-indicator": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -4224,7 +5147,7 @@ export interface operations {
                  *       "target_date": "2014-12-31"
                  *     }
                  */
-                "application/json": components["schemas"]["IndicatorFields"];
+                "application/json": components["schemas"]["NewIndicator"];
             };
         };
         responses: {
@@ -4232,15 +5155,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Indicator"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4250,6 +5186,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4259,6 +5196,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4268,6 +5206,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4277,6 +5216,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4286,6 +5236,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4295,6 +5246,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4304,6 +5257,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4320,7 +5285,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -4332,15 +5302,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdateList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4350,6 +5335,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4359,6 +5345,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4368,6 +5355,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4377,6 +5366,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4388,7 +5389,10 @@ export interface operations {
     "create-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Measure id */
                 id: string;
@@ -4420,7 +5424,7 @@ export interface operations {
                  *       "visibility": "public"
                  *     }
                  */
-                "application/json": components["schemas"]["ProgressUpdateFields"];
+                "application/json": components["schemas"]["NewProgressUpdate"];
             };
         };
         responses: {
@@ -4428,15 +5432,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4446,6 +5463,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4455,6 +5473,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4464,6 +5483,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4473,6 +5493,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4482,6 +5513,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4491,6 +5523,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4500,6 +5534,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4518,7 +5564,12 @@ export interface operations {
                 /** @description Only notifications in this state */
                 state?: components["schemas"]["NotificationState"];
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4527,15 +5578,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4545,6 +5611,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4554,6 +5621,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4563,6 +5631,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4572,6 +5642,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4588,7 +5670,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4597,15 +5684,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4615,6 +5717,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4624,6 +5727,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4633,6 +5738,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4644,7 +5761,10 @@ export interface operations {
     "create-organization": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4663,7 +5783,7 @@ export interface operations {
                  *       "provenance_note": "The English name and its 2014 creation under the labour ministry come from ILO supervisory (CEACR) comments; the Russian name is unverified."
                  *     }
                  */
-                "application/json": components["schemas"]["OrganizationFields"];
+                "application/json": components["schemas"]["NewOrganization"];
             };
         };
         responses: {
@@ -4671,15 +5791,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Organization"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4689,6 +5822,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4698,6 +5832,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4707,6 +5842,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4716,6 +5862,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4725,6 +5872,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4734,6 +5883,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4745,7 +5906,12 @@ export interface operations {
     "get-organization": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Organization code */
                 code: string;
@@ -4757,16 +5923,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Organization"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4776,6 +5956,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4785,6 +5966,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4794,6 +5976,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4803,6 +5987,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4814,9 +6010,11 @@ export interface operations {
     "update-organization": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Organization code */
@@ -4841,15 +6039,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Organization"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4859,6 +6070,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4868,6 +6080,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4877,6 +6090,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4886,6 +6100,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4895,6 +6110,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4904,6 +6130,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4913,6 +6140,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4922,6 +6150,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4931,6 +6161,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4942,7 +6184,12 @@ export interface operations {
     "get-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -4954,16 +6201,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportingPeriod"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4973,6 +6234,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4982,6 +6244,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4991,6 +6254,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5000,6 +6265,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5011,9 +6288,11 @@ export interface operations {
     "update-reporting-period": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Reporting period id */
@@ -5037,15 +6316,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportingPeriod"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5055,6 +6347,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5064,6 +6357,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5073,6 +6367,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5082,6 +6377,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5091,6 +6387,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5100,6 +6407,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5109,6 +6417,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5118,6 +6427,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5127,6 +6438,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5143,7 +6466,12 @@ export interface operations {
                 /** @description Only reports in this state (the counts stay whole) */
                 state?: components["schemas"]["ReportState"];
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -5155,15 +6483,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Completeness"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5173,6 +6516,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5182,6 +6526,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5191,6 +6536,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5200,6 +6547,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5223,7 +6582,10 @@ export interface operations {
                 /** @description Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8 */
                 bom?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -5235,6 +6597,9 @@ export interface operations {
             /** @description The completeness of the round */
             200: {
                 headers: {
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5245,6 +6610,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5254,6 +6621,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5263,6 +6631,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5272,6 +6641,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5281,6 +6652,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5295,7 +6678,10 @@ export interface operations {
                 /** @description Write the drafts, all in one transaction, or none when any row is in error; without it, a dry run */
                 commit?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -5322,15 +6708,28 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ImportResult"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5340,6 +6739,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5349,6 +6749,7 @@ export interface operations {
             /** @description Request Timeout */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5358,6 +6759,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5367,6 +6769,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5376,6 +6779,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5385,6 +6789,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5394,6 +6799,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5403,6 +6810,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5414,7 +6833,10 @@ export interface operations {
     "lock-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -5427,6 +6849,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5436,6 +6859,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5445,6 +6870,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5454,6 +6880,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5463,6 +6890,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5472,6 +6900,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5481,6 +6910,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5490,6 +6920,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5499,6 +6931,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5510,7 +6954,10 @@ export interface operations {
     "open-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Reporting period id */
                 id: string;
@@ -5523,6 +6970,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5532,6 +6980,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5541,6 +6991,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5550,6 +7001,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5559,6 +7011,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5568,6 +7021,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5577,6 +7031,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5586,6 +7041,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5595,6 +7052,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5615,7 +7084,12 @@ export interface operations {
                 /** @description Only plans in this status */
                 status?: components["schemas"]["PlanStatus"];
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5624,15 +7098,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlanList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5642,6 +7131,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5651,6 +7141,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5660,6 +7152,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5671,7 +7175,10 @@ export interface operations {
     "create-plan": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5692,7 +7199,7 @@ export interface operations {
                  *       "provenance_note": "A draft follow-up plan; its period is a placeholder."
                  *     }
                  */
-                "application/json": components["schemas"]["PlanFields"];
+                "application/json": components["schemas"]["NewPlan"];
             };
         };
         responses: {
@@ -5700,15 +7207,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5718,6 +7238,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5727,6 +7248,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5736,6 +7258,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5745,6 +7278,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5754,6 +7288,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5763,6 +7299,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5774,7 +7322,12 @@ export interface operations {
     "get-plan": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -5786,16 +7339,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5805,6 +7372,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5814,6 +7382,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5823,6 +7392,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5832,6 +7403,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5843,9 +7426,11 @@ export interface operations {
     "update-plan": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Plan id */
@@ -5869,15 +7454,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5887,6 +7485,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5896,6 +7495,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5905,6 +7505,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5914,6 +7515,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5923,6 +7525,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5932,6 +7545,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5941,6 +7555,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5950,6 +7565,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5959,6 +7576,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5978,7 +7607,10 @@ export interface operations {
                 /** @description Start the CSV with a UTF-8 byte order mark, which spreadsheet programs need to read it as UTF-8 */
                 bom?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -5990,6 +7622,13 @@ export interface operations {
             /** @description The matrix */
             200: {
                 headers: {
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    /** @description The latest signed checkpoint up to that head, as `naptracker audit checkpoint` prints it; absent while there is none */
+                    "X-Audit-Checkpoint"?: string;
+                    /** @description The audit trail's head the matrix was read at: its sequence number and hash; absent while the trail is empty */
+                    "X-Audit-Head"?: string;
+                    "X-Content-Type-Options": components["headers"]["NoSniff"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6000,6 +7639,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6009,6 +7650,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6018,6 +7660,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6027,6 +7670,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6036,6 +7681,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6053,9 +7710,9 @@ export interface operations {
                 cursor?: string;
                 /** @description Only the measure with this code */
                 code?: string;
-                /** @description Only measures this organization leads */
+                /** @description Only measures this organization, by code, leads */
                 lead?: string;
-                /** @description Only measures this organization leads or co-implements */
+                /** @description Only measures this organization, by code, leads or co-implements */
                 organization?: string;
                 /** @description Only measures in one of these current statuses (comma-separated) */
                 status?: components["schemas"]["ImplementationStatus"][];
@@ -6072,7 +7729,12 @@ export interface operations {
                 /** @description Only measures whose code, title or description contains every word, in any language, ignoring case */
                 q?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6084,15 +7746,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MeasureList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6102,6 +7779,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6111,6 +7789,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6120,6 +7799,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6129,6 +7810,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6140,7 +7833,10 @@ export interface operations {
     "create-measure": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6172,7 +7868,7 @@ export interface operations {
                  *       ]
                  *     }
                  */
-                "application/json": components["schemas"]["MeasureFields"];
+                "application/json": components["schemas"]["NewMeasure"];
             };
         };
         responses: {
@@ -6180,15 +7876,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measure"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6198,6 +7907,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6207,6 +7917,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6216,6 +7927,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6225,6 +7937,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6234,6 +7957,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6243,6 +7967,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6252,6 +7978,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6268,7 +8006,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6280,15 +8023,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportingPeriodList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6298,6 +8056,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6307,6 +8066,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6316,6 +8076,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6325,6 +8087,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6336,7 +8110,10 @@ export interface operations {
     "create-reporting-period": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6362,15 +8139,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportingPeriod"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6380,6 +8170,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6389,6 +8180,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6398,6 +8190,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6407,6 +8200,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6416,6 +8220,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6425,6 +8230,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6434,6 +8241,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6450,7 +8269,10 @@ export interface operations {
                 /** @description A reporting period of the plan, by label or id: statuses as at its end, from the updates of periods that end by then. Omitted: as of today */
                 period?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6462,6 +8284,9 @@ export interface operations {
             /** @description The report */
             200: {
                 headers: {
+                    /** @description The page loads nothing and runs no script */
+                    "Content-Security-Policy": string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6471,6 +8296,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6480,6 +8307,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6489,6 +8317,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6498,6 +8327,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6507,6 +8338,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6518,7 +8361,12 @@ export interface operations {
     "get-plan-summary": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Plan id */
                 id: string;
@@ -6530,15 +8378,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlanSummary"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6548,6 +8411,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6557,6 +8421,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6566,6 +8431,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6575,6 +8442,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6597,7 +8476,12 @@ export interface operations {
                 /** @description Only those with this theme */
                 theme?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6606,15 +8490,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RecommendationList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6624,6 +8523,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6633,6 +8533,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6642,6 +8544,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6653,7 +8567,12 @@ export interface operations {
     "get-recommendation": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Recommendation id */
                 id: string;
@@ -6665,15 +8584,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Recommendation"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6683,6 +8617,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6692,6 +8627,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6701,6 +8637,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6710,6 +8648,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6726,7 +8676,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6735,15 +8690,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SourceDocumentList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6753,6 +8723,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6762,6 +8733,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6771,6 +8744,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6782,7 +8767,10 @@ export interface operations {
     "revoke-token": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Token id */
                 id: string;
@@ -6794,6 +8782,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6801,6 +8790,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6810,6 +8801,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6819,6 +8811,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6828,6 +8821,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6837,6 +8831,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6846,6 +8841,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6855,6 +8852,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6866,7 +8875,12 @@ export interface operations {
     "get-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -6878,16 +8892,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6897,6 +8925,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6906,6 +8935,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6915,6 +8945,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6924,6 +8956,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6935,9 +8979,11 @@ export interface operations {
     "edit-progress-update": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description Progress update id */
@@ -6964,15 +9010,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6982,6 +9041,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6991,6 +9051,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7000,6 +9061,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7009,6 +9071,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7018,6 +9081,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7027,6 +9101,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7036,6 +9111,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7045,6 +9121,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7054,6 +9132,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7065,7 +9155,10 @@ export interface operations {
     "approve-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7079,7 +9172,7 @@ export interface operations {
                  *       "reason": "Consistent with the ILO CEACR comment."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -7087,15 +9180,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7105,6 +9211,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7114,6 +9221,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7123,6 +9231,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7132,6 +9241,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7141,6 +9261,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7150,6 +9271,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7159,6 +9282,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7170,7 +9305,12 @@ export interface operations {
     "list-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7182,15 +9322,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EvidenceList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7200,6 +9355,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7209,6 +9365,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7218,6 +9375,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7227,6 +9386,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7238,7 +9409,10 @@ export interface operations {
     "add-evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7288,15 +9462,28 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Evidence"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7306,6 +9493,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7315,6 +9503,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7324,6 +9513,7 @@ export interface operations {
             /** @description Request Timeout */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7333,6 +9523,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7342,6 +9533,7 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7351,6 +9543,7 @@ export interface operations {
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7360,6 +9553,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7369,6 +9563,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7378,6 +9574,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7389,14 +9597,17 @@ export interface operations {
     "reject-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -7411,15 +9622,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7429,6 +9653,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7438,6 +9663,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7447,6 +9673,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7456,6 +9683,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7465,6 +9703,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7474,6 +9713,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7483,6 +9724,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7494,14 +9747,17 @@ export interface operations {
     "return-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -7516,15 +9772,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7534,6 +9803,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7543,6 +9813,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7552,6 +9823,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7561,6 +9833,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7570,6 +9853,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7579,6 +9863,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7588,6 +9874,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7599,7 +9897,12 @@ export interface operations {
     "list-review-actions": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7611,15 +9914,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7629,6 +9947,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7638,6 +9957,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7647,6 +9967,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7656,6 +9978,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7667,7 +10001,10 @@ export interface operations {
     "sign-off-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7681,7 +10018,7 @@ export interface operations {
                  *       "reason": "Checked against the ministry's records."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -7689,15 +10026,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7707,6 +10057,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7716,6 +10067,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7725,6 +10077,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7734,6 +10087,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7743,6 +10107,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7752,6 +10117,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7761,6 +10128,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7772,7 +10151,10 @@ export interface operations {
     "submit-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7786,7 +10168,7 @@ export interface operations {
                  *       "reason": "Ready for review; the ILO comment is attached as evidence."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -7794,15 +10176,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7812,6 +10207,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7821,6 +10217,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7830,6 +10227,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7839,6 +10237,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7848,6 +10257,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7857,6 +10267,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7866,6 +10278,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7877,7 +10301,10 @@ export interface operations {
     "withdraw-progress-update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description Progress update id */
                 id: string;
@@ -7891,7 +10318,7 @@ export interface operations {
                  *       "reason": "Filed under the wrong measure; it is refiled under 1.6."
                  *     }
                  */
-                "application/json": components["schemas"]["ReviewReason"];
+                "application/json": components["schemas"]["ReviewComment"];
             };
         };
         responses: {
@@ -7899,15 +10326,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgressUpdate"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7917,6 +10357,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7926,6 +10367,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7935,6 +10377,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7944,6 +10387,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7953,6 +10407,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7962,6 +10417,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7971,6 +10428,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7987,7 +10456,12 @@ export interface operations {
                 /** @description The next_cursor of the previous page; omit for the first page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7996,15 +10470,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8014,6 +10503,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8023,6 +10513,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8032,6 +10523,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8041,6 +10534,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8052,7 +10557,10 @@ export interface operations {
     "create-user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8072,15 +10580,28 @@ export interface operations {
             201: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8090,6 +10611,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8099,6 +10621,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8108,6 +10631,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8117,6 +10651,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8126,6 +10661,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8135,6 +10672,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8146,7 +10695,12 @@ export interface operations {
     "get-user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8158,16 +10712,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    ETag?: string;
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8177,6 +10745,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8186,6 +10755,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8195,6 +10765,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8204,6 +10775,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8213,6 +10786,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8224,9 +10809,11 @@ export interface operations {
     "update-user": {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description The ETag of the object as last read. Required: without it the answer is 428; when the object has changed since, 412. */
-                "If-Match"?: string;
+                "If-Match": string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
             };
             path: {
                 /** @description User id */
@@ -8249,15 +10836,28 @@ export interface operations {
             200: {
                 headers: {
                     ETag?: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8267,6 +10867,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8276,6 +10877,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8285,6 +10887,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8294,6 +10897,7 @@ export interface operations {
             /** @description Precondition Failed */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8303,6 +10907,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8312,6 +10927,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8321,6 +10937,7 @@ export interface operations {
             /** @description Precondition Required */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8330,6 +10947,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8339,6 +10958,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8350,7 +10981,12 @@ export interface operations {
     "list-memberships": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8362,15 +10998,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MembershipList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8380,6 +11031,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8389,6 +11041,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8398,6 +11051,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8407,6 +11061,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8416,6 +11072,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8427,7 +11095,10 @@ export interface operations {
     "grant-membership": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8450,15 +11121,28 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Membership"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8468,6 +11152,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8477,6 +11162,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8486,6 +11172,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8495,6 +11192,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8504,6 +11202,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8513,6 +11213,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8524,7 +11236,10 @@ export interface operations {
     "revoke-membership": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8537,6 +11252,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8544,6 +11260,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8553,6 +11271,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8562,6 +11281,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8571,6 +11291,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8580,6 +11301,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8589,6 +11311,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8598,6 +11322,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8609,7 +11345,12 @@ export interface operations {
     "list-tokens": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags of copies the client holds: 304 without a body when one of them is current. */
+                "If-None-Match"?: string;
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8621,15 +11362,30 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TokenList"];
                 };
             };
+            /** @description Not modified: the copy whose ETag If-None-Match names is current. No body. */
+            304: {
+                headers: {
+                    /** @description Changes whenever the representation does; send it as If-None-Match to revalidate. */
+                    ETag: string;
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8639,6 +11395,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8648,6 +11405,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8657,6 +11415,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8666,6 +11425,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8675,6 +11436,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8686,7 +11459,10 @@ export interface operations {
     "issue-token": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's own label of the request: when it is 1 to 64 letters, digits or ._:- the server keeps it beside its own id, in its logs and in the audit trail as client_request_id; otherwise it is ignored. */
+                "X-Request-ID"?: components["parameters"]["ClientRequestID"];
+            };
             path: {
                 /** @description User id */
                 id: string;
@@ -8708,15 +11484,28 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IssuedToken"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8726,6 +11515,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8735,6 +11525,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8744,6 +11535,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8753,6 +11545,17 @@ export interface operations {
             /** @description Request Entity Too Large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8762,6 +11565,7 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8771,6 +11575,8 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8780,6 +11586,18 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-ID": components["headers"]["RequestID"];
                     [name: string]: unknown;
                 };
                 content: {
