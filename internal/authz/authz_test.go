@@ -160,8 +160,11 @@ func TestWatchReloadsOnChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go e.Watch(ctx, dsn, authz.Hooks{})
-	time.Sleep(200 * time.Millisecond) // listening
+	// The watcher reloads once it listens: from then on no change is missed.
+	listening := make(chan struct{})
+	var once sync.Once
+	go e.Watch(ctx, dsn, authz.Hooks{Reloaded: func() { once.Do(func() { close(listening) }) }})
+	<-listening
 
 	other, err := postgres.Open(ctx, dsn)
 	if err != nil {

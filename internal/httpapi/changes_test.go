@@ -193,7 +193,6 @@ func TestChangeFeedNeverSkips(t *testing.T) {
 	}
 	wg.Wait()
 	// The writers are done, but the slow transaction holds the feed back.
-	time.Sleep(100 * time.Millisecond)
 	ids, _, _ := p.readFeed(t, p.coordinator, start)
 	var slowID int64
 	if err := slow.Raw(`SELECT id FROM changes WHERE entity_id = ?`, slowEntity).Scan(&slowID).Error; err != nil {

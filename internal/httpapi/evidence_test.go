@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/naptracker/naptracker/internal/pgtest"
 )
 
 // multipartBody builds an upload: the metadata part, then the file part.
@@ -157,7 +159,18 @@ func TestUploadCutOffLeavesNothing(t *testing.T) {
 	fmt.Fprintf(conn, "POST /v1/updates/%s/evidence HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
 		id, p.author.token, ct, len(body))
 	_, _ = conn.Write(body[:len(body)/2])
-	time.Sleep(300 * time.Millisecond) // the server stores what arrived
+	// Hang up once the server is storing what arrived: its transaction is open.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var storing int64
+		_ = p.db.Gorm().Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = ?
+			AND xact_start IS NOT NULL AND pid <> pg_backend_pid()`, pgtest.AppRole).Scan(&storing).Error
+		if storing > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not begin storing the upload")
+		}
+	}
 	_ = conn.Close()
 
 	deadline := time.Now().Add(3 * time.Second)

@@ -142,10 +142,24 @@ func listening(t testing.TB, dsn string, enforcer *authz.Enforcer, d httpapi.Dep
 		running.Wait()
 	})
 	changes, access := pgnotify.NewBroadcaster(), pgnotify.NewBroadcaster()
-	running.Go(func() { pgnotify.Listen(ctx, dsn, postgres.ChangesChannel, changes.Notify) })
+	// Each listener tells first when it listens (the access watcher once it has reloaded
+	// after that), so that the test begins only when no notification can be missed.
+	feedHeard, accessReloaded := make(chan struct{}), make(chan struct{})
+	once := func(ready chan struct{}, then func()) func() {
+		var o sync.Once
+		return func() { o.Do(func() { close(ready) }); then() }
+	}
+	running.Go(func() { pgnotify.Listen(ctx, dsn, postgres.ChangesChannel, once(feedHeard, changes.Notify)) })
 	running.Go(func() {
-		enforcer.Watch(ctx, dsn, authz.Hooks{Heard: d.Service.ForgetCallers, Reloaded: access.Notify})
+		enforcer.Watch(ctx, dsn, authz.Hooks{Heard: d.Service.ForgetCallers, Reloaded: once(accessReloaded, access.Notify)})
 	})
+	for _, ready := range []chan struct{}{feedHeard, accessReloaded} {
+		select {
+		case <-ready:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the listeners did not start listening")
+		}
+	}
 	d.Changes, d.Access = changes, access
 	if d.Stopping == nil {
 		d.Stopping = make(chan struct{})

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,7 +199,6 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 	}
 	a, svc := server()
 	b, _ := server()
-	time.Sleep(200 * time.Millisecond) // both listening
 
 	admin, err := svc.CreateUser(ctx, "admin@example.org", "Admin")
 	if err != nil {
@@ -274,16 +274,21 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 		at     time.Time
 		status int
 	}
+	// The notification of the commit needs a moment to reach both servers: calls begun
+	// 100 ms after the revocation (settled) must all be refused.
 	var (
-		mu    sync.Mutex
-		calls []call
-		stop  = make(chan struct{})
-		wg    sync.WaitGroup
+		mu      sync.Mutex
+		calls   []call
+		stop    = make(chan struct{})
+		wg      sync.WaitGroup
+		started = make(chan struct{}, 8)   // each caller's first call is done
+		late    = make(chan struct{}, 512) // a call begun after settled is done
+		settled atomic.Int64               // in Unix nanoseconds; 0 until the revocation
 	)
 	for i := range 8 {
 		srv := []*httptest.Server{a, b}[i%2]
 		wg.Go(func() {
-			for {
+			for first := true; ; first = false {
 				select {
 				case <-stop:
 					return
@@ -294,10 +299,21 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 				mu.Lock()
 				calls = append(calls, call{at, status})
 				mu.Unlock()
+				if first {
+					started <- struct{}{}
+				}
+				if s := settled.Load(); s != 0 && at.UnixNano() > s {
+					select {
+					case late <- struct{}{}:
+					default:
+					}
+				}
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	for range 8 {
+		<-started
+	}
 	req, _ = http.NewRequest("DELETE", a.URL+"/v1/tokens/"+tokens[0].ID, nil)
 	req.Header.Set("Authorization", "Bearer "+adminToken)
 	if res, err = a.Client().Do(req); err != nil || res.StatusCode != http.StatusNoContent {
@@ -305,17 +321,23 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 	}
 	res.Body.Close()
 	revoked := time.Now()
-	time.Sleep(400 * time.Millisecond)
+	settled.Store(revoked.Add(100 * time.Millisecond).UnixNano())
+	for range 40 {
+		select {
+		case <-late:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the callers stopped calling")
+		}
+	}
 	close(stop)
 	wg.Wait()
-	// The notification of the commit needs a moment to reach both servers.
-	settled := revoked.Add(100 * time.Millisecond)
+	after := time.Unix(0, settled.Load())
 	var last time.Time
 	for _, c := range calls {
 		if c.status == http.StatusOK && c.at.After(last) {
 			last = c.at
 		}
-		if c.status == http.StatusOK && c.at.After(settled) {
+		if c.status == http.StatusOK && c.at.After(after) {
 			t.Errorf("the revoked token was accepted %s after its revocation", c.at.Sub(revoked).Round(time.Millisecond))
 		}
 	}
