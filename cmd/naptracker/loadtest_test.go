@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,12 +13,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/loadtest"
 	"github.com/naptracker/naptracker/internal/loadtest/baseline"
-	"github.com/naptracker/naptracker/internal/logging"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
 )
@@ -34,30 +30,10 @@ type servedAPI struct {
 // test ends, and bootstraps an admin with the CLI as an operator would.
 func startService(t *testing.T) servedAPI {
 	t.Helper()
-	slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
 	opts := config.Defaults()
 	opts.DatabaseURL = pgtest.NewDatabase(t)
-	opts.Addr = "127.0.0.1:0"
 	opts.Migrate, opts.Seed, opts.RateLimit = true, true, 0
-	ctx, cancel := context.WithCancel(context.Background())
-	listening := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, opts, listening) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	var addr net.Addr
-	select {
-	case addr = <-listening:
-	case err := <-done:
-		t.Fatalf("serve ended before listening: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start listening")
-	}
-	api := servedAPI{url: "http://" + addr.String(), dsn: opts.DatabaseURL}
+	api := servedAPI{url: serveInProcess(t, opts), dsn: opts.DatabaseURL}
 	cli(t, "users", "add", "--database-url", api.dsn, "--email", "ops@example.org", "--name", "Operator", "--role", "admin")
 	lines := strings.Split(strings.TrimSpace(cli(t, "tokens", "issue", "--database-url", api.dsn, "--email", "ops@example.org", "--ttl", "1h")), "\n")
 	api.adminToken = lines[len(lines)-1]

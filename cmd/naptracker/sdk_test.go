@@ -113,7 +113,10 @@ func serveInProcess(t *testing.T, opts config.Options) string {
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
 		case <-time.After(20 * time.Second):
 			t.Error("serve did not stop")
 		}
