@@ -2,10 +2,8 @@ package postgres
 
 import (
 	"context"
-	"database/sql/driver"
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"github.com/naptracker/naptracker/internal/nap"
 )
@@ -86,8 +84,8 @@ func (db *DB) SaveDrafts(ctx context.Context, actorID, periodID string, drafts [
 			FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
 				AS d (id, measure, org, status, progress, narrative)`,
 			periodID, nullable(actorID), nullable(actorID), nullable(actorID), nullable(actorID),
-			textArray(create.ids), textArray(create.measures), textArray(create.orgs), textArray(create.statuses),
-			textArray(create.progress), textArray(create.narratives)).Error
+			TextArray(create.ids), TextArray(create.measures), TextArray(create.orgs), TextArray(create.statuses),
+			TextArray(create.progress), TextArray(create.narratives)).Error
 		if err != nil {
 			return nil, err
 		}
@@ -98,8 +96,8 @@ func (db *DB) SaveDrafts(ctx context.Context, actorID, periodID string, drafts [
 			FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
 				AS d (id, status, progress, narrative, version)
 			WHERE u.id = d.id::uuid AND u.version = d.version::int AND u.state IN ('draft', 'returned')`,
-			nullable(actorID), nullable(actorID), textArray(edit.ids), textArray(edit.statuses), textArray(edit.progress),
-			textArray(edit.narratives), textArray(edit.versions))
+			nullable(actorID), nullable(actorID), TextArray(edit.ids), TextArray(edit.statuses), TextArray(edit.progress),
+			TextArray(edit.narratives), TextArray(edit.versions))
 		if res.Error != nil {
 			return nil, res.Error
 		}
@@ -108,23 +106,4 @@ func (db *DB) SaveDrafts(ctx context.Context, actorID, periodID string, drafts [
 		}
 	}
 	return create.ids, nil
-}
-
-// textArray is a text[] parameter: gorm would spread a slice into a list of parameters.
-type textArray []string
-
-// Value writes the array as PostgreSQL's array literal, every element quoted.
-func (a textArray) Value() (driver.Value, error) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, s := range a {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String(), nil
 }

@@ -269,9 +269,9 @@ func filterMeasures(q *gorm.DB, d derivation, f nap.MeasureFilter, today time.Ti
 }
 
 // escapeLike makes s match itself literally inside a LIKE pattern.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
+func escapeLike(s string) string { return likeLiteral.Replace(s) }
+
+var likeLiteral = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // GetMeasure returns the measure with the given id if scope may read it. Overdue is judged
 // as of today.

@@ -47,12 +47,22 @@ func Text(t nap.Text) driver.Valuer {
 type TextArray []string
 
 func (a TextArray) Value() (driver.Value, error) {
-	quoted := make([]string, len(a))
+	var b strings.Builder
+	b.WriteByte('{')
 	for i, s := range a {
-		quoted[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		_, _ = arrayElement.WriteString(&b, s)
+		b.WriteByte('"')
 	}
-	return "{" + strings.Join(quoted, ",") + "}", nil
+	b.WriteByte('}')
+	return b.String(), nil
 }
+
+// arrayElement escapes a quoted element of an array literal.
+var arrayElement = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // IntArray writes a []int as a PostgreSQL array literal.
 type IntArray []int
