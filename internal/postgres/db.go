@@ -148,9 +148,9 @@ func (db *DB) conn(ctx context.Context) *gorm.DB {
 
 // InTx runs fn in one transaction: every statement made with the context fn receives commits
 // with the others or not at all. Inside a transaction already, fn joins it. The transaction
-// carries the caller and the request id of ctx, which the audit trail records, and takes the
-// audit trail's lock first: writing transactions follow one another, in the order of the
-// chain, and cannot deadlock over it.
+// carries the caller and the request id of ctx, which the audit trail records; its audit
+// events join the trail's chain as it commits (migration 00017), so writers wait for each
+// other only then.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
@@ -163,9 +163,6 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		err := tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true), set_config('naptracker.request_id', ?, true),
 				set_config('naptracker.client_request_id', ?, true)`,
 			actor, nap.RequestIDFromContext(ctx), nap.ClientRequestIDFromContext(ctx)).Error
-		if err == nil {
-			err = LockAudit(tx)
-		}
 		if err != nil {
 			return err
 		}
@@ -175,25 +172,4 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		db.replicas.wrote(ctx)
 	}
 	return err
-}
-
-// inPlainTx runs fn in a transaction of its own, or in the caller's, without the stamp and the
-// lock of InTx: for writes the audit trail does not follow.
-func (db *DB) inPlainTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return fn(ctx)
-	}
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
-	})
-	if err == nil {
-		db.replicas.wrote(ctx)
-	}
-	return err
-}
-
-// LockAudit takes, for the rest of the transaction, the lock that orders appends to the audit
-// trail (the key audit_append uses).
-func LockAudit(tx *gorm.DB) error {
-	return tx.Exec(`SELECT pg_advisory_xact_lock(727102)`).Error
 }
