@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,5 +170,51 @@ func TestRolledBackWriteLeavesNoAuditEvent(t *testing.T) {
 	var rolledBack int
 	if err := db.Gorm().Raw(`SELECT count(*) FROM audit_events WHERE request_id = 'rolled-back'`).Scan(&rolledBack).Error; err != nil || rolledBack != 0 {
 		t.Errorf("%d events of the rolled back transaction, %v", rolledBack, err)
+	}
+}
+
+// Two writers lock two rows in opposite orders: PostgreSQL aborts one to end the deadlock,
+// and that one runs again and commits after the other.
+func TestDeadlockVictimRunsAgain(t *testing.T) {
+	db := openDB(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, code := range []string{"FIRSTROW", "SECONDROW"} {
+		if err := db.InTx(ctx, func(ctx context.Context) error { return createOrganization(ctx, db, code) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lock := func(ctx context.Context, code string) error {
+		return db.Exec(ctx, `UPDATE organizations SET active = active WHERE code = ?`, code)
+	}
+	locked := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	var once [2]sync.Once
+	var attempts [2]atomic.Int32
+	errs := make(chan error, 2)
+	order := [][]string{{"FIRSTROW", "SECONDROW"}, {"SECONDROW", "FIRSTROW"}}
+	for i := range 2 {
+		go func() {
+			errs <- db.InTx(ctx, func(ctx context.Context) error {
+				attempts[i].Add(1)
+				if err := lock(ctx, order[i][0]); err != nil {
+					return err
+				}
+				once[i].Do(func() { close(locked[i]) })
+				select {
+				case <-locked[1-i]:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				return lock(ctx, order[i][1])
+			})
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := attempts[0].Load() + attempts[1].Load(); n != 3 {
+		t.Errorf("%d attempts in all, want 3: the deadlock's victim once more", n)
 	}
 }
