@@ -207,7 +207,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	changes, access := pgnotify.NewBroadcaster(), pgnotify.NewBroadcaster()
 	api := httpapi.Deps{
 		Service:    svc,
-		Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx, Changes: changes, Access: access, Stopping: s.stopping,
+		Authorizer: enforcer, Ready: db.Ping, Changes: changes, Access: access, Stopping: s.stopping,
 		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst,
 			UploadIdle: opts.UploadIdleTimeout, MaxUploadBytes: opts.MaxUploadBytes,
 			StreamsPerClient: opts.MaxStreamsPerClient, Streams: opts.MaxStreams},

@@ -33,9 +33,6 @@ type access struct {
 	// (never from a value the client chooses): it is granted when any of them grants it. nil
 	// means the whole system, "*". It answers ENOTFOUND for an object the caller may not see.
 	domains func(ctx huma.Context) ([]string, error)
-	// ownTx says the operation runs its own transactions instead of one around it all, as an
-	// upload does, so as not to hold the audit trail's lock while the client sends.
-	ownTx bool
 }
 
 // Extension names, in the OpenAPI document, the permission an operation requires.
@@ -95,9 +92,6 @@ var policy = sync.OnceValue(func() map[string][]nap.Permission {
 // A JSON read answers If-None-Match (conditional.go).
 func register[I, O any](api huma.API, d Deps, op huma.Operation, a access, handler func(context.Context, *I) (*O, error)) {
 	op = guarded(api, d, op, a)
-	if op.Method != http.MethodGet && !a.ownTx {
-		handler = inTx(d, handler)
-	}
 	jsonRead := op.Method == http.MethodGet && reflect.TypeFor[O]() != reflect.TypeFor[huma.StreamResponse]()
 	if jsonRead {
 		op.Middlewares = append(op.Middlewares, revalidate)
@@ -138,20 +132,6 @@ func guarded(api huma.API, d Deps, op huma.Operation, a access) huma.Operation {
 	op.BodyReadTimeout = d.Limits.bodyReadTimeout()
 	op.Middlewares = append(op.Middlewares, authorize(api, d, a))
 	return op
-}
-
-// inTx runs a write operation's handler in one transaction: all it changes commits together,
-// before the response, or not at all.
-func inTx[I, O any](d Deps, handler func(context.Context, *I) (*O, error)) func(context.Context, *I) (*O, error) {
-	return func(ctx context.Context, in *I) (*O, error) {
-		var out *O
-		err := d.Tx(ctx, func(ctx context.Context) error {
-			var err error
-			out, err = handler(ctx, in)
-			return err
-		})
-		return out, err
-	}
 }
 
 // authorize enforces an operation's access rule: 401 without a caller where one is needed,

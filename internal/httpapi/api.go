@@ -24,9 +24,6 @@ type Deps struct {
 	Authorizer Authorizer
 	// Ready reports whether the service can serve requests: nil when the database answers.
 	Ready func(context.Context) error
-	// Tx runs a write operation's work in one transaction, stamped with its caller and
-	// request for the audit trail.
-	Tx func(ctx context.Context, fn func(ctx context.Context) error) error
 	// Changes wakes change-feed streams as changes commit; Access, once a change of access
 	// (tokens, users, memberships) is in force.
 	Changes, Access Waker
@@ -47,8 +44,8 @@ type Deps struct {
 
 // New returns the HTTP handler of the whole API.
 func New(d Deps) (http.Handler, error) {
-	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Tx == nil || d.Changes == nil || d.Access == nil || d.Stopping == nil {
-		return nil, errors.New("httpapi: Service, Authorizer, Ready, Tx, Changes, Access and Stopping are required")
+	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Changes == nil || d.Access == nil || d.Stopping == nil {
+		return nil, errors.New("httpapi: Service, Authorizer, Ready, Changes, Access and Stopping are required")
 	}
 	mux := http.NewServeMux()
 	registerAll(humago.New(mux, config()), d)

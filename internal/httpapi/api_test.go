@@ -374,7 +374,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: enforcer})
-	h, err := httpapi.New(listening(t, target.String(), enforcer, httpapi.Deps{Service: svc, Authorizer: enforcer, Ready: db.Ping, Tx: db.InTx}))
+	h, err := httpapi.New(listening(t, target.String(), enforcer, httpapi.Deps{Service: svc, Authorizer: enforcer, Ready: db.Ping}))
 	if err != nil {
 		t.Fatal(err)
 	}

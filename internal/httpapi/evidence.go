@@ -143,7 +143,7 @@ func registerEvidence(api huma.API, d Deps, update func(huma.Context) ([]string,
 			body := newPacedReader(ctx.BodyReader(), http.NewResponseController(w), d.Limits.uploadIdle(), d.Limits.uploadDeadline())
 			next(huma.WithValue(ctx, streamKey{}, stream{body: body, contentType: ctx.Header("Content-Type")}))
 		}},
-	}, access{permission: nap.AddEvidence, domains: update, ownTx: true}, func(ctx context.Context, in *UploadInput) (*EvidenceOutput, error) {
+	}, access{permission: nap.AddEvidence, domains: update}, func(ctx context.Context, in *UploadInput) (*EvidenceOutput, error) {
 		e, err := addEvidence(ctx, d, in.ID)
 		if err != nil {
 			return nil, err

@@ -564,7 +564,7 @@ func TestExportLinksStoredFiles(t *testing.T) {
 		t.Errorf("the export does not link the file as %q", want)
 	}
 
-	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.app.Ping, Tx: p.app.InTx,
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.app.Ping,
 		PublicURL: "https://nap.example.org/"}))
 	if err != nil {
 		t.Fatal(err)
@@ -610,7 +610,7 @@ func TestExportReadsOneMoment(t *testing.T) {
 		}
 	}}
 	svc := service.New(service.Deps{Store: store, Blobs: p.app.Blobs(), Authorizer: p.authz})
-	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: svc, Authorizer: p.authz, Ready: p.app.Ping, Tx: p.app.InTx}))
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: svc, Authorizer: p.authz, Ready: p.app.Ping}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func newFixtureWith(t testing.TB, o fixtureOptions) *fixture {
 	}
 	svc := service.New(service.Deps{Store: app, Blobs: app.Blobs(), Authorizer: enforcer, Signer: key, Now: clock.Now,
 		MaxUploadBytes: fixtureUploadLimit, Mailer: o.mailer, PublicURL: "http://naptracker.test"})
-	h, err := httpapi.New(listening(t, dsn, enforcer, httpapi.Deps{Service: svc, Authorizer: enforcer, Ready: app.Ping, Tx: app.InTx}))
+	h, err := httpapi.New(listening(t, dsn, enforcer, httpapi.Deps{Service: svc, Authorizer: enforcer, Ready: app.Ping}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -190,7 +190,7 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
-		h, err := httpapi.New(listening(t, dsn, e, httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx}))
+		h, err := httpapi.New(listening(t, dsn, e, httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,7 +357,7 @@ func TestAbuseLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := service.New(service.Deps{Store: db, Blobs: db.Blobs(), Authorizer: e})
-	h, err := httpapi.New(listening(t, dsn, e, httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping, Tx: db.InTx,
+	h, err := httpapi.New(listening(t, dsn, e, httpapi.Deps{Service: svc, Authorizer: e, Ready: db.Ping,
 		Limits: httpapi.Limits{MaxBodyBytes: 2048, PerSecond: 1, Burst: 3}}))
 	if err != nil {
 		t.Fatal(err)

@@ -227,7 +227,7 @@ func TestImportRefusals(t *testing.T) {
 	}
 
 	// A file over the upload limit is refused before it is read.
-	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.app.Ping, Tx: p.app.InTx,
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.app.Ping,
 		Limits: httpapi.Limits{MaxUploadBytes: 4096}}))
 	if err != nil {
 		t.Fatal(err)

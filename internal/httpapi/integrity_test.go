@@ -213,7 +213,7 @@ func TestUploadBesideADeletionOfTheSameBytes(t *testing.T) {
 // stops sending for longer than the idle timeout is cut off with 408 and stores nothing.
 func TestSlowAndStalledUploads(t *testing.T) {
 	p := newProgressFixture(t)
-	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.app.Ping, Tx: p.app.InTx,
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.app.Ping,
 		Limits: httpapi.Limits{UploadIdle: time.Second, MaxUploadBytes: fixtureUploadLimit}}))
 	if err != nil {
 		t.Fatal(err)

@@ -319,7 +319,7 @@ func registerImports(api huma.API, d Deps) {
 			body := newPacedReader(ctx.BodyReader(), http.NewResponseController(w), d.Limits.uploadIdle(), d.Limits.uploadDeadline())
 			next(huma.WithValue(ctx, streamKey{}, stream{body: body, contentType: ctx.Header("Content-Type")}))
 		}},
-	}, access{ownTx: true}, func(ctx context.Context, in *ImportInput) (*ImportOutput, error) {
+	}, access{}, func(ctx context.Context, in *ImportInput) (*ImportOutput, error) {
 		file, err := importedFile(ctx, d.Limits.MaxUploadBytes)
 		if err != nil {
 			return nil, err

@@ -194,7 +194,7 @@ func (f *fixture) organizationID(code string) string {
 // so does the server. Beyond either, 429 with Retry-After; a closed stream frees its place.
 func TestStreamsAreBounded(t *testing.T) {
 	p := newProgressFixture(t)
-	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.app.Ping, Tx: p.app.InTx,
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: p.svc, Authorizer: p.authz, Ready: p.app.Ping,
 		Limits: httpapi.Limits{StreamsPerClient: 2, Streams: 3}}))
 	if err != nil {
 		t.Fatal(err)

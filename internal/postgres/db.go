@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -148,52 +149,43 @@ func (db *DB) conn(ctx context.Context) *gorm.DB {
 
 // InTx runs fn in one transaction: every statement made with the context fn receives commits
 // with the others or not at all. Inside a transaction already, fn joins it. The transaction
-// carries the caller and the request id of ctx, which the audit trail records, and takes the
-// audit trail's lock first: writing transactions follow one another, in the order of the
-// chain, and cannot deadlock over it.
+// carries the caller and the request id of ctx, which the audit trail records; its audit
+// events join the trail's chain as it commits (migration 00017), so writers wait for each
+// other only then. Writers that lock the same rows in different orders may deadlock: the
+// transaction PostgreSQL aborts to end it runs again, from the start, up to txAttempts times
+// in all, so fn must do nothing but statements.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		actor := ""
-		if a := nap.ActorFromContext(ctx); a != nil {
-			actor = a.User.ID
+	for attempt := 1; ; attempt++ {
+		err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			actor := ""
+			if a := nap.ActorFromContext(ctx); a != nil {
+				actor = a.User.ID
+			}
+			err := tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true), set_config('naptracker.request_id', ?, true),
+					set_config('naptracker.client_request_id', ?, true)`,
+				actor, nap.RequestIDFromContext(ctx), nap.ClientRequestIDFromContext(ctx)).Error
+			if err != nil {
+				return err
+			}
+			return fn(context.WithValue(ctx, txKey{}, tx))
+		})
+		if deadlocked(err) && attempt < txAttempts {
+			continue
 		}
-		err := tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true), set_config('naptracker.request_id', ?, true),
-				set_config('naptracker.client_request_id', ?, true)`,
-			actor, nap.RequestIDFromContext(ctx), nap.ClientRequestIDFromContext(ctx)).Error
 		if err == nil {
-			err = LockAudit(tx)
+			db.replicas.wrote(ctx)
 		}
-		if err != nil {
-			return err
-		}
-		return fn(context.WithValue(ctx, txKey{}, tx))
-	})
-	if err == nil {
-		db.replicas.wrote(ctx)
+		return err
 	}
-	return err
 }
 
-// inPlainTx runs fn in a transaction of its own, or in the caller's, without the stamp and the
-// lock of InTx: for writes the audit trail does not follow.
-func (db *DB) inPlainTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return fn(ctx)
-	}
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
-	})
-	if err == nil {
-		db.replicas.wrote(ctx)
-	}
-	return err
-}
+// txAttempts is how many times InTx runs a transaction that keeps being a deadlock's victim.
+const txAttempts = 3
 
-// LockAudit takes, for the rest of the transaction, the lock that orders appends to the audit
-// trail (the key audit_append uses).
-func LockAudit(tx *gorm.DB) error {
-	return tx.Exec(`SELECT pg_advisory_xact_lock(727102)`).Error
+func deadlocked(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40P01"
 }

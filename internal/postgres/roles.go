@@ -35,6 +35,7 @@ var appPrivileges = map[string]string{ //nolint:gosec // privileges, not credent
 	"blob_chunks":             "SELECT, INSERT",
 	"audit_events":            "SELECT, INSERT",
 	"audit_checkpoints":       "SELECT, INSERT",
+	"audit_staged":            "SELECT, INSERT, DELETE",
 	"changes":                 "SELECT, INSERT",
 	"notifications":           "SELECT, INSERT, UPDATE",
 	"goose_db_version":        "SELECT",
@@ -64,7 +65,7 @@ type AppRole struct {
 // role that owns the schema, after every migration: a new table is granted only then.
 func (db *DB) GrantAppRole(ctx context.Context, r AppRole) error {
 	role := pgx.Identifier{r.Name}.Sanitize()
-	return db.inPlainTx(ctx, func(ctx context.Context) error {
+	return db.InTx(ctx, func(ctx context.Context) error {
 		tx := db.conn(ctx)
 		var exists, owns bool
 		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ?),

@@ -366,7 +366,8 @@ func replaceLinks(tx *gorm.DB, measureID string, ch nap.MeasureChange) error {
 // CreateMeasure adds a measure to a plan with its organizations and recommendations.
 func (db *DB) CreateMeasure(ctx context.Context, actorID, planID string, ch nap.MeasureChange, today time.Time) (nap.Measure, error) {
 	var id string
-	err := db.conn(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		tx := db.conn(ctx)
 		c, err := measureColumnsOf(tx, ch)
 		if err != nil {
 			return err
@@ -385,7 +386,8 @@ func (db *DB) CreateMeasure(ctx context.Context, actorID, planID string, ch nap.
 
 // UpdateMeasure changes a measure if it is still at version.
 func (db *DB) UpdateMeasure(ctx context.Context, actorID, id string, version int, ch nap.MeasureChange, today time.Time) (nap.Measure, error) {
-	err := db.conn(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		tx := db.conn(ctx)
 		c, err := measureColumnsOf(tx, ch)
 		if err != nil {
 			return err

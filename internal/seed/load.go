@@ -36,9 +36,6 @@ func (r Report) String() string {
 func Load(ctx context.Context, db *gorm.DB, ds Dataset) (Report, error) {
 	var rep Report
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := postgres.LockAudit(tx); err != nil {
-			return err
-		}
 		l := loader{tx: tx, rep: &rep}
 		if err := l.organizations(ds.Organizations); err != nil {
 			return err

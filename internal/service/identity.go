@@ -81,7 +81,9 @@ func (s *Service) CreateUser(ctx context.Context, email, name string) (nap.User,
 	if strings.TrimSpace(name) == "" {
 		return nap.User{}, nap.Errorf(nap.EINVALID, "the name is empty")
 	}
-	return s.store.CreateUser(ctx, actorID(ctx), addr.Address, strings.TrimSpace(name))
+	return inTx(ctx, s, func(ctx context.Context) (nap.User, error) {
+		return s.store.CreateUser(ctx, actorID(ctx), addr.Address, strings.TrimSpace(name))
+	})
 }
 
 // GetUser returns a user.
@@ -112,7 +114,9 @@ func (s *Service) UpdateUser(ctx context.Context, id string, version int, ch nap
 		return nap.User{}, nap.Errorf(nap.ECONFLICT, "you cannot deactivate yourself")
 	}
 	defer s.callers.forget()
-	return s.store.UpdateUser(ctx, actorID(ctx), id, version, ch)
+	return inTx(ctx, s, func(ctx context.Context) (nap.User, error) {
+		return s.store.UpdateUser(ctx, actorID(ctx), id, version, ch)
+	})
 }
 
 // UpdateMe sets the caller's own language and reminders at version.
@@ -137,7 +141,9 @@ func (s *Service) GrantMembership(ctx context.Context, userID string, role nap.R
 		return nap.Membership{}, err
 	}
 	defer s.callers.forget()
-	return s.store.GrantMembership(ctx, actorID(ctx), userID, role, org, validFrom, validTo)
+	return inTx(ctx, s, func(ctx context.Context) (nap.Membership, error) {
+		return s.store.GrantMembership(ctx, actorID(ctx), userID, role, org, validFrom, validTo)
+	})
 }
 
 // ListMemberships returns every membership of a user, ended ones too.
@@ -151,7 +157,9 @@ func (s *Service) ListMemberships(ctx context.Context, userID string) ([]nap.Mem
 // RevokeMembership ends a membership now.
 func (s *Service) RevokeMembership(ctx context.Context, userID, membershipID string) error {
 	defer s.callers.forget()
-	return s.store.RevokeMembership(ctx, actorID(ctx), userID, membershipID)
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		return s.store.RevokeMembership(ctx, actorID(ctx), userID, membershipID)
+	})
 }
 
 // IssueToken makes a token for a user, valid for ttl (0: MaxTokenTTL), and returns its secret:
@@ -174,8 +182,13 @@ func (s *Service) IssueToken(ctx context.Context, userID, name string, ttl time.
 		return nap.Token{}, "", nap.Errorf(nap.ECONFLICT, "user %s is inactive", u.Email)
 	}
 	secret, hash := nap.NewTokenSecret()
-	t, err := s.store.CreateToken(ctx, actorID(ctx), userID, strings.TrimSpace(name), hash, ttl)
-	return t, secret, err
+	t, err := inTx(ctx, s, func(ctx context.Context) (nap.Token, error) {
+		return s.store.CreateToken(ctx, actorID(ctx), userID, strings.TrimSpace(name), hash, ttl)
+	})
+	if err != nil {
+		return nap.Token{}, "", err
+	}
+	return t, secret, nil
 }
 
 // ListTokens returns a user's tokens.
@@ -194,7 +207,9 @@ func (s *Service) GetToken(ctx context.Context, id string) (nap.Token, error) {
 // RevokeToken revokes a token; it stops working at once.
 func (s *Service) RevokeToken(ctx context.Context, id string) error {
 	defer s.callers.forget()
-	return s.store.RevokeToken(ctx, actorID(ctx), id)
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		return s.store.RevokeToken(ctx, actorID(ctx), id)
+	})
 }
 
 // Recheck returns ctx with its caller as of now, for work that outlives a request's start,

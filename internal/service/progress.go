@@ -16,7 +16,6 @@ import (
 
 // ProgressStore keeps progress updates, their review and their evidence.
 type ProgressStore interface {
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	GetUpdate(ctx context.Context, scope nap.Scope, id string) (nap.ProgressUpdate, error)
 	ListUpdates(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.ProgressUpdate], error)
 	CreateUpdate(ctx context.Context, actorID, measureID, orgID string, ch nap.UpdateChange, source nap.Source) (string, error)
@@ -143,11 +142,13 @@ func (s *Service) CreateUpdate(ctx context.Context, measureID string, ch nap.Upd
 		internal := nap.VisibilityInternal
 		ch.Visibility = &internal
 	}
-	id, err := s.store.CreateUpdate(ctx, actor.User.ID, measureID, org, ch, nap.Source{Provenance: nap.Sourced})
-	if err != nil {
-		return nap.ProgressUpdate{}, err
-	}
-	return s.GetUpdate(ctx, id)
+	return inTx(ctx, s, func(ctx context.Context) (nap.ProgressUpdate, error) {
+		id, err := s.store.CreateUpdate(ctx, actor.User.ID, measureID, org, ch, nap.Source{Provenance: nap.Sourced})
+		if err != nil {
+			return nap.ProgressUpdate{}, err
+		}
+		return s.GetUpdate(ctx, id)
+	})
 }
 
 // reportingOrganization is the first of the measure's lead and co-implementers in which the
@@ -271,10 +272,12 @@ func (s *Service) EditUpdate(ctx context.Context, id string, version int, ch nap
 	if err := s.checkUpdate(ctx, u.MeasureID, u.ReportingOrgID, period, ch); err != nil {
 		return nap.ProgressUpdate{}, err
 	}
-	if err := s.store.EditUpdate(ctx, actor.User.ID, id, version, ch); err != nil {
-		return nap.ProgressUpdate{}, err
-	}
-	return s.GetUpdate(ctx, id)
+	return inTx(ctx, s, func(ctx context.Context) (nap.ProgressUpdate, error) {
+		if err := s.store.EditUpdate(ctx, actor.User.ID, id, version, ch); err != nil {
+			return nap.ProgressUpdate{}, err
+		}
+		return s.GetUpdate(ctx, id)
+	})
 }
 
 // Act takes a review step on an update. Who may take which step is the access policy's,
@@ -309,35 +312,41 @@ func (s *Service) Act(ctx context.Context, id string, action nap.ReviewAction, r
 		return nap.ProgressUpdate{}, err
 	}
 	review := nap.Review{UpdateID: id, ActorID: actor.User.ID, Action: action, From: u.State, To: to, Comment: strings.TrimSpace(reason)}
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		digest := ""
-		if action == nap.ActionApprove {
-			evidence, err := s.store.EvidenceDigests(ctx, id)
-			if err != nil {
-				return err
-			}
-			digest = nap.ContentDigest(u, evidence)
+	return inTx(ctx, s, func(ctx context.Context) (nap.ProgressUpdate, error) {
+		if err := s.transition(ctx, u, review, plan.RequiresSignOff); err != nil {
+			return nap.ProgressUpdate{}, err
 		}
-		if err := s.store.TransitionUpdate(ctx, review, digest); err != nil {
-			return err
-		}
-		if err := s.noticeOfReview(ctx, u, review, plan.RequiresSignOff); err != nil {
-			return err
-		}
-		if action != nap.ActionApprove {
-			return nil
-		}
-		if u.Supersedes != "" {
-			if err := s.store.Supersede(ctx, actor.User.ID, u.Supersedes, id); err != nil {
-				return err
-			}
-		}
-		return s.store.RecomputeMeasure(ctx, u.MeasureID)
+		return s.GetUpdate(ctx, id)
 	})
-	if err != nil {
-		return nap.ProgressUpdate{}, err
+}
+
+// transition records a review step and what follows from it: the notices it sends and, on
+// approval, the content it approves, the update it supersedes and the measure's status.
+func (s *Service) transition(ctx context.Context, u nap.ProgressUpdate, review nap.Review, signOff bool) error {
+	action, id := review.Action, u.ID
+	digest := ""
+	if action == nap.ActionApprove {
+		evidence, err := s.store.EvidenceDigests(ctx, id)
+		if err != nil {
+			return err
+		}
+		digest = nap.ContentDigest(u, evidence)
 	}
-	return s.GetUpdate(ctx, id)
+	if err := s.store.TransitionUpdate(ctx, review, digest); err != nil {
+		return err
+	}
+	if err := s.noticeOfReview(ctx, u, review, signOff); err != nil {
+		return err
+	}
+	if action != nap.ActionApprove {
+		return nil
+	}
+	if u.Supersedes != "" {
+		if err := s.store.Supersede(ctx, review.ActorID, u.Supersedes, id); err != nil {
+			return err
+		}
+	}
+	return s.store.RecomputeMeasure(ctx, u.MeasureID)
 }
 
 // checkDuties applies the stage and separation-of-duties rules of Act. Whoever wrote, edited
@@ -426,11 +435,7 @@ func (s *Service) AddEvidenceLink(ctx context.Context, e nap.Evidence) (nap.Evid
 	if err := checkEvidence(&e); err != nil {
 		return nap.Evidence{}, err
 	}
-	id, err := s.recordEvidence(ctx, actor.User.ID, e, nil)
-	if err != nil {
-		return nap.Evidence{}, err
-	}
-	return s.GetEvidence(ctx, id)
+	return s.recordEvidence(ctx, actor.User.ID, e, nil)
 }
 
 // AddEvidenceFile stores a file as evidence, reading it once: its media type is sniffed from
@@ -468,31 +473,31 @@ func (s *Service) AddEvidenceFile(ctx context.Context, e nap.Evidence, content i
 		return nap.Evidence{}, errors.Join(nap.Errorf(nap.EINVALID, "file: the file is empty"), s.blobs.Discard(ctx, blob))
 	}
 	e.SHA256, e.SizeBytes = blob.SHA256, blob.Size
-	id, err := s.recordEvidence(ctx, actor.User.ID, e, &blob)
+	recorded, err := s.recordEvidence(ctx, actor.User.ID, e, &blob)
 	if err != nil {
 		return nap.Evidence{}, errors.Join(err, s.blobs.Discard(context.WithoutCancel(ctx), blob))
 	}
-	return s.GetEvidence(ctx, id)
+	return recorded, nil
 }
 
 // recordEvidence records evidence of an update that is still draft or returned, holding the
 // update so that it cannot go into review meanwhile, and stores its staged content, if any.
-func (s *Service) recordEvidence(ctx context.Context, actorID string, e nap.Evidence, content *nap.Blob) (string, error) {
-	var id string
-	err := s.store.InTx(ctx, func(ctx context.Context) error {
+func (s *Service) recordEvidence(ctx context.Context, actorID string, e nap.Evidence, content *nap.Blob) (nap.Evidence, error) {
+	return inTx(ctx, s, func(ctx context.Context) (nap.Evidence, error) {
 		if err := s.store.LockEditableUpdate(ctx, e.UpdateID); err != nil {
-			return err
+			return nap.Evidence{}, err
 		}
 		if content != nil {
 			if err := s.blobs.Store(ctx, *content); err != nil {
-				return err
+				return nap.Evidence{}, err
 			}
 		}
-		var err error
-		id, err = s.store.CreateEvidence(ctx, actorID, e)
-		return err
+		id, err := s.store.CreateEvidence(ctx, actorID, e)
+		if err != nil {
+			return nap.Evidence{}, err
+		}
+		return s.GetEvidence(ctx, id)
 	})
-	return id, err
 }
 
 // checkEditable fails unless the update takes evidence now: draft or returned.

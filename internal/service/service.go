@@ -11,6 +11,7 @@ import (
 
 // Store keeps naptracker's data.
 type Store interface {
+	Transactor
 	Reader
 	IdentityStore
 	StructureStore
@@ -20,6 +21,29 @@ type Store interface {
 	RoundStore
 	NotifyStore
 	ImportStore
+}
+
+// Transactor runs statements in one transaction: those made with the context fn receives
+// commit together or not at all, and carry the caller and the request of ctx to the audit
+// trail. Inside a transaction already, fn joins it.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// inTx runs the statements of a write use case, once its checks are done, in one transaction
+// it opens.
+func inTx[T any](ctx context.Context, s *Service, fn func(ctx context.Context) (T, error)) (T, error) {
+	var out T
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = fn(ctx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
 }
 
 // Reader reads plans and what they hold. Every method that reads plan content takes the

@@ -17,7 +17,9 @@ func (s *Service) CreateOrganization(ctx context.Context, ch nap.OrganizationCha
 		return nap.Organization{}, err
 	}
 	defaultSource(&ch.Provenance)
-	return s.store.CreateOrganization(ctx, actorID(ctx), ch)
+	return inTx(ctx, s, func(ctx context.Context) (nap.Organization, error) {
+		return s.store.CreateOrganization(ctx, actorID(ctx), ch)
+	})
 }
 
 // UpdateOrganization changes the organization with a code at version.
@@ -25,7 +27,9 @@ func (s *Service) UpdateOrganization(ctx context.Context, code string, version i
 	if (ch.Parent != nil && *ch.Parent == code) || (ch.Successor != nil && *ch.Successor == code) {
 		return nap.Organization{}, nap.Errorf(nap.EINVALID, "an organization cannot be its own parent or successor")
 	}
-	return s.store.UpdateOrganization(ctx, actorID(ctx), code, version, ch)
+	return inTx(ctx, s, func(ctx context.Context) (nap.Organization, error) {
+		return s.store.UpdateOrganization(ctx, actorID(ctx), code, version, ch)
+	})
 }
 
 // CreatePlan adds a plan, in draft unless the change says otherwise.
@@ -35,7 +39,9 @@ func (s *Service) CreatePlan(ctx context.Context, ch nap.PlanChange) (nap.Plan, 
 		return nap.Plan{}, err
 	}
 	defaultSource(&ch.Provenance)
-	return s.store.CreatePlan(ctx, actorID(ctx), ch)
+	return inTx(ctx, s, func(ctx context.Context) (nap.Plan, error) {
+		return s.store.CreatePlan(ctx, actorID(ctx), ch)
+	})
 }
 
 // UpdatePlan changes a plan at version.
@@ -43,7 +49,9 @@ func (s *Service) UpdatePlan(ctx context.Context, id string, version int, ch nap
 	if _, err := s.GetPlan(ctx, id); err != nil {
 		return nap.Plan{}, err
 	}
-	return s.store.UpdatePlan(ctx, actorID(ctx), id, version, ch)
+	return inTx(ctx, s, func(ctx context.Context) (nap.Plan, error) {
+		return s.store.UpdatePlan(ctx, actorID(ctx), id, version, ch)
+	})
 }
 
 // CreatePeriod adds an open reporting period to a plan. Deadlines not given are so many days
@@ -64,7 +72,9 @@ func (s *Service) CreatePeriod(ctx context.Context, planID string, in nap.Period
 	if err := checkDeadlines(in.StartsOn, in.EndsOn, *in.SubmissionDeadline, *in.ReviewDeadline); err != nil {
 		return nap.ReportingPeriod{}, err
 	}
-	return s.store.CreatePeriod(ctx, actorID(ctx), planID, in)
+	return inTx(ctx, s, func(ctx context.Context) (nap.ReportingPeriod, error) {
+		return s.store.CreatePeriod(ctx, actorID(ctx), planID, in)
+	})
 }
 
 // UpdatePeriod sets a reporting period's deadlines at version.
@@ -82,7 +92,9 @@ func (s *Service) UpdatePeriod(ctx context.Context, id string, version int, ch n
 	if err := checkDeadlines(p.StartsOn, p.EndsOn, p.SubmissionDeadline, p.ReviewDeadline); err != nil {
 		return nap.ReportingPeriod{}, err
 	}
-	return s.store.UpdatePeriod(ctx, actorID(ctx), id, version, ch)
+	return inTx(ctx, s, func(ctx context.Context) (nap.ReportingPeriod, error) {
+		return s.store.UpdatePeriod(ctx, actorID(ctx), id, version, ch)
+	})
 }
 
 // checkDeadlines requires a period's days in their order: it starts, ends, its reports are
@@ -116,7 +128,9 @@ func (s *Service) SetPeriodState(ctx context.Context, id, state string) (nap.Rep
 	if _, err := s.GetPeriod(ctx, id); err != nil {
 		return nap.ReportingPeriod{}, err
 	}
-	return s.store.SetPeriodState(ctx, actorID(ctx), id, state)
+	return inTx(ctx, s, func(ctx context.Context) (nap.ReportingPeriod, error) {
+		return s.store.SetPeriodState(ctx, actorID(ctx), id, state)
+	})
 }
 
 // CreateMeasure adds a measure to a plan.
@@ -132,7 +146,9 @@ func (s *Service) CreateMeasure(ctx context.Context, planID string, ch nap.Measu
 		return nap.Measure{}, err
 	}
 	defaultSource(&ch.Provenance)
-	return s.store.CreateMeasure(ctx, actorID(ctx), planID, ch, s.today())
+	return inTx(ctx, s, func(ctx context.Context) (nap.Measure, error) {
+		return s.store.CreateMeasure(ctx, actorID(ctx), planID, ch, s.today())
+	})
 }
 
 // UpdateMeasure changes a measure at version.
@@ -144,7 +160,9 @@ func (s *Service) UpdateMeasure(ctx context.Context, id string, version int, ch 
 	if err := checkResponsibilities(ch, m); err != nil {
 		return nap.Measure{}, err
 	}
-	return s.store.UpdateMeasure(ctx, actorID(ctx), id, version, ch, s.today())
+	return inTx(ctx, s, func(ctx context.Context) (nap.Measure, error) {
+		return s.store.UpdateMeasure(ctx, actorID(ctx), id, version, ch, s.today())
+	})
 }
 
 // checkResponsibilities requires that no organization be both lead and co-implementer or
@@ -186,7 +204,9 @@ func (s *Service) CreateIndicator(ctx context.Context, measureID string, ch nap.
 		return nap.Indicator{}, err
 	}
 	defaultSource(&ch.Provenance)
-	return s.store.CreateIndicator(ctx, actorID(ctx), measureID, ch)
+	return inTx(ctx, s, func(ctx context.Context) (nap.Indicator, error) {
+		return s.store.CreateIndicator(ctx, actorID(ctx), measureID, ch)
+	})
 }
 
 // UpdateIndicator changes an indicator at version.
@@ -194,7 +214,9 @@ func (s *Service) UpdateIndicator(ctx context.Context, id string, version int, c
 	if _, err := s.GetIndicator(ctx, id); err != nil {
 		return nap.Indicator{}, err
 	}
-	return s.store.UpdateIndicator(ctx, actorID(ctx), id, version, ch)
+	return inTx(ctx, s, func(ctx context.Context) (nap.Indicator, error) {
+		return s.store.UpdateIndicator(ctx, actorID(ctx), id, version, ch)
+	})
 }
 
 // MeasurePlace returns the plan and organizations of a measure the caller may read.

@@ -67,7 +67,8 @@ func Load(ctx context.Context, dsn string, o Options, progress io.Writer) (Repor
 	defer conn.Close(context.WithoutCancel(ctx))
 
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		// The audit chain's lock first, as every writer takes it: nobody writes while we load.
+		// The audit chain's lock first, as every audited commit takes it: nobody else commits
+		// a change while we load.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(727102),
 				set_config('naptracker.request_id', 'seed-synthetic', true),
 				set_config('synchronous_commit', 'off', true),

@@ -1,0 +1,220 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/pgtest"
+	"github.com/naptracker/naptracker/internal/postgres"
+)
+
+func openDB(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// createOrganization adds an organization with the given code, an audited change.
+func createOrganization(ctx context.Context, db *postgres.DB, code string) error {
+	kind, provenance := "ministry", nap.Illustrative
+	_, err := db.CreateOrganization(ctx, "", nap.OrganizationChange{Code: &code, Kind: &kind,
+		Name: &nap.Text{"en": "Organization " + code}, Provenance: &provenance})
+	return err
+}
+
+// verified fails the test unless the audit chain verifies, and returns how many events it holds.
+func verified(t *testing.T, db *postgres.DB) int64 {
+	t.Helper()
+	v, err := db.VerifyAudit(context.Background())
+	if err != nil || v.FirstInvalidSeq != nil {
+		t.Fatalf("audit chain: %+v, %v", v, err)
+	}
+	var staged int64
+	if err := db.Gorm().Raw(`SELECT count(*) FROM audit_staged`).Scan(&staged).Error; err != nil || staged != 0 {
+		t.Fatalf("%d audit events left staged, %v", staged, err)
+	}
+	return v.Events
+}
+
+// Two transactions that write audited rows are open at once, each holding its row locks,
+// before either commits: a writer waits for the audit chain only while its events are linked.
+func TestAuditedWritersRunTogether(t *testing.T) {
+	db := openDB(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // fails, not hangs, if they wait for each other
+	defer cancel()
+	written := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	errs := make(chan error, 2)
+	for i := range 2 {
+		go func() {
+			ctx := nap.NewContextWithRequestID(ctx, fmt.Sprintf("together-%d", i))
+			errs <- db.InTx(ctx, func(ctx context.Context) error {
+				if err := createOrganization(ctx, db, fmt.Sprintf("TOGETHER%d", i)); err != nil {
+					return err
+				}
+				close(written[i])
+				select {
+				case <-written[1-i]:
+					return nil
+				case <-ctx.Done():
+					return fmt.Errorf("writer %d waited for the other's write: %w", i, ctx.Err())
+				}
+			})
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	verified(t, db)
+	contiguous(t, db, "together-0", "together-1")
+}
+
+// contiguous fails the test unless each request's audit events follow one another in the
+// chain: a transaction's events are linked together, at its commit.
+func contiguous(t *testing.T, db *postgres.DB, requests ...string) {
+	t.Helper()
+	var interleaved []string
+	err := db.Gorm().Raw(`SELECT request_id FROM audit_events WHERE request_id IN ?
+		GROUP BY request_id HAVING max(seq) - min(seq) + 1 <> count(*)`, requests).Scan(&interleaved).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(interleaved) > 0 {
+		t.Errorf("the events of %v are interleaved with others", interleaved)
+	}
+	var n int
+	if err := db.Gorm().Raw(`SELECT count(DISTINCT request_id) FROM audit_events WHERE request_id IN ?`, requests).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n != len(requests) {
+		t.Errorf("%d of %d requests have audit events", n, len(requests))
+	}
+}
+
+// Many writers committing at once leave a chain that verifies, each transaction's events
+// together in it.
+func TestAuditChainUnderConcurrentWriters(t *testing.T) {
+	db := openDB(t)
+	before := verified(t, db)
+	const writers, each = 8, 15
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	var requests []string
+	for w := range writers {
+		for i := range each {
+			requests = append(requests, fmt.Sprintf("many-%d-%d", w, i))
+		}
+		wg.Go(func() {
+			for i := range each {
+				ctx := nap.NewContextWithRequestID(context.Background(), fmt.Sprintf("many-%d-%d", w, i))
+				errs <- db.InTx(ctx, func(ctx context.Context) error {
+					if err := createOrganization(ctx, db, fmt.Sprintf("MANY%dA%d", w, i)); err != nil {
+						return err
+					}
+					return createOrganization(ctx, db, fmt.Sprintf("MANY%dB%d", w, i))
+				})
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := verified(t, db); n != before+2*writers*each {
+		t.Errorf("%d events after %d writes of two, want %d", n, writers*each, before+2*writers*each)
+	}
+	contiguous(t, db, requests...)
+}
+
+// A transaction rolled back leaves no audit event, staged or linked, and the chain verifies
+// through the next commit.
+func TestRolledBackWriteLeavesNoAuditEvent(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	before := verified(t, db)
+	abandoned := errors.New("abandoned")
+	err := db.InTx(nap.NewContextWithRequestID(ctx, "rolled-back"), func(ctx context.Context) error {
+		if err := createOrganization(ctx, db, "ROLLEDBACK"); err != nil {
+			return err
+		}
+		return abandoned
+	})
+	if !errors.Is(err, abandoned) {
+		t.Fatalf("InTx: %v, want the abandoned error", err)
+	}
+	if n := verified(t, db); n != before {
+		t.Fatalf("%d events after a rollback, want %d", n, before)
+	}
+	if err := db.InTx(nap.NewContextWithRequestID(ctx, "committed"), func(ctx context.Context) error {
+		return createOrganization(ctx, db, "COMMITTED")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := verified(t, db); n != before+1 {
+		t.Fatalf("%d events after one commit, want %d", n, before+1)
+	}
+	var rolledBack int
+	if err := db.Gorm().Raw(`SELECT count(*) FROM audit_events WHERE request_id = 'rolled-back'`).Scan(&rolledBack).Error; err != nil || rolledBack != 0 {
+		t.Errorf("%d events of the rolled back transaction, %v", rolledBack, err)
+	}
+}
+
+// Two writers lock two rows in opposite orders: PostgreSQL aborts one to end the deadlock,
+// and that one runs again and commits after the other.
+func TestDeadlockVictimRunsAgain(t *testing.T) {
+	db := openDB(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, code := range []string{"FIRSTROW", "SECONDROW"} {
+		if err := db.InTx(ctx, func(ctx context.Context) error { return createOrganization(ctx, db, code) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lock := func(ctx context.Context, code string) error {
+		return db.Exec(ctx, `UPDATE organizations SET active = active WHERE code = ?`, code)
+	}
+	locked := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	var once [2]sync.Once
+	var attempts [2]atomic.Int32
+	errs := make(chan error, 2)
+	order := [][]string{{"FIRSTROW", "SECONDROW"}, {"SECONDROW", "FIRSTROW"}}
+	for i := range 2 {
+		go func() {
+			errs <- db.InTx(ctx, func(ctx context.Context) error {
+				attempts[i].Add(1)
+				if err := lock(ctx, order[i][0]); err != nil {
+					return err
+				}
+				once[i].Do(func() { close(locked[i]) })
+				select {
+				case <-locked[1-i]:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				return lock(ctx, order[i][1])
+			})
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := attempts[0].Load() + attempts[1].Load(); n != 3 {
+		t.Errorf("%d attempts in all, want 3: the deadlock's victim once more", n)
+	}
+}
