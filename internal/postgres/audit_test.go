@@ -218,3 +218,17 @@ func TestDeadlockVictimRunsAgain(t *testing.T) {
 		t.Errorf("%d attempts in all, want 3: the deadlock's victim once more", n)
 	}
 }
+
+// A transaction that is a deadlock's victim at every attempt ends, after the last, with an
+// error that tells the caller to retry rather than with PostgreSQL's.
+func TestDeadlockVictimEveryTimeIsTold(t *testing.T) {
+	db := openDB(t)
+	attempts := 0
+	err := db.InTx(context.Background(), func(ctx context.Context) error {
+		attempts++
+		return db.Exec(ctx, `DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$`)
+	})
+	if code := nap.ErrorCode(err); code != nap.EUNAVAILABLE || attempts != 3 {
+		t.Errorf("after %d attempts: %v (%s), want %s after 3", attempts, err, code, nap.EUNAVAILABLE)
+	}
+}

@@ -153,7 +153,7 @@ func (db *DB) conn(ctx context.Context) *gorm.DB {
 // events join the trail's chain as it commits (migration 00017), so writers wait for each
 // other only then. Writers that lock the same rows in different orders may deadlock: the
 // transaction PostgreSQL aborts to end it runs again, from the start, up to txAttempts times
-// in all, so fn must do nothing but statements.
+// in all, so fn must do nothing but statements; after that the caller is told to retry (503).
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
@@ -172,8 +172,12 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 			}
 			return fn(context.WithValue(ctx, txKey{}, tx))
 		})
-		if deadlocked(err) && attempt < txAttempts {
-			continue
+		if deadlocked(err) {
+			if attempt < txAttempts {
+				continue
+			}
+			// Not a fault of the request, nor of ours: the same request later will do.
+			return nap.Errorf(nap.EUNAVAILABLE, "the change met others made at the same moment %d times; retry shortly", txAttempts)
 		}
 		if err == nil {
 			db.replicas.wrote(ctx)
