@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"github.com/naptracker/naptracker/internal/changefeed"
 	"github.com/naptracker/naptracker/internal/service"
 )
 
@@ -27,9 +28,10 @@ type Deps struct {
 	// Tx runs a write operation's work in one transaction, stamped with its caller and
 	// request for the audit trail.
 	Tx func(ctx context.Context, fn func(ctx context.Context) error) error
-	// Changes wakes change-feed streams as changes commit; Access, once a change of access
-	// (tokens, users, memberships) is in force.
-	Changes, Access Waker
+	// Feed is the server's one reader of the change feed, which streams follow; Access wakes
+	// them once a change of access (tokens, users, memberships) is in force.
+	Feed   *changefeed.Hub
+	Access Waker
 	// Stopping is closed when the server begins to stop: streams end at once.
 	Stopping <-chan struct{}
 	Limits   Limits
@@ -47,8 +49,8 @@ type Deps struct {
 
 // New returns the HTTP handler of the whole API.
 func New(d Deps) (http.Handler, error) {
-	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Tx == nil || d.Changes == nil || d.Access == nil || d.Stopping == nil {
-		return nil, errors.New("httpapi: Service, Authorizer, Ready, Tx, Changes, Access and Stopping are required")
+	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Tx == nil || d.Feed == nil || d.Access == nil || d.Stopping == nil {
+		return nil, errors.New("httpapi: Service, Authorizer, Ready, Tx, Feed, Access and Stopping are required")
 	}
 	mux := http.NewServeMux()
 	registerAll(humago.New(mux, config()), d)
