@@ -208,7 +208,7 @@ func (s *openStream) follow(ctx context.Context, hc *http.Client, base string, a
 		opened <- fmt.Errorf("opening a stream: %w", err)
 		return
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	if res.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 300))
 		opened <- fmt.Errorf("opening a stream: %d %s", res.StatusCode, bytes.TrimSpace(b))
