@@ -23,8 +23,8 @@ type Waker interface {
 const (
 	// pageSize is how many changes one query reads.
 	pageSize = 100
-	// Buffered is how many batches a follower may hold unread before it is dropped.
-	Buffered = 64
+	// buffered is how many batches a follower may hold unread before it is dropped.
+	buffered = 64
 	// recheck is how long the reader waits without a notification before it reads again, for
 	// changes held back by a transaction that was still running when the last one came.
 	recheck = 5 * time.Second
@@ -49,7 +49,7 @@ func New(list Lister, changes Waker) *Hub {
 type Follower struct {
 	scope nap.Scope
 	key   string
-	// C carries the batches; it is closed when the follower falls Buffered batches behind,
+	// C carries the batches; it is closed when the follower falls buffered batches behind,
 	// after the last batch it holds: the follower reads on from its cursor by itself.
 	C      <-chan []nap.Change
 	c      chan []nap.Change
@@ -59,7 +59,7 @@ type Follower struct {
 
 // Follow returns a follower of what scope may see after the change after; Close it when done.
 func (h *Hub) Follow(scope nap.Scope, after int64) *Follower {
-	c := make(chan []nap.Change, Buffered)
+	c := make(chan []nap.Change, buffered)
 	f := &Follower{scope: scope, key: scope.Key(), C: c, c: c, cursor: after, hub: h}
 	h.mu.Lock()
 	h.followers[f] = true

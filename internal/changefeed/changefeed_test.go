@@ -136,7 +136,7 @@ func TestFollowersAtOtherCursorsJoinUp(t *testing.T) {
 	}
 }
 
-// TestFollowerFallingBehindIsDropped: a follower that holds Buffered batches unread is dropped
+// TestFollowerFallingBehindIsDropped: a follower that holds buffered batches unread is dropped
 // without holding up the others: its channel closes after the batches it holds, which run
 // without a gap from its cursor, so that it can read on from there by itself.
 func TestFollowerFallingBehindIsDropped(t *testing.T) {
@@ -145,7 +145,7 @@ func TestFollowerFallingBehindIsDropped(t *testing.T) {
 	slow, quick := f.hub.Follow(public, start), f.hub.Follow(public, start)
 	ctx := context.Background()
 	var all, quickGot []int64
-	for range Buffered + 1 {
+	for range buffered + 1 {
 		all = append(all, f.change(1)...)
 		f.hub.round(ctx, true)
 		got, open := received(quick)
@@ -159,10 +159,10 @@ func TestFollowerFallingBehindIsDropped(t *testing.T) {
 	}
 	got, open := received(slow)
 	if open {
-		t.Fatal("a follower Buffered batches behind was kept")
+		t.Fatal("a follower buffered batches behind was kept")
 	}
-	if !slices.Equal(got, all[:Buffered]) {
-		t.Errorf("the slow follower got %v before it was dropped, want %v", got, all[:Buffered])
+	if !slices.Equal(got, all[:buffered]) {
+		t.Errorf("the slow follower got %v before it was dropped, want %v", got, all[:buffered])
 	}
 	slow.Close() // closing a dropped follower is harmless
 	f.hub.mu.Lock()

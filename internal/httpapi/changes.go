@@ -107,9 +107,9 @@ func registerChanges(api huma.API, d Deps) {
 // streamChanges sends the changes after cursor as the caller may see them, until the client
 // goes, the server stops, or the caller's token stops working. It catches up by its own
 // queries, then follows the server's one reader of the feed (d.Feed) along with every stream
-// of the same scope; it catches up again when the caller's access changes or when it fell
-// behind. Before each delivery the caller is looked up again, so that what it sees follows
-// its access as it is now.
+// of the same scope; it catches up again when the caller's scope changes or when it fell
+// behind. Before each delivery, and whenever access changes, the caller is looked up again,
+// so that what it sees follows its access as it is now.
 func streamChanges(ctx context.Context, d Deps, cursor int64, send sse.Sender) {
 	if send.Data(Heartbeat{Cursor: cursor}) != nil {
 		return
@@ -149,10 +149,11 @@ func (s *changeStream) catchUp(ctx context.Context) bool {
 }
 
 // follow sends what the feed's reader delivers for the scope of ctx's caller while that
-// caller's access stays as it is; true when the stream must catch up by itself again, false
-// when it ends.
+// caller's access leaves the scope as it is; true when the stream must catch up by itself
+// again (its scope changed, or it fell behind), false when it ends.
 func (s *changeStream) follow(ctx context.Context, accessChanged <-chan struct{}) bool {
 	scope := s.d.Service.Scope(ctx)
+	key := scope.Key()
 	f := s.d.Feed.Follow(scope, s.cursor)
 	defer f.Close()
 	expires := expiry(ctx)
@@ -166,20 +167,22 @@ func (s *changeStream) follow(ctx context.Context, accessChanged <-chan struct{}
 			if !ok {
 				return true // it fell behind
 			}
-			now, err := s.d.Service.Recheck(ctx)
-			if err != nil {
-				return false
-			}
-			if s.d.Service.Scope(now).Key() != scope.Key() {
-				return true
+			if same, err := s.sameScope(ctx, key); err != nil || !same {
+				return err == nil
 			}
 			if !s.sendAll(batch) {
 				return false
 			}
 		case <-accessChanged:
-			return true
+			accessChanged = s.d.Access.Wait()
+			if same, err := s.sameScope(ctx, key); err != nil || !same {
+				return err == nil
+			}
 		case <-expires:
-			return true
+			expires = nil
+			if same, err := s.sameScope(ctx, key); err != nil || !same {
+				return err == nil
+			}
 		case <-s.heartbeat.C:
 			if s.send.Data(Heartbeat{Cursor: s.cursor}) != nil {
 				return false
@@ -187,6 +190,16 @@ func (s *changeStream) follow(ctx context.Context, accessChanged <-chan struct{}
 			s.heartbeat.Reset(streamHeartbeat)
 		}
 	}
+}
+
+// sameScope looks ctx's caller up again and reports whether it reads what key names; an error
+// when its token no longer works.
+func (s *changeStream) sameScope(ctx context.Context, key string) (bool, error) {
+	now, err := s.d.Service.Recheck(ctx)
+	if err != nil {
+		return false, err
+	}
+	return s.d.Service.Scope(now).Key() == key, nil
 }
 
 func (s *changeStream) sendAll(items []nap.Change) bool {
