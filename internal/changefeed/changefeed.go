@@ -34,6 +34,7 @@ const (
 type Hub struct {
 	list    Lister
 	changes Waker
+	recheck time.Duration
 
 	mu        sync.Mutex
 	followers map[*Follower]bool // true: joined since the last round, not yet read for
@@ -42,7 +43,7 @@ type Hub struct {
 
 // New returns a Hub that reads with list whenever changes wakes it; Run makes it work.
 func New(list Lister, changes Waker) *Hub {
-	return &Hub{list: list, changes: changes, followers: map[*Follower]bool{}, joined: make(chan struct{}, 1)}
+	return &Hub{list: list, changes: changes, recheck: recheck, followers: map[*Follower]bool{}, joined: make(chan struct{}, 1)}
 }
 
 // Follower receives the changes of one scope after its cursor, in batches, in feed order.
@@ -81,23 +82,23 @@ func (f *Follower) Close() {
 // Run reads the feed as changes commit, and for followers as they join, until ctx ends. With
 // no follower it reads nothing.
 func (h *Hub) Run(ctx context.Context) {
-	timer := time.NewTimer(recheck)
+	timer := time.NewTimer(h.recheck)
 	defer timer.Stop()
+	// Waited on before each round for everyone, so that no wake-up falls in between.
+	changed := h.changes.Wait()
 	for {
-		// Waited on before reading, so that no wake-up falls in between.
-		changed := h.changes.Wait()
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
-			h.round(ctx, true)
 		case <-timer.C:
-			h.round(ctx, true)
 		case <-h.joined:
 			h.round(ctx, false)
-			continue // the timer keeps counting
+			continue
 		}
-		timer.Reset(recheck)
+		changed = h.changes.Wait()
+		h.round(ctx, true)
+		timer.Reset(h.recheck)
 	}
 }
 

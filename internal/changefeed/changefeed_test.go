@@ -3,10 +3,13 @@ package changefeed
 import (
 	"context"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/pgnotify"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
 )
@@ -181,5 +184,50 @@ func TestRunReadsNothingWithoutFollowers(t *testing.T) {
 	f.hub.round(context.Background(), true)
 	if n := f.queries.Load(); n != 0 {
 		t.Errorf("rounds without followers ran %d queries", n)
+	}
+}
+
+// TestRunReadsAsChangesAreAnnounced: running, the reader reads for each follower as it joins,
+// and for all as each change is announced, joiners' rounds in between.
+func TestRunReadsAsChangesAreAnnounced(t *testing.T) {
+	f := newFeedDB(t)
+	announce := pgnotify.NewBroadcaster()
+	f.hub.changes, f.hub.recheck = announce, time.Hour // only announcements make it read
+	read := make(chan string, 100)
+	list := f.hub.list
+	f.hub.list = func(ctx context.Context, scope nap.Scope, after int64, limit int) (nap.ChangePage, error) {
+		read <- scope.Key()
+		return list(ctx, scope, after, limit)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var running sync.WaitGroup
+	running.Go(func() { f.hub.Run(ctx) })
+	defer running.Wait()
+	defer stop()
+	// awaitRead waits until the reader reads for scope.
+	awaitRead := func(scope nap.Scope, why string) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case key := <-read:
+				if key == scope.Key() {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no read %s", why)
+			}
+		}
+	}
+	ids := f.change(1)
+	f.hub.Follow(public, ids[0])
+	awaitRead(public, "for a joiner")
+	for range 3 {
+		joiner := f.hub.Follow(partners, ids[0])
+		awaitRead(partners, "for a joiner")
+		joiner.Close()
+		f.change(1)
+		announce.Notify()
+		awaitRead(public, "as a change is announced")
 	}
 }
