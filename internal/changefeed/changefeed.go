@@ -1,6 +1,6 @@
-// Package changefeed follows the change feed for the whole server and fans what each scope may see
-// out to the streams that follow it: one query per scope and batch of changes, however many
-// streams share the scope.
+// Package changefeed follows the change feed for the whole server and fans what each scope
+// may see out to the streams that follow it: one query per scope and batch of changes,
+// however many streams share the scope.
 package changefeed
 
 import (
@@ -34,7 +34,7 @@ const (
 type Hub struct {
 	list    Lister
 	changes Waker
-	recheck time.Duration
+	recheck time.Duration // how long it waits unannounced before it reads anyway
 
 	mu        sync.Mutex
 	followers map[*Follower]bool // true: joined since the last round, not yet read for
