@@ -27,6 +27,11 @@ func loadtestCommand() *cobra.Command {
 			"  partner   walk filtered measure lists, read measures (again with If-None-Match), plan summaries, the change feed\n" +
 			"  ministry  draft, edit, submit, sign off and approve progress updates, each step by its own person\n" +
 			"  mixed     mostly partner reads, one action in ten a ministry's report\n" +
+			"  streams   open --streams change streams (one in ten as one of up to 100 partners, one in ten as a\n" +
+			"            viewer of one of up to 20 ministries, the rest anonymous) while ministries report; then\n" +
+			"            compare what each received with its feed: missed and duplicated changes, delivery\n" +
+			"            latency from each change's recorded time, and the server's memory (run it with\n" +
+			"            --max-streams-per-client 0, since the anonymous streams share an address)\n" +
 			"With --baseline-url it then walks measure lists alone against the API and against\n" +
 			"naptracker-baseline for the same time, and reports the API's throughput as a share of the\n" +
 			"baseline's. Run the server with --rate-limit 0, or its per-token limit is what gets measured.",
@@ -60,7 +65,9 @@ func loadtestCommand() *cobra.Command {
 	f.StringVar(&cfg.AdminToken, "admin-token", "", "an admin's API token (default $"+adminTokenEnv+")")
 	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long each phase runs")
 	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "workers, each with one request in flight")
-	f.StringVar(&cfg.Scenario, "scenario", cfg.Scenario, "partner, ministry or mixed")
+	f.StringVar(&cfg.Scenario, "scenario", cfg.Scenario, "partner, ministry, mixed or streams")
+	f.IntVar(&cfg.Streams, "streams", 1000, "change streams the streams scenario opens")
+	f.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id on this machine, to report its VmRSS and VmHWM")
 	f.Float64Var(&cfg.Rate, "rate", 0, "actions to start a second whether or not earlier ones ended (an open model); 0: each worker starts the next when one ends")
 	f.IntVar(&cfg.Plans, "plans", 4, "published plans to sample and spread the load over")
 	f.IntVar(&cfg.Partners, "partners", 1, "partners, each with its own token, the workers take turns as")

@@ -27,12 +27,16 @@ type servedAPI struct {
 }
 
 // startService runs `naptracker serve --migrate --seed --rate-limit 0` in-process until the
-// test ends, and bootstraps an admin with the CLI as an operator would.
-func startService(t *testing.T) servedAPI {
+// test ends, and bootstraps an admin with the CLI as an operator would; with, changes the
+// options first.
+func startService(t *testing.T, with ...func(*config.Options)) servedAPI {
 	t.Helper()
 	opts := config.Defaults()
 	opts.DatabaseURL = pgtest.NewDatabase(t)
 	opts.Migrate, opts.Seed, opts.RateLimit = true, true, 0
+	for _, f := range with {
+		f(&opts)
+	}
 	api := servedAPI{url: serveInProcess(t, opts), dsn: opts.DatabaseURL}
 	cli(t, "users", "add", "--database-url", api.dsn, "--email", "ops@example.org", "--name", "Operator", "--role", "admin")
 	lines := strings.Split(strings.TrimSpace(cli(t, "tokens", "issue", "--database-url", api.dsn, "--email", "ops@example.org", "--ttl", "1h")), "\n")
@@ -288,5 +292,37 @@ func getJSON(t *testing.T, url string, out any) {
 	}
 	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoadtestStreams: the streams scenario's streams, of several scopes, each receive every
+// change their caller's feed lists, once, while ministries report; a server that bounds no
+// client's streams takes them all from one address.
+func TestLoadtestStreams(t *testing.T) {
+	api := startService(t, func(o *config.Options) { o.MaxStreamsPerClient = 0 })
+	path := filepath.Join(t.TempDir(), "streams.json")
+	table := cli(t, "loadtest", "--url", api.url, "--admin-token", api.adminToken, "--scenario", loadtest.ScenarioStreams,
+		"--streams", "50", "--duration", "3s", "--concurrency", "2", "--seed", "7", "--json", path)
+	t.Log("\n" + table)
+	rep := readReport(t, path)
+	s := rep.Streams
+	if s == nil {
+		t.Fatal("no streams report")
+	}
+	if s.Streams != 50 || s.Anonymous+s.Partner+s.Ministry != 50 || s.Partner == 0 || s.Ministry == 0 || s.MinistryScopes < 2 {
+		t.Errorf("streams: %+v", s)
+	}
+	if s.Expected == 0 || s.Received != s.Expected || s.Missed != 0 || s.Duplicated != 0 || s.Unexpected != 0 {
+		t.Errorf("events: %d expected, %d received, %d missed, %d duplicated, %d unexpected",
+			s.Expected, s.Received, s.Missed, s.Duplicated, s.Unexpected)
+	}
+	if s.Latency.P50 <= 0 || s.Latency.P99 < s.Latency.P50 || s.Memory.Peak == 0 || s.Memory.Peak < s.Memory.Before {
+		t.Errorf("latency %+v, memory %+v", s.Latency, s.Memory)
+	}
+	if rep.Main.Total.Errors != 0 || rep.Main.Total.Requests == 0 {
+		t.Errorf("writes: %+v", rep.Main.Total)
+	}
+	if !strings.Contains(table, "0 missed, 0 duplicated") {
+		t.Errorf("no streams summary in the table:\n%s", table)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/naptracker/naptracker/internal/authz"
+	"github.com/naptracker/naptracker/internal/changefeed"
 	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/logging"
@@ -205,9 +206,10 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	s := &server{db: db, ln: ln, served: make(chan error, 1), stopping: make(chan struct{}), stop: stop}
 	svc := service.New(deps)
 	changes, access := pgnotify.NewBroadcaster(), pgnotify.NewBroadcaster()
+	changeFeed := changefeed.New(svc.ListChangesIn, changes)
 	api := httpapi.Deps{
 		Service:    svc,
-		Authorizer: enforcer, Ready: db.Ping, Changes: changes, Access: access, Stopping: s.stopping,
+		Authorizer: enforcer, Ready: db.Ping, Feed: changeFeed, Access: access, Stopping: s.stopping,
 		Limits: httpapi.Limits{MaxBodyBytes: opts.MaxBodyBytes, PerSecond: opts.RateLimit, Burst: opts.RateBurst,
 			UploadIdle: opts.UploadIdleTimeout, MaxUploadBytes: opts.MaxUploadBytes,
 			StreamsPerClient: opts.MaxStreamsPerClient, Streams: opts.MaxStreams},
@@ -236,6 +238,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		enforcer.Watch(background, opts.DatabaseURL, authz.Hooks{Heard: svc.ForgetCallers, Reloaded: access.Notify})
 	})
 	s.running.Go(func() { pgnotify.Listen(background, opts.DatabaseURL, postgres.ChangesChannel, changes.Notify) })
+	s.running.Go(func() { changeFeed.Run(background) })
 	if len(opts.ReplicaURLs) > 0 {
 		s.running.Go(func() { db.WatchReplicas(background) })
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"github.com/naptracker/naptracker/internal/changefeed"
 	"github.com/naptracker/naptracker/internal/service"
 )
 
@@ -24,9 +25,10 @@ type Deps struct {
 	Authorizer Authorizer
 	// Ready reports whether the service can serve requests: nil when the database answers.
 	Ready func(context.Context) error
-	// Changes wakes change-feed streams as changes commit; Access, once a change of access
-	// (tokens, users, memberships) is in force.
-	Changes, Access Waker
+	// Feed is the server's one reader of the change feed, which streams follow; Access wakes
+	// them once a change of access (tokens, users, memberships) is in force.
+	Feed   *changefeed.Hub
+	Access Waker
 	// Stopping is closed when the server begins to stop: streams end at once.
 	Stopping <-chan struct{}
 	Limits   Limits
@@ -44,8 +46,8 @@ type Deps struct {
 
 // New returns the HTTP handler of the whole API.
 func New(d Deps) (http.Handler, error) {
-	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Changes == nil || d.Access == nil || d.Stopping == nil {
-		return nil, errors.New("httpapi: Service, Authorizer, Ready, Changes, Access and Stopping are required")
+	if d.Service == nil || d.Authorizer == nil || d.Ready == nil || d.Feed == nil || d.Access == nil || d.Stopping == nil {
+		return nil, errors.New("httpapi: Service, Authorizer, Ready, Feed, Access and Stopping are required")
 	}
 	mux := http.NewServeMux()
 	registerAll(humago.New(mux, config()), d)

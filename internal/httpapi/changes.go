@@ -59,9 +59,7 @@ type Waker interface {
 	Wait() <-chan struct{}
 }
 
-// streamHeartbeat is how long a stream stays quiet before it says it is alive, and how long it
-// waits without a notification for changes held back by a transaction that was still running
-// when the last notification came.
+// streamHeartbeat is how long a stream stays quiet before it says it is alive.
 const streamHeartbeat = 5 * time.Second
 
 func registerChanges(api huma.API, d Deps) {
@@ -107,52 +105,114 @@ func registerChanges(api huma.API, d Deps) {
 }
 
 // streamChanges sends the changes after cursor as the caller may see them, until the client
-// goes, the server stops, or the caller's token stops working. Before each delivery the
-// caller is looked up again, so that what it sees follows its access as it is now.
+// goes, the server stops, or the caller's token stops working. It catches up by its own
+// queries, then follows the server's one reader of the feed (d.Feed) along with every stream
+// of the same scope; it catches up again when the caller's scope changes or when it fell
+// behind. Before each delivery, and whenever access changes, the caller is looked up again,
+// so that what it sees follows its access as it is now.
 func streamChanges(ctx context.Context, d Deps, cursor int64, send sse.Sender) {
 	if send.Data(Heartbeat{Cursor: cursor}) != nil {
 		return
 	}
-	heartbeat := time.NewTimer(streamHeartbeat)
-	defer heartbeat.Stop()
+	s := &changeStream{d: d, send: send, cursor: cursor, heartbeat: time.NewTimer(streamHeartbeat)}
+	defer s.heartbeat.Stop()
 	for {
 		// Waited on before reading, so that no wake-up falls in between.
-		changed, accessChanged := d.Changes.Wait(), d.Access.Wait()
+		accessChanged := d.Access.Wait()
 		now, err := d.Service.Recheck(ctx)
-		if err != nil {
+		if err != nil || !s.catchUp(now) || !s.follow(now, accessChanged) {
 			return
-		}
-		p, err := d.Service.ListChanges(now, cursor, 100)
-		if err != nil {
-			return
-		}
-		for _, c := range p.Items {
-			if send(sse.Message{ID: int(c.ID), Data: toChange(c)}) != nil {
-				return
-			}
-			cursor = c.ID
-		}
-		if p.More {
-			continue
-		}
-		if len(p.Items) > 0 {
-			heartbeat.Reset(streamHeartbeat)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.Stopping:
-			return
-		case <-changed:
-		case <-accessChanged:
-		case <-expiry(now):
-		case <-heartbeat.C:
-			if send.Data(Heartbeat{Cursor: cursor}) != nil {
-				return
-			}
-			heartbeat.Reset(streamHeartbeat)
 		}
 	}
+}
+
+// changeStream is one open change stream.
+type changeStream struct {
+	d         Deps
+	send      sse.Sender
+	cursor    int64 // the last change sent, or where the stream started
+	heartbeat *time.Timer
+}
+
+// catchUp sends, by the stream's own queries, what the caller of ctx may see after the
+// cursor; false when the stream ends.
+func (s *changeStream) catchUp(ctx context.Context) bool {
+	for {
+		p, err := s.d.Service.ListChanges(ctx, s.cursor, 100)
+		if err != nil || !s.sendAll(p.Items) {
+			return false
+		}
+		if !p.More {
+			return true
+		}
+	}
+}
+
+// follow sends what the feed's reader delivers for the scope of ctx's caller while that
+// caller's access leaves the scope as it is; true when the stream must catch up by itself
+// again (its scope changed, or it fell behind), false when it ends.
+func (s *changeStream) follow(ctx context.Context, accessChanged <-chan struct{}) bool {
+	scope := s.d.Service.Scope(ctx)
+	key := scope.Key()
+	f := s.d.Feed.Follow(scope, s.cursor)
+	defer f.Close()
+	expires := expiry(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-s.d.Stopping:
+			return false
+		case batch, ok := <-f.C:
+			if !ok {
+				return true // it fell behind
+			}
+			if same, err := s.sameScope(ctx, key); err != nil || !same {
+				return err == nil
+			}
+			if !s.sendAll(batch) {
+				return false
+			}
+		case <-accessChanged:
+			accessChanged = s.d.Access.Wait()
+			if same, err := s.sameScope(ctx, key); err != nil || !same {
+				return err == nil
+			}
+		case <-expires:
+			expires = nil
+			if same, err := s.sameScope(ctx, key); err != nil || !same {
+				return err == nil
+			}
+		case <-s.heartbeat.C:
+			if s.send.Data(Heartbeat{Cursor: s.cursor}) != nil {
+				return false
+			}
+			s.heartbeat.Reset(streamHeartbeat)
+		}
+	}
+}
+
+// sameScope looks ctx's caller up again and reports whether it reads what key names; an error
+// when its token no longer works.
+func (s *changeStream) sameScope(ctx context.Context, key string) (bool, error) {
+	now, err := s.d.Service.Recheck(ctx)
+	if err != nil {
+		return false, err
+	}
+	return s.d.Service.Scope(now).Key() == key, nil
+}
+
+func (s *changeStream) sendAll(items []nap.Change) bool {
+	for _, c := range items {
+		if s.send(sse.Message{ID: int(c.ID), Data: toChange(c)}) != nil {
+			return false
+		}
+		s.cursor = c.ID
+	}
+	if len(items) > 0 {
+		s.heartbeat.Reset(streamHeartbeat)
+	}
+	return true
 }
 
 // expiry fires when the token of ctx's caller expires; never for anonymous callers and tokens

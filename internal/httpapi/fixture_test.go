@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/naptracker/naptracker/internal/authz"
+	"github.com/naptracker/naptracker/internal/changefeed"
 	"github.com/naptracker/naptracker/internal/checkpoint"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
@@ -160,7 +161,8 @@ func listening(t testing.TB, dsn string, enforcer *authz.Enforcer, d httpapi.Dep
 			t.Fatal("the listeners did not start listening")
 		}
 	}
-	d.Changes, d.Access = changes, access
+	d.Feed, d.Access = changefeed.New(d.Service.ListChangesIn, changes), access
+	running.Go(func() { d.Feed.Run(ctx) })
 	if d.Stopping == nil {
 		d.Stopping = make(chan struct{})
 	}

@@ -8,8 +8,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
@@ -249,5 +252,146 @@ func TestStreamsAreBounded(t *testing.T) {
 			t.Fatal("a closed stream's place is not freed")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// countFeedQueries counts, from now on, the reads of the change feed the fixture's server
+// makes.
+func (f *fixture) countFeedQueries() *atomic.Int64 {
+	f.t.Helper()
+	var n atomic.Int64
+	count := func(db *gorm.DB) {
+		if strings.Contains(db.Statement.SQL.String(), "feed_horizon") {
+			n.Add(1)
+		}
+	}
+	cb := f.app.Gorm().Callback()
+	for _, err := range []error{
+		cb.Query().After("gorm:query").Register("test:feed", count),
+		cb.Row().After("gorm:row").Register("test:feed", count),
+	} {
+		if err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return &n
+}
+
+// createIndicator makes a public change and returns the id of what changed.
+func (p *progressFixture) createIndicator(code string) string {
+	b := p.expectStatus(p.coordinator, 201, "POST", "/v1/measures/"+p.measureID+"/indicators", map[string]any{"code": code,
+		"title": map[string]string{"en": "Streamed"}, "kind": "text"})
+	var in struct{ ID string }
+	_ = json.Unmarshal(b, &in)
+	return in.ID
+}
+
+// awaitEvent waits until events delivers entity, and returns the ids of the changes it
+// delivered until then.
+func awaitEvent(t *testing.T, events <-chan sseEvent, entity string) []int64 {
+	t.Helper()
+	var ids []int64
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			if e.id > 0 {
+				ids = append(ids, e.id)
+			}
+			if strings.Contains(e.data, entity) {
+				return ids
+			}
+		case <-timeout:
+			t.Fatalf("no event for %s within 30 s", entity)
+		}
+	}
+}
+
+// TestStreamsShareFeedQueries: the server reads the feed once per scope among its open
+// streams for each change, however many streams follow it.
+func TestStreamsShareFeedQueries(t *testing.T) {
+	p := newProgressFixture(t)
+	_, _, start := p.readFeed(t, p.coordinator, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const perScope, changes = 25, 5
+	var streams []<-chan sseEvent
+	for range perScope {
+		streams = append(streams, p.openStream(t, ctx, p.anonymous, start), p.openStream(t, ctx, p.partner, start))
+	}
+	// Two changes every stream has delivered: past the first, each follows the shared feed.
+	for _, code := range []string{"w.1", "w.2"} {
+		id := p.createIndicator(code)
+		for _, events := range streams {
+			awaitEvent(t, events, id)
+		}
+	}
+	queries := p.countFeedQueries()
+	for i := range changes {
+		id := p.createIndicator(fmt.Sprintf("q.%d", i))
+		for _, events := range streams {
+			awaitEvent(t, events, id)
+		}
+	}
+	// Each change wakes the reader at least once; a transaction still running may hold a
+	// change back for one more round.
+	if n := queries.Load(); n == 0 || n > 2*2*changes {
+		t.Errorf("%d streams of 2 scopes: %d feed queries for %d changes", len(streams), n, changes)
+	}
+}
+
+// TestStreamsMissNothingWhileChangesCommit: streams opened from various cursors while changes
+// commit deliver exactly what the feed lists after their cursor, without a gap or a repeat,
+// as they go from catching up to following the shared feed.
+func TestStreamsMissNothingWhileChangesCommit(t *testing.T) {
+	p := newProgressFixture(t)
+	_, _, start := p.readFeed(t, p.coordinator, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	writing := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(writing)
+		for i := range 60 {
+			p.createIndicator(fmt.Sprintf("c.%d", i))
+		}
+	})
+	type opened struct {
+		c      caller
+		after  int64
+		events <-chan sseEvent
+	}
+	var streams []opened
+	for i := 0; ; i++ {
+		select {
+		case <-writing:
+		default:
+			// Each opens at where the feed stands now, or where the last opened one did.
+			after := start
+			if i%2 == 0 {
+				_, _, after = p.readFeed(t, p.coordinator, start)
+			} else if len(streams) > 0 {
+				after = streams[len(streams)-1].after
+			}
+			for _, c := range []caller{p.anonymous, p.partner} {
+				streams = append(streams, opened{c: c, after: after, events: p.openStream(t, ctx, c, after)})
+			}
+			continue
+		}
+		break
+	}
+	wg.Wait()
+	last := p.createIndicator("c.last")
+	for _, s := range streams {
+		want, _, _ := p.readFeed(t, s.c, s.after)
+		if got := awaitEvent(t, s.events, last); !slices.Equal(got, want) {
+			t.Fatalf("a stream from %d delivered %v, the feed lists %v", s.after, got, want)
+		}
+	}
+	if len(streams) < 4 {
+		t.Errorf("only %d streams opened while changes committed", len(streams))
 	}
 }

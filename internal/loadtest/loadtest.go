@@ -28,6 +28,7 @@ const (
 	ScenarioPartner  = "partner"  // development partners read measures, summaries and the feed
 	ScenarioMinistry = "ministry" // ministries report progress and the coordinator reviews it
 	ScenarioMixed    = "mixed"    // mostly partners' reads, with ministries' reporting between
+	ScenarioStreams  = "streams"  // many change streams open while ministries report
 )
 
 // scenarioListMeasures is a partner walking measure lists and nothing else: the phase compared
@@ -45,6 +46,8 @@ type Config struct {
 	Rate        float64   // actions started a second (an open model); 0: each worker starts the next when one ends
 	Plans       int       // published plans sampled; 0 means 4
 	Partners    int       // partners, each with a token, the workers take turns as; 0 means 1
+	Streams     int       // change streams the streams scenario opens
+	ServerPID   int       // the server's process on this machine, for its peak memory; 0: none
 	Seed        uint64    // of the random choices; 0 picks one
 	Progress    io.Writer // where to say what the run is doing; nil for silence
 }
@@ -76,8 +79,12 @@ func (c Config) validate() error {
 	}
 	switch c.Scenario {
 	case ScenarioPartner, ScenarioMinistry, ScenarioMixed:
+	case ScenarioStreams:
+		if c.Streams < 1 || c.Streams > 100000 {
+			errs = append(errs, errors.New("--streams must be from 1 to 100000"))
+		}
 	default:
-		errs = append(errs, fmt.Errorf("--scenario %q is not partner, ministry or mixed", c.Scenario))
+		errs = append(errs, fmt.Errorf("--scenario %q is not partner, ministry, mixed or streams", c.Scenario))
 	}
 	return errors.Join(errs...)
 }
@@ -114,11 +121,19 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 			err = fmt.Errorf("revoking the run's tokens: %w", rerr)
 		}
 	}()
-	if err := enlist(ctx, api, cfg.AdminToken, runName, w, cmp.Or(cfg.Partners, 1)); err != nil {
+	partners, viewers := cmp.Or(cfg.Partners, 1), 0
+	if cfg.Scenario == ScenarioStreams {
+		partners, viewers = streamPartners(cfg.Streams), streamMinistries(cfg.Streams)
+	}
+	if err := enlist(ctx, api, cfg.AdminToken, runName, w, partners, viewers); err != nil {
 		return Report{}, fmt.Errorf("preparing users: %w", err)
 	}
 
 	rep.Started = time.Now().UTC()
+	if cfg.Scenario == ScenarioStreams {
+		rep.Streams, rep.Main, err = runStreams(ctx, api, w, cfg, progress)
+		return rep, errors.Join(err, ctx.Err())
+	}
 	fmt.Fprintf(progress, "%s scenario: %d workers for %s\n", cfg.Scenario, cfg.Concurrency, cfg.Duration)
 	rep.Main = runPhase(ctx, api, w, cfg, cfg.Scenario)
 	if cfg.BaselineURL != "" && ctx.Err() == nil {

@@ -84,6 +84,7 @@ type Report struct {
 	Started  time.Time       `json:"started"`
 	Main     PhaseReport     `json:"main"`
 	Baseline *BaselineReport `json:"baseline,omitempty"`
+	Streams  *StreamsReport  `json:"streams,omitempty"`
 	// Notes say what a reader should know to judge the numbers, such as rate limiting.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -160,6 +161,10 @@ func quantile(sorted []time.Duration, q float64) float64 {
 // WriteTable writes the report as tables, one per phase, for a terminal.
 func (r Report) WriteTable(w io.Writer) error {
 	writePhase(w, r.Main)
+	if r.Streams != nil {
+		fmt.Fprintln(w)
+		r.Streams.write(w)
+	}
 	if b := r.Baseline; b != nil {
 		fmt.Fprintln(w)
 		writePhase(w, b.API)

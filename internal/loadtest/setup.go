@@ -64,6 +64,8 @@ type world struct {
 	slots       []slot
 	partners    []actor
 	coordinator actor
+	leads       []string     // the organizations that lead sampled measures, those leading most first
+	viewers     []actor      // viewers of some of leads, one each, who follow their organization's changes
 	filters     []url.Values // measure-list filters partners use
 }
 
@@ -132,6 +134,7 @@ func discover(ctx context.Context, c *client, admin string, rng *rand.Rand, maxP
 		orgs = append(orgs, code)
 	}
 	slices.SortFunc(orgs, func(a, b string) int { return cmp.Or(leads[b]-leads[a], strings.Compare(a, b)) })
+	w.leads = orgs
 	for _, code := range orgs[:min(len(orgs), maxReportingOrgs)] {
 		w.orgs = append(w.orgs, &orgActors{code: code, measuresReporting: leads[code]})
 	}
@@ -161,8 +164,8 @@ func discover(ctx context.Context, c *client, admin string, rng *rand.Rand, maxP
 }
 
 // enlist creates or reuses the load test's users, gives them their roles and issues each a
-// token for the run.
-func enlist(ctx context.Context, c *client, admin, runName string, w *world, partners int) error {
+// token for the run: partners, and viewers of as many leading organizations as viewers asks.
+func enlist(ctx context.Context, c *client, admin, runName string, w *world, partners, viewers int) error {
 	type want struct {
 		who        *actor
 		name, role string
@@ -178,6 +181,10 @@ func enlist(ctx context.Context, c *client, admin, runName string, w *world, par
 		wants = append(wants,
 			want{&o.focal, "Load test focal point, " + o.code, "focal_point", o.code, 0},
 			want{&o.approver, "Load test approver, " + o.code, "approver", o.code, 0})
+	}
+	w.viewers = make([]actor, min(viewers, len(w.leads)))
+	for i, code := range w.leads[:len(w.viewers)] {
+		wants = append(wants, want{&w.viewers[i], "Load test viewer, " + code, "viewer", code, 0})
 	}
 	missing := map[string]*actor{}
 	for _, x := range wants {
@@ -312,7 +319,7 @@ func keys[V any](m map[string]V) []string {
 func revokeTokens(c *client, admin string, w *world) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	all := append([]actor{w.coordinator}, w.partners...)
+	all := append(append([]actor{w.coordinator}, w.partners...), w.viewers...)
 	for _, o := range w.orgs {
 		all = append(all, o.focal, o.approver)
 	}

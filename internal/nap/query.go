@@ -1,6 +1,7 @@
 package nap
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -35,6 +36,15 @@ type Scope struct {
 // Everything is the scope of the service's own checks, which must find an object whoever
 // asks.
 var Everything = Scope{Published: []Visibility{VisibilityPartners, VisibilityPublic}, AllOrganizations: true, DraftPlans: true}
+
+// Key names what the scope may read: scopes with the same key read the same.
+func (s Scope) Key() string {
+	orgs := s.Organizations
+	if s.AllOrganizations {
+		orgs = nil
+	}
+	return fmt.Sprint(slices.Sorted(slices.Values(s.Published)), s.AllOrganizations, slices.Sorted(slices.Values(orgs)), s.DraftPlans)
+}
 
 // Reads reports whether the scope reads updates of the organization in every state.
 func (s Scope) Reads(orgID string) bool {

@@ -184,3 +184,10 @@ func (s *Service) AuditKey() (ed25519.PublicKey, error) {
 func (s *Service) ListChanges(ctx context.Context, after int64, limit int) (nap.ChangePage, error) {
 	return s.store.ListChanges(ctx, s.scope(ctx), after, limit)
 }
+
+// ListChangesIn returns the changes scope may see after the change after, oldest first, for
+// the server's one reader of the feed, which reads once for every caller of that scope
+// (Scope).
+func (s *Service) ListChangesIn(ctx context.Context, scope nap.Scope, after int64, limit int) (nap.ChangePage, error) {
+	return s.store.ListChanges(ctx, scope, after, limit)
+}
