@@ -134,3 +134,10 @@ type Place struct {
 	PlanID        string
 	Organizations []string // organization ids
 }
+
+// JSONPage is a page of a list the store rendered: Items is the JSON array of the page's
+// items, in the shape the API documents. Next is as in Page.
+type JSONPage struct {
+	Items []byte
+	Next  string
+}

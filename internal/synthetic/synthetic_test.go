@@ -2,6 +2,7 @@ package synthetic_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/url"
@@ -196,13 +197,17 @@ func TestLoadIsConsistent(t *testing.T) {
 		t.Fatal(err)
 	}
 	word := strings.Fields(m.Title)[0]
-	found, err := db.ListMeasures(ctx, all, plan.ID, nap.MeasureFilter{Query: strings.ToUpper(word)}, synthetic.AsOf,
+	found, err := db.ListMeasuresJSON(ctx, all, plan.ID, nap.MeasureFilter{Query: strings.ToUpper(word)}, synthetic.AsOf,
 		nap.PageRequest{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var items []struct{ ID string }
+	if err := json.Unmarshal(found.Items, &items); err != nil {
+		t.Fatal(err)
+	}
 	hit := false
-	for _, it := range found.Items {
+	for _, it := range items {
 		hit = hit || it.ID == m.ID
 	}
 	if !hit {

@@ -1,0 +1,92 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestRenderedMeasuresMatchTheirObjects: a measure read, alone or in a list, is rendered by
+// the database; a measure written is the object the service returns, encoded in Go. Both are
+// the same JSON, whatever the measure holds: no optional field, every one, unicode and
+// characters JSON escapes, empty lists and full ones, derived progress.
+func TestRenderedMeasuresMatchTheirObjects(t *testing.T) {
+	p := newProgressFixture(t)
+	p.approvedAs("partially_implemented", 60, "Training held.", "public", "Training record")
+	var recs page[struct{ ID string }]
+	p.getJSON("/v1/recommendations?limit=2", &recs)
+	if len(recs.Items) != 2 {
+		t.Fatalf("%d recommendations", len(recs.Items))
+	}
+	odd := "Чора\u00a0🌱 \"quoted\" \\ <b>&amp;</b> \u2028 tab\t line\nend"
+	written := map[string][]byte{}
+	written["bare"] = p.expectStatus(p.coordinator, 201, "POST", "/v1/plans/"+p.planID+"/measures", map[string]any{
+		"code": "9.1", "title": map[string]string{"tg": odd}, "lead": "MS"})
+	written["full"] = p.expectStatus(p.coordinator, 201, "POST", "/v1/plans/"+p.planID+"/measures", map[string]any{
+		"code": "9.2", "title": map[string]string{"tg": "Тоҷикӣ", "ru": "Русский", "en": "English"},
+		"description": map[string]string{"ru": odd}, "expected_result": map[string]string{"en": "Result"},
+		"deadline_text": map[string]string{"tg": "2014–2015"}, "due_start": "2014-01-01", "due_end": "2015-12-31",
+		"lead": "MS", "co_implementers": []string{"MFA", "MIA"}, "partners": []string{"IOM"},
+		"recommendations": []string{recs.Items[0].ID, recs.Items[1].ID}, "articles": []int{65, 23},
+		"provenance": "illustrative", "provenance_note": odd})
+	// The seeded measure with an approved update, as the service returns it after a change.
+	res, _ := p.get("/v1/measures/"+p.measureID, p.coordinator.auth()...)
+	written["progress"] = p.expectStatus(p.coordinator, 200, "PATCH", "/v1/measures/"+p.measureID,
+		map[string]any{"provenance_note": "checked"}, "If-Match", res.Header.Get("ETag"))
+
+	for name, w := range written {
+		want := decodeMeasure(t, w)
+		id, code := want["id"].(string), want["code"].(string)
+		res, got := p.get("/v1/measures/"+id, p.coordinator.auth()...)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: GET %d %s", name, res.StatusCode, got)
+		}
+		if g := decodeMeasure(t, got); !reflect.DeepEqual(g, want) {
+			t.Errorf("%s: read\n%s\nwritten\n%s", name, got, w)
+		}
+		var list struct{ Items []json.RawMessage }
+		p.getJSON("/v1/plans/"+p.planID+"/measures?code="+code, &list)
+		if len(list.Items) != 1 {
+			t.Fatalf("%s: %d listed", name, len(list.Items))
+		}
+		if g := decodeMeasure(t, list.Items[0]); !reflect.DeepEqual(g, want) {
+			t.Errorf("%s: listed\n%s\nwritten\n%s", name, list.Items[0], w)
+		}
+	}
+	if m := decodeMeasure(t, written["progress"]); m["progress_percent"] != 60.0 {
+		t.Errorf("progress_percent %v, want 60", m["progress_percent"])
+	}
+
+	// Times are written as Go writes them: the fraction without its trailing zeros.
+	for _, at := range []string{"2026-01-02T03:04:05Z", "2026-01-02T03:04:05.1Z", "2026-01-02T03:04:05.000001Z", "2026-01-02T03:04:05.12345Z"} {
+		if err := p.db.Gorm().Exec(`UPDATE measures SET created_at = ? WHERE id = ?`, at, p.measureID).Error; err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			CreatedAt string `json:"created_at"`
+		}
+		p.getJSON("/v1/measures/"+p.measureID, &m)
+		if m.CreatedAt != at {
+			t.Errorf("created_at %s, want %s", m.CreatedAt, at)
+		}
+	}
+}
+
+// decodeMeasure reads a measure, its times as instants: Go writes a time in the zone it was
+// read in, the database in UTC.
+func decodeMeasure(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	for _, k := range []string{"created_at", "updated_at"} {
+		at, err := time.Parse(time.RFC3339Nano, m[k].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[k] = at.UTC()
+	}
+	return m
+}
