@@ -90,3 +90,31 @@ func (db *DB) GetMeasureJSON(ctx context.Context, scope nap.Scope, id string, to
 	}
 	return body, st, translate(err)
 }
+
+// ListChangesJSON is ListChanges rendered as a ChangeList: the changes, where to resume, and
+// whether more can be read now. Whether the change after is one the feed has is read by the
+// same statement.
+func (db *DB) ListChangesJSON(ctx context.Context, scope nap.Scope, after int64, limit int) ([]byte, error) {
+	page := db.changes(ctx, scope, after).
+		Select("c.id, c.at, c.entity_type, c.entity_id, c.op, row_number() OVER (ORDER BY c.xid, c.id) AS n").
+		Order("c.xid, c.id").Limit(limit + 1)
+	var (
+		body  []byte
+		known bool
+	)
+	err := db.conn(ctx).Raw(`SELECT json_build_object(
+			'items', coalesce(json_agg(json_build_object('id', c.id, 'at', `+jsonTime("c.at")+`,
+				'entity_type', c.entity_type, 'entity_id', c.entity_id, 'op', c.op) ORDER BY c.n) FILTER (WHERE c.n <= @limit), '[]'),
+			'next_cursor', coalesce((array_agg(c.id ORDER BY c.n DESC) FILTER (WHERE c.n <= @limit))[1], @after),
+			'more', count(*) > @limit),
+		@after = 0 OR EXISTS (SELECT 1 FROM changes WHERE id = @after)
+		FROM (@page) c`, sql.Named("limit", limit), sql.Named("after", after), sql.Named("page", page)).
+		Row().Scan(&body, &known)
+	if err != nil {
+		return nil, translate(err)
+	}
+	if !known {
+		return nil, unknownChange(after)
+	}
+	return body, nil
+}
