@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -158,4 +159,93 @@ func normalized[T any](items []T) []T {
 		}
 	}
 	return items
+}
+
+// TestRenderedSummaryCountsTheList: a plan's summary, rendered by the database, counts the
+// measures its caller lists, with the statuses and overdue flags the caller sees, for every
+// audience, including one whose statuses are worked out as they are read.
+func TestRenderedSummaryCountsTheList(t *testing.T) {
+	p := newProgressFixture(t)
+	p.approvedAs("implemented", 100, "Done.", "partners", "Record")
+	p.draft(p.author)
+	for _, c := range []caller{p.anonymous, p.partner, p.author, p.stranger, p.coordinator} {
+		var measures struct {
+			Items []struct {
+				Lead            string
+				Articles        []int
+				Recommendations []map[string]any
+				CurrentStatus   string `json:"current_status"`
+				Overdue         bool
+			}
+		}
+		_ = json.Unmarshal(p.expectStatus(c, 200, "GET", "/v1/plans/"+p.planID+"/measures?limit=500", nil), &measures)
+		tally := func() map[string]any {
+			byStatus := map[string]any{}
+			for _, st := range []string{"no_information", "not_started", "in_progress", "ongoing",
+				"partially_implemented", "implemented", "not_implemented", "cancelled"} {
+				byStatus[st] = 0.0
+			}
+			return map[string]any{"measures": 0.0, "overdue": 0.0, "by_status": byStatus}
+		}
+		count := func(t map[string]any, status string, overdue bool) {
+			t["measures"] = t["measures"].(float64) + 1
+			if overdue {
+				t["overdue"] = t["overdue"].(float64) + 1
+			}
+			byStatus := t["by_status"].(map[string]any)
+			byStatus[status] = byStatus[status].(float64) + 1
+		}
+		total := tally()
+		groups := map[string]map[string]map[string]any{"by_lead": {}, "by_article": {}, "by_recommendation": {}}
+		group := func(kind, key, field string, value any) map[string]any {
+			g, ok := groups[kind][key]
+			if !ok {
+				g = tally()
+				g[field] = value
+				groups[kind][key] = g
+			}
+			return g
+		}
+		for _, m := range measures.Items {
+			count(total, m.CurrentStatus, m.Overdue)
+			count(group("by_lead", m.Lead, "organization", m.Lead), m.CurrentStatus, m.Overdue)
+			for _, a := range m.Articles {
+				count(group("by_article", fmt.Sprint(a), "article", float64(a)), m.CurrentStatus, m.Overdue)
+			}
+			for _, r := range m.Recommendations {
+				count(group("by_recommendation", r["id"].(string), "recommendation", r), m.CurrentStatus, m.Overdue)
+			}
+		}
+
+		var got map[string]any
+		_ = json.Unmarshal(p.expectStatus(c, 200, "GET", "/v1/plans/"+p.planID+"/summary", nil), &got)
+		if got["plan_id"] != p.planID || got["as_of"] != today.Format(time.DateOnly) || !reflect.DeepEqual(got["total"], total) {
+			t.Errorf("%s: plan %v as of %v, total %v; want %v", c.name, got["plan_id"], got["as_of"], got["total"], total)
+		}
+		for kind, want := range groups {
+			listed, _ := got[kind].([]any)
+			keys := make([]string, len(listed))
+			for i, g := range listed {
+				switch kind {
+				case "by_lead":
+					keys[i] = g.(map[string]any)["organization"].(string)
+				case "by_article":
+					keys[i] = fmt.Sprint(g.(map[string]any)["article"])
+				default:
+					keys[i] = g.(map[string]any)["recommendation"].(map[string]any)["id"].(string)
+				}
+				if !reflect.DeepEqual(g, want[keys[i]]) {
+					t.Errorf("%s: %s %s: %v, want %v", c.name, kind, keys[i], g, want[keys[i]])
+				}
+			}
+			if len(listed) != len(want) {
+				t.Errorf("%s: %d %s, want %d", c.name, len(listed), kind, len(want))
+			}
+			if kind == "by_article" && !slices.IsSortedFunc(listed, func(a, b any) int {
+				return int(a.(map[string]any)["article"].(float64) - b.(map[string]any)["article"].(float64))
+			}) {
+				t.Errorf("%s: articles out of order: %v", c.name, keys)
+			}
+		}
+	}
 }

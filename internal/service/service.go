@@ -38,7 +38,7 @@ type Reader interface {
 	GetMeasureJSON(ctx context.Context, scope nap.Scope, id string, today time.Time) ([]byte, nap.MeasureState, error)
 	MeasureVersion(ctx context.Context, scope nap.Scope, id string, today time.Time) (nap.MeasureState, error)
 	ListIndicators(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.Indicator], error)
-	PlanSummary(ctx context.Context, scope nap.Scope, planID string, today time.Time) (nap.PlanSummary, error)
+	PlanSummaryJSON(ctx context.Context, scope nap.Scope, planID string, today time.Time) ([]byte, error)
 	GetIndicator(ctx context.Context, scope nap.Scope, id string) (nap.Indicator, error)
 	GetPeriod(ctx context.Context, id string) (nap.ReportingPeriod, error)
 	MeasurePlace(ctx context.Context, scope nap.Scope, id string) (nap.Place, error)

@@ -183,8 +183,16 @@ func TestLoadIsConsistent(t *testing.T) {
 		t.Fatalf("plans: %d, %v", len(plans.Items), err)
 	}
 	plan := plans.Items[0]
-	s, err := db.PlanSummary(ctx, all, plan.ID, synthetic.AsOf)
+	body, err := db.PlanSummaryJSON(ctx, all, plan.ID, synthetic.AsOf)
 	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Total            struct{ Measures int }
+		ByLead           []json.RawMessage `json:"by_lead"`
+		ByRecommendation []json.RawMessage `json:"by_recommendation"`
+	}
+	if err := json.Unmarshal(body, &s); err != nil {
 		t.Fatal(err)
 	}
 	if s.Total.Measures != 5 || len(s.ByLead) == 0 || len(s.ByRecommendation) == 0 {
