@@ -131,7 +131,6 @@ type PlanSummary struct {
 	ByRecommendation []RecommendationTally `json:"by_recommendation"`
 }
 
-
 func registerPlans(api huma.API, d Deps) {
 	register(api, d, huma.Operation{
 		OperationID: "list-plans",
