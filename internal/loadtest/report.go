@@ -69,7 +69,8 @@ type PhaseReport struct {
 	Total       OperationReport   `json:"total"`
 }
 
-// BaselineReport compares the API's measure list with the raw baseline server's.
+// BaselineReport compares one phase (a measure list walk, or measure reads) against the API
+// with the same phase against the raw baseline server.
 type BaselineReport struct {
 	API         PhaseReport `json:"api"`
 	Baseline    PhaseReport `json:"baseline"`
@@ -83,7 +84,8 @@ type BaselineReport struct {
 type Report struct {
 	Started  time.Time       `json:"started"`
 	Main     PhaseReport     `json:"main"`
-	Baseline *BaselineReport `json:"baseline,omitempty"`
+	// Baselines compare the API with the baseline server: measure lists, then measures.
+	Baselines []BaselineReport `json:"baselines,omitempty"`
 	// Notes say what a reader should know to judge the numbers, such as rate limiting.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -160,13 +162,13 @@ func quantile(sorted []time.Duration, q float64) float64 {
 // WriteTable writes the report as tables, one per phase, for a terminal.
 func (r Report) WriteTable(w io.Writer) error {
 	writePhase(w, r.Main)
-	if b := r.Baseline; b != nil {
+	for _, b := range r.Baselines {
 		fmt.Fprintln(w)
 		writePhase(w, b.API)
 		fmt.Fprintln(w)
 		writePhase(w, b.Baseline)
-		fmt.Fprintf(w, "\nlist-measures: API %.1f req/s, baseline %.1f req/s: the API reaches %.0f%% of the baseline\n",
-			b.APIRPS, b.BaselineRPS, 100*b.Ratio)
+		fmt.Fprintf(w, "\n%s: API %.1f req/s, baseline %.1f req/s: the API reaches %.0f%% of the baseline\n",
+			b.API.Scenario, b.APIRPS, b.BaselineRPS, 100*b.Ratio)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintln(w, "note:", n)
