@@ -82,8 +82,8 @@ type BaselineReport struct {
 
 // Report is the result of a load test.
 type Report struct {
-	Started  time.Time       `json:"started"`
-	Main     PhaseReport     `json:"main"`
+	Started time.Time   `json:"started"`
+	Main    PhaseReport `json:"main"`
 	// Baselines compare the API with the baseline server: measure lists, then measures.
 	Baselines []BaselineReport `json:"baselines,omitempty"`
 	// Notes say what a reader should know to judge the numbers, such as rate limiting.
