@@ -105,9 +105,9 @@ func (db *DB) ListChangesJSON(ctx context.Context, scope nap.Scope, after int64,
 	err := db.conn(ctx).Raw(`SELECT json_build_object(
 			'items', coalesce(json_agg(json_build_object('id', c.id, 'at', `+jsonTime("c.at")+`,
 				'entity_type', c.entity_type, 'entity_id', c.entity_id, 'op', c.op) ORDER BY c.n) FILTER (WHERE c.n <= @limit), '[]'),
-			'next_cursor', coalesce((array_agg(c.id ORDER BY c.n DESC) FILTER (WHERE c.n <= @limit))[1], @after),
+			'next_cursor', coalesce((array_agg(c.id ORDER BY c.n DESC) FILTER (WHERE c.n <= @limit))[1], CAST(@after AS bigint)),
 			'more', count(*) > @limit),
-		@after = 0 OR EXISTS (SELECT 1 FROM changes WHERE id = @after)
+		CAST(@after AS bigint) = 0 OR EXISTS (SELECT 1 FROM changes WHERE id = CAST(@after AS bigint))
 		FROM (@page) c`, sql.Named("limit", limit), sql.Named("after", after), sql.Named("page", page)).
 		Row().Scan(&body, &known)
 	if err != nil {
