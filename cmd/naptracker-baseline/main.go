@@ -1,5 +1,5 @@
 // Command naptracker-baseline is a benchmark fixture, never deployed: it serves a plan's
-// measure list straight from PostgreSQL with nothing but net/http, pgx and encoding/json, so
+// measure list and its measures straight from PostgreSQL with nothing but net/http, pgx and encoding/json, so
 // that `naptracker loadtest --baseline-url` can tell what the API's layers cost.
 //
 //	naptracker-baseline --addr 127.0.0.1:8090 --database-url postgres://…
@@ -44,7 +44,7 @@ func run(addr, dsn string) error {
 	srv := &http.Server{Addr: addr, Handler: baseline.Handler(pool), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.ListenAndServe() }()
-	log.Printf("serving GET /v1/plans/{id}/measures on %s", addr)
+	log.Printf("serving GET /v1/plans/{id}/measures and GET /v1/measures/{id} on %s", addr)
 	select {
 	case err := <-served:
 		return err

@@ -32,9 +32,10 @@ func loadtestCommand() *cobra.Command {
 			"            compare what each received with its feed: missed and duplicated changes, delivery\n" +
 			"            latency from each change's recorded time, and the server's memory (run it with\n" +
 			"            --max-streams-per-client 0, since the anonymous streams share an address)\n" +
-			"With --baseline-url it then walks measure lists alone against the API and against\n" +
-			"naptracker-baseline for the same time, and reports the API's throughput as a share of the\n" +
-			"baseline's. Run the server with --rate-limit 0, or its per-token limit is what gets measured.",
+			"With --baseline-url it then walks measure lists alone, and then reads measures alone, against\n" +
+			"the API and against naptracker-baseline for the same time each, and reports the API's\n" +
+			"throughput as a share of the baseline's. Run the server with --rate-limit 0, or its per-token\n" +
+			"limit is what gets measured.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if cfg.AdminToken == "" {
@@ -61,7 +62,7 @@ func loadtestCommand() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.URL, "url", cfg.URL, "the API's base URL")
-	f.StringVar(&cfg.BaselineURL, "baseline-url", "", "naptracker-baseline's base URL, to compare the measure list with")
+	f.StringVar(&cfg.BaselineURL, "baseline-url", "", "naptracker-baseline's base URL, to compare the measure list and detail with")
 	f.StringVar(&cfg.AdminToken, "admin-token", "", "an admin's API token (default $"+adminTokenEnv+")")
 	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long each phase runs")
 	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "workers, each with one request in flight")

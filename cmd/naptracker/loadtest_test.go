@@ -229,26 +229,49 @@ func TestBaselineServesTheAPIsPage(t *testing.T) {
 	getJSON(t, base.URL+"/v1/plans/"+planID+"/measures?limit=3", &b)
 	for i, item := range a["items"].([]any) {
 		want, got := item.(map[string]any), b["items"].([]any)[i].(map[string]any)
-		for _, k := range []string{"created_at", "updated_at"} { // the same instant, maybe in another zone
-			delete(want, k)
-			delete(got, k)
-		}
-		if fmt.Sprint(want) != fmt.Sprint(got) {
+		if !sameMeasure(want, got) {
 			t.Errorf("item %d:\nAPI      %v\nbaseline %v", i, want, got)
 		}
 	}
 	if res, err := http.Get(base.URL + "/v1/plans/01a21a8d-0000-7000-8000-000000000000/measures"); err != nil || res.StatusCode != 404 {
 		t.Errorf("an unknown plan: %v %v", res, err)
 	}
+	// A measure reads the same too.
+	for _, m := range all.Items[:3] {
+		var a, b map[string]any
+		getJSON(t, api.url+"/v1/measures/"+m.ID, &a)
+		getJSON(t, base.URL+"/v1/measures/"+m.ID, &b)
+		if !sameMeasure(a, b) {
+			t.Errorf("measure %s:\nAPI      %v\nbaseline %v", m.ID, a, b)
+		}
+	}
+	if res, err := http.Get(base.URL + "/v1/measures/01a21a8d-0000-7000-8000-000000000000"); err != nil || res.StatusCode != 404 {
+		t.Errorf("an unknown measure: %v %v", res, err)
+	}
 
 	path := filepath.Join(t.TempDir(), "baseline.json")
 	cli(t, "loadtest", "--url", api.url, "--admin-token", api.adminToken, "--scenario", "partner",
 		"--duration", "1s", "--concurrency", "2", "--baseline-url", base.URL, "--json", path)
 	rep := readReport(t, path)
-	if b := rep.Baseline; b == nil || b.Baseline.Total.Requests == 0 || b.Baseline.Total.Errors != 0 || b.API.Total.Errors != 0 ||
-		b.Ratio <= 0 || b.Baseline.Operations[0].Name != "list-measures" {
-		t.Fatalf("baseline report: %+v", rep.Baseline)
+	if len(rep.Baselines) != 2 {
+		t.Fatalf("%d baseline comparisons, want the list and the detail", len(rep.Baselines))
 	}
+	for i, op := range []string{"list-measures", "get-measure"} {
+		if b := rep.Baselines[i]; b.Baseline.Total.Requests == 0 || b.Baseline.Total.Errors != 0 || b.API.Total.Errors != 0 ||
+			b.Ratio <= 0 || b.Baseline.Operations[0].Name != op || b.API.Operations[0].Name != op {
+			t.Fatalf("baseline report of %s: %+v", op, b)
+		}
+	}
+}
+
+// sameMeasure reports whether the API and the baseline wrote the same measure. It forgets
+// their times, the same instants maybe in other zones.
+func sameMeasure(api, base map[string]any) bool {
+	for _, k := range []string{"created_at", "updated_at"} {
+		delete(api, k)
+		delete(base, k)
+	}
+	return fmt.Sprint(api) == fmt.Sprint(base)
 }
 
 type measurePage struct {

@@ -30,11 +30,6 @@ type ListChangesInput struct {
 	Limit int   `query:"limit" default:"100" minimum:"1" maximum:"500"`
 }
 
-// ChangesOutput is a page of the change feed.
-type ChangesOutput struct {
-	Body ChangeList
-}
-
 // ChangeList is a run of the change feed.
 type ChangeList struct {
 	Items      []Change `json:"items"`
@@ -63,7 +58,7 @@ type Waker interface {
 const streamHeartbeat = 5 * time.Second
 
 func registerChanges(api huma.API, d Deps) {
-	register(api, d, huma.Operation{
+	register(api, d, renders[ChangeList](api, huma.Operation{
 		OperationID: "list-changes",
 		Method:      http.MethodGet,
 		Path:        "/changes",
@@ -71,14 +66,12 @@ func registerChanges(api huma.API, d Deps) {
 		Description: "Changes the caller may see, oldest first, after a cursor. Follow next_cursor to miss none: a change shows up only once every transaction that could come before it has finished, so none is ever skipped or shown uncommitted. Anonymous callers see public changes.",
 		Tags:        []string{tagChanges},
 		Errors:      []int{http.StatusUnprocessableEntity, internalError},
-	}, access{public: true}, func(ctx context.Context, in *ListChangesInput) (*ChangesOutput, error) {
-		p, err := d.Service.ListChanges(ctx, in.After, in.Limit)
+	}), access{public: true}, func(ctx context.Context, in *ListChangesInput) (*RenderedOutput, error) {
+		body, err := d.Service.ListChangesJSON(ctx, in.After, in.Limit)
 		if err != nil {
 			return nil, err
 		}
-		out := &ChangesOutput{}
-		out.Body.Items, out.Body.NextCursor, out.Body.More = convert(p.Items, toChange), p.Next, p.More
-		return out, nil
+		return &RenderedOutput{Body: sendJSON(body)}, nil
 	})
 
 	streams := newStreamSlots(d.Limits)

@@ -157,6 +157,12 @@ type GetMeasureOutput struct {
 	Body Measure
 }
 
+// RenderedMeasureOutput is one measure as the database rendered it.
+type RenderedMeasureOutput struct {
+	ETag string `header:"ETag" doc:"Send as If-None-Match to get 304 while the measure is unchanged"`
+	Body func(huma.Context)
+}
+
 // ListIndicatorsInput names a measure and a page of its indicators.
 type ListIndicatorsInput struct {
 	MeasurePath
@@ -164,7 +170,7 @@ type ListIndicatorsInput struct {
 }
 
 func registerMeasures(api huma.API, d Deps) {
-	register(api, d, huma.Operation{
+	register(api, d, renders[Page[Measure]](api, huma.Operation{
 		OperationID: "list-measures",
 		Method:      http.MethodGet,
 		Path:        "/plans/{id}/measures",
@@ -172,7 +178,7 @@ func registerMeasures(api huma.API, d Deps) {
 		Description: "Measures in code order (1.2 before 1.10), with their derived status, filtered by code, organization, status, article, recommendation, deadline or words in any language. Filters combine with AND.",
 		Tags:        []string{tagMeasures},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
-	}, access{public: true}, func(ctx context.Context, in *ListMeasuresInput) (*PageOutput[Measure], error) {
+	}), access{public: true}, func(ctx context.Context, in *ListMeasuresInput) (*RenderedOutput, error) {
 		f, err := in.filter()
 		if err != nil {
 			return nil, err
@@ -181,7 +187,7 @@ func registerMeasures(api huma.API, d Deps) {
 		if err != nil {
 			return nil, err
 		}
-		return pageOutput(p, toMeasure), nil
+		return renderedPage(p), nil
 	})
 
 	op := huma.Operation{
@@ -196,7 +202,7 @@ func registerMeasures(api huma.API, d Deps) {
 			"304": {Description: "Not modified: the measure still has the ETag sent in If-None-Match."},
 		},
 	}
-	register(api, d, op, access{public: true}, func(ctx context.Context, in *GetMeasureInput) (*GetMeasureOutput, error) {
+	register(api, d, renders[Measure](api, op), access{public: true}, func(ctx context.Context, in *GetMeasureInput) (*RenderedMeasureOutput, error) {
 		// A client that holds a copy is answered from the version alone when it is current.
 		if in.IfNoneMatch != "" {
 			st, err := d.Service.MeasureVersion(ctx, in.ID)
@@ -207,11 +213,11 @@ func registerMeasures(api huma.API, d Deps) {
 				return nil, huma.ErrorWithHeaders(huma.Status304NotModified(), http.Header{"ETag": {etag}})
 			}
 		}
-		m, err := d.Service.GetMeasure(ctx, in.ID)
+		m, st, err := d.Service.GetMeasureJSON(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
-		return measureOutput(m), nil
+		return &RenderedMeasureOutput{ETag: measureETag(st), Body: sendJSON(m)}, nil
 	})
 
 	register(api, d, huma.Operation{

@@ -103,14 +103,6 @@ type Tally struct {
 	ByStatus StatusCounts `json:"by_status"`
 }
 
-func toTally(t nap.Tally) Tally {
-	return Tally{Measures: t.Measures, Overdue: t.Overdue, ByStatus: StatusCounts{
-		NoInformation: t.Of(nap.NoInformation), NotStarted: t.Of(nap.NotStarted), InProgress: t.Of(nap.InProgress),
-		Ongoing: t.Of(nap.Ongoing), PartiallyImplemented: t.Of(nap.PartiallyImplemented),
-		Implemented: t.Of(nap.Implemented), NotImplemented: t.Of(nap.NotImplemented), Cancelled: t.Of(nap.Cancelled),
-	}}
-}
-
 // LeadTally counts the measures one organization leads.
 type LeadTally struct {
 	Organization string `json:"organization" doc:"Organization code"`
@@ -137,30 +129,6 @@ type PlanSummary struct {
 	ByLead           []LeadTally           `json:"by_lead"`
 	ByArticle        []ArticleTally        `json:"by_article"`
 	ByRecommendation []RecommendationTally `json:"by_recommendation"`
-}
-
-func toPlanSummary(s nap.PlanSummary) PlanSummary {
-	out := PlanSummary{
-		PlanID: s.PlanID, AsOf: date(s.AsOf), Total: toTally(s.Total),
-		ByLead:           make([]LeadTally, len(s.ByLead)),
-		ByArticle:        make([]ArticleTally, len(s.ByArticle)),
-		ByRecommendation: make([]RecommendationTally, len(s.ByRecommendation)),
-	}
-	for i, t := range s.ByLead {
-		out.ByLead[i] = LeadTally{Organization: t.Organization, Tally: toTally(t.Tally)}
-	}
-	for i, t := range s.ByArticle {
-		out.ByArticle[i] = ArticleTally{Article: t.Article, Tally: toTally(t.Tally)}
-	}
-	for i, t := range s.ByRecommendation {
-		out.ByRecommendation[i] = RecommendationTally{Recommendation: toRecommendationRef(t.Recommendation), Tally: toTally(t.Tally)}
-	}
-	return out
-}
-
-// GetPlanSummaryOutput is a plan's summary.
-type GetPlanSummaryOutput struct {
-	Body PlanSummary
 }
 
 func registerPlans(api huma.API, d Deps) {
@@ -213,7 +181,7 @@ func registerPlans(api huma.API, d Deps) {
 		return pageOutput(p, toReportingPeriod), nil
 	})
 
-	register(api, d, huma.Operation{
+	register(api, d, renders[PlanSummary](api, huma.Operation{
 		OperationID: "get-plan-summary",
 		Method:      http.MethodGet,
 		Path:        "/plans/{id}/summary",
@@ -221,12 +189,12 @@ func registerPlans(api huma.API, d Deps) {
 		Description: "Counts of the plan's measures by current status, by lead organization, by ICRMW article and by recommendation, each with how many are overdue today.",
 		Tags:        []string{tagPlans},
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, internalError},
-	}, access{public: true}, func(ctx context.Context, in *PlanPath) (*GetPlanSummaryOutput, error) {
+	}), access{public: true}, func(ctx context.Context, in *PlanPath) (*RenderedOutput, error) {
 		s, err := d.Service.PlanSummary(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
-		return &GetPlanSummaryOutput{Body: toPlanSummary(s)}, nil
+		return &RenderedOutput{Body: sendJSON(s)}, nil
 	})
 
 	registerPlanWrites(api, d)

@@ -102,7 +102,7 @@ func TestReadsAreBoundedStatements(t *testing.T) {
 	limits := map[string]int64{
 		"list-measures": 1, "filtered-measures": 1, "changes": 1, "measure": 1,
 		"updates": 2, // the measure's visibility, then the page
-		"summary": 4, // the plan's visibility, then by lead, by article and by recommendation
+		"summary": 2, // what the plan's summary depends on, then the summary unless it is remembered
 		"export":  5, // the plan, the audit head, and one statement per 200 measures
 	}
 	for name := range reads {

@@ -31,14 +31,17 @@ const (
 	ScenarioStreams  = "streams"  // many change streams open while ministries report
 )
 
-// scenarioListMeasures is a partner walking measure lists and nothing else: the phase compared
-// with the baseline server.
-const scenarioListMeasures = "list-measures"
+// The phases compared with the baseline server: a partner walking measure lists and nothing
+// else, and a partner reading measures one by one and nothing else.
+const (
+	scenarioListMeasures = "list-measures"
+	scenarioGetMeasure   = "get-measure"
+)
 
 // Config is what a run does.
 type Config struct {
 	URL         string        // the API, e.g. http://127.0.0.1:8080
-	BaselineURL string        // optional: the raw baseline server to compare the measure list with
+	BaselineURL string        // optional: the raw baseline server to compare the measure list and detail with
 	AdminToken  string        // an admin's token, to create the load test's users and tokens
 	Duration    time.Duration // of each phase
 	Concurrency int           // workers
@@ -90,7 +93,7 @@ func (c Config) validate() error {
 }
 
 // Run prepares the users, plays the scenario for the configured duration and, with a baseline
-// URL, compares the measure list with the baseline's. It revokes the tokens it issued.
+// URL, compares the measure list and the measure detail with the baseline's. It revokes the tokens it issued.
 func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if err := cfg.validate(); err != nil {
 		return Report{}, err
@@ -138,17 +141,21 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	rep.Main = runPhase(ctx, api, w, cfg, cfg.Scenario)
 	if cfg.BaselineURL != "" && ctx.Err() == nil {
 		base := &client{http: httpClient, base: strings.TrimRight(cfg.BaselineURL, "/")}
-		if _, err := base.expect(ctx, nil, []int{http.StatusOK}, "GET", "/v1/plans/"+w.plans[0].id+"/measures?limit=1", "", nil); err != nil {
-			return rep, fmt.Errorf("the baseline server: %w", err)
+		for _, path := range []string{"/v1/plans/" + w.plans[0].id + "/measures?limit=1", "/v1/measures/" + w.plans[0].measures[0].id} {
+			if _, err := base.expect(ctx, nil, []int{http.StatusOK}, "GET", path, "", nil); err != nil {
+				return rep, fmt.Errorf("the baseline server: %w", err)
+			}
 		}
-		fmt.Fprintf(progress, "measure lists only, against the API and then the baseline, %s each\n", cfg.Duration)
-		b := &BaselineReport{API: runPhase(ctx, api, w, cfg, scenarioListMeasures)}
-		b.Baseline = runPhase(ctx, base, w, cfg, scenarioListMeasures)
-		b.APIRPS, b.BaselineRPS = answered(b.API), answered(b.Baseline)
-		if b.BaselineRPS > 0 {
-			b.Ratio = b.APIRPS / b.BaselineRPS
+		for _, scenario := range []string{scenarioListMeasures, scenarioGetMeasure} {
+			fmt.Fprintf(progress, "%s only, against the API and then the baseline, %s each\n", scenario, cfg.Duration)
+			b := BaselineReport{API: runPhase(ctx, api, w, cfg, scenario)}
+			b.Baseline = runPhase(ctx, base, w, cfg, scenario)
+			b.APIRPS, b.BaselineRPS = answered(b.API), answered(b.Baseline)
+			if b.BaselineRPS > 0 {
+				b.Ratio = b.APIRPS / b.BaselineRPS
+			}
+			rep.Baselines = append(rep.Baselines, b)
 		}
-		rep.Baseline = b
 	}
 	rep.Notes = notes(rep)
 	return rep, ctx.Err()
@@ -164,8 +171,8 @@ func answered(p PhaseReport) float64 {
 
 func notes(rep Report) []string {
 	phases := []PhaseReport{rep.Main}
-	if rep.Baseline != nil {
-		phases = append(phases, rep.Baseline.API, rep.Baseline.Baseline)
+	for _, b := range rep.Baselines {
+		phases = append(phases, b.API, b.Baseline)
 	}
 	for _, p := range phases {
 		if p.Total.ErrorStatuses["429"] > 0 {
@@ -282,6 +289,8 @@ func (wk *worker) loop(scenario string) {
 			}
 		case scenarioListMeasures:
 			wk.listMeasures()
+		case scenarioGetMeasure:
+			wk.getMeasure(wk.pickMeasure())
 		}
 	}
 }

@@ -69,7 +69,8 @@ type PhaseReport struct {
 	Total       OperationReport   `json:"total"`
 }
 
-// BaselineReport compares the API's measure list with the raw baseline server's.
+// BaselineReport compares one phase (a measure list walk, or measure reads) against the API
+// with the same phase against the raw baseline server.
 type BaselineReport struct {
 	API         PhaseReport `json:"api"`
 	Baseline    PhaseReport `json:"baseline"`
@@ -81,10 +82,11 @@ type BaselineReport struct {
 
 // Report is the result of a load test.
 type Report struct {
-	Started  time.Time       `json:"started"`
-	Main     PhaseReport     `json:"main"`
-	Baseline *BaselineReport `json:"baseline,omitempty"`
-	Streams  *StreamsReport  `json:"streams,omitempty"`
+	Started time.Time   `json:"started"`
+	Main    PhaseReport `json:"main"`
+	// Baselines compare the API with the baseline server: measure lists, then measures.
+	Baselines []BaselineReport `json:"baselines,omitempty"`
+	Streams   *StreamsReport   `json:"streams,omitempty"`
 	// Notes say what a reader should know to judge the numbers, such as rate limiting.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -165,13 +167,13 @@ func (r Report) WriteTable(w io.Writer) error {
 		fmt.Fprintln(w)
 		r.Streams.write(w)
 	}
-	if b := r.Baseline; b != nil {
+	for _, b := range r.Baselines {
 		fmt.Fprintln(w)
 		writePhase(w, b.API)
 		fmt.Fprintln(w)
 		writePhase(w, b.Baseline)
-		fmt.Fprintf(w, "\nlist-measures: API %.1f req/s, baseline %.1f req/s: the API reaches %.0f%% of the baseline\n",
-			b.APIRPS, b.BaselineRPS, 100*b.Ratio)
+		fmt.Fprintf(w, "\n%s: API %.1f req/s, baseline %.1f req/s: the API reaches %.0f%% of the baseline\n",
+			b.API.Scenario, b.APIRPS, b.BaselineRPS, 100*b.Ratio)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintln(w, "note:", n)

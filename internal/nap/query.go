@@ -78,63 +78,6 @@ type MeasureFilter struct {
 	Query          string     // words in the code, title or description, in any language
 }
 
-// Tally counts measures.
-type Tally struct {
-	Measures int
-	Overdue  int
-	byStatus [8]int // in the order of Statuses; an array, since a summary holds thousands
-}
-
-// statusIndex is each status's place in Statuses.
-var statusIndex = func() map[Status]int {
-	m := make(map[Status]int, len(Statuses))
-	for i, s := range Statuses {
-		m[s] = i
-	}
-	return m
-}()
-
-// Add counts n measures in status s, overdue or not.
-func (t *Tally) Add(s Status, overdue bool, n int) {
-	t.Measures += n
-	t.byStatus[statusIndex[s]] += n
-	if overdue {
-		t.Overdue += n
-	}
-}
-
-// Of is how many measures are in status s.
-func (t Tally) Of(s Status) int { return t.byStatus[statusIndex[s]] }
-
-// PlanSummary counts a plan's measures as of a day, in total and by lead organization, by
-// ICRMW article and by recommendation.
-type PlanSummary struct {
-	PlanID           string
-	AsOf             time.Time
-	Total            Tally
-	ByLead           []LeadTally
-	ByArticle        []ArticleTally
-	ByRecommendation []RecommendationTally
-}
-
-// LeadTally counts the measures an organization leads.
-type LeadTally struct {
-	Organization string
-	Tally
-}
-
-// ArticleTally counts the measures that implement an article.
-type ArticleTally struct {
-	Article int
-	Tally
-}
-
-// RecommendationTally counts the measures that answer a recommendation.
-type RecommendationTally struct {
-	Recommendation RecommendationRef
-	Tally
-}
-
 // DateLayout is how dates are written: 2006-01-02.
 const DateLayout = time.DateOnly
 
@@ -143,4 +86,11 @@ const DateLayout = time.DateOnly
 type Place struct {
 	PlanID        string
 	Organizations []string // organization ids
+}
+
+// JSONPage is a page of a list the store rendered: Items is the JSON array of the page's
+// items, in the shape the API documents. Next is as in Page.
+type JSONPage struct {
+	Items []byte
+	Next  string
 }

@@ -41,8 +41,6 @@ type measureRow struct {
 	Overdue         bool
 }
 
-func (r measureRow) sortKey() string { return r.Code }
-
 // dests are where a row of measureColumns scans to, in the order of the columns.
 func (r *measureRow) dests() []any {
 	return []any{&r.ID, &r.Version, &r.CreatedAt, &r.UpdatedAt, &r.Provenance, &r.ProvenanceNote,
@@ -196,29 +194,6 @@ func (db *DB) measures(ctx context.Context, scope nap.Scope, d derivation, today
 		Joins("JOIN organizations lead ON lead.id = m.lead_id").
 		Joins("JOIN plans p ON p.id = m.plan_id")
 	return visiblePlans(d.from(q), scope)
-}
-
-// ListMeasures returns a page of a plan's measures that match f, in code order. Overdue is
-// judged as of today.
-func (db *DB) ListMeasures(ctx context.Context, scope nap.Scope, planID string, f nap.MeasureFilter, today time.Time, page nap.PageRequest) (nap.Page[nap.Measure], error) {
-	d := derived(scope)
-	q := filterMeasures(db.measures(ctx, scope, d, today).Where("m.plan_id = ?", planID), d, f, today)
-	q, err := paginate(q, "m.code", "m.id", page)
-	if err != nil {
-		return nap.Page[nap.Measure]{}, err
-	}
-	rows, err := scanMeasures(q)
-	if err != nil {
-		return nap.Page[nap.Measure]{}, err
-	}
-	// The page holds only measures of plans scope reads; only an empty one leaves open
-	// whether the plan is there to read.
-	if len(rows) == 0 {
-		if err := db.checkPlan(ctx, scope, planID); err != nil {
-			return nap.Page[nap.Measure]{}, err
-		}
-	}
-	return pageOf(rows, page.Limit, measureRow.toNap), nil
 }
 
 func filterMeasures(q *gorm.DB, d derivation, f nap.MeasureFilter, today time.Time) *gorm.DB {

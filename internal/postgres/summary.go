@@ -2,49 +2,42 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
-// Counted is one row of a grouped count: how many measures of a group share a status and
-// overdue flag. Exported because gorm fills only exported embedded structs.
-type Counted struct {
-	Status  nap.Status
-	Overdue bool
-	N       int
-}
-
-// PlanSummary counts a plan's measures by status, lead organization, ICRMW article and
-// recommendation, as scope sees their statuses, with overdue judged as of today. The counts of
-// an audience whose statuses measures keep are remembered until a measure of the plan or its
-// status changes, or the day does; otherwise each grouping is one GROUP BY query, and Go only
-// folds its (group, status, overdue) counts into tallies.
-func (db *DB) PlanSummary(ctx context.Context, scope nap.Scope, planID string, today time.Time) (nap.PlanSummary, error) {
+// PlanSummaryJSON counts a plan's measures by status, lead organization, ICRMW article and
+// recommendation, as scope sees their statuses, with overdue judged as of today, and renders
+// the counts as a PlanSummary. The summary of an audience whose statuses measures keep is
+// remembered until a measure of the plan or its status changes, or the day does.
+func (db *DB) PlanSummaryJSON(ctx context.Context, scope nap.Scope, planID string, today time.Time) ([]byte, error) {
 	d := derived(scope)
 	if d.join != "" { // worked out as it is read: nothing to remember it by
 		if err := db.checkPlan(ctx, scope, planID); err != nil {
-			return nap.PlanSummary{}, err
+			return nil, err
 		}
-		return db.countPlan(ctx, d, planID, today)
+		return db.renderSummary(ctx, d, planID, today)
 	}
 	key := summaryKey{plan: planKey{id: planID, audience: d.status}, today: today}
 	q := db.conn(ctx).Table("measures m").
 		Select("count(*), coalesce(sum(m.version), 0), coalesce(sum(hashtext("+d.status+" || coalesce("+d.progress+"::text, ''))), 0)").
 		Joins("JOIN plans p ON p.id = m.plan_id").Where("m.plan_id = ?", planID)
 	if err := visiblePlans(q, scope).Row().Scan(&key.measures, &key.versions, &key.statuses); err != nil {
-		return nap.PlanSummary{}, translate(err)
+		return nil, translate(err)
 	}
 	if key.measures == 0 {
 		if err := db.checkPlan(ctx, scope, planID); err != nil {
-			return nap.PlanSummary{}, err
+			return nil, err
 		}
 	}
 	if s, ok := db.summaries.get(key); ok {
 		return s, nil
 	}
-	s, err := db.countPlan(ctx, d, planID, today)
+	s, err := db.renderSummary(ctx, d, planID, today)
 	if err == nil {
 		db.summaries.put(key, s)
 	}
@@ -74,21 +67,21 @@ type summaries struct {
 
 type rememberedSummary struct {
 	key     summaryKey
-	summary nap.PlanSummary
+	summary []byte
 }
 
 // maxSummaries bounds the memory summaries take: the summary of a plan of 500 measures that
 // answer 1,250 recommendations takes about 200 KB.
 const maxSummaries = 100
 
-func (c *summaries) get(k summaryKey) (nap.PlanSummary, bool) {
+func (c *summaries) get(k summaryKey) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, ok := c.m[k.plan]
 	return r.summary, ok && r.key == k
 }
 
-func (c *summaries) put(k summaryKey, s nap.PlanSummary) {
+func (c *summaries) put(k summaryKey, s []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
@@ -103,67 +96,40 @@ func (c *summaries) put(k summaryKey, s nap.PlanSummary) {
 	c.m[k.plan] = rememberedSummary{key: k, summary: s}
 }
 
-// countPlan counts a plan's measures in each grouping, with their statuses as d derives them.
-func (db *DB) countPlan(ctx context.Context, d derivation, planID string, today time.Time) (nap.PlanSummary, error) {
-	count := func(groupBy, from string, dest any) error {
-		args := append(append([]any{today, closedStatuses}, d.args...), planID)
-		return db.conn(ctx).Raw(`SELECT `+groupBy+`, `+d.status+` AS status,
-				`+overdue(d.status)+` AS overdue, count(*) AS n
-			FROM measures m `+from+` `+d.join+`
-			WHERE m.plan_id = ?
-			GROUP BY `+groupBy+`, `+d.status+`, overdue
-			ORDER BY 1, 2`, args...).Scan(dest).Error
-	}
-
-	var byLead []struct {
-		Code string
-		Counted
-	}
-	if err := count("lead.code", "JOIN organizations lead ON lead.id = m.lead_id", &byLead); err != nil {
-		return nap.PlanSummary{}, err
-	}
-	var byArticle []struct {
-		Article int
-		Counted
-	}
-	if err := count("a.article", "CROSS JOIN LATERAL unnest(m.articles) AS a(article)", &byArticle); err != nil {
-		return nap.PlanSummary{}, err
-	}
-	var byRecommendation []struct {
-		Symbol    string
-		Code      string
-		ID        string
-		Paragraph string
-		Counted
-	}
-	err := count("d.symbol, r.code, r.id, r.paragraph", `
-			JOIN measure_recommendations mr ON mr.measure_id = m.id
-			JOIN recommendations r ON r.id = mr.recommendation_id
-			JOIN source_documents d ON d.id = r.document_id`, &byRecommendation)
-	if err != nil {
-		return nap.PlanSummary{}, err
-	}
-
-	s := nap.PlanSummary{PlanID: planID, AsOf: today}
-	for i, r := range byLead {
-		s.Total.Add(r.Status, r.Overdue, r.N)
-		if i == 0 || byLead[i-1].Code != r.Code {
-			s.ByLead = append(s.ByLead, nap.LeadTally{Organization: r.Code})
-		}
-		s.ByLead[len(s.ByLead)-1].Add(r.Status, r.Overdue, r.N)
-	}
-	for i, r := range byArticle {
-		if i == 0 || byArticle[i-1].Article != r.Article {
-			s.ByArticle = append(s.ByArticle, nap.ArticleTally{Article: r.Article})
-		}
-		s.ByArticle[len(s.ByArticle)-1].Add(r.Status, r.Overdue, r.N)
-	}
-	for i, r := range byRecommendation {
-		if i == 0 || byRecommendation[i-1].ID != r.ID {
-			ref := nap.RecommendationRef{ID: r.ID, Document: r.Symbol, Code: r.Code, Paragraph: r.Paragraph}
-			s.ByRecommendation = append(s.ByRecommendation, nap.RecommendationTally{Recommendation: ref})
-		}
-		s.ByRecommendation[len(s.ByRecommendation)-1].Add(r.Status, r.Overdue, r.N)
-	}
-	return s, nil
+// renderSummary counts a plan's measures in total and in each grouping, with their statuses
+// as d derives them, in one statement that writes the PlanSummary.
+func (db *DB) renderSummary(ctx context.Context, d derivation, planID string, today time.Time) ([]byte, error) {
+	args := append(append([]any{today, closedStatuses}, d.args...), planID, planID, today.Format(nap.DateLayout))
+	var body []byte
+	err := db.conn(ctx).Raw(`WITH s AS (SELECT m.id, m.articles, lead.code AS lead, `+d.status+` AS status,
+				`+overdue(d.status)+` AS overdue
+			FROM measures m JOIN organizations lead ON lead.id = m.lead_id `+d.join+`
+			WHERE m.plan_id = ?)
+		SELECT json_build_object('plan_id', ?::text, 'as_of', ?::text,
+			'total', (SELECT json_build_object(`+tallyJSON+`) FROM s),
+			'by_lead', (SELECT coalesce(json_agg(g.j ORDER BY g.lead), '[]') FROM (
+				SELECT s.lead, json_build_object('organization', s.lead, `+tallyJSON+`) AS j
+				FROM s GROUP BY s.lead) g),
+			'by_article', (SELECT coalesce(json_agg(g.j ORDER BY g.article), '[]') FROM (
+				SELECT a.article, json_build_object('article', a.article, `+tallyJSON+`) AS j
+				FROM s CROSS JOIN LATERAL unnest(s.articles) AS a(article) GROUP BY a.article) g),
+			'by_recommendation', (SELECT coalesce(json_agg(g.j ORDER BY g.symbol, g.code, g.id), '[]') FROM (
+				SELECT d.symbol, r.code, r.id, json_build_object('recommendation', json_build_object('id', r.id,
+					'document', d.symbol, 'code', r.code, 'paragraph', r.paragraph), `+tallyJSON+`) AS j
+				FROM s JOIN measure_recommendations mr ON mr.measure_id = s.id
+				JOIN recommendations r ON r.id = mr.recommendation_id
+				JOIN source_documents d ON d.id = r.document_id
+				GROUP BY d.symbol, r.code, r.id, r.paragraph) g))`, args...).Row().Scan(&body)
+	return body, translate(err)
 }
+
+// tallyJSON are the fields of a Tally of the measures s of a group: how many, how many are
+// overdue, and how many are in each status.
+var tallyJSON = func() string {
+	var byStatus []string
+	for _, st := range nap.Statuses {
+		byStatus = append(byStatus, fmt.Sprintf("'%s', count(*) FILTER (WHERE s.status = '%s')", st, st))
+	}
+	return `'measures', count(*), 'overdue', count(*) FILTER (WHERE s.overdue),
+		'by_status', json_build_object(` + strings.Join(byStatus, ", ") + `)`
+}()

@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/naptracker/naptracker/internal/nap"
 )
 
 // TestSummariesKeepOnePerPlan: a plan's new summary replaces its old one, a changed plan is
@@ -14,8 +12,8 @@ func TestSummariesKeepOnePerPlan(t *testing.T) {
 	var c summaries
 	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 	k := summaryKey{plan: planKey{id: "p1", audience: "m.status_public"}, today: day, measures: 36, versions: 40}
-	c.put(k, nap.PlanSummary{PlanID: "p1"})
-	if s, ok := c.get(k); !ok || s.PlanID != "p1" {
+	c.put(k, []byte(`{"plan_id":"p1"}`))
+	if s, ok := c.get(k); !ok || string(s) != `{"plan_id":"p1"}` {
 		t.Fatal("not remembered")
 	}
 	changed := k
@@ -28,12 +26,12 @@ func TestSummariesKeepOnePerPlan(t *testing.T) {
 	if _, ok := c.get(nextDay); ok {
 		t.Fatal("the next day answered from the day before's summary")
 	}
-	c.put(changed, nap.PlanSummary{PlanID: "p1"})
+	c.put(changed, []byte(`{"plan_id":"p1"}`))
 	if _, ok := c.get(k); ok || len(c.m) != 1 {
 		t.Fatalf("the old summary kept beside the new: %d", len(c.m))
 	}
 	for i := range maxSummaries + 1 {
-		c.put(summaryKey{plan: planKey{id: strconv.Itoa(i)}, today: day}, nap.PlanSummary{})
+		c.put(summaryKey{plan: planKey{id: strconv.Itoa(i)}, today: day}, []byte(`{}`))
 	}
 	if len(c.m) > maxSummaries {
 		t.Fatalf("%d summaries remembered, at most %d", len(c.m), maxSummaries)

@@ -23,6 +23,7 @@ type AuditStore interface {
 	ListCheckpoints(ctx context.Context, page nap.PageRequest) (nap.Page[nap.Checkpoint], error)
 	LatestCheckpoint(ctx context.Context, seq int64) (*nap.Checkpoint, error)
 	ListChanges(ctx context.Context, scope nap.Scope, after int64, limit int) (nap.ChangePage, error)
+	ListChangesJSON(ctx context.Context, scope nap.Scope, after int64, limit int) ([]byte, error)
 	EditedUpdate(ctx context.Context, userID, updateID string) (bool, error)
 }
 
@@ -178,6 +179,11 @@ func (s *Service) AuditKey() (ed25519.PublicKey, error) {
 		return nil, nap.Errorf(nap.ENOTFOUND, "this server signs no checkpoints: it has no audit key")
 	}
 	return s.signer.Public(), nil
+}
+
+// ListChangesJSON is ListChanges as the database renders it.
+func (s *Service) ListChangesJSON(ctx context.Context, after int64, limit int) ([]byte, error) {
+	return s.store.ListChangesJSON(ctx, s.scope(ctx), after, limit)
 }
 
 // ListChanges returns the changes the caller may see after the change after, oldest first.

@@ -21,7 +21,8 @@ func (s *Service) ListPeriods(ctx context.Context, planID string, page nap.PageR
 	return s.store.ListPeriods(ctx, s.scope(ctx), planID, page)
 }
 
-// PlanSummary counts a plan's measures by status, lead, article and recommendation.
-func (s *Service) PlanSummary(ctx context.Context, planID string) (nap.PlanSummary, error) {
-	return s.store.PlanSummary(ctx, s.scope(ctx), planID, s.today())
+// PlanSummary counts a plan's measures by status, lead, article and recommendation, as the
+// database renders the counts.
+func (s *Service) PlanSummary(ctx context.Context, planID string) ([]byte, error) {
+	return s.store.PlanSummaryJSON(ctx, s.scope(ctx), planID, s.today())
 }

@@ -2,6 +2,7 @@ package synthetic_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/url"
@@ -182,8 +183,16 @@ func TestLoadIsConsistent(t *testing.T) {
 		t.Fatalf("plans: %d, %v", len(plans.Items), err)
 	}
 	plan := plans.Items[0]
-	s, err := db.PlanSummary(ctx, all, plan.ID, synthetic.AsOf)
+	body, err := db.PlanSummaryJSON(ctx, all, plan.ID, synthetic.AsOf)
 	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Total            struct{ Measures int }
+		ByLead           []json.RawMessage `json:"by_lead"`
+		ByRecommendation []json.RawMessage `json:"by_recommendation"`
+	}
+	if err := json.Unmarshal(body, &s); err != nil {
 		t.Fatal(err)
 	}
 	if s.Total.Measures != 5 || len(s.ByLead) == 0 || len(s.ByRecommendation) == 0 {
@@ -196,13 +205,17 @@ func TestLoadIsConsistent(t *testing.T) {
 		t.Fatal(err)
 	}
 	word := strings.Fields(m.Title)[0]
-	found, err := db.ListMeasures(ctx, all, plan.ID, nap.MeasureFilter{Query: strings.ToUpper(word)}, synthetic.AsOf,
+	found, err := db.ListMeasuresJSON(ctx, all, plan.ID, nap.MeasureFilter{Query: strings.ToUpper(word)}, synthetic.AsOf,
 		nap.PageRequest{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var items []struct{ ID string }
+	if err := json.Unmarshal(found.Items, &items); err != nil {
+		t.Fatal(err)
+	}
 	hit := false
-	for _, it := range found.Items {
+	for _, it := range items {
 		hit = hit || it.ID == m.ID
 	}
 	if !hit {

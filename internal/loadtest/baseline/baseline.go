@@ -1,4 +1,5 @@
-// Package baseline serves one page of a plan's measures straight from PostgreSQL, with pgx,
+// Package baseline serves a page of a plan's measures, and one measure, straight from
+// PostgreSQL, with pgx,
 // encoding/json and net/http and nothing else: no API framework, no ORM, no authorization.
 // It exists to measure what the API's layers cost against the least a server must do to
 // answer the same request; it answers as an anonymous caller would be answered (published
@@ -22,16 +23,21 @@ import (
 )
 
 // Handler serves GET /v1/plans/{id}/measures with the API's filters lead, organization,
-// status, article, overdue and code, its keyset pages and its JSON.
+// status, article, overdue and code, its keyset pages and its JSON, and GET /v1/measures/{id}
+// with the API's JSON.
 func Handler(pool *pgxpool.Pool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/plans/{id}/measures", func(w http.ResponseWriter, r *http.Request) {
 		listMeasures(pool, w, r)
 	})
+	mux.HandleFunc("GET /v1/measures/{id}", func(w http.ResponseWriter, r *http.Request) {
+		getMeasure(pool, w, r)
+	})
 	return mux
 }
 
-// The columns and joins of the API's measure list (internal/postgres/measures.go), in SQL.
+// The columns and joins of the API's measures (internal/postgres/measures.go), in SQL; $3
+// is the plan of a list, the measure of a detail.
 const selectMeasures = `SELECT m.id, m.version, m.created_at, m.updated_at, m.provenance, m.provenance_note,
 	m.plan_id, m.code, m.title, m.description, m.expected_result, m.deadline_text,
 	m.due_start, m.due_end, lead.code, to_jsonb(m.articles),
@@ -51,7 +57,7 @@ const selectMeasures = `SELECT m.id, m.version, m.created_at, m.updated_at, m.pr
 FROM measures m
 JOIN organizations lead ON lead.id = m.lead_id
 JOIN plans p ON p.id = m.plan_id
-WHERE p.status <> 'draft' AND m.plan_id = $3`
+WHERE p.status <> 'draft'`
 
 // overdue is true for a measure due before $1 (today) whose status is not one of $2 (closed).
 const overdue = `(m.due_end IS NOT NULL AND m.due_end < $1 AND m.status_public <> ALL($2::text[]))`
@@ -100,9 +106,8 @@ func listMeasures(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	today := time.Now().UTC().Truncate(24 * time.Hour)
-	q := &query{args: []any{today, closedStatuses, planID}}
-	q.sql.WriteString(selectMeasures)
+	q := &query{args: []any{today(), closedStatuses, planID}}
+	q.sql.WriteString(selectMeasures + " AND m.plan_id = $3")
 	for name := range vals {
 		switch name {
 		case "limit", "cursor":
@@ -175,6 +180,32 @@ func listMeasures(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
 }
+
+// getMeasure answers with one measure, or the API's 404 when it is not there or its plan is a
+// draft.
+func getMeasure(pool *pgxpool.Pool, w http.ResponseWriter, r *http.Request) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		problem(w, http.StatusUnprocessableEntity, "the measure id is not a UUID")
+		return
+	}
+	q := &query{args: []any{today(), closedStatuses, id}}
+	q.sql.WriteString(selectMeasures + " AND m.id = $3")
+	items, err := scanMeasures(r.Context(), pool, q)
+	if err != nil {
+		problem(w, http.StatusInternalServerError, "the database failed")
+		return
+	}
+	if len(items) == 0 {
+		problem(w, http.StatusNotFound, "measure not found")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(items[0])
+}
+
+// today is the day against which overdue is judged.
+func today() time.Time { return time.Now().UTC().Truncate(24 * time.Hour) }
 
 func decodeCursor(s string) (cursor, error) {
 	var c cursor

@@ -1,0 +1,120 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// The hottest reads are rendered by PostgreSQL: one statement reads the rows and writes them
+// as JSON in the shape the API documents, and the bytes go to the client as they are,
+// without being decoded into structs and encoded again. The rules of what a scope reads, of
+// filters and of pages are the same queries the rest of the store uses; only the last step,
+// writing each row, is done here.
+
+// jsonTime writes a timestamptz expression as Go writes a time.Time: RFC 3339 in UTC with
+// as many fractional digits as it needs, none when it has no fraction.
+func jsonTime(expr string) string {
+	return `(rtrim(rtrim(to_char((` + expr + `) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '0'), '.') || 'Z')`
+}
+
+// jsonText writes a multilingual text (jsonb) expression with its tg, ru and en; a language
+// missing or blank is null, which jsonb_strip_nulls, around the whole object, takes out.
+func jsonText(expr string) string {
+	return `jsonb_build_object('tg', nullif((` + expr + `) ->> 'tg', ''), 'ru', nullif((` + expr + `) ->> 'ru', ''),
+		'en', nullif((` + expr + `) ->> 'en', ''))`
+}
+
+// measureJSON writes a row of measureColumns, aliased m, as a Measure. Its optional fields
+// are null, and stripped, when absent; no other field can be null.
+var measureJSON = `jsonb_strip_nulls(jsonb_build_object(
+	'id', m.id, 'version', m.version, 'created_at', ` + jsonTime("m.created_at") + `, 'updated_at', ` + jsonTime("m.updated_at") + `,
+	'plan_id', m.plan_id, 'code', m.code, 'title', ` + jsonText("m.title") + `, 'description', ` + jsonText("m.description") + `,
+	'expected_result', ` + jsonText("m.expected_result") + `, 'deadline_text', ` + jsonText("m.deadline_text") + `,
+	'due_start', m.due_start, 'due_end', m.due_end, 'lead', m.lead, 'co_implementers', m.co_implementers,
+	'partners', m.partners, 'recommendations', m.recommendations, 'articles', m.articles,
+	'current_status', m.current_status, 'progress_percent', m.progress_percent, 'overdue', m.overdue,
+	'provenance', m.provenance, 'provenance_note', m.provenance_note))`
+
+// ListMeasuresJSON returns a page of a plan's measures that match f, in code order, as a JSON
+// array of measures. Overdue is judged as of today.
+func (db *DB) ListMeasuresJSON(ctx context.Context, scope nap.Scope, planID string, f nap.MeasureFilter, today time.Time, page nap.PageRequest) (nap.JSONPage, error) {
+	d := derived(scope)
+	q := filterMeasures(db.measures(ctx, scope, d, today).Where("m.plan_id = ?", planID), d, f, today)
+	q, err := paginate(q, "m.code", "m.id", page)
+	if err != nil {
+		return nap.JSONPage{}, err
+	}
+	// The query reads one row more than the page holds, numbered in page order: the rows up
+	// to the limit are the page, and the last of them is where the next page starts.
+	var (
+		p        nap.JSONPage
+		rows     int
+		lastCode sql.NullString
+		lastID   sql.NullString
+	)
+	err = db.conn(ctx).Raw(`SELECT coalesce(json_agg(`+measureJSON+` ORDER BY m.n) FILTER (WHERE m.n <= @limit), '[]'),
+			count(*), max(m.code) FILTER (WHERE m.n = @limit), max(m.id::text) FILTER (WHERE m.n = @limit)
+		FROM (SELECT m.*, row_number() OVER (ORDER BY m.code, m.id) AS n FROM (@page) m) m`,
+		sql.Named("limit", page.Limit), sql.Named("page", q)).Row().Scan(&p.Items, &rows, &lastCode, &lastID)
+	if err != nil {
+		return nap.JSONPage{}, translate(err)
+	}
+	if rows > page.Limit {
+		p.Next = encodeCursor(lastCode.String, lastID.String)
+	}
+	// The page holds only measures of plans scope reads; only an empty one leaves open
+	// whether the plan is there to read.
+	if rows == 0 {
+		if err := db.checkPlan(ctx, scope, planID); err != nil {
+			return nap.JSONPage{}, err
+		}
+	}
+	return p, nil
+}
+
+// GetMeasureJSON is GetMeasure rendered as JSON, with the state the measure's ETag is made of.
+func (db *DB) GetMeasureJSON(ctx context.Context, scope nap.Scope, id string, today time.Time) ([]byte, nap.MeasureState, error) {
+	var (
+		body []byte
+		st   nap.MeasureState
+	)
+	err := db.conn(ctx).Raw(`SELECT `+measureJSON+`, m.version, m.current_status, m.progress_percent, m.overdue FROM (?) m`,
+		db.measures(ctx, scope, derived(scope), today).Where("m.id = ?", id)).
+		Row().Scan(&body, &st.Version, &st.Status, &st.ProgressPercent, &st.Overdue)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nap.MeasureState{}, nap.Errorf(nap.ENOTFOUND, "measure not found")
+	}
+	return body, st, translate(err)
+}
+
+// ListChangesJSON is ListChanges rendered as a ChangeList: the changes, where to resume, and
+// whether more can be read now. Whether the change after is one the feed has is read by the
+// same statement.
+func (db *DB) ListChangesJSON(ctx context.Context, scope nap.Scope, after int64, limit int) ([]byte, error) {
+	page := db.changes(ctx, scope, after).
+		Select("c.id, c.at, c.entity_type, c.entity_id, c.op, row_number() OVER (ORDER BY c.xid, c.id) AS n").
+		Order("c.xid, c.id").Limit(limit + 1)
+	var (
+		body  []byte
+		known bool
+	)
+	err := db.conn(ctx).Raw(`SELECT json_build_object(
+			'items', coalesce(json_agg(json_build_object('id', c.id, 'at', `+jsonTime("c.at")+`,
+				'entity_type', c.entity_type, 'entity_id', c.entity_id, 'op', c.op) ORDER BY c.n) FILTER (WHERE c.n <= @limit), '[]'),
+			'next_cursor', coalesce((array_agg(c.id ORDER BY c.n DESC) FILTER (WHERE c.n <= @limit))[1], CAST(@after AS bigint)),
+			'more', count(*) > @limit),
+		CAST(@after AS bigint) = 0 OR EXISTS (SELECT 1 FROM changes WHERE id = CAST(@after AS bigint))
+		FROM (@page) c`, sql.Named("limit", limit), sql.Named("after", after), sql.Named("page", page)).
+		Row().Scan(&body, &known)
+	if err != nil {
+		return nil, translate(err)
+	}
+	if !known {
+		return nil, unknownChange(after)
+	}
+	return body, nil
+}
