@@ -21,19 +21,14 @@ func jsonTime(expr string) string {
 	return `(rtrim(rtrim(to_char((` + expr + `) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '0'), '.') || 'Z')`
 }
 
-// jsonText writes a multilingual text (jsonb) expression with its tg, ru and en; a language
-// missing or blank is null, which jsonb_strip_nulls, around the whole object, takes out.
-func jsonText(expr string) string {
-	return `jsonb_build_object('tg', nullif((` + expr + `) ->> 'tg', ''), 'ru', nullif((` + expr + `) ->> 'ru', ''),
-		'en', nullif((` + expr + `) ->> 'en', ''))`
-}
-
 // measureJSON writes a row of measureColumns, aliased m, as a Measure. Its optional fields
-// are null, and stripped, when absent; no other field can be null.
+// are null, and stripped, when absent; no other field can be null. Texts go out as stored:
+// their CHECK (i18n_valid, migration 00001) admits only tg, ru and en, each a string not
+// blank, which is what a Text holds.
 var measureJSON = `jsonb_strip_nulls(jsonb_build_object(
 	'id', m.id, 'version', m.version, 'created_at', ` + jsonTime("m.created_at") + `, 'updated_at', ` + jsonTime("m.updated_at") + `,
-	'plan_id', m.plan_id, 'code', m.code, 'title', ` + jsonText("m.title") + `, 'description', ` + jsonText("m.description") + `,
-	'expected_result', ` + jsonText("m.expected_result") + `, 'deadline_text', ` + jsonText("m.deadline_text") + `,
+	'plan_id', m.plan_id, 'code', m.code, 'title', m.title, 'description', m.description,
+	'expected_result', m.expected_result, 'deadline_text', m.deadline_text,
 	'due_start', m.due_start, 'due_end', m.due_end, 'lead', m.lead, 'co_implementers', m.co_implementers,
 	'partners', m.partners, 'recommendations', m.recommendations, 'articles', m.articles,
 	'current_status', m.current_status, 'progress_percent', m.progress_percent, 'overdue', m.overdue,
