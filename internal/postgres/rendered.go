@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/naptracker/naptracker/internal/nap"
 )
@@ -34,6 +37,20 @@ var measureJSON = `jsonb_strip_nulls(jsonb_build_object(
 	'current_status', m.current_status, 'progress_percent', m.progress_percent, 'overdue', m.overdue,
 	'provenance', m.provenance, 'provenance_note', m.provenance_note))`
 
+// renderRow scans into dest the one row of the statement render writes around q's SQL (its
+// subquery), with args after q's own, numbered from next, on the connection q is bound to.
+// gorm builds q alone: the long rendering SQL around it goes to the driver as it is, not
+// scanned again for placeholders, which cost a measure read a tenth of its time. gorm's query
+// callbacks still see the statement once, as it is built.
+func renderRow(q *gorm.DB, render func(sql string, next int) string, args []any, dest ...any) error {
+	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]struct{}{}).Statement
+	if stmt.Error != nil {
+		return stmt.Error
+	}
+	vars := append(stmt.Vars, args...)
+	return stmt.ConnPool.QueryRowContext(stmt.Context, render(stmt.SQL.String(), len(stmt.Vars)+1), vars...).Scan(dest...)
+}
+
 // ListMeasuresJSON returns a page of a plan's measures that match f, in code order, as a JSON
 // array of measures. Overdue is judged as of today.
 func (db *DB) ListMeasuresJSON(ctx context.Context, scope nap.Scope, planID string, f nap.MeasureFilter, today time.Time, page nap.PageRequest) (nap.JSONPage, error) {
@@ -51,10 +68,12 @@ func (db *DB) ListMeasuresJSON(ctx context.Context, scope nap.Scope, planID stri
 		lastCode sql.NullString
 		lastID   sql.NullString
 	)
-	err = db.conn(ctx).Raw(`SELECT coalesce(json_agg(`+measureJSON+` ORDER BY m.n) FILTER (WHERE m.n <= @limit), '[]'),
-			count(*), max(m.code) FILTER (WHERE m.n = @limit), max(m.id::text) FILTER (WHERE m.n = @limit)
-		FROM (SELECT m.*, row_number() OVER (ORDER BY m.code, m.id) AS n FROM (@page) m) m`,
-		sql.Named("limit", page.Limit), sql.Named("page", q)).Row().Scan(&p.Items, &rows, &lastCode, &lastID)
+	err = renderRow(q, func(page string, next int) string {
+		limit := fmt.Sprintf("$%d", next)
+		return `SELECT coalesce(json_agg(` + measureJSON + ` ORDER BY m.n) FILTER (WHERE m.n <= ` + limit + `), '[]'),
+			count(*), max(m.code) FILTER (WHERE m.n = ` + limit + `), max(m.id::text) FILTER (WHERE m.n = ` + limit + `)
+		FROM (SELECT m.*, row_number() OVER (ORDER BY m.code, m.id) AS n FROM (` + page + `) m) m`
+	}, []any{page.Limit}, &p.Items, &rows, &lastCode, &lastID)
 	if err != nil {
 		return nap.JSONPage{}, translate(err)
 	}
@@ -77,9 +96,9 @@ func (db *DB) GetMeasureJSON(ctx context.Context, scope nap.Scope, id string, to
 		body []byte
 		st   nap.MeasureState
 	)
-	err := db.conn(ctx).Raw(`SELECT `+measureJSON+`, m.version, m.current_status, m.progress_percent, m.overdue FROM (?) m`,
-		db.measures(ctx, scope, derived(scope), today).Where("m.id = ?", id)).
-		Row().Scan(&body, &st.Version, &st.Status, &st.ProgressPercent, &st.Overdue)
+	err := renderRow(db.measures(ctx, scope, derived(scope), today).Where("m.id = ?", id), func(measure string, _ int) string {
+		return `SELECT ` + measureJSON + `, m.version, m.current_status, m.progress_percent, m.overdue FROM (` + measure + `) m`
+	}, nil, &body, &st.Version, &st.Status, &st.ProgressPercent, &st.Overdue)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nap.MeasureState{}, nap.Errorf(nap.ENOTFOUND, "measure not found")
 	}
