@@ -2,6 +2,7 @@ package authz
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -43,6 +44,10 @@ type decisions struct {
 	self   roleSet                    // the role "self", if the policy grants it anything
 	anyone roleSet                    // the role "anonymous", if the policy grants it anything
 	users  map[string]heldRoles       // by user id
+	// Who holds some role in "*", and in each single domain: the only users holders need ask
+	// about, beside the one a user's own domain names.
+	everywhere []string
+	in         map[string][]string
 }
 
 // heldRoles are the roles a user holds: in "*" (so in every domain), and in single domains.
@@ -111,16 +116,27 @@ func (d *decisions) scope(userID string) nap.Scope {
 	return s
 }
 
-// holders lists, in order, the users who hold a role that grants p in domain.
+// holders lists, in order, the users the table knows who hold a role that grants p in domain.
+// Unless anyone may, only users with a role in domain or in "*", or whose own domain it is,
+// can: a review step asks about one organization among thousands, not every user.
 func (d *decisions) holders(domain string, p nap.Permission) []string {
+	candidates := slices.Concat(d.everywhere, d.in[domain])
+	if own, ok := strings.CutPrefix(domain, subjectPrefix); ok {
+		if _, known := d.users[own]; known {
+			candidates = append(candidates, own)
+		}
+	}
+	if d.grants[p]&d.anyone != 0 {
+		candidates = slices.Collect(maps.Keys(d.users))
+	}
 	var out []string
-	for id := range d.users {
+	for _, id := range candidates {
 		if d.can(id, domain, p) {
 			out = append(out, id)
 		}
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 // orgPrefix turns an organization id into its domain (nap.OrganizationDomain).
@@ -174,6 +190,15 @@ func compile(policy, links [][]string) (*decisions, error) {
 			u.in = addIn(u.in, link[2], bit)
 		}
 		d.users[userID] = u
+	}
+	d.in = map[string][]string{}
+	for id, u := range d.users {
+		if u.everywhere != 0 {
+			d.everywhere = append(d.everywhere, id)
+		}
+		for _, in := range u.in {
+			d.in[in.domain] = append(d.in[in.domain], id)
+		}
 	}
 	// Casbin's role manager follows links from role to role; the table holds one step only.
 	for _, link := range links {
