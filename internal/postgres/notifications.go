@@ -43,21 +43,39 @@ func (db *DB) Recipients(ctx context.Context, ids []string) ([]nap.Recipient, er
 
 // Enqueue keeps notifications in the outbox, in the caller's transaction when there is one:
 // they are sent only once it commits. A notification whose key is kept already is not kept
-// again. It returns how many it kept.
+// again. It returns how many it kept. One statement keeps them all: a review step may tell
+// every approver of an organization.
 func (db *DB) Enqueue(ctx context.Context, ns []nap.Notification) (int, error) {
-	kept := 0
-	for _, n := range ns {
-		res := db.conn(ctx).Exec(`INSERT INTO notifications (id, kind, key, user_id, email, language, subject, text_body,
-				html_body, update_id, period_id, organization_id, next_attempt_at)
-			VALUES (?, ?, nullif(?, ''), ?, ?, ?, ?, ?, ?, nullif(?, '')::uuid, nullif(?, '')::uuid, nullif(?, '')::uuid, ?)
-			ON CONFLICT (key) DO NOTHING`, newID(), string(n.Kind), n.Key, n.UserID, n.Email, n.Language, n.Subject,
-			n.Text, n.HTML, n.UpdateID, n.PeriodID, n.OrganizationID, n.NextAttemptAt)
-		if res.Error != nil {
-			return kept, res.Error
-		}
-		kept += int(res.RowsAffected)
+	if len(ns) == 0 {
+		return 0, nil
 	}
-	return kept, nil
+	var c struct{ ids, kinds, keys, users, emails, languages, subjects, texts, htmls, updates, periods, orgs, next TextArray }
+	for _, n := range ns {
+		c.ids = append(c.ids, newID())
+		c.kinds = append(c.kinds, string(n.Kind))
+		c.keys = append(c.keys, n.Key)
+		c.users = append(c.users, n.UserID)
+		c.emails = append(c.emails, n.Email)
+		c.languages = append(c.languages, n.Language)
+		c.subjects = append(c.subjects, n.Subject)
+		c.texts = append(c.texts, n.Text)
+		c.htmls = append(c.htmls, n.HTML)
+		c.updates = append(c.updates, n.UpdateID)
+		c.periods = append(c.periods, n.PeriodID)
+		c.orgs = append(c.orgs, n.OrganizationID)
+		c.next = append(c.next, n.NextAttemptAt.UTC().Format(time.RFC3339Nano))
+	}
+	res := db.conn(ctx).Exec(`INSERT INTO notifications (id, kind, key, user_id, email, language, subject, text_body,
+			html_body, update_id, period_id, organization_id, next_attempt_at)
+		SELECT id, kind, nullif(key, ''), user_id, email, language, subject, text_body, html_body,
+			nullif(update_id, '')::uuid, nullif(period_id, '')::uuid, nullif(organization_id, '')::uuid, next_attempt_at
+		FROM unnest(?::uuid[], ?::text[], ?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+			?::text[], ?::text[], ?::text[], ?::timestamptz[]) WITH ORDINALITY
+			AS n(id, kind, key, user_id, email, language, subject, text_body, html_body, update_id, period_id, organization_id, next_attempt_at, n)
+		ORDER BY n
+		ON CONFLICT (key) DO NOTHING`, c.ids, c.kinds, c.keys, c.users, c.emails, c.languages, c.subjects, c.texts, c.htmls,
+		c.updates, c.periods, c.orgs, c.next)
+	return int(res.RowsAffected), res.Error
 }
 
 // OpenRounds returns the open reporting periods of published plans whose round is on as of
