@@ -50,6 +50,9 @@ type StreamsReport struct {
 	// receipt, on this machine's clock.
 	Latency Latency `json:"delivery_latency"`
 	Memory  Memory  `json:"server_memory"`
+	// WritesCPU is the CPU time the server spent while the writes ran and the streams
+	// delivered them, given its process id on this machine; 0: unknown.
+	WritesCPUMillis int64 `json:"server_cpu_during_writes_ms,omitempty"`
 }
 
 // Memory is the server's resident memory: from its /metrics (process_resident_memory_bytes,
@@ -132,7 +135,11 @@ func runStreams(ctx context.Context, api *client, w *world, cfg Config, progress
 	}
 
 	fmt.Fprintf(progress, "ministry scenario while the streams are open: %d workers for %s\n", cfg.Concurrency, cfg.Duration)
+	cpuBefore := procCPU(cfg.ServerPID)
 	main := runPhase(ctx, api, w, cfg, ScenarioMinistry)
+	if cfg.ServerPID > 0 {
+		rep.WritesCPUMillis = (procCPU(cfg.ServerPID) - cpuBefore).Milliseconds()
+	}
 
 	// What each caller's feed lists after the start, once the writes ended.
 	want := map[string][]int64{}
@@ -349,6 +356,24 @@ func procMemory(pid int) (rss, hwm int64) {
 	return rss, hwm
 }
 
+// procCPU is the CPU time, user and system, a process on this machine has used; 0 when it
+// cannot be read. /proc counts it in ticks of 1/100 s (USER_HZ) on every Linux.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields are counted after it.
+	_, after, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(after)
+	if len(f) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseInt(f[11], 10, 64)
+	system, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(user+system) * 10 * time.Millisecond
+}
+
 func (r *StreamsReport) write(w io.Writer) {
 	fmt.Fprintf(w, "%d streams: %d anonymous, %d as %d partners, %d as %d ministries\n",
 		r.Streams, r.Anonymous, r.Partner, r.PartnerTokens, r.Ministry, r.MinistryScopes)
@@ -360,6 +385,7 @@ func (r *StreamsReport) write(w io.Writer) {
 	fmt.Fprintf(w, "server resident memory (/metrics): %.1f MB before the streams, %.1f MB at the peak, %.1f MB at the end\n",
 		mb(r.Memory.Before), mb(r.Memory.Peak), mb(r.Memory.After))
 	if r.Memory.VmHWM > 0 {
-		fmt.Fprintf(w, "server process: VmRSS %.1f MB, VmHWM %.1f MB\n", mb(r.Memory.VmRSS), mb(r.Memory.VmHWM))
+		fmt.Fprintf(w, "server process: VmRSS %.1f MB, VmHWM %.1f MB; CPU while the writes ran: %d ms\n",
+			mb(r.Memory.VmRSS), mb(r.Memory.VmHWM), r.WritesCPUMillis)
 	}
 }
