@@ -294,24 +294,9 @@ func TestChangeStream(t *testing.T) {
 		_ = json.Unmarshal(b, &in)
 		return in.ID
 	}
-	awaitEntity := func(events <-chan sseEvent, entity string) int64 {
-		timeout := time.After(30 * time.Second)
-		for {
-			select {
-			case e, ok := <-events:
-				if !ok {
-					t.Fatal("the stream ended")
-				}
-				if strings.Contains(e.data, entity) {
-					return e.id
-				}
-			case <-timeout:
-				t.Fatalf("no event for %s within 30 s", entity)
-			}
-		}
-	}
 	first := create("s.1")
-	last := awaitEntity(events, first)
+	delivered := awaitEvent(t, events, first)
+	last := delivered[len(delivered)-1]
 	cancel()
 
 	// Changes made while disconnected arrive on reconnection with Last-Event-ID.
@@ -320,10 +305,10 @@ func TestChangeStream(t *testing.T) {
 	defer cancel2()
 	events = p.openStream(t, ctx2, p.coordinator, last)
 	for _, entity := range missed {
-		awaitEntity(events, entity)
+		awaitEvent(t, events, entity)
 	}
 	// And the stream goes on with what comes next.
-	awaitEntity(events, create("s.4"))
+	awaitEvent(t, events, create("s.4"))
 }
 
 // TestPublishingAPlanAnnouncesItsContent: what was prepared in a draft plan shows up in the
