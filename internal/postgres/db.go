@@ -129,10 +129,10 @@ func literalLimit(c clause.Clause, b clause.Builder) {
 		return
 	}
 	if l.Limit != nil && *l.Limit >= 0 {
-		b.WriteString("LIMIT " + strconv.Itoa(*l.Limit))
+		_, _ = b.WriteString("LIMIT " + strconv.Itoa(*l.Limit))
 	}
 	if l.Offset > 0 {
-		b.WriteString(" OFFSET " + strconv.Itoa(l.Offset))
+		_, _ = b.WriteString(" OFFSET " + strconv.Itoa(l.Offset))
 	}
 }
 
