@@ -120,14 +120,16 @@ func (d *decisions) scope(userID string) nap.Scope {
 // Unless anyone may, only users with a role in domain or in "*", or whose own domain it is,
 // can: a review step asks about one organization among thousands, not every user.
 func (d *decisions) holders(domain string, p nap.Permission) []string {
-	candidates := slices.Concat(d.everywhere, d.in[domain])
-	if own, ok := strings.CutPrefix(domain, subjectPrefix); ok {
-		if _, known := d.users[own]; known {
-			candidates = append(candidates, own)
-		}
-	}
+	var candidates []string
 	if d.grants[p]&d.anyone != 0 {
 		candidates = slices.Collect(maps.Keys(d.users))
+	} else {
+		candidates = slices.Concat(d.everywhere, d.in[domain])
+		if own, ok := strings.CutPrefix(domain, subjectPrefix); ok {
+			if _, known := d.users[own]; known {
+				candidates = append(candidates, own)
+			}
+		}
 	}
 	var out []string
 	for _, id := range candidates {

@@ -39,16 +39,7 @@ func multipartBody(t testing.TB, meta map[string]any, filename string, content [
 func (p *progressFixture) upload(c caller, updateID string, meta map[string]any, filename string, content []byte) (*http.Response, []byte) {
 	p.t.Helper()
 	ct, body := multipartBody(p.t, meta, filename, content)
-	req, _ := http.NewRequest("POST", p.srv.URL+"/v1/updates/"+updateID+"/evidence", bytes.NewReader(body))
-	req.Header.Set("Content-Type", ct)
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	res, err := p.srv.Client().Do(req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, b
+	return p.sendRaw("POST", "/v1/updates/"+updateID+"/evidence", ct, body, c.auth()...)
 }
 
 func (p *progressFixture) count(t testing.TB, table string) int64 {

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -46,15 +45,7 @@ func (p *progressFixture) importFile(c caller, periodID string, file []byte, com
 	if commit {
 		path += "?commit=true"
 	}
-	req, _ := http.NewRequest("POST", p.srv.URL+path, &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	res, err := p.srv.Client().Do(req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
+	res, b := p.sendRaw("POST", path, w.FormDataContentType(), body.Bytes(), c.auth()...)
 	return res.StatusCode, b
 }
 
