@@ -167,6 +167,10 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		}
 		slog.Info("reference data", "result", rep.String())
 	}
+	// What was changed while no server ran (seeded, say) is in the audit chain before anyone reads it.
+	if _, err := db.LinkAudit(ctx); err != nil {
+		return nil, fmt.Errorf("link the audit trail: %w", err)
+	}
 	enforcer, err := authz.New(ctx, db)
 	if err != nil {
 		return nil, err
@@ -239,6 +243,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	})
 	s.running.Go(func() { pgnotify.Listen(background, opts.DatabaseURL, postgres.ChangesChannel, changes.Notify) })
 	s.running.Go(func() { changeFeed.Run(background) })
+	s.running.Go(func() { linkAuditEvery(background, db, auditLinkEvery) })
 	if len(opts.ReplicaURLs) > 0 {
 		s.running.Go(func() { db.WatchReplicas(background) })
 	}
@@ -347,6 +352,26 @@ func notifyEvery(ctx context.Context, svc *service.Service, every time.Duration)
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// auditLinkEvery is how often a server links audit events that no writer of its own waited
+// for: those of other processes, or of writers whose pass failed.
+const auditLinkEvery = time.Second
+
+// linkAuditEvery links what is staged of the audit trail every interval, until ctx ends.
+func linkAuditEvery(ctx context.Context, db *postgres.DB, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if _, err := db.LinkAudit(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("linking the audit trail failed", "error", err)
 		}
 	}
 }

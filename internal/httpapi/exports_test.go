@@ -608,6 +608,9 @@ func TestExportReadsOneMoment(t *testing.T) {
 		if err := p.db.Gorm().Exec(`UPDATE measures SET title = '{"en": "Renamed meanwhile"}', version = version + 1 WHERE id = ?`, p.measureID).Error; err != nil {
 			t.Error(err)
 		}
+		if _, err := p.db.LinkAudit(context.Background()); err != nil {
+			t.Error(err)
+		}
 	}}
 	svc := service.New(service.Deps{Store: store, Blobs: p.app.Blobs(), Authorizer: p.authz})
 	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: svc, Authorizer: p.authz, Ready: p.app.Ping}))

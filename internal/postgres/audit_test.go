@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/naptracker/naptracker/internal/nap"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
@@ -47,7 +49,7 @@ func verified(t *testing.T, db *postgres.DB) int64 {
 }
 
 // Two transactions that write audited rows are open at once, each holding its row locks,
-// before either commits: a writer waits for the audit chain only while its events are linked.
+// before either commits: writers do not wait for each other for the audit chain.
 func TestAuditedWritersRunTogether(t *testing.T) {
 	db := openDB(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // fails, not hangs, if they wait for each other
@@ -81,7 +83,7 @@ func TestAuditedWritersRunTogether(t *testing.T) {
 }
 
 // contiguous fails the test unless each request's audit events follow one another in the
-// chain: a transaction's events are linked together, at its commit.
+// chain: a transaction's events are linked together, after its commit.
 func contiguous(t *testing.T, db *postgres.DB, requests ...string) {
 	t.Helper()
 	var interleaved []string
@@ -230,5 +232,118 @@ func TestDeadlockVictimEveryTimeIsTold(t *testing.T) {
 	})
 	if code := nap.ErrorCode(err); code != nap.EUNAVAILABLE || attempts != 3 {
 		t.Errorf("after %d attempts: %v (%s), want %s after 3", attempts, err, code, nap.EUNAVAILABLE)
+	}
+}
+
+// A change commits while the audit chain's lock is held elsewhere: others read it at once,
+// its events wait, staged, and the writer is answered once they are linked, as soon as the
+// lock is free.
+func TestCommitDoesNotWaitForTheChain(t *testing.T) {
+	db := openDB(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	before := verified(t, db)
+	holder := db.Gorm().Begin()
+	if err := holder.Exec(`SELECT pg_advisory_xact_lock(727102)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+	answered := make(chan error, 1)
+	go func() {
+		answered <- db.InTx(nap.NewContextWithRequestID(ctx, "while-held"), func(ctx context.Context) error {
+			return createOrganization(ctx, db, "WHILEHELD")
+		})
+	}()
+	// The writer's linking pass waits for the lock only once the change is committed.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := db.Gorm().Raw(`SELECT count(*) FROM pg_locks
+				WHERE locktype = 'advisory' AND classid = 0 AND objid = 727102 AND NOT granted`).Scan(&waiting).Error; err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no linking pass waited for the chain's lock")
+		}
+	}
+	var committed, staged int
+	if err := db.Gorm().Raw(`SELECT (SELECT count(*) FROM organizations WHERE code = 'WHILEHELD'),
+			(SELECT count(*) FROM audit_staged WHERE request_id = 'while-held')`).Row().Scan(&committed, &staged); err != nil {
+		t.Fatal(err)
+	}
+	if committed != 1 || staged != 1 {
+		t.Errorf("while the chain's lock is held: %d organizations committed, %d events staged; want 1 and 1", committed, staged)
+	}
+	select {
+	case err := <-answered:
+		t.Fatalf("the writer was answered before its events were in the chain: %v", err)
+	default:
+	}
+	holder.Rollback()
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	if n := verified(t, db); n != before+1 {
+		t.Errorf("%d events, want %d", n, before+1)
+	}
+	contiguous(t, db, "while-held")
+}
+
+// Events committed with no linking pass after them (a process that stopped after its commit)
+// stay staged until the next pass, of anyone's, links them.
+func TestStagedEventsAreLinkedByTheNextPass(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	before := verified(t, db)
+	err := db.Gorm().Transaction(func(tx *gorm.DB) error {
+		return tx.Exec(`SELECT set_config('naptracker.request_id', 'unlinked', true),
+			audit_append('test.unlinked', 'test', NULL, NULL, '{"n": 1}'), audit_append('test.unlinked', 'test', NULL, NULL, '{"n": 2}')`).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.LinkAudit(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("LinkAudit linked %d, %v; want 2", n, err)
+	}
+	if n := verified(t, db); n != before+2 {
+		t.Errorf("%d events, want %d", n, before+2)
+	}
+	var order []int
+	if err := db.Gorm().Raw(`SELECT (after ->> 'n')::int FROM audit_events WHERE request_id = 'unlinked' ORDER BY seq`).Scan(&order).Error; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(order) != "[1 2]" {
+		t.Errorf("events linked in the order %v, want the order they were staged in", order)
+	}
+}
+
+// Whether someone edited an update counts their edits committed but not yet in the chain: the
+// author of a change may not approve it in the moment before it is linked.
+func TestEditedUpdateCountsStagedEvents(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	const editor, update = "00000000-0000-4000-8000-0000000000e1", "00000000-0000-4000-8000-0000000000e2"
+	edited, err := db.EditedUpdate(ctx, editor, update)
+	if err != nil || edited {
+		t.Fatalf("before any edit: %v, %v", edited, err)
+	}
+	err = db.Gorm().Transaction(func(tx *gorm.DB) error {
+		return tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true),
+			audit_append('progress_update.update', 'progress_update', ?::uuid, NULL, NULL)`, editor, update).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edited, err := db.EditedUpdate(ctx, editor, update); err != nil || !edited {
+		t.Errorf("an edit staged, not yet linked: edited %v, %v; want true", edited, err)
+	}
+	if _, err := db.LinkAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if edited, err := db.EditedUpdate(ctx, editor, update); err != nil || !edited {
+		t.Errorf("the edit linked: edited %v, %v; want true", edited, err)
 	}
 }

@@ -9,7 +9,8 @@ import (
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
-// ChangesChannel is the notification channel on which every committed change is announced.
+// ChangesChannel is the notification channel on which committed changes are announced, once
+// their audit events are linked (audit_link, migration 00018).
 const ChangesChannel = "naptracker_changes"
 
 // ListChanges returns, oldest first, at most limit changes after the change after (0: from

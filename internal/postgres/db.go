@@ -27,13 +27,13 @@ type DB struct {
 	gorm      *gorm.DB
 	summaries summaries
 	replicas  *replicaSet // nil without replicas
+	links     linker
 }
 
 // PoolSize is the number of connections a process keeps open. Idle connections are kept as
 // many as open ones: closing and reopening them under load costs more than all the ORM work.
 // More is not faster: on two cores shared with the database, 16 connections served a fifth
-// fewer reads than 8 (docs/PERFORMANCE.md), and 8 leave room for writers waiting their turn
-// on the audit trail.
+// fewer reads than 8 (docs/PERFORMANCE.md).
 const PoolSize = 8
 
 // sessionDefaults are settings for a database that answers short queries: compiling a query
@@ -171,8 +171,8 @@ func (db *DB) conn(ctx context.Context) *gorm.DB {
 // InTx runs fn in one transaction: every statement made with the context fn receives commits
 // with the others or not at all. Inside a transaction already, fn joins it. The transaction
 // carries the caller and the request id of ctx, which the audit trail records; its audit
-// events join the trail's chain as it commits (migration 00017), so writers wait for each
-// other only then. Writers that lock the same rows in different orders may deadlock: the
+// events are staged, and joined to the trail's chain after it commits (linkCommitted), so
+// writers never wait for each other for the chain. Writers that lock the same rows in different orders may deadlock: the
 // transaction PostgreSQL aborts to end it runs again, from the start, up to txAttempts times
 // in all, so fn must do nothing but statements; after that the caller is told to retry (503).
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
@@ -202,6 +202,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		}
 		if err == nil {
 			db.replicas.wrote(ctx)
+			db.linkCommitted(ctx)
 		}
 		return err
 	}

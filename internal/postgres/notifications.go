@@ -67,10 +67,10 @@ func (db *DB) Enqueue(ctx context.Context, ns []nap.Notification) (int, error) {
 	}
 	res := db.conn(ctx).Exec(`INSERT INTO notifications (id, kind, key, user_id, email, language, subject, text_body,
 			html_body, update_id, period_id, organization_id, next_attempt_at)
-		SELECT id, kind, nullif(key, ''), user_id, email, language, subject, text_body, html_body,
-			nullif(update_id, '')::uuid, nullif(period_id, '')::uuid, nullif(organization_id, '')::uuid, next_attempt_at
-		FROM unnest(?::uuid[], ?::text[], ?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-			?::text[], ?::text[], ?::text[], ?::timestamptz[]) WITH ORDINALITY
+		SELECT id::uuid, kind, nullif(key, ''), user_id::uuid, email, language, subject, text_body, html_body,
+			nullif(update_id, '')::uuid, nullif(period_id, '')::uuid, nullif(organization_id, '')::uuid, next_attempt_at::timestamptz
+		FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+			?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY
 			AS n(id, kind, key, user_id, email, language, subject, text_body, html_body, update_id, period_id, organization_id, next_attempt_at, n)
 		ORDER BY n
 		ON CONFLICT (key) DO NOTHING`, c.ids, c.kinds, c.keys, c.users, c.emails, c.languages, c.subjects, c.texts, c.htmls,

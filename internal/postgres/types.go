@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
@@ -42,8 +43,9 @@ func Text(t nap.Text) driver.Valuer {
 	return jsonOf[nap.Text]{V: t}
 }
 
-// TextArray writes a []string as a PostgreSQL array literal. gorm would otherwise expand a
-// slice argument into a list of values.
+// TextArray is a []string argument for a text[] parameter. pgx encodes it as an array
+// (ArrayGetter), without formatting and parsing a literal; Value, the literal, makes gorm pass
+// it whole instead of expanding a slice into a list of parameters.
 type TextArray []string
 
 func (a TextArray) Value() (driver.Value, error) {
@@ -60,6 +62,12 @@ func (a TextArray) Value() (driver.Value, error) {
 	b.WriteByte('}')
 	return b.String(), nil
 }
+
+func (a TextArray) Dimensions() []pgtype.ArrayDimension {
+	return pgtype.FlatArray[string](a).Dimensions()
+}
+func (a TextArray) Index(i int) any { return a[i] }
+func (a TextArray) IndexType() any  { return "" }
 
 // arrayElement escapes a quoted element of an array literal.
 var arrayElement = strings.NewReplacer(`\`, `\\`, `"`, `\"`)

@@ -17,6 +17,7 @@ type AuditStore interface {
 	ListAuditEvents(ctx context.Context, f nap.AuditFilter, page nap.PageRequest) (nap.Page[nap.AuditEvent], error)
 	MeasureHistory(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.AuditEvent], error)
 	VerifyAudit(ctx context.Context) (nap.AuditVerification, error)
+	LinkAudit(ctx context.Context) (int64, error)
 	AuditHashAt(ctx context.Context, seq int64) (hash string, found bool, err error)
 	StoredEvidence(ctx context.Context) (map[string][]string, error)
 	AddCheckpoint(ctx context.Context, cp nap.Checkpoint) (bool, error)
@@ -51,9 +52,13 @@ func (s *Service) MeasureHistory(ctx context.Context, measureID string, page nap
 // re-hashes the stored bytes of every piece of evidence, and checks the trail against every
 // checkpoint the server keeps and every one given in held (copies a partner kept): each must
 // be validly signed (with key, when it is not nil), and the trail must still reach it with
-// the hash it states. Whatever is wrong is in the result's Problems.
+// the hash it states. Whatever is wrong is in the result's Problems. Events committed but not
+// yet in the chain are linked first, so that the check covers every change made so far.
 func (s *Service) VerifyAudit(ctx context.Context, held []nap.Checkpoint, key ed25519.PublicKey) (nap.AuditVerification, error) {
 	var v nap.AuditVerification
+	if _, err := s.store.LinkAudit(ctx); err != nil {
+		return v, err
+	}
 	err := s.store.Snapshot(ctx, func(ctx context.Context) error {
 		var err error
 		if v, err = s.store.VerifyAudit(ctx); err != nil {
@@ -137,10 +142,14 @@ func (s *Service) verifyCheckpoint(ctx context.Context, v *nap.AuditVerification
 
 // SignCheckpoint signs the trail's head and keeps the checkpoint, unless the newest one kept
 // is of that head already; it returns the newest checkpoint (zero while the trail is empty),
-// and whether it is new.
+// and whether it is new. Events committed but not yet in the chain are linked first, so that
+// the checkpoint covers every change made so far.
 func (s *Service) SignCheckpoint(ctx context.Context) (nap.Checkpoint, bool, error) {
 	if s.signer == nil {
 		return nap.Checkpoint{}, false, errors.New("no audit key to sign checkpoints with")
+	}
+	if _, err := s.store.LinkAudit(ctx); err != nil {
+		return nap.Checkpoint{}, false, err
 	}
 	var cp nap.Checkpoint
 	fresh := false

@@ -40,10 +40,9 @@ var ErrLoaded = errors.New("synthetic data is loaded in this database already")
 // Load generates the dataset o describes and adds it to the database at dsn, whose schema
 // must be current, in one transaction, reporting progress to progress.
 //
-// Row triggers are off for the load: an audit event per row, each under the audit chain's
-// lock, would take hours for a million rows, and approved updates' values could not be
-// inserted past the freeze triggers. The transaction disables the tables' user triggers
-// (ALTER TABLE … DISABLE TRIGGER USER, which needs ownership of the tables, not superuser, and
+// Row triggers are off for the load: an audit event per row would take hours for a million
+// rows, and approved updates' values could not be inserted past the freeze triggers. The
+// transaction disables the tables' user triggers (ALTER TABLE … DISABLE TRIGGER USER, which needs ownership of the tables, not superuser, and
 // keeps foreign keys and CHECK constraints checked), re-enables them before it commits, and
 // does what the triggers would have done in bulk: one audit event records the whole load (seed,
 // options, row counts), so the chain still verifies, and, with o.Feed, one change-feed row per
@@ -67,10 +66,7 @@ func Load(ctx context.Context, dsn string, o Options, progress io.Writer) (Repor
 	defer conn.Close(context.WithoutCancel(ctx))
 
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		// The audit chain's lock first, as every audited commit takes it: nobody else commits
-		// a change while we load.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(727102),
-				set_config('naptracker.request_id', 'seed-synthetic', true),
+		if _, err := tx.Exec(ctx, `SELECT set_config('naptracker.request_id', 'seed-synthetic', true),
 				set_config('synchronous_commit', 'off', true),
 				set_config('maintenance_work_mem', '256MB', true)`); err != nil {
 			return err
@@ -116,6 +112,10 @@ func Load(ctx context.Context, dsn string, o Options, progress io.Writer) (Repor
 	})
 	if err != nil {
 		return rep, err
+	}
+	// The load's event joins the audit chain now, as a server's changes do once committed.
+	if _, err := conn.Exec(ctx, `SELECT audit_link()`); err != nil {
+		return rep, fmt.Errorf("link the audit trail: %w", err)
 	}
 	// VACUUM as well as ANALYZE: until the visibility map is set, index-only scans (a plan
 	// summary's, for one) read every row from the table.

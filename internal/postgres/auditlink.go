@@ -1,0 +1,103 @@
+package postgres
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// linkBatch is how many staged events one statement of a linking pass links at most, so that
+// a long backlog (after an outage of every server, say) is linked in bounded transactions.
+const linkBatch = 10000
+
+// linkTimeout bounds a linking pass, which runs on behalf of everyone waiting for it.
+const linkTimeout = 30 * time.Second
+
+// LinkAudit links the audit events staged by committed transactions into the chain (migration
+// 00018) and returns how many it linked. It runs on the primary, in transactions of its own;
+// one linker at a time, whoever calls it.
+func (db *DB) LinkAudit(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		if err := db.gorm.WithContext(ctx).Raw(`SELECT audit_link(?)`, linkBatch).Row().Scan(&n); err != nil {
+			return total, err
+		}
+		total += n
+		if n < linkBatch {
+			return total, nil
+		}
+	}
+}
+
+// linkCommitted returns once the audit events of the transaction that committed before it
+// are in the chain, so that whoever made a change can read its events as soon as it is told
+// the change is made. The change is made either way: a pass that fails is only logged, and
+// the next pass, of anyone's, links what it left.
+func (db *DB) linkCommitted(ctx context.Context) {
+	err := db.links.await(ctx, func(ctx context.Context) error {
+		_, err := db.LinkAudit(ctx)
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		slog.Warn("linking the audit trail failed; the next pass links what is staged", "error", err)
+	}
+}
+
+// linker shares linking passes among the transactions of this process, as PostgreSQL's group
+// commit shares a flush of its log: a transaction that has committed waits for a pass that
+// starts after its commit, and all that commit while a pass runs share the next one. So a
+// burst of writes takes a few passes, not one each.
+type linker struct {
+	mu      sync.Mutex
+	running bool      // a pass is running
+	next    *linkPass // the pass that starts when it ends, with everyone waiting for it
+}
+
+type linkPass struct {
+	start chan struct{} // closed when the pass before it has ended
+	done  chan struct{} // closed when it has ended, with err
+	err   error
+}
+
+// await returns once a pass of link that began after the call has ended, with its error. The
+// first caller to need a pass runs it, even if its own ctx ends meanwhile: the others wait
+// for it.
+func (l *linker) await(ctx context.Context, link func(context.Context) error) error {
+	l.mu.Lock()
+	p, runs := l.next, false
+	switch {
+	case !l.running:
+		l.running, runs = true, true
+		p = &linkPass{done: make(chan struct{})}
+	case p == nil:
+		p = &linkPass{start: make(chan struct{}), done: make(chan struct{})}
+		l.next, runs = p, true
+	}
+	l.mu.Unlock()
+	if !runs {
+		select {
+		case <-p.done:
+			return p.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if p.start != nil {
+		<-p.start
+	}
+	passCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), linkTimeout)
+	p.err = link(passCtx)
+	cancel()
+	close(p.done)
+	l.mu.Lock()
+	if n := l.next; n != nil {
+		l.next = nil // it runs now; whoever comes from here on waits for the one after
+		close(n.start)
+	} else {
+		l.running = false
+	}
+	l.mu.Unlock()
+	return p.err
+}

@@ -1,0 +1,58 @@
+package postgres
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// Every caller of await returns only after a pass that began after its call has ended; passes
+// never overlap; callers who come while a pass runs share the next one.
+func TestLinkerSharesPasses(t *testing.T) {
+	var l linker
+	var calls, covered, passes atomic.Int64
+	var running atomic.Bool
+	release := make(chan struct{})
+	link := func(context.Context) error {
+		if !running.CompareAndSwap(false, true) {
+			t.Error("two passes ran at once")
+		}
+		seen := calls.Load() // every call counted so far began before this pass
+		if passes.Add(1) == 1 {
+			<-release // the first pass runs until the others have come
+		}
+		running.Store(false)
+		covered.Store(max(covered.Load(), seen))
+		return nil
+	}
+	const callers = 20
+	var wg sync.WaitGroup
+	check := func() {
+		c := calls.Add(1)
+		if err := l.await(context.Background(), link); err != nil {
+			t.Error(err)
+		}
+		if covered.Load() < c {
+			t.Errorf("call %d returned after passes that began before it (they covered %d)", c, covered.Load())
+		}
+	}
+	wg.Go(check)
+	for passes.Load() == 0 { // the first pass has begun
+		runtime.Gosched()
+	}
+	for range callers - 1 {
+		wg.Go(check)
+	}
+	for calls.Load() < callers {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if n := passes.Load(); n < 2 || n > 3 {
+		// the first, then one for everyone who came while it ran, and at most one more for a
+		// caller counted before it began its wait
+		t.Errorf("%d passes for %d callers, want 2 or 3", n, callers)
+	}
+}
