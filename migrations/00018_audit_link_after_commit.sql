@@ -14,6 +14,9 @@ ALTER TABLE audit_staged SET LOGGED;
 ALTER TABLE audit_staged DROP COLUMN link;
 -- When the change was made, which its event keeps however late it is linked.
 ALTER TABLE audit_staged ADD COLUMN at timestamptz NOT NULL DEFAULT clock_timestamp();
+-- A queue, whose rows come and go by the thousand a minute: vacuumed once a thousand are dead,
+-- whatever its size.
+ALTER TABLE audit_staged SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 
 -- +goose StatementBegin
 -- Stages an event of the caller's transaction, of its actor and request, for audit_link().
@@ -32,9 +35,11 @@ $$;
 -- it linked; the caller's transaction commits them. One linker at a time: the lock lasts until
 -- that commit, so the next linker reads this one's last hash. What it takes from audit_staged
 -- and what it adds to the chain are the rows of one statement, so nothing committed meanwhile
--- is taken without being linked.
+-- is taken without being linked. The staged rows are found by their key, never by reading the
+-- table: between two vacuums it holds mostly rows already linked, which the planner, counting
+-- the few live ones, would otherwise read through.
 CREATE FUNCTION audit_link(batch integer DEFAULT 10000) RETURNS bigint
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   s record;
   e audit_events;
@@ -49,7 +54,7 @@ BEGIN
   prev := coalesce((SELECT a.hash FROM audit_events a ORDER BY a.seq DESC LIMIT 1), repeat('0', 64));
   FOR s IN
     WITH taken AS (
-      DELETE FROM audit_staged WHERE (xid, n) IN (SELECT xid, n FROM audit_staged ORDER BY xid, n LIMIT batch)
+      DELETE FROM audit_staged WHERE ctid = ANY (ARRAY(SELECT ctid FROM audit_staged ORDER BY xid, n LIMIT batch))
       RETURNING *)
     SELECT * FROM taken ORDER BY xid, n
   LOOP
@@ -134,6 +139,7 @@ $$;
 -- What is staged is linked first: 00017 links only what a transaction staged itself.
 SELECT audit_link(2147483647);
 DROP FUNCTION audit_link(integer);
+ALTER TABLE audit_staged RESET (autovacuum_vacuum_scale_factor, autovacuum_vacuum_threshold);
 ALTER TABLE audit_staged DROP COLUMN at;
 ALTER TABLE audit_staged ADD COLUMN link boolean NOT NULL DEFAULT false;
 ALTER TABLE audit_staged ALTER COLUMN link DROP DEFAULT;

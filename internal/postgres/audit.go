@@ -160,18 +160,16 @@ func (db *DB) VerifyAudit(ctx context.Context) (nap.AuditVerification, error) {
 }
 
 // EditedUpdate reports whether the user ever wrote or changed a progress update's content,
-// its values or its evidence, as the audit trail records: its chain, and the events committed
-// but not yet linked into it.
+// its values or its evidence, as the audit trail's chain records (LinkCommitted first, to count
+// every change committed). Each EXISTS looks up the update's events by their own index.
 func (db *DB) EditedUpdate(ctx context.Context, userID, updateID string) (bool, error) {
 	var edited bool
-	err := db.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM (
-				SELECT actor_id, action, entity_type, entity_id, before, after FROM audit_events
-				UNION ALL SELECT actor_id, action, entity_type, entity_id, before, after FROM audit_staged) a
-			WHERE a.actor_id = ? AND (
-				(a.entity_type IN ('progress_update', 'indicator_value') AND a.entity_id = ?
-					AND a.action IN ('progress_update.insert', 'progress_update.update', 'indicator_value.insert',
-						'indicator_value.update', 'indicator_value.delete'))
-				OR (a.entity_type = 'evidence' AND coalesce(a.after, a.before) ->> 'update_id' = ?)))`,
-		userID, updateID, updateID).Scan(&edited).Error
+	err := db.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM audit_events a
+			WHERE a.entity_type IN ('progress_update', 'indicator_value') AND a.entity_id = ? AND a.actor_id = ?
+				AND a.action IN ('progress_update.insert', 'progress_update.update', 'indicator_value.insert',
+					'indicator_value.update', 'indicator_value.delete'))
+		OR EXISTS (SELECT 1 FROM audit_events a
+			WHERE a.entity_type = 'evidence' AND coalesce(a.after, a.before) ->> 'update_id' = ? AND a.actor_id = ?)`,
+		updateID, userID, updateID, userID).Scan(&edited).Error
 	return edited, err
 }

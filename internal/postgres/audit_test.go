@@ -320,30 +320,28 @@ func TestStagedEventsAreLinkedByTheNextPass(t *testing.T) {
 	}
 }
 
-// Whether someone edited an update counts their edits committed but not yet in the chain: the
-// author of a change may not approve it in the moment before it is linked.
-func TestEditedUpdateCountsStagedEvents(t *testing.T) {
+// LinkCommitted returns once every event committed before it is in the chain, whoever staged
+// it: so whether someone edited an update (checked after it) counts an edit the moment it is
+// committed.
+func TestLinkCommittedCoversEveryCommit(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
 	const editor, update = "00000000-0000-4000-8000-0000000000e1", "00000000-0000-4000-8000-0000000000e2"
-	edited, err := db.EditedUpdate(ctx, editor, update)
-	if err != nil || edited {
-		t.Fatalf("before any edit: %v, %v", edited, err)
-	}
-	err = db.Gorm().Transaction(func(tx *gorm.DB) error {
+	err := db.Gorm().Transaction(func(tx *gorm.DB) error {
 		return tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true),
 			audit_append('progress_update.update', 'progress_update', ?::uuid, NULL, NULL)`, editor, update).Error
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if edited, err := db.EditedUpdate(ctx, editor, update); err != nil || !edited {
-		t.Errorf("an edit staged, not yet linked: edited %v, %v; want true", edited, err)
+	if edited, err := db.EditedUpdate(ctx, editor, update); err != nil || edited {
+		t.Fatalf("an edit staged, not yet linked: edited %v, %v; the test proves nothing", edited, err)
 	}
-	if _, err := db.LinkAudit(ctx); err != nil {
+	if err := db.LinkCommitted(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if edited, err := db.EditedUpdate(ctx, editor, update); err != nil || !edited {
-		t.Errorf("the edit linked: edited %v, %v; want true", edited, err)
+		t.Errorf("after LinkCommitted: edited %v, %v; want true", edited, err)
 	}
+	verified(t, db)
 }

@@ -31,16 +31,21 @@ func (db *DB) LinkAudit(ctx context.Context) (int64, error) {
 	}
 }
 
-// linkCommitted returns once the audit events of the transaction that committed before it
-// are in the chain, so that whoever made a change can read its events as soon as it is told
-// the change is made. The change is made either way: a pass that fails is only logged, and
-// the next pass, of anyone's, links what it left.
-func (db *DB) linkCommitted(ctx context.Context) {
-	err := db.links.await(ctx, func(ctx context.Context) error {
+// LinkCommitted returns once the audit events of every transaction committed before the call
+// are in the chain: it waits for a linking pass that begins after it, shared with everyone of
+// this process who waits meanwhile (linker).
+func (db *DB) LinkCommitted(ctx context.Context) error {
+	return db.links.await(ctx, func(ctx context.Context) error {
 		_, err := db.LinkAudit(ctx)
 		return err
 	})
-	if err != nil && ctx.Err() == nil {
+}
+
+// linkCommitted is LinkCommitted after a commit of InTx: whoever made a change can read its
+// events as soon as they are told the change is made. The change is made either way, so a pass
+// that fails is only logged; the next pass, of anyone's, links what it left.
+func (db *DB) linkCommitted(ctx context.Context) {
+	if err := db.LinkCommitted(ctx); err != nil && ctx.Err() == nil {
 		slog.Warn("linking the audit trail failed; the next pass links what is staged", "error", err)
 	}
 }

@@ -17,7 +17,7 @@ type AuditStore interface {
 	ListAuditEvents(ctx context.Context, f nap.AuditFilter, page nap.PageRequest) (nap.Page[nap.AuditEvent], error)
 	MeasureHistory(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.AuditEvent], error)
 	VerifyAudit(ctx context.Context) (nap.AuditVerification, error)
-	LinkAudit(ctx context.Context) (int64, error)
+	LinkCommitted(ctx context.Context) error
 	AuditHashAt(ctx context.Context, seq int64) (hash string, found bool, err error)
 	StoredEvidence(ctx context.Context) (map[string][]string, error)
 	AddCheckpoint(ctx context.Context, cp nap.Checkpoint) (bool, error)
@@ -56,7 +56,7 @@ func (s *Service) MeasureHistory(ctx context.Context, measureID string, page nap
 // yet in the chain are linked first, so that the check covers every change made so far.
 func (s *Service) VerifyAudit(ctx context.Context, held []nap.Checkpoint, key ed25519.PublicKey) (nap.AuditVerification, error) {
 	var v nap.AuditVerification
-	if _, err := s.store.LinkAudit(ctx); err != nil {
+	if err := s.store.LinkCommitted(ctx); err != nil {
 		return v, err
 	}
 	err := s.store.Snapshot(ctx, func(ctx context.Context) error {
@@ -148,7 +148,7 @@ func (s *Service) SignCheckpoint(ctx context.Context) (nap.Checkpoint, bool, err
 	if s.signer == nil {
 		return nap.Checkpoint{}, false, errors.New("no audit key to sign checkpoints with")
 	}
-	if _, err := s.store.LinkAudit(ctx); err != nil {
+	if err := s.store.LinkCommitted(ctx); err != nil {
 		return nap.Checkpoint{}, false, err
 	}
 	var cp nap.Checkpoint

@@ -351,7 +351,7 @@ func (s *Service) transition(ctx context.Context, u nap.ProgressUpdate, review n
 
 // checkDuties applies the stage and separation-of-duties rules of Act. Whoever wrote, edited
 // or added evidence to the update at any time, as the audit trail records, neither signs it
-// off nor approves it.
+// off nor approves it; every change committed so far is linked into the trail first.
 func (s *Service) checkDuties(ctx context.Context, actor *nap.Actor, u nap.ProgressUpdate, action nap.ReviewAction, stage nap.Stage) error {
 	me := actor.User.ID
 	if action == nap.ActionReturn {
@@ -368,6 +368,9 @@ func (s *Service) checkDuties(ctx context.Context, actor *nap.Actor, u nap.Progr
 		}
 	}
 	if action == nap.ActionSignOff || action == nap.ActionApprove {
+		if err := s.store.LinkCommitted(ctx); err != nil {
+			return err
+		}
 		edited, err := s.store.EditedUpdate(ctx, me, u.ID)
 		if err != nil {
 			return err
