@@ -2,48 +2,54 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 )
 
-// Every caller of await returns only after a pass that began after its call has ended; passes
-// never overlap; callers who come while a pass runs share the next one.
+// Every caller of await returns only after a pass that began after its call has ended, with
+// that pass's error; passes never overlap; callers who come while a pass runs share the next.
 func TestLinkerSharesPasses(t *testing.T) {
 	var l linker
 	var calls, covered, passes atomic.Int64
 	var running atomic.Bool
+	errFirst := errors.New("the first pass failed")
 	release := make(chan struct{})
 	link := func(context.Context) error {
 		if !running.CompareAndSwap(false, true) {
 			t.Error("two passes ran at once")
 		}
 		seen := calls.Load() // every call counted so far began before this pass
-		if passes.Add(1) == 1 {
+		first := passes.Add(1) == 1
+		if first {
 			<-release // the first pass runs until the others have come
 		}
 		running.Store(false)
 		covered.Store(max(covered.Load(), seen))
+		if first {
+			return errFirst
+		}
 		return nil
 	}
 	const callers = 20
 	var wg sync.WaitGroup
-	check := func() {
+	check := func(want error) {
 		c := calls.Add(1)
-		if err := l.await(context.Background(), link); err != nil {
-			t.Error(err)
+		if err := l.await(context.Background(), link); !errors.Is(err, want) {
+			t.Errorf("call %d: %v, want %v", c, err, want)
 		}
 		if covered.Load() < c {
 			t.Errorf("call %d returned after passes that began before it (they covered %d)", c, covered.Load())
 		}
 	}
-	wg.Go(check)
+	wg.Go(func() { check(errFirst) })
 	for passes.Load() == 0 { // the first pass has begun
 		runtime.Gosched()
 	}
 	for range callers - 1 {
-		wg.Go(check)
+		wg.Go(func() { check(nil) })
 	}
 	for calls.Load() < callers {
 		runtime.Gosched()
