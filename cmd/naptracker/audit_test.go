@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"gorm.io/gorm"
+
+	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/pgtest"
 	"github.com/naptracker/naptracker/internal/postgres"
@@ -118,5 +121,44 @@ func TestCheckpointsCatchWhatTheChainCannot(t *testing.T) {
 	_, err = run("audit", "verify", "--checkpoint", saved)
 	if err == nil || !strings.Contains(err.Error(), "no longer reaches") {
 		t.Errorf("verify with the checkpoint after dropping the tail: %v", err)
+	}
+}
+
+// A server links what other processes committed and left staged: at once when it starts,
+// then within its next pass (auditLinkEvery), with no write of its own to wait for.
+func TestServeLinksWhatOthersStaged(t *testing.T) {
+	opts := config.Defaults()
+	opts.DatabaseURL = pgtest.NewDatabase(t)
+	db, err := postgres.Open(context.Background(), opts.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stage := func(action string) {
+		t.Helper()
+		err := db.Gorm().Transaction(func(tx *gorm.DB) error {
+			return tx.Exec(`SELECT audit_append(?, 'test', NULL, NULL, NULL)`, action).Error
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	linked := func(action string) bool {
+		t.Helper()
+		var n int
+		if err := db.Gorm().Raw(`SELECT count(*) FROM audit_events WHERE action = ?`, action).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	stage("test.before-start")
+	serveInProcess(t, opts)
+	if !linked("test.before-start") {
+		t.Error("a server listens before it has linked what was staged")
+	}
+	stage("test.while-serving")
+	eventually(t, "the server links an event another process staged", func() bool { return linked("test.while-serving") })
+	if v, err := db.VerifyAudit(context.Background()); err != nil || v.FirstInvalidSeq != nil {
+		t.Errorf("audit chain: %+v, %v", v, err)
 	}
 }
