@@ -163,11 +163,19 @@ func runStreams(ctx context.Context, api *client, w *world, cfg Config, progress
 	stopMem()
 	<-memDone
 	// What the feeds list now: a change held back by a transaction still running when they
-	// were first read may have reached the streams since.
+	// were first read may have reached the streams since. A feed may hold a change back for a
+	// moment again (a transaction of another database that ends while its horizon is worked out
+	// looks like one of this database), so it is read again until it lists what its streams
+	// received, for as long as streams are given to settle.
 	listed := map[string][]int64{}
-	for token := range want {
-		if listed[token], err = feedIDs(ctx, api, token, start); err != nil {
-			return nil, main, err
+	for deadline := time.Now().Add(streamsSettle); ; time.Sleep(100 * time.Millisecond) {
+		for token := range want {
+			if listed[token], err = feedIDs(ctx, api, token, start); err != nil {
+				return nil, main, err
+			}
+		}
+		if time.Now().After(deadline) || !slices.ContainsFunc(streams, func(s *openStream) bool { return !s.listed(listed[s.token]) }) {
+			break
 		}
 	}
 	if cfg.ServerPID > 0 {
@@ -257,6 +265,16 @@ func (s *openStream) follow(ctx context.Context, hc *http.Client, base string, a
 	if first {
 		opened <- fmt.Errorf("a stream ended before it opened: %v", sc.Err())
 	}
+}
+
+// listed reports whether every change the stream received is among ids, sorted.
+func (s *openStream) listed(ids []int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !slices.ContainsFunc(s.got, func(r received) bool {
+		_, found := slices.BinarySearch(ids, r.id)
+		return !found
+	})
 }
 
 // has reports whether the stream received the last of ids.

@@ -345,3 +345,72 @@ func TestLinkCommittedCoversEveryCommit(t *testing.T) {
 	}
 	verified(t, db)
 }
+
+// Two processes, each with its own linker, write at once: their passes take turns on the
+// chain's lock, and the chain holds every transaction's events, together.
+func TestAuditChainWithTwoLinkers(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	var dbs [2]*postgres.DB
+	for i := range dbs {
+		db, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		dbs[i] = db
+	}
+	before := verified(t, dbs[0])
+	const writers, each = 6, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	var requests []string
+	for w := range writers {
+		db := dbs[w%2]
+		for i := range each {
+			requests = append(requests, fmt.Sprintf("two-%d-%d", w, i))
+		}
+		wg.Go(func() {
+			for i := range each {
+				ctx := nap.NewContextWithRequestID(context.Background(), fmt.Sprintf("two-%d-%d", w, i))
+				errs <- db.InTx(ctx, func(ctx context.Context) error {
+					return createOrganization(ctx, db, fmt.Sprintf("TWO%dA%d", w, i))
+				})
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := verified(t, dbs[1]); n != before+writers*each {
+		t.Errorf("%d events after %d writes, want %d", n, writers*each, before+writers*each)
+	}
+	contiguous(t, dbs[0], requests...)
+}
+
+// The role serve runs as links the chain too: its writes leave nothing staged.
+func TestAppRoleLinksTheChain(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	app, err := postgres.Open(context.Background(), pgtest.AppDSN(dsn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	owner, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	before := verified(t, owner)
+	if err := app.InTx(context.Background(), func(ctx context.Context) error {
+		return createOrganization(ctx, app, "APPROLE")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := verified(t, owner); n != before+1 {
+		t.Errorf("%d events after one write as the app role, want %d", n, before+1)
+	}
+}
