@@ -2,13 +2,18 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"testing"
 
+	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/postgres"
+	"github.com/naptracker/naptracker/internal/service"
 )
 
 // progressFixture is the seeded plan with the people of one measure's lead organization, the
@@ -237,6 +242,63 @@ func TestProgressWorkflow(t *testing.T) {
 }
 
 func (p *progressFixture) f() *fixture { return p.fixture }
+
+// changeAmidStep is a store whose first review step, once decided, meets a change of the update
+// committed by someone else before the step's own statement runs.
+type changeAmidStep struct {
+	*postgres.DB
+	change func()
+	once   sync.Once
+}
+
+func (c *changeAmidStep) TransitionUpdate(ctx context.Context, r nap.Review, version int, digest string) error {
+	c.once.Do(c.change)
+	return c.DB.TransitionUpdate(ctx, r, version, digest)
+}
+
+// TestStepAppliesToTheVersionItWasDecidedOn: between a sign-off's checks and its statement, the
+// update goes back, is edited (by the signer, who then may not sign it off) and comes back to
+// the same state. The step is refused, not applied to content nobody checked it against.
+func TestStepAppliesToTheVersionItWasDecidedOn(t *testing.T) {
+	p := newProgressFixture(t)
+	id, _ := p.draft(p.author)
+	u := "/v1/updates/" + id
+	p.expectStatus(p.author, 200, "POST", u+"/submit", nil)
+	var before struct{ Version int }
+	_ = json.Unmarshal(p.expectStatus(p.author, 200, "GET", u, nil), &before)
+	store := &changeAmidStep{DB: p.app, change: func() {
+		if err := p.db.Gorm().Exec(`UPDATE progress_updates SET narrative = '{"en": "Edited meanwhile"}', last_editor_id = ?,
+				version = version + 3 WHERE id = ?`, p.approver.userID, id).Error; err != nil {
+			t.Error(err)
+		}
+	}}
+	svc := service.New(service.Deps{Store: store, Blobs: p.app.Blobs(), Authorizer: p.authz})
+	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: svc, Authorizer: p.authz, Ready: p.app.Ping}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, h)
+	req, _ := http.NewRequest("POST", srv.URL+u+"/sign-off", nil)
+	req.Header.Set("Authorization", "Bearer "+p.approver.token)
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusConflict {
+		t.Errorf("a sign-off decided on version %d of an update since changed: %d %s, want 409", before.Version, res.StatusCode, b)
+	}
+	var after struct {
+		State       string
+		SignedOffBy string `json:"signed_off_by"`
+	}
+	_ = json.Unmarshal(p.expectStatus(p.author, 200, "GET", u, nil), &after)
+	if after.State != "submitted" || after.SignedOffBy != "" {
+		t.Errorf("after the refused sign-off: %+v", after)
+	}
+	p.expectStatus(p.approver, 403, "POST", u+"/sign-off", nil) // now an editor of it
+}
 
 // TestSeparationOfDuties: nobody signs off or approves what they wrote or last edited, and
 // whoever signed off does not approve.

@@ -260,9 +260,10 @@ func (db *DB) EditUpdate(ctx context.Context, actorID, id string, version int, c
 
 // TransitionUpdate moves an update from one state to another and records the step, in one
 // transaction, with what the step fixes: who submitted, signed off or approved it, and when;
-// on approval, digest. ECONFLICT when the update is no longer in state from: someone acted
-// first.
-func (db *DB) TransitionUpdate(ctx context.Context, r nap.Review, digest string) error {
+// on approval, digest. The step applies to the version of the update it was decided on (whose
+// content digest covers): ECONFLICT when the update is no longer that version in state from,
+// as when someone acted first, or it went back, was edited and came back to the same state.
+func (db *DB) TransitionUpdate(ctx context.Context, r nap.Review, version int, digest string) error {
 	return db.InTx(ctx, func(ctx context.Context) error {
 		c := columns{"state": string(r.To), "version": gorm.Expr("version + 1"), "updated_at": gorm.Expr("now()"),
 			"updated_by": nullable(r.ActorID)}
@@ -274,13 +275,14 @@ func (db *DB) TransitionUpdate(ctx context.Context, r nap.Review, digest string)
 		case nap.ActionApprove:
 			c["approved_by"], c["approved_at"], c["content_sha256"] = nullable(r.ActorID), gorm.Expr("now()"), digest
 		}
-		res := db.conn(ctx).Table("progress_updates").Where("id = ? AND state = ?", r.UpdateID, string(r.From)).
+		res := db.conn(ctx).Table("progress_updates").
+			Where("id = ? AND state = ? AND version = ?", r.UpdateID, string(r.From), version).
 			Updates(map[string]any(c))
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return nap.Errorf(nap.ECONFLICT, "the update is no longer %s; read it again", r.From)
+			return nap.Errorf(nap.ECONFLICT, "the update changed since it was read (version %d, %s); read it again", version, r.From)
 		}
 		return db.conn(ctx).Exec(`INSERT INTO review_actions (id, update_id, actor_id, action, from_state, to_state, comment)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, newID(), r.UpdateID, nullable(r.ActorID), string(r.Action),

@@ -20,7 +20,7 @@ type ProgressStore interface {
 	ListUpdates(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.ProgressUpdate], error)
 	CreateUpdate(ctx context.Context, actorID, measureID, orgID string, ch nap.UpdateChange, source nap.Source) (string, error)
 	EditUpdate(ctx context.Context, actorID, id string, version int, ch nap.UpdateChange) error
-	TransitionUpdate(ctx context.Context, r nap.Review, digest string) error
+	TransitionUpdate(ctx context.Context, r nap.Review, version int, digest string) error
 	Supersede(ctx context.Context, actorID, id, by string) error
 	RecomputeMeasure(ctx context.Context, measureID string) error
 	ListReviews(ctx context.Context, updateID string) ([]nap.Review, error)
@@ -332,7 +332,7 @@ func (s *Service) transition(ctx context.Context, u nap.ProgressUpdate, review n
 		}
 		digest = nap.ContentDigest(u, evidence)
 	}
-	if err := s.store.TransitionUpdate(ctx, review, digest); err != nil {
+	if err := s.store.TransitionUpdate(ctx, review, u.Version, digest); err != nil {
 		return err
 	}
 	if err := s.noticeOfReview(ctx, u, review, signOff); err != nil {
