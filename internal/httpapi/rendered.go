@@ -13,7 +13,7 @@ import (
 // The hottest reads answer with JSON the database rendered in the documented shape (package
 // postgres, rendered.go): the bytes are sent as they are, never decoded and encoded again.
 
-// RenderedOutput is a body the database rendered.
+// RenderedOutput is a body the storage layer rendered as JSON.
 type RenderedOutput struct {
 	Body func(huma.Context)
 }
