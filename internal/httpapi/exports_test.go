@@ -24,7 +24,6 @@ import (
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
 	"github.com/naptracker/naptracker/internal/postgres"
-	"github.com/naptracker/naptracker/internal/service"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of the exports")
@@ -612,12 +611,7 @@ func TestExportReadsOneMoment(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	svc := service.New(service.Deps{Store: store, Blobs: p.app.Blobs(), Authorizer: p.authz})
-	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: svc, Authorizer: p.authz, Ready: p.app.Ping}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := serve(t, h)
+	srv := p.serveStore(store)
 	head, _ := p.db.AuditHead(context.Background())
 	res, err := srv.Client().Get(srv.URL + "/v1/plans/" + p.planID + "/export?format=csv")
 	if err != nil {

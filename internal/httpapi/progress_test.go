@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -243,6 +244,18 @@ func TestProgressWorkflow(t *testing.T) {
 
 func (p *progressFixture) f() *fixture { return p.fixture }
 
+// serveStore serves the API over store in place of the fixture's own, for tests that make
+// something happen between a use case's steps.
+func (p *progressFixture) serveStore(store service.Store) *httptest.Server {
+	p.t.Helper()
+	svc := service.New(service.Deps{Store: store, Blobs: p.app.Blobs(), Authorizer: p.authz})
+	h, err := httpapi.New(listening(p.t, p.dsn, p.authz, httpapi.Deps{Service: svc, Authorizer: p.authz, Ready: p.app.Ping}))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return serve(p.t, h)
+}
+
 // changeAmidStep is a store whose first review step, once decided, meets a change of the update
 // committed by someone else before the step's own statement runs.
 type changeAmidStep struct {
@@ -272,12 +285,7 @@ func TestStepAppliesToTheVersionItWasDecidedOn(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	svc := service.New(service.Deps{Store: store, Blobs: p.app.Blobs(), Authorizer: p.authz})
-	h, err := httpapi.New(listening(t, p.dsn, p.authz, httpapi.Deps{Service: svc, Authorizer: p.authz, Ready: p.app.Ping}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := serve(t, h)
+	srv := p.serveStore(store)
 	req, _ := http.NewRequest("POST", srv.URL+u+"/sign-off", nil)
 	req.Header.Set("Authorization", "Bearer "+p.approver.token)
 	res, err := srv.Client().Do(req)

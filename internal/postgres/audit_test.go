@@ -104,16 +104,26 @@ func contiguous(t *testing.T, db *postgres.DB, requests ...string) {
 	}
 }
 
-// Many writers committing at once leave a chain that verifies, each transaction's events
-// together in it.
+// Many writers committing at once, in two processes each with its own linker, leave a chain
+// that verifies, each transaction's events together in it.
 func TestAuditChainUnderConcurrentWriters(t *testing.T) {
-	db := openDB(t)
-	before := verified(t, db)
+	dsn := pgtest.NewDatabase(t)
+	var pools [2]*postgres.DB
+	for i := range pools {
+		db, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		pools[i] = db
+	}
+	before := verified(t, pools[0])
 	const writers, each = 8, 15
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*each)
 	var requests []string
 	for w := range writers {
+		db := pools[w%2]
 		for i := range each {
 			requests = append(requests, fmt.Sprintf("many-%d-%d", w, i))
 		}
@@ -136,10 +146,10 @@ func TestAuditChainUnderConcurrentWriters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := verified(t, db); n != before+2*writers*each {
+	if n := verified(t, pools[1]); n != before+2*writers*each {
 		t.Errorf("%d events after %d writes of two, want %d", n, writers*each, before+2*writers*each)
 	}
-	contiguous(t, db, requests...)
+	contiguous(t, pools[0], requests...)
 }
 
 // A transaction rolled back leaves no audit event, staged or linked, and the chain verifies
@@ -344,51 +354,6 @@ func TestLinkCommittedCoversEveryCommit(t *testing.T) {
 		t.Errorf("after LinkCommitted: edited %v, %v; want true", edited, err)
 	}
 	verified(t, db)
-}
-
-// Two processes, each with its own linker, write at once: their passes take turns on the
-// chain's lock, and the chain holds every transaction's events, together.
-func TestAuditChainWithTwoLinkers(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	var dbs [2]*postgres.DB
-	for i := range dbs {
-		db, err := postgres.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
-		dbs[i] = db
-	}
-	before := verified(t, dbs[0])
-	const writers, each = 6, 10
-	var wg sync.WaitGroup
-	errs := make(chan error, writers*each)
-	var requests []string
-	for w := range writers {
-		db := dbs[w%2]
-		for i := range each {
-			requests = append(requests, fmt.Sprintf("two-%d-%d", w, i))
-		}
-		wg.Go(func() {
-			for i := range each {
-				ctx := nap.NewContextWithRequestID(context.Background(), fmt.Sprintf("two-%d-%d", w, i))
-				errs <- db.InTx(ctx, func(ctx context.Context) error {
-					return createOrganization(ctx, db, fmt.Sprintf("TWO%dA%d", w, i))
-				})
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := verified(t, dbs[1]); n != before+writers*each {
-		t.Errorf("%d events after %d writes, want %d", n, writers*each, before+writers*each)
-	}
-	contiguous(t, dbs[0], requests...)
 }
 
 // The role serve runs as links the chain too: its writes leave nothing staged.
