@@ -16,6 +16,7 @@ import (
 // NotifyStore keeps the outbox of notifications and finds whom to notify.
 type NotifyStore interface {
 	Recipients(ctx context.Context, userIDs []string) ([]nap.Recipient, error)
+	MeasureLabel(ctx context.Context, id string) (code string, title nap.Text, err error)
 	Enqueue(ctx context.Context, ns []nap.Notification) (int, error)
 	Deliver(ctx context.Context, now time.Time, limit, maxAttempts int, retry func(attempts int) time.Duration,
 		send func(nap.Notification) error) (int, error)
@@ -69,14 +70,14 @@ func (s *Service) noticeOfReview(ctx context.Context, u nap.ProgressUpdate, r na
 	if err != nil || len(recipients) == 0 {
 		return err
 	}
-	m, err := s.store.GetMeasure(ctx, nap.Everything, u.MeasureID, s.today())
+	code, title, err := s.store.MeasureLabel(ctx, u.MeasureID)
 	if err != nil {
 		return err
 	}
 	ns := make([]nap.Notification, len(recipients))
 	for i, rc := range recipients {
-		letter := notify.Review(kind, rc.Language, notify.ReviewData{Recipient: rc.Name, Measure: m.Code,
-			MeasureTitle: m.Title.In(rc.Language), Period: u.Period, Organization: u.ReportingOrg, Reason: r.Comment,
+		letter := notify.Review(kind, rc.Language, notify.ReviewData{Recipient: rc.Name, Measure: code,
+			MeasureTitle: title.In(rc.Language), Period: u.Period, Organization: u.ReportingOrg, Reason: r.Comment,
 			URL: s.link("/v1/updates/" + u.ID)})
 		ns[i] = s.notification(kind, rc, letter)
 		ns[i].UpdateID, ns[i].OrganizationID = u.ID, u.ReportingOrgID
