@@ -168,7 +168,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		slog.Info("reference data", "result", rep.String())
 	}
 	// What was changed while no server ran (seeded, say) is in the audit chain before anyone reads it.
-	if _, err := db.LinkAudit(ctx); err != nil {
+	if err := db.LinkCommitted(ctx); err != nil {
 		return nil, fmt.Errorf("link the audit trail: %w", err)
 	}
 	enforcer, err := authz.New(ctx, db)
@@ -243,7 +243,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 	})
 	s.running.Go(func() { pgnotify.Listen(background, opts.DatabaseURL, postgres.ChangesChannel, changes.Notify) })
 	s.running.Go(func() { changeFeed.Run(background) })
-	s.running.Go(func() { linkAuditEvery(background, db, auditLinkEvery) })
+	s.running.Go(func() { every(background, auditLinkEvery, func() { linkAudit(background, db) }) })
 	if len(opts.ReplicaURLs) > 0 {
 		s.running.Go(func() { db.WatchReplicas(background) })
 	}
@@ -251,12 +251,12 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 		s.running.Go(func() { serveOn(background, statsLn, stats.Handler(), "metrics") })
 	}
 	if deps.Signer != nil {
-		s.running.Go(func() { signCheckpoints(background, svc, opts.CheckpointEvery) })
+		s.running.Go(func() { every(background, opts.CheckpointEvery, func() { signCheckpoint(background, svc) }) })
 	}
 	if deps.Mailer == nil {
 		slog.Warn("no mail server (--smtp-url): notifications are kept in the outbox, unsent")
 	}
-	s.running.Go(func() { notifyEvery(background, svc, opts.NotifyEvery) })
+	s.running.Go(func() { every(background, opts.NotifyEvery, func() { notifyPass(background, svc) }) })
 	if opts.DebugAddr != "" {
 		s.running.Go(func() { serveProfiles(background, opts.DebugAddr) })
 	}
@@ -335,24 +335,29 @@ func serviceDeps(opts config.Options, db *postgres.DB, authorizer service.Author
 	return d, nil
 }
 
-// notifyEvery runs a pass of notifications (reminders, digests, and sending what the outbox
-// holds) now and every interval after, until ctx ends.
-func notifyEvery(ctx context.Context, svc *service.Service, every time.Duration) {
-	tick := time.NewTicker(every)
+// every runs pass now and every interval after, until ctx ends.
+func every(ctx context.Context, interval time.Duration, pass func()) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		rep, err := svc.NotifyPass(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			slog.Error("a pass of notifications failed", "error", err)
-		case rep.Scheduled > 0 || rep.Sent > 0 || rep.Failed > 0:
-			slog.Info("notifications", "scheduled", rep.Scheduled, "sent", rep.Sent, "failed", rep.Failed)
-		}
+		pass()
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// notifyPass runs a pass of notifications: reminders, digests, and sending what the outbox
+// holds.
+func notifyPass(ctx context.Context, svc *service.Service) {
+	rep, err := svc.NotifyPass(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		slog.Error("a pass of notifications failed", "error", err)
+	case rep.Scheduled > 0 || rep.Sent > 0 || rep.Failed > 0:
+		slog.Info("notifications", "scheduled", rep.Scheduled, "sent", rep.Sent, "failed", rep.Failed)
 	}
 }
 
@@ -360,40 +365,22 @@ func notifyEvery(ctx context.Context, svc *service.Service, every time.Duration)
 // for: those of other processes, or of writers whose pass failed.
 const auditLinkEvery = time.Second
 
-// linkAuditEvery links what is staged of the audit trail every interval, until ctx ends.
-func linkAuditEvery(ctx context.Context, db *postgres.DB, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if _, err := db.LinkAudit(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("linking the audit trail failed", "error", err)
-		}
+// linkAudit links what is staged of the audit trail, in a pass it shares with this server's
+// writers.
+func linkAudit(ctx context.Context, db *postgres.DB) {
+	if err := db.LinkCommitted(ctx); err != nil && ctx.Err() == nil {
+		slog.Error("linking the audit trail failed", "error", err)
 	}
 }
 
-// signCheckpoints signs a checkpoint of the audit trail now and every interval after, when
-// the trail has grown, until ctx ends.
-func signCheckpoints(ctx context.Context, svc *service.Service, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		cp, added, err := svc.SignCheckpoint(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			slog.Error("signing a checkpoint of the audit trail failed", "error", err)
-		case added:
-			slog.Info("signed a checkpoint of the audit trail", "seq", cp.Seq, "head", cp.Head, "key_id", cp.KeyID)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+// signCheckpoint signs a checkpoint of the audit trail, when the trail has grown.
+func signCheckpoint(ctx context.Context, svc *service.Service) {
+	cp, added, err := svc.SignCheckpoint(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		slog.Error("signing a checkpoint of the audit trail failed", "error", err)
+	case added:
+		slog.Info("signed a checkpoint of the audit trail", "seq", cp.Seq, "head", cp.Head, "key_id", cp.KeyID)
 	}
 }
 

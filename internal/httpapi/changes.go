@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/sse"
 
+	"github.com/naptracker/naptracker/internal/changefeed"
 	"github.com/naptracker/naptracker/internal/nap"
 )
 
@@ -50,9 +51,7 @@ type Heartbeat struct {
 }
 
 // Waker wakes whoever waits on it when something happens.
-type Waker interface {
-	Wait() <-chan struct{}
-}
+type Waker = changefeed.Waker
 
 // streamHeartbeat is how long a stream stays quiet before it says it is alive.
 const streamHeartbeat = 5 * time.Second
@@ -151,36 +150,35 @@ func (s *changeStream) follow(ctx context.Context, accessChanged <-chan struct{}
 	defer f.Close()
 	expires := expiry(ctx)
 	for {
+		var pending []nap.Change
 		select {
 		case <-ctx.Done():
 			return false
 		case <-s.d.Stopping:
 			return false
-		case batch, ok := <-f.C:
-			if !ok {
-				return true // it fell behind
-			}
-			if same, err := s.sameScope(ctx, key); err != nil || !same {
-				return err == nil
-			}
-			if !s.sendAll(batch) {
-				return false
-			}
-		case <-accessChanged:
-			accessChanged = s.d.Access.Wait()
-			if same, err := s.sameScope(ctx, key); err != nil || !same {
-				return err == nil
-			}
-		case <-expires:
-			expires = nil
-			if same, err := s.sameScope(ctx, key); err != nil || !same {
-				return err == nil
-			}
 		case <-s.heartbeat.C:
 			if s.send.Data(Heartbeat{Cursor: s.cursor}) != nil {
 				return false
 			}
 			s.heartbeat.Reset(streamHeartbeat)
+			continue
+		case batch, ok := <-f.C:
+			if !ok {
+				return true // it fell behind
+			}
+			pending = batch
+		case <-accessChanged:
+			accessChanged = s.d.Access.Wait()
+		case <-expires:
+			expires = nil
+		}
+		// A batch, a change of access or the token's expiry: the caller still reads what it
+		// did, or the stream stops or catches up anew.
+		if same, err := s.sameScope(ctx, key); err != nil || !same {
+			return err == nil
+		}
+		if !s.sendAll(pending) {
+			return false
 		}
 	}
 }

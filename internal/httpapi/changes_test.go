@@ -287,20 +287,13 @@ func TestChangeStream(t *testing.T) {
 	defer cancel() // an open stream would keep the test server from closing
 	events := p.openStream(t, ctx, p.coordinator, start)
 
-	create := func(code string) string {
-		b := p.expectStatus(p.coordinator, 201, "POST", "/v1/measures/"+p.measureID+"/indicators", map[string]any{"code": code,
-			"title": map[string]string{"en": "Streamed"}, "kind": "text"})
-		var in struct{ ID string }
-		_ = json.Unmarshal(b, &in)
-		return in.ID
-	}
-	first := create("s.1")
+	first := p.createIndicator("s.1")
 	delivered := awaitEvent(t, events, first)
 	last := delivered[len(delivered)-1]
 	cancel()
 
 	// Changes made while disconnected arrive on reconnection with Last-Event-ID.
-	missed := []string{create("s.2"), create("s.3")}
+	missed := []string{p.createIndicator("s.2"), p.createIndicator("s.3")}
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
 	events = p.openStream(t, ctx2, p.coordinator, last)
@@ -308,7 +301,7 @@ func TestChangeStream(t *testing.T) {
 		awaitEvent(t, events, entity)
 	}
 	// And the stream goes on with what comes next.
-	awaitEvent(t, events, create("s.4"))
+	awaitEvent(t, events, p.createIndicator("s.4"))
 }
 
 // TestPublishingAPlanAnnouncesItsContent: what was prepared in a draft plan shows up in the

@@ -124,26 +124,8 @@ func TestStreamFollowsMembership(t *testing.T) {
 	events := p.openStream(t, ctx, viewer, start)
 	delivered := func(id string) bool { // waits for a public change made after id, then says whether id came first
 		t.Helper()
-		marker := p.expectStatus(p.coordinator, 201, "POST", "/v1/measures/"+p.measureID+"/indicators", map[string]any{
-			"code": "m." + id[len(id)-6:], "title": map[string]string{"en": "Marker"}, "kind": "text"})
-		var m struct{ ID string }
-		_ = json.Unmarshal(marker, &m)
-		seen := false
-		timeout := time.After(30 * time.Second)
-		for {
-			select {
-			case e, ok := <-events:
-				if !ok {
-					t.Fatal("the stream ended")
-				}
-				seen = seen || strings.Contains(e.data, id)
-				if strings.Contains(e.data, m.ID) {
-					return seen
-				}
-			case <-timeout:
-				t.Fatal("the marker did not arrive")
-			}
-		}
+		seen := awaitEvents(t, events, p.createIndicator("m."+id[len(id)-6:]))
+		return slices.ContainsFunc(seen, func(e sseEvent) bool { return strings.Contains(e.data, id) })
 	}
 	// inForce waits until the server's access policy says what want says of the viewer.
 	lead := p.organizationID(p.ds.Plan.Measures[0].Lead)
@@ -286,11 +268,11 @@ func (p *progressFixture) createIndicator(code string) string {
 	return in.ID
 }
 
-// awaitEvent waits until events delivers entity, and returns the ids of the changes it
-// delivered until then.
-func awaitEvent(t *testing.T, events <-chan sseEvent, entity string) []int64 {
+// awaitEvents waits until events delivers entity, and returns the events it delivered until
+// then, that one included.
+func awaitEvents(t *testing.T, events <-chan sseEvent, entity string) []sseEvent {
 	t.Helper()
-	var ids []int64
+	var seen []sseEvent
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
@@ -298,16 +280,27 @@ func awaitEvent(t *testing.T, events <-chan sseEvent, entity string) []int64 {
 			if !ok {
 				t.Fatal("the stream ended")
 			}
-			if e.id > 0 {
-				ids = append(ids, e.id)
-			}
+			seen = append(seen, e)
 			if strings.Contains(e.data, entity) {
-				return ids
+				return seen
 			}
 		case <-timeout:
 			t.Fatalf("no event for %s within 30 s", entity)
 		}
 	}
+}
+
+// awaitEvent waits until events delivers entity, and returns the ids of the changes it
+// delivered until then.
+func awaitEvent(t *testing.T, events <-chan sseEvent, entity string) []int64 {
+	t.Helper()
+	var ids []int64
+	for _, e := range awaitEvents(t, events, entity) {
+		if e.id > 0 {
+			ids = append(ids, e.id)
+		}
+	}
+	return ids
 }
 
 // TestStreamsShareFeedQueries: the server reads the feed once per scope among its open

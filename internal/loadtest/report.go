@@ -130,9 +130,14 @@ func operationReport(name string, ss []sample, elapsed time.Duration) OperationR
 			o.ErrorStatuses = increment(o.ErrorStatuses, statusKey(s.status))
 		}
 	}
-	slices.Sort(lat)
-	o.Latency = Latency{P50: quantile(lat, 0.50), P95: quantile(lat, 0.95), P99: quantile(lat, 0.99), Max: quantile(lat, 1)}
+	o.Latency = latencyOf(lat)
 	return o
+}
+
+// latencyOf summarizes latencies, which it sorts.
+func latencyOf(lat []time.Duration) Latency {
+	slices.Sort(lat)
+	return Latency{P50: quantile(lat, 0.50), P95: quantile(lat, 0.95), P99: quantile(lat, 0.99), Max: quantile(lat, 1)}
 }
 
 func increment(m map[string]int, key string) map[string]int {

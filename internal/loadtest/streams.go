@@ -205,8 +205,7 @@ func runStreams(ctx context.Context, api *client, w *world, cfg Config, progress
 			}
 		}
 	}
-	slices.Sort(lat)
-	rep.Latency = Latency{P50: quantile(lat, 0.50), P95: quantile(lat, 0.95), P99: quantile(lat, 0.99), Max: quantile(lat, 1)}
+	rep.Latency = latencyOf(lat)
 	return rep, main, nil
 }
 
@@ -377,8 +376,11 @@ func procMemory(pid int) (rss, hwm int64) {
 // procCPU is the CPU time, user and system, a process on this machine has used; 0 when it
 // cannot be read. /proc counts it in ticks of 1/100 s (USER_HZ) on every Linux.
 func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil || pid <= 0 {
+	if err != nil {
 		return 0
 	}
 	// The command name, in parentheses, may hold spaces: fields are counted after it.

@@ -32,7 +32,7 @@ func (db *DB) Blobs() *Blobs { return &Blobs{db: db} }
 // which takes no lock anyone else waits for.
 func (b *Blobs) Put(ctx context.Context, r io.Reader) (nap.Blob, error) {
 	var blob nap.Blob
-	err := b.db.InTx(ctx, func(ctx context.Context) error {
+	err := b.db.inPlainTx(ctx, func(ctx context.Context) error {
 		staging := make([]byte, 32)
 		_, _ = rand.Read(staging)
 		blob.Staged = hex.EncodeToString(staging)

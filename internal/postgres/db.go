@@ -209,6 +209,22 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	}
 }
 
+// inPlainTx runs fn in a transaction of its own, or in the caller's, once: without the stamp,
+// the retries and the linking of InTx. It is for writes the audit trail does not follow whose
+// work must not run twice, as reading an upload or sending mail.
+func (db *DB) inPlainTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+	if err == nil {
+		db.replicas.wrote(ctx)
+	}
+	return err
+}
+
 // txAttempts is how many times InTx runs a transaction that keeps being a deadlock's victim.
 const txAttempts = 3
 

@@ -112,7 +112,7 @@ func (db *DB) OpenRounds(ctx context.Context, day time.Time, lead int) ([]nap.Re
 func (db *DB) Deliver(ctx context.Context, now time.Time, limit, maxAttempts int, retry func(attempts int) time.Duration,
 	send func(nap.Notification) error) (int, error) {
 	var handed int
-	err := db.InTx(ctx, func(ctx context.Context) error {
+	err := db.inPlainTx(ctx, func(ctx context.Context) error {
 		var rows []notificationRow
 		err := db.conn(ctx).Raw(`SELECT `+notificationColumns+` FROM notifications n
 			WHERE n.state = 'pending' AND n.next_attempt_at <= ?

@@ -65,7 +65,7 @@ type AppRole struct {
 // role that owns the schema, after every migration: a new table is granted only then.
 func (db *DB) GrantAppRole(ctx context.Context, r AppRole) error {
 	role := pgx.Identifier{r.Name}.Sanitize()
-	return db.InTx(ctx, func(ctx context.Context) error {
+	return db.inPlainTx(ctx, func(ctx context.Context) error {
 		tx := db.conn(ctx)
 		var exists, owns bool
 		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ?),

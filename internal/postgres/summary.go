@@ -35,7 +35,7 @@ func (db *DB) PlanSummaryJSON(ctx context.Context, scope nap.Scope, planID strin
 			return nil, err
 		}
 	}
-	if s, ok := db.summaries.get(key); ok && kept {
+	if s, ok := db.summaries.get(key); ok {
 		return s, nil
 	}
 	shape, err := db.planShape(ctx, planID, key)
