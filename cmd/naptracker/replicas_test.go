@@ -45,6 +45,7 @@ func TestReplicas(t *testing.T) {
 	focal, coordinator := s.tokens["focal_point"], s.tokens["coordinator"]
 
 	var update, etag string
+	measureID := measureOf(t, s)
 	ok := t.Run("reads go to the replica, and an author reads its own writes at once", func(t *testing.T) {
 		replay(t, "pause")
 		defer replay(t, "resume")
@@ -70,6 +71,25 @@ func TestReplicas(t *testing.T) {
 		eventually(t, "the coordinator reads the update once the replica replays it", func() bool {
 			status, _ := readUpdate(t, s.url, update, coordinator)
 			return status == http.StatusOK
+		})
+		replay(t, "pause")
+
+		// So does a measure, which is read in one statement of its own: the public, who wrote
+		// nothing, read it from the paused replica as it was.
+		measure := s.url + "/v1/measures/" + measureID
+		_, was := get(t, measure, "")
+		changed := request(t, http.MethodPatch, measure, coordinator, `{"provenance_note": "Checked against the decree."}`,
+			http.Header{"If-Match": {request(t, http.MethodGet, measure, coordinator, "", nil).header.Get("ETag")}, "Content-Type": {"application/merge-patch+json"}})
+		if changed.status != http.StatusOK {
+			t.Fatalf("the coordinator edits the measure: %d %s", changed.status, changed.body)
+		}
+		if _, now := get(t, measure, ""); string(now) != string(was) {
+			t.Errorf("the public's read of the measure was not served by the paused replica: %s", now)
+		}
+		replay(t, "resume")
+		eventually(t, "the public reads the measure as edited once the replica replays it", func() bool {
+			_, now := get(t, measure, "")
+			return strings.Contains(string(now), "Checked against the decree.")
 		})
 
 		// With the replica streaming, every edit is there for its author on the next read.
@@ -112,6 +132,7 @@ func TestReplicas(t *testing.T) {
 		})
 		t.Logf("others read the edit from the replica %s after it was made", time.Since(written).Round(time.Millisecond))
 		_, before := get(t, s.url+"/v1/plans", "")
+		_, measureBefore := get(t, s.url+"/v1/measures/"+measureID, "")
 		if err := cluster.StopReplica(); err != nil {
 			t.Fatal(err)
 		}
@@ -119,6 +140,9 @@ func TestReplicas(t *testing.T) {
 		for range 20 {
 			if status, plans := get(t, s.url+"/v1/plans", ""); status != http.StatusOK || string(plans) != string(before) {
 				t.Fatalf("plans with the replica stopped: %d %s", status, plans)
+			}
+			if status, m := get(t, s.url+"/v1/measures/"+measureID, ""); status != http.StatusOK || string(m) != string(measureBefore) {
+				t.Fatalf("the measure with the replica stopped: %d %s", status, m)
 			}
 			if status, u := readUpdate(t, s.url, update, coordinator); status != http.StatusOK || u.Narrative.En != text {
 				t.Fatalf("the update with the replica stopped: %d %q", status, u.Narrative.En)
@@ -160,6 +184,17 @@ func edit(t *testing.T, base, token, id, etag, text string) string {
 		t.Fatalf("edit: %d %s", res.status, res.body)
 	}
 	return res.header.Get("ETag")
+}
+
+// measureOf is the id of the measure the focal point reports on.
+func measureOf(t *testing.T, s *sdkServer) string {
+	t.Helper()
+	var found struct{ Items []struct{ ID string } }
+	_, b := get(t, s.url+"/v1/plans/"+s.planID(t).String()+"/measures?code="+s.measure.Code, "")
+	if err := json.Unmarshal(b, &found); err != nil || len(found.Items) != 1 {
+		t.Fatalf("measure %s: %v %s", s.measure.Code, err, b)
+	}
+	return found.Items[0].ID
 }
 
 // draftUpdater returns a function by which the focal point drafts a progress update on the

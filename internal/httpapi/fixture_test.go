@@ -43,6 +43,7 @@ type fixture struct {
 	srv    *httptest.Server
 	ds     seed.Dataset
 	planID string
+	sent   *statementLog // what app sends
 }
 
 // today is the day the fixture's clock tells unless a test sets another.
@@ -101,7 +102,8 @@ func newFixtureWith(t testing.TB, o fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	dsn := pgtest.AppDSN(owner)
-	app, err := postgres.Open(ctx, dsn)
+	sent := &statementLog{}
+	app, err := postgres.Open(ctx, dsn, postgres.WithTracer(sent))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +123,7 @@ func newFixtureWith(t testing.TB, o fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	srv := serve(t, h)
-	f := &fixture{t: t, clock: clock, dsn: dsn, db: db, app: app, authz: enforcer, svc: svc, srv: srv, ds: ds}
+	f := &fixture{t: t, clock: clock, dsn: dsn, db: db, app: app, authz: enforcer, svc: svc, srv: srv, ds: ds, sent: sent}
 	var plans page[struct{ ID string }]
 	f.getJSON("/v1/plans?code="+url.QueryEscape(ds.Plan.Code), &plans)
 	if len(plans.Items) != 1 {

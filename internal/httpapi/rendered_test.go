@@ -249,3 +249,46 @@ func TestRenderedSummaryCountsTheList(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasureReadsFollowScopeAndDay: the statement that reads a measure is built once for
+// each scope and kept; reading it again, as any scope and on any day, answers as that scope
+// sees the measure that day. An update approved for the ministry alone sets the status its
+// people and the coordinator read, not what a partner, the public or another ministry reads;
+// the measure becomes overdue when the day passes its due date.
+func TestMeasureReadsFollowScopeAndDay(t *testing.T) {
+	p := newProgressFixture(t)
+	p.approvedAs("partially_implemented", 60, "Training held.", "internal", "Internal record")
+	type view struct {
+		Status   string `json:"current_status"`
+		Progress *int   `json:"progress_percent"`
+		Overdue  bool   `json:"overdue"`
+	}
+	read := func(c caller) view {
+		t.Helper()
+		var v view
+		if err := json.Unmarshal(p.expectStatus(c, 200, "GET", "/v1/measures/"+p.measureID, nil), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	inside := map[string]bool{p.viewer.name: true, p.coordinator.name: true}
+	for round := range 2 {
+		for _, c := range []caller{p.viewer, p.partner, p.stranger, p.anonymous, p.coordinator} {
+			v := read(c)
+			if got := v.Status == "partially_implemented" && v.Progress != nil && *v.Progress == 60; got != inside[c.name] {
+				t.Errorf("round %d: %s reads %s %v; reads the ministry's own approval: %v, want %v", round, c.name, v.Status, v.Progress, got, inside[c.name])
+			}
+		}
+	}
+
+	if err := p.db.Gorm().Exec(`UPDATE measures SET due_end = ? WHERE id = ?`, today.AddDate(0, 0, 1).Format("2006-01-02"), p.measureID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if read(p.viewer).Overdue {
+		t.Error("overdue before its due date")
+	}
+	p.clock.Set(today.AddDate(0, 0, 2))
+	if !read(p.viewer).Overdue {
+		t.Error("not overdue the day after its due date")
+	}
+}

@@ -8,11 +8,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/nap"
@@ -237,28 +234,6 @@ func TestStreamsAreBounded(t *testing.T) {
 	}
 }
 
-// countFeedQueries counts, from now on, the reads of the change feed the fixture's server
-// makes.
-func (f *fixture) countFeedQueries() *atomic.Int64 {
-	f.t.Helper()
-	var n atomic.Int64
-	count := func(db *gorm.DB) {
-		if strings.Contains(db.Statement.SQL.String(), "feed_horizon") {
-			n.Add(1)
-		}
-	}
-	cb := f.app.Gorm().Callback()
-	for _, err := range []error{
-		cb.Query().After("gorm:query").Register("test:feed", count),
-		cb.Row().After("gorm:row").Register("test:feed", count),
-	} {
-		if err != nil {
-			f.t.Fatal(err)
-		}
-	}
-	return &n
-}
-
 // createIndicator makes a public change and returns the id of what changed.
 func (p *progressFixture) createIndicator(code string) string {
 	b := p.expectStatus(p.coordinator, 201, "POST", "/v1/measures/"+p.measureID+"/indicators", map[string]any{"code": code,
@@ -322,7 +297,7 @@ func TestStreamsShareFeedQueries(t *testing.T) {
 			awaitEvent(t, events, id)
 		}
 	}
-	queries := p.countFeedQueries()
+	queries := p.countStatements("feed_horizon")
 	for i := range changes {
 		id := p.createIndicator(fmt.Sprintf("q.%d", i))
 		for _, events := range streams {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -38,17 +40,22 @@ var measureJSON = `jsonb_strip_nulls(jsonb_build_object(
 	'provenance', m.provenance, 'provenance_note', m.provenance_note))`
 
 // renderRow scans into dest the one row of the statement render writes around q's SQL (its
-// subquery), with args after q's own, numbered from next, on the connection q is bound to.
-// gorm builds q alone: the long rendering SQL around it goes to the driver as it is, not
-// scanned again for placeholders, which cost a measure read a tenth of its time. gorm's query
-// callbacks still see the statement once, as it is built.
-func renderRow(q *gorm.DB, render func(sql string, next int) string, args []any, dest ...any) error {
-	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]struct{}{}).Statement
-	if stmt.Error != nil {
-		return stmt.Error
+// subquery), with args after q's own, numbered from next (queryRow). gorm builds q alone: the
+// long rendering SQL around it goes to the driver as it is, not scanned again for
+// placeholders, which cost a measure read a tenth of its time. gorm's query callbacks still
+// see the statement once, as it is built.
+func (db *DB) renderRow(ctx context.Context, q *gorm.DB, render func(sql string, next int) string, args []any, dest ...any) error {
+	stmt, err := built(q)
+	if err != nil {
+		return err
 	}
-	vars := append(stmt.Vars, args...)
-	return stmt.ConnPool.QueryRowContext(stmt.Context, render(stmt.SQL.String(), len(stmt.Vars)+1), vars...).Scan(dest...)
+	return db.queryRow(ctx, render(stmt.SQL.String(), len(stmt.Vars)+1), append(stmt.Vars, args...), dest...)
+}
+
+// built is q's statement, built and not run.
+func built(q *gorm.DB) (*gorm.Statement, error) {
+	stmt := q.Session(&gorm.Session{DryRun: true}).Find(&[]struct{}{}).Statement
+	return stmt, stmt.Error
 }
 
 // ListMeasuresJSON returns a page of a plan's measures that match f, in code order, as a JSON
@@ -68,7 +75,7 @@ func (db *DB) ListMeasuresJSON(ctx context.Context, scope nap.Scope, planID stri
 		lastCode sql.NullString
 		lastID   sql.NullString
 	)
-	err = renderRow(q, func(page string, next int) string {
+	err = db.renderRow(ctx, q, func(page string, next int) string {
 		limit := fmt.Sprintf("$%d", next)
 		return `SELECT coalesce(json_agg(` + measureJSON + ` ORDER BY m.n) FILTER (WHERE m.n <= ` + limit + `), '[]'),
 			count(*), max(m.code) FILTER (WHERE m.n = ` + limit + `), max(m.id::text) FILTER (WHERE m.n = ` + limit + `)
@@ -96,13 +103,71 @@ func (db *DB) GetMeasureJSON(ctx context.Context, scope nap.Scope, id string, to
 		body []byte
 		st   nap.MeasureState
 	)
-	err := renderRow(db.measures(ctx, scope, derived(scope), today).Where("m.id = ?", id), func(measure string, _ int) string {
-		return `SELECT ` + measureJSON + `, m.version, m.current_status, m.progress_percent, m.overdue FROM (` + measure + `) m`
-	}, nil, &body, &st.Version, &st.Status, &st.ProgressPercent, &st.Overdue)
+	query, args, err := db.measureStatement(ctx, scope, id, today)
+	if err == nil {
+		err = db.queryRow(ctx, query, args, &body, &st.Version, &st.Status, &st.ProgressPercent, &st.Overdue)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nap.MeasureState{}, nap.Errorf(nap.ENOTFOUND, "measure not found")
 	}
 	return body, st, translate(err)
+}
+
+// measureStatement is the statement of GetMeasureJSON and its arguments. Its text and every
+// argument but the day and the measure depend on the scope alone: they are built once for
+// each scope that reads measures, which is most of the cost of a read that is otherwise one
+// index lookup.
+func (db *DB) measureStatement(ctx context.Context, scope nap.Scope, id string, today time.Time) (string, []any, error) {
+	key := scope.Key()
+	st, ok := db.statements.get(key)
+	if !ok {
+		stmt, err := built(db.measures(ctx, scope, derived(scope), today).Where("m.id = ?", id))
+		if err != nil {
+			return "", nil, err
+		}
+		st = measureStatement{
+			sql:  `SELECT ` + measureJSON + `, m.version, m.current_status, m.progress_percent, m.overdue FROM (` + stmt.SQL.String() + `) m`,
+			args: stmt.Vars,
+		}
+		// The day is the statement's first argument (the columns' overdue), the measure its
+		// last (the last condition); the statement is kept only when they are where they
+		// are set below.
+		if n := len(st.args); n < 2 || st.args[0] != any(today) || st.args[n-1] != any(id) {
+			return st.sql, st.args, nil
+		}
+		db.statements.put(key, st)
+	}
+	args := slices.Clone(st.args)
+	args[0], args[len(args)-1] = today, id
+	return st.sql, args, nil
+}
+
+type measureStatement struct {
+	sql  string
+	args []any
+}
+
+// statements remembers measureStatement by scope key; a server sees few scopes (the public,
+// partners, each ministry's), and forgets one to make room after maxSummaries.
+type statements struct {
+	mu sync.Mutex
+	m  map[string]measureStatement
+}
+
+func (c *statements) get(key string) (measureStatement, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.m[key]
+	return st, ok
+}
+
+func (c *statements) put(key string, st measureStatement) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]measureStatement)
+	}
+	putBounded(c.m, key, st)
 }
 
 // ListChangesJSON is ListChanges rendered as a ChangeList: the changes, where to resume, and

@@ -391,6 +391,14 @@ func (p *replicaPool) QueryRowContext(ctx context.Context, query string, args ..
 	return row
 }
 
+func (p *replicaPool) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	err := pgxQueryRow(ctx, p.replica.db, query, args, dest...)
+	if err != nil && p.replica.askPrimary(ctx, err) {
+		return pgxQueryRow(ctx, p.primary, query, args, dest...)
+	}
+	return err
+}
+
 func (p *replicaPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return p.primary.ExecContext(ctx, query, args...)
 }
