@@ -17,6 +17,7 @@ import (
 
 	"github.com/naptracker/naptracker/internal/authz"
 	"github.com/naptracker/naptracker/internal/nap"
+	"github.com/naptracker/naptracker/internal/service"
 )
 
 // Authorizer decides whether a user may use a permission in a domain.
@@ -151,6 +152,8 @@ func authorize(api huma.API, d Deps, a access) func(huma.Context, func(huma.Cont
 		}
 		domains := []string{nap.DomainAll}
 		if a.domains != nil {
+			// What is read to find the domains is what the use case starts from.
+			ctx = huma.WithContext(ctx, service.RememberReads(ctx.Context()))
 			var err error
 			if domains, err = a.domains(ctx); err != nil {
 				writeError(api, ctx, err)

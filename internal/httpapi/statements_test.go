@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -115,5 +116,40 @@ func TestReadsAreBoundedStatements(t *testing.T) {
 		if small[name] > limits[name] || large[name] > limits[name] {
 			t.Errorf("%s: %d statements for a page of 5, %d for a page of 500; want at most %d", name, small[name], large[name], limits[name])
 		}
+	}
+}
+
+// TestUseCasesStartFromTheirAccessCheck: a use case on an update, or a new update of a
+// measure, starts from what its access check read to find the organizations it is asked in:
+// the update, or the measure's place, is read once before the transaction, and the update once
+// more inside it, to answer with what was written.
+func TestUseCasesStartFromTheirAccessCheck(t *testing.T) {
+	p := newProgressFixture(t)
+	updates := p.countStatements("FROM progress_updates u JOIN measures m")
+	places := p.countStatements("array_prepend(m.lead_id")
+	expect := func(step string, wantUpdates, wantPlaces int64) {
+		t.Helper()
+		if u, pl := updates.Swap(0), places.Swap(0); u != wantUpdates || pl != wantPlaces {
+			t.Errorf("%s: %d reads of the update, %d of the measure's place; want %d and %d", step, u, pl, wantUpdates, wantPlaces)
+		}
+	}
+	res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{
+		"period_id": p.periodID, "proposed_status": "in_progress", "progress_percent": 10, "narrative": map[string]string{"en": "Drafted."},
+	}, p.author.auth()...)
+	if res.StatusCode != 201 {
+		t.Fatalf("draft: %d %s", res.StatusCode, b)
+	}
+	expect("draft", 1, 1)
+	var u struct{ ID string }
+	_ = json.Unmarshal(b, &u)
+	path := "/v1/updates/" + u.ID
+	p.expectStatus(p.author, 200, "PATCH", path, map[string]any{"progress_percent": 15}, "If-Match", res.Header.Get("ETag"))
+	expect("edit", 2, 0)
+	for _, step := range []struct {
+		by     caller
+		action string
+	}{{p.author, "submit"}, {p.approver, "sign-off"}, {p.coordinator, "approve"}} {
+		p.expectStatus(step.by, 200, "POST", path+"/"+step.action, nil)
+		expect(step.action, 2, 0)
 	}
 }

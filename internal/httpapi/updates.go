@@ -223,10 +223,7 @@ type ReviewsOutput struct {
 
 func registerUpdates(api huma.API, d Deps) {
 	// An update's domain is its reporting organization's; one the caller may not read is 404.
-	update := byID(func(ctx context.Context, id string) ([]string, error) {
-		u, err := d.Service.GetUpdate(ctx, id)
-		return []string{nap.OrganizationDomain(u.ReportingOrgID)}, err
-	})
+	update := byID(d.Service.UpdateDomain)
 	measure := byID(d.Service.UpdateDomains)
 
 	register(api, d, huma.Operation{

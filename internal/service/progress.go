@@ -99,6 +99,22 @@ func (s *Service) ListReviews(ctx context.Context, updateID string) ([]nap.Revie
 	return public, nil
 }
 
+// UpdateDomain is the domain in which a permission on a progress update is asked: its
+// reporting organization's.
+func (s *Service) UpdateDomain(ctx context.Context, id string) ([]string, error) {
+	u, err := s.GetUpdate(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	remember(ctx, "update:"+id, u)
+	return []string{nap.OrganizationDomain(u.ReportingOrgID)}, nil
+}
+
+// updateToChange is the update a use case changes, as its access check read it.
+func (s *Service) updateToChange(ctx context.Context, id string) (nap.ProgressUpdate, error) {
+	return recall(ctx, "update:"+id, func() (nap.ProgressUpdate, error) { return s.GetUpdate(ctx, id) })
+}
+
 // UpdateDomains are the domains in which a permission on a measure's progress is asked: its
 // lead's and its co-implementers'.
 func (s *Service) UpdateDomains(ctx context.Context, measureID string) ([]string, error) {
@@ -106,6 +122,7 @@ func (s *Service) UpdateDomains(ctx context.Context, measureID string) ([]string
 	if err != nil {
 		return nil, err
 	}
+	remember(ctx, "place:"+measureID, place)
 	domains := make([]string, len(place.Organizations))
 	for i, org := range place.Organizations {
 		domains[i] = nap.OrganizationDomain(org)
@@ -121,7 +138,7 @@ func (s *Service) CreateUpdate(ctx context.Context, measureID string, ch nap.Upd
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
-	place, err := s.MeasurePlace(ctx, measureID)
+	place, err := recall(ctx, "place:"+measureID, func() (nap.Place, error) { return s.MeasurePlace(ctx, measureID) })
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
@@ -253,7 +270,7 @@ func (s *Service) EditUpdate(ctx context.Context, id string, version int, ch nap
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
-	u, err := s.GetUpdate(ctx, id)
+	u, err := s.updateToChange(ctx, id)
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
@@ -291,7 +308,7 @@ func (s *Service) Act(ctx context.Context, id string, action nap.ReviewAction, r
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
-	u, err := s.GetUpdate(ctx, id)
+	u, err := s.updateToChange(ctx, id)
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
