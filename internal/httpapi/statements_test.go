@@ -122,15 +122,23 @@ func TestReadsAreBoundedStatements(t *testing.T) {
 // TestUseCasesStartFromTheirAccessCheck: a use case on an update, or a new update of a
 // measure, starts from what its access check read to find the organizations it is asked in:
 // the update, or the measure's place, is read once before the transaction, and the update once
-// more inside it, to answer with what was written.
+// more inside it, to answer with what was written. What a review step depends on (whether the
+// plan asks for sign-off, whether the period is locked) comes with the update; only a new
+// update reads the period it names.
 func TestUseCasesStartFromTheirAccessCheck(t *testing.T) {
 	p := newProgressFixture(t)
-	updates := p.countStatements("FROM progress_updates u JOIN measures m")
-	places := p.countStatements("array_prepend(m.lead_id")
-	expect := func(step string, wantUpdates, wantPlaces int64) {
+	reads := map[string]*atomic.Int64{
+		"update": p.countStatements("FROM progress_updates u JOIN measures m"),
+		"place":  p.countStatements("array_prepend(m.lead_id"),
+		"plan":   p.countStatements("FROM plans p LEFT JOIN organizations o"),
+		"period": p.countStatements("FROM reporting_periods rp WHERE"),
+	}
+	expect := func(step string, want map[string]int64) {
 		t.Helper()
-		if u, pl := updates.Swap(0), places.Swap(0); u != wantUpdates || pl != wantPlaces {
-			t.Errorf("%s: %d reads of the update, %d of the measure's place; want %d and %d", step, u, pl, wantUpdates, wantPlaces)
+		for what, n := range reads {
+			if got := n.Swap(0); got != want[what] {
+				t.Errorf("%s: %d reads of the %s, want %d", step, got, what, want[what])
+			}
 		}
 	}
 	res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{
@@ -139,17 +147,17 @@ func TestUseCasesStartFromTheirAccessCheck(t *testing.T) {
 	if res.StatusCode != 201 {
 		t.Fatalf("draft: %d %s", res.StatusCode, b)
 	}
-	expect("draft", 1, 1)
+	expect("draft", map[string]int64{"update": 1, "place": 1, "period": 1})
 	var u struct{ ID string }
 	_ = json.Unmarshal(b, &u)
 	path := "/v1/updates/" + u.ID
 	p.expectStatus(p.author, 200, "PATCH", path, map[string]any{"progress_percent": 15}, "If-Match", res.Header.Get("ETag"))
-	expect("edit", 2, 0)
+	expect("edit", map[string]int64{"update": 2})
 	for _, step := range []struct {
 		by     caller
 		action string
 	}{{p.author, "submit"}, {p.approver, "sign-off"}, {p.coordinator, "approve"}} {
 		p.expectStatus(step.by, 200, "POST", path+"/"+step.action, nil)
-		expect(step.action, 2, 0)
+		expect(step.action, map[string]int64{"update": 2})
 	}
 }

@@ -180,6 +180,11 @@ type ProgressUpdate struct {
 	SubmittedAt      *time.Time
 	ApprovedAt       *time.Time
 	Source           Source
+
+	// What its review depends on, read with it: whether its plan asks for the ministry's
+	// sign-off, and whether its reporting period is locked.
+	PlanRequiresSignOff bool
+	PeriodLocked        bool
 }
 
 // IndicatorValue is a value reported for an indicator: a number (number, percent and, as 1 or

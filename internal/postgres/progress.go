@@ -48,6 +48,9 @@ type updateRow struct {
 	ContentSHA256    *string `gorm:"column:content_sha256"`
 	SubmittedAt      *time.Time
 	ApprovedAt       *time.Time
+
+	PlanRequiresSignOff bool
+	PeriodLocked        bool
 }
 
 func (r updateRow) sortKey() string { return r.Period }
@@ -73,6 +76,7 @@ func (r updateRow) toNap() nap.ProgressUpdate {
 		Visibility: nap.Visibility(r.Visibility), Supersedes: deref(r.Supersedes), CorrectionReason: r.CorrectionReason,
 		SupersededBy: deref(r.SupersededBy), ContentSHA256: deref(r.ContentSHA256), SubmittedAt: r.SubmittedAt,
 		ApprovedAt: r.ApprovedAt, Source: r.RowSource.toNap(),
+		PlanRequiresSignOff: r.PlanRequiresSignOff, PeriodLocked: r.PeriodLocked,
 	}
 }
 
@@ -81,6 +85,7 @@ const updateColumns = `u.id, u.version, u.created_at, u.updated_at, u.provenance
 	u.author_id, u.last_editor_id, u.signed_off_by, u.approved_by, u.state, u.proposed_status,
 	u.progress_percent, u.narrative, u.challenges, u.next_steps, u.visibility, u.supersedes,
 	u.correction_reason, u.superseded_by, u.content_sha256, u.submitted_at, u.approved_at,
+	p.requires_sign_off AS plan_requires_sign_off, rp.state = 'locked' AS period_locked,
 	coalesce((SELECT jsonb_agg(jsonb_build_object('indicator_id', iv.indicator_id, 'indicator', i.code,
 			'value', iv.value, 'text', iv.text, 'disaggregation', iv.disaggregation, 'note', iv.note)
 			ORDER BY i.code, iv.disaggregation::text)

@@ -48,11 +48,11 @@ func retryAfter(attempts int) time.Duration {
 // submitted update to the organization's approvers (or, without sign-off, the coordinators),
 // a signed-off one to the coordinators, and a return, rejection or approval to its author.
 // Nobody is told of their own step. These notices cannot be turned off.
-func (s *Service) noticeOfReview(ctx context.Context, u nap.ProgressUpdate, r nap.Review, signOff bool) error {
+func (s *Service) noticeOfReview(ctx context.Context, u nap.ProgressUpdate, r nap.Review) error {
 	var kind nap.NotificationKind
 	var to []string
 	switch {
-	case r.Action == nap.ActionSubmit && signOff:
+	case r.Action == nap.ActionSubmit && u.PlanRequiresSignOff:
 		kind, to = nap.NotifySignOffNeeded, s.authz.Holders(nap.OrganizationDomain(u.ReportingOrgID), nap.SignOffUpdate)
 	case r.Action == nap.ActionSubmit || r.Action == nap.ActionSignOff:
 		kind, to = nap.NotifyReviewNeeded, s.authz.Holders(nap.DomainAll, nap.ApproveUpdate)

@@ -190,9 +190,13 @@ func (s *Service) checkPeriod(ctx context.Context, planID, periodID string) erro
 		return err
 	}
 	if p.State == nap.PeriodLocked {
-		return nap.Errorf(nap.ECONFLICT, "the reporting period %s is locked: it takes no new updates or submissions", p.Label)
+		return periodLocked(p.Label)
 	}
 	return nil
+}
+
+func periodLocked(label string) error {
+	return nap.Errorf(nap.ECONFLICT, "the reporting period %s is locked: it takes no new updates or submissions", label)
 }
 
 // checkUpdate checks what an update of a measure, by an organization for a period, reports:
@@ -312,25 +316,19 @@ func (s *Service) Act(ctx context.Context, id string, action nap.ReviewAction, r
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
-	plan, err := s.store.GetPlan(ctx, nap.Everything, u.PlanID)
+	to, err := nap.Transition(u.State, action, u.PlanRequiresSignOff, reason)
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
-	to, err := nap.Transition(u.State, action, plan.RequiresSignOff, reason)
-	if err != nil {
-		return nap.ProgressUpdate{}, err
+	if action == nap.ActionSubmit && u.PeriodLocked {
+		return nap.ProgressUpdate{}, periodLocked(u.Period)
 	}
-	if action == nap.ActionSubmit {
-		if err := s.checkPeriod(ctx, u.PlanID, u.PeriodID); err != nil {
-			return nap.ProgressUpdate{}, err
-		}
-	}
-	if err := s.checkDuties(ctx, actor, u, action, nap.StageOf(u.State, plan.RequiresSignOff)); err != nil {
+	if err := s.checkDuties(ctx, actor, u, action, nap.StageOf(u.State, u.PlanRequiresSignOff)); err != nil {
 		return nap.ProgressUpdate{}, err
 	}
 	review := nap.Review{UpdateID: id, ActorID: actor.User.ID, Action: action, From: u.State, To: to, Comment: strings.TrimSpace(reason)}
 	return inTx(ctx, s, func(ctx context.Context) (nap.ProgressUpdate, error) {
-		if err := s.transition(ctx, u, review, plan.RequiresSignOff); err != nil {
+		if err := s.transition(ctx, u, review); err != nil {
 			return nap.ProgressUpdate{}, err
 		}
 		return s.GetUpdate(ctx, id)
@@ -339,7 +337,7 @@ func (s *Service) Act(ctx context.Context, id string, action nap.ReviewAction, r
 
 // transition records a review step and what follows from it: the notices it sends and, on
 // approval, the content it approves, the update it supersedes and the measure's status.
-func (s *Service) transition(ctx context.Context, u nap.ProgressUpdate, review nap.Review, signOff bool) error {
+func (s *Service) transition(ctx context.Context, u nap.ProgressUpdate, review nap.Review) error {
 	action, id := review.Action, u.ID
 	digest := ""
 	if action == nap.ActionApprove {
@@ -352,7 +350,7 @@ func (s *Service) transition(ctx context.Context, u nap.ProgressUpdate, review n
 	if err := s.store.TransitionUpdate(ctx, review, u.Version, digest); err != nil {
 		return err
 	}
-	if err := s.noticeOfReview(ctx, u, review, signOff); err != nil {
+	if err := s.noticeOfReview(ctx, u, review); err != nil {
 		return err
 	}
 	if action != nap.ActionApprove {
