@@ -250,45 +250,62 @@ func TestRenderedSummaryCountsTheList(t *testing.T) {
 	}
 }
 
-// TestMeasureReadsFollowScopeAndDay: the statement that reads a measure is built once for
-// each scope and kept; reading it again, as any scope and on any day, answers as that scope
-// sees the measure that day. An update approved for the ministry alone sets the status its
-// people and the coordinator read, not what a partner, the public or another ministry reads;
-// the measure becomes overdue when the day passes its due date.
+// TestMeasureReadsFollowScopeAndDay: the statements that read a measure, and its version for
+// If-None-Match, are built once for each scope and kept; reading again, as any scope and on
+// any day, answers as that scope sees the measure that day. An update approved for the
+// ministry alone sets the status its people and the coordinator read, not what a partner, the
+// public or another ministry reads; a copy one scope holds is not current for another; the
+// measure becomes overdue, and copies of it stale, when the day passes its due date.
 func TestMeasureReadsFollowScopeAndDay(t *testing.T) {
 	p := newProgressFixture(t)
 	p.approvedAs("partially_implemented", 60, "Training held.", "internal", "Internal record")
+	path := "/v1/measures/" + p.measureID
 	type view struct {
 		Status   string `json:"current_status"`
 		Progress *int   `json:"progress_percent"`
 		Overdue  bool   `json:"overdue"`
+		etag     string
 	}
-	read := func(c caller) view {
+	read := func(c caller, ifNoneMatch string) (int, view) {
 		t.Helper()
-		var v view
-		if err := json.Unmarshal(p.expectStatus(c, 200, "GET", "/v1/measures/"+p.measureID, nil), &v); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	inside := map[string]bool{p.viewer.name: true, p.coordinator.name: true}
-	for round := range 2 {
-		for _, c := range []caller{p.viewer, p.partner, p.stranger, p.anonymous, p.coordinator} {
-			v := read(c)
-			if got := v.Status == "partially_implemented" && v.Progress != nil && *v.Progress == 60; got != inside[c.name] {
-				t.Errorf("round %d: %s reads %s %v; reads the ministry's own approval: %v, want %v", round, c.name, v.Status, v.Progress, got, inside[c.name])
+		res, b := p.get(path, append(c.auth(), "If-None-Match", ifNoneMatch)...)
+		v := view{etag: res.Header.Get("ETag")}
+		if res.StatusCode == 200 {
+			if err := json.Unmarshal(b, &v); err != nil {
+				t.Fatal(err)
 			}
+		}
+		return res.StatusCode, v
+	}
+	callers := []caller{p.viewer, p.partner, p.stranger, p.anonymous, p.coordinator}
+	inside := map[string]bool{p.viewer.name: true, p.coordinator.name: true}
+	held := map[string]string{}
+	for _, c := range callers {
+		status, v := read(c, "")
+		if got := v.Status == "partially_implemented" && v.Progress != nil && *v.Progress == 60; status != 200 || got != inside[c.name] {
+			t.Errorf("%s reads %d %s %v; reads the ministry's own approval: %v, want %v", c.name, status, v.Status, v.Progress, got, inside[c.name])
+		}
+		held[c.name] = v.etag
+	}
+	for _, c := range callers {
+		if status, _ := read(c, held[c.name]); status != 304 {
+			t.Errorf("%s, revalidating its copy: %d, want 304", c.name, status)
+		}
+		// The ministry's copy holds its own approval, which others do not read.
+		if status, _ := read(c, held[p.viewer.name]); (status == 304) != inside[c.name] {
+			t.Errorf("%s, revalidating the ministry's copy: %d; current for it: %v", c.name, status, inside[c.name])
 		}
 	}
 
 	if err := p.db.Gorm().Exec(`UPDATE measures SET due_end = ? WHERE id = ?`, today.AddDate(0, 0, 1).Format("2006-01-02"), p.measureID).Error; err != nil {
 		t.Fatal(err)
 	}
-	if read(p.viewer).Overdue {
-		t.Error("overdue before its due date")
+	status, before := read(p.viewer, "")
+	if status != 200 || before.Overdue {
+		t.Errorf("before its due date: %d, overdue %v", status, before.Overdue)
 	}
 	p.clock.Set(today.AddDate(0, 0, 2))
-	if !read(p.viewer).Overdue {
-		t.Error("not overdue the day after its due date")
+	if status, after := read(p.viewer, before.etag); status != 200 || !after.Overdue {
+		t.Errorf("the day after its due date, revalidating the copy of the day before: %d, overdue %v", status, after.Overdue)
 	}
 }

@@ -266,12 +266,17 @@ func (db *DB) GetMeasure(ctx context.Context, scope nap.Scope, id string, today 
 // client's cached copy is checked against, for a fraction of the cost of reading the
 // measure.
 func (db *DB) MeasureVersion(ctx context.Context, scope nap.Scope, id string, today time.Time) (nap.MeasureState, error) {
-	d := derived(scope)
-	q := db.conn(ctx).Table("measures m").
-		Select("m.version, "+d.status+", "+d.progress+", "+overdue(d.status), today, closedStatuses).
-		Joins("JOIN plans p ON p.id = m.plan_id").Where("m.id = ?", id)
+	query, args, err := db.measureStatement("version", scope, id, today, func() *gorm.DB {
+		d := derived(scope)
+		q := db.conn(ctx).Table("measures m").
+			Select("m.version, "+d.status+", "+d.progress+", "+overdue(d.status), today, closedStatuses).
+			Joins("JOIN plans p ON p.id = m.plan_id")
+		return visiblePlans(d.from(q), scope).Where("m.id = ?", id)
+	}, func(version string) string { return version })
 	var st nap.MeasureState
-	err := visiblePlans(d.from(q), scope).Row().Scan(&st.Version, &st.Status, &st.ProgressPercent, &st.Overdue)
+	if err == nil {
+		err = db.queryRow(ctx, query, args, &st.Version, &st.Status, &st.ProgressPercent, &st.Overdue)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nap.MeasureState{}, nap.Errorf(nap.ENOTFOUND, "measure not found")
 	}

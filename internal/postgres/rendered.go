@@ -103,7 +103,11 @@ func (db *DB) GetMeasureJSON(ctx context.Context, scope nap.Scope, id string, to
 		body []byte
 		st   nap.MeasureState
 	)
-	query, args, err := db.measureStatement(ctx, scope, id, today)
+	query, args, err := db.measureStatement("measure", scope, id, today, func() *gorm.DB {
+		return db.measures(ctx, scope, derived(scope), today).Where("m.id = ?", id)
+	}, func(measure string) string {
+		return `SELECT ` + measureJSON + `, m.version, m.current_status, m.progress_percent, m.overdue FROM (` + measure + `) m`
+	})
 	if err == nil {
 		err = db.queryRow(ctx, query, args, &body, &st.Version, &st.Status, &st.ProgressPercent, &st.Overdue)
 	}
@@ -113,22 +117,19 @@ func (db *DB) GetMeasureJSON(ctx context.Context, scope nap.Scope, id string, to
 	return body, st, translate(err)
 }
 
-// measureStatement is the statement of GetMeasureJSON and its arguments. Its text and every
-// argument but the day and the measure depend on the scope alone: they are built once for
-// each scope that reads measures, which is most of the cost of a read that is otherwise one
-// index lookup.
-func (db *DB) measureStatement(ctx context.Context, scope nap.Scope, id string, today time.Time) (string, []any, error) {
-	key := scope.Key()
+// measureStatement returns the statement that reads a measure as what names it (render
+// writes around the query q builds), and its arguments. Its text and every argument but the
+// day and the measure depend on the scope alone: they are built once for each scope that
+// reads measures, which is most of the cost of a read that is otherwise one index lookup.
+func (db *DB) measureStatement(what string, scope nap.Scope, id string, today time.Time, q func() *gorm.DB, render func(sql string) string) (string, []any, error) {
+	key := what + " " + scope.Key()
 	st, ok := db.statements.get(key)
 	if !ok {
-		stmt, err := built(db.measures(ctx, scope, derived(scope), today).Where("m.id = ?", id))
+		stmt, err := built(q())
 		if err != nil {
 			return "", nil, err
 		}
-		st = measureStatement{
-			sql:  `SELECT ` + measureJSON + `, m.version, m.current_status, m.progress_percent, m.overdue FROM (` + stmt.SQL.String() + `) m`,
-			args: stmt.Vars,
-		}
+		st = statement{sql: render(stmt.SQL.String()), args: stmt.Vars}
 		// The day is the statement's first argument (the columns' overdue), the measure its
 		// last (the last condition); the statement is kept only when they are where they
 		// are set below.
@@ -142,30 +143,30 @@ func (db *DB) measureStatement(ctx context.Context, scope nap.Scope, id string, 
 	return st.sql, args, nil
 }
 
-type measureStatement struct {
+type statement struct {
 	sql  string
 	args []any
 }
 
-// statements remembers measureStatement by scope key; a server sees few scopes (the public,
-// partners, each ministry's), and forgets one to make room after maxSummaries.
+// statements remembers measureStatement by what it reads and scope; a server sees few scopes
+// (the public, partners, each ministry's), and forgets one to make room after maxSummaries.
 type statements struct {
 	mu sync.Mutex
-	m  map[string]measureStatement
+	m  map[string]statement
 }
 
-func (c *statements) get(key string) (measureStatement, bool) {
+func (c *statements) get(key string) (statement, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st, ok := c.m[key]
 	return st, ok
 }
 
-func (c *statements) put(key string, st measureStatement) {
+func (c *statements) put(key string, st statement) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[string]measureStatement)
+		c.m = make(map[string]statement)
 	}
 	putBounded(c.m, key, st)
 }
