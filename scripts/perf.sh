@@ -37,7 +37,6 @@ start() {
 }
 stop() { kill "$server"; wait "$server" || true; server=; }
 hwm() { awk '/VmHWM/ {print $2 / 1024 " MB"}' "/proc/$server/status"; }
-cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; } # user + system, in clock ticks
 
 taskset -c 0 bin/naptracker-baseline --addr "$base" --database-url "$db" >"$out/baseline.log" 2>&1 &
 baseline=$!
@@ -45,9 +44,14 @@ start
 NAPTRACKER_ADMIN_TOKEN=$(bin/naptracker tokens issue --database-url "$db" --email admin@commission.tj --ttl 24h | tail -1)
 export NAPTRACKER_ADMIN_TOKEN
 L=(taskset -c 1 bin/naptracker loadtest --url "http://$api")
+# ticks: a process's CPU time, user and system, in clock ticks.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Every run is told the server's and the baseline's processes: it reports, besides throughput
+# and latency, the CPU a request cost them and PostgreSQL, which a shared machine's neighbours
+# change far less.
 run() { # NAME ARGS…: one load run, its table on stdout and in OUT/NAME.txt, its JSON in OUT/NAME.json
   echo "== $1: ${*:2}"
-  "${L[@]}" "${@:2}" --json "$out/$1.json" 2>/dev/null | tee "$out/$1.txt"
+  "${L[@]}" "${@:2}" --server-pid "$server" --baseline-pid "$baseline" --json "$out/$1.json" 2>/dev/null | tee "$out/$1.txt"
 }
 
 run warmup --scenario partner --duration 10s --concurrency 8 >/dev/null
@@ -69,10 +73,10 @@ echo "server peak memory (VmHWM) through the mixed run, no GOMEMLIMIT: $(hwm)" |
 # while the writes run with 400 open (the report's own count); then a thousand streams.
 stop
 start
-before=$(cpu)
+before=$(ticks "$server")
 run writes20 --scenario ministry --duration 10s --concurrency 2 --rate 2
-echo "server CPU through writes20: $(( ($(cpu) - before) * 1000 / $(getconf CLK_TCK) )) ms" | tee "$out/writes20.cpu"
-run streams400 --scenario streams --streams 400 --duration 10s --concurrency 2 --rate 2 --server-pid "$server"
+echo "server CPU through writes20: $(( ($(ticks "$server") - before) * 1000 / $(getconf CLK_TCK) )) ms" | tee "$out/writes20.cpu"
+run streams400 --scenario streams --streams 400 --duration 10s --concurrency 2 --rate 2
 stop
 start
-run streams1000 --scenario streams --streams 1000 --duration "$dur" --concurrency 8 --rate 20 --server-pid "$server"
+run streams1000 --scenario streams --streams 1000 --duration "$dur" --concurrency 8 --rate 20

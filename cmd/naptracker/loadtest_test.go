@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -249,9 +250,13 @@ func TestBaselineServesTheAPIsPage(t *testing.T) {
 		t.Errorf("an unknown measure: %v %v", res, err)
 	}
 
+	// Both servers are this process here: what a request cost them, and PostgreSQL, is
+	// reported for every phase.
 	path := filepath.Join(t.TempDir(), "baseline.json")
-	cli(t, "loadtest", "--url", api.url, "--admin-token", api.adminToken, "--scenario", "partner",
-		"--duration", "1s", "--concurrency", "2", "--baseline-url", base.URL, "--json", path)
+	self := strconv.Itoa(os.Getpid())
+	table := cli(t, "loadtest", "--url", api.url, "--admin-token", api.adminToken, "--scenario", "partner",
+		"--duration", "1s", "--concurrency", "2", "--baseline-url", base.URL, "--json", path,
+		"--server-pid", self, "--baseline-pid", self)
 	rep := readReport(t, path)
 	if len(rep.Baselines) != 2 {
 		t.Fatalf("%d baseline comparisons, want the list and the detail", len(rep.Baselines))
@@ -261,6 +266,15 @@ func TestBaselineServesTheAPIsPage(t *testing.T) {
 			b.Ratio <= 0 || b.Baseline.Operations[0].Name != op || b.API.Operations[0].Name != op {
 			t.Fatalf("baseline report of %s: %+v", op, b)
 		}
+	}
+	phases := []loadtest.PhaseReport{rep.Main, rep.Baselines[0].API, rep.Baselines[0].Baseline, rep.Baselines[1].API, rep.Baselines[1].Baseline}
+	for _, p := range phases {
+		if p.CPU == nil || p.CPU.ServerMillis <= 0 || p.CPU.DatabaseMillis <= 0 {
+			t.Errorf("%s against %s: CPU per request %+v", p.Scenario, p.Target, p.CPU)
+		}
+	}
+	if n := strings.Count(table, "CPU per request, server + PostgreSQL: API "); n != 2 {
+		t.Errorf("%d comparisons of CPU per request in the table, want 2:\n%s", n, table)
 	}
 }
 

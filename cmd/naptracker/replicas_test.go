@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/naptracker/naptracker/internal/config"
 	"github.com/naptracker/naptracker/internal/httpapi"
 	"github.com/naptracker/naptracker/internal/pgtest"
@@ -202,15 +204,12 @@ func measureOf(t *testing.T, s *sdkServer) string {
 func draftUpdater(t *testing.T, s *sdkServer) func(t *testing.T) string {
 	ctx := context.Background()
 	focal := s.client(t, "focal_point")
-	found, err := focal.ListMeasuresWithResponse(ctx, s.planID(t), &napclient.ListMeasuresParams{Code: &s.measure.Code})
-	if err != nil || found.JSON200 == nil || len(found.JSON200.Items) != 1 {
-		t.Fatalf("measure %s: %v %s", s.measure.Code, err, body(found))
-	}
+	measure := uuid.MustParse(measureOf(t, s))
 	periods, err := focal.ListReportingPeriodsWithResponse(ctx, s.planID(t), &napclient.ListReportingPeriodsParams{Limit: ptr[int64](500)})
 	if err != nil || periods.JSON200 == nil || len(periods.JSON200.Items) == 0 {
 		t.Fatalf("periods: %v %s", err, body(periods))
 	}
-	measure, period := found.JSON200.Items[0].ID, periods.JSON200.Items[len(periods.JSON200.Items)-1].ID
+	period := periods.JSON200.Items[len(periods.JSON200.Items)-1].ID
 	return func(t *testing.T) string {
 		t.Helper()
 		created, err := focal.CreateProgressUpdateWithResponse(ctx, measure, nil, napclient.NewProgressUpdate{

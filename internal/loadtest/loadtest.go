@@ -50,7 +50,8 @@ type Config struct {
 	Plans       int       // published plans sampled; 0 means 4
 	Partners    int       // partners, each with a token, the workers take turns as; 0 means 1
 	Streams     int       // change streams the streams scenario opens
-	ServerPID   int       // the server's process on this machine, for its peak memory; 0: none
+	ServerPID   int       // the server's process on this machine, for its memory and CPU; 0: none
+	BaselinePID int       // the baseline server's process on this machine, for its CPU; 0: none
 	Seed        uint64    // of the random choices; 0 picks one
 	Progress    io.Writer // where to say what the run is doing; nil for silence
 }
@@ -138,7 +139,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		return rep, errors.Join(err, ctx.Err())
 	}
 	fmt.Fprintf(progress, "%s scenario: %d workers for %s\n", cfg.Scenario, cfg.Concurrency, cfg.Duration)
-	rep.Main = runPhase(ctx, api, w, cfg, cfg.Scenario)
+	rep.Main = runPhase(ctx, api, w, cfg, cfg.Scenario, cfg.ServerPID)
 	if cfg.BaselineURL != "" && ctx.Err() == nil {
 		base := &client{http: httpClient, base: strings.TrimRight(cfg.BaselineURL, "/")}
 		for _, path := range []string{"/v1/plans/" + w.plans[0].id + "/measures?limit=1", "/v1/measures/" + w.plans[0].measures[0].id} {
@@ -148,8 +149,8 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		}
 		for _, scenario := range []string{scenarioListMeasures, scenarioGetMeasure} {
 			fmt.Fprintf(progress, "%s only, against the API and then the baseline, %s each\n", scenario, cfg.Duration)
-			b := BaselineReport{API: runPhase(ctx, api, w, cfg, scenario)}
-			b.Baseline = runPhase(ctx, base, w, cfg, scenario)
+			b := BaselineReport{API: runPhase(ctx, api, w, cfg, scenario, cfg.ServerPID)}
+			b.Baseline = runPhase(ctx, base, w, cfg, scenario, cfg.BaselinePID)
 			b.APIRPS, b.BaselineRPS = answered(b.API), answered(b.Baseline)
 			if b.BaselineRPS > 0 {
 				b.Ratio = b.APIRPS / b.BaselineRPS
@@ -182,8 +183,10 @@ func notes(rep Report) []string {
 	return nil
 }
 
-// runPhase runs the workers for the configured duration and summarizes what they did.
-func runPhase(ctx context.Context, c *client, w *world, cfg Config, scenario string) PhaseReport {
+// runPhase runs the workers for the configured duration and summarizes what they did, with
+// the CPU that server (a process on this machine; 0: none) and PostgreSQL spent on it.
+func runPhase(ctx context.Context, c *client, w *world, cfg Config, scenario string, server int) PhaseReport {
+	cpu := startCPU(server)
 	start := time.Now()
 	end := start.Add(cfg.Duration)
 	phaseCtx, cancel := context.WithDeadline(ctx, end)
@@ -212,6 +215,7 @@ func runPhase(ctx context.Context, c *client, w *world, cfg Config, scenario str
 	elapsed := min(time.Since(start), cfg.Duration)
 	p := summarize(c.base, scenario, cfg.Concurrency, elapsed, recs)
 	p.Rate, p.Missed = cfg.Rate, missed.Load()
+	p.CPU = cpu.perRequest(p.Total.Requests)
 	return p
 }
 

@@ -67,6 +67,16 @@ type PhaseReport struct {
 	Seconds     float64           `json:"seconds"`
 	Operations  []OperationReport `json:"operations"`
 	Total       OperationReport   `json:"total"`
+	// CPU is what a request cost the server and PostgreSQL on this machine, when the run was
+	// told the server's process. On a shared machine it moves far less than throughput and
+	// latency, which a neighbour's load changes.
+	CPU *CPUReport `json:"cpu_per_request,omitempty"`
+}
+
+// CPUReport is the CPU time (user and system) spent during a phase, per request it answered.
+type CPUReport struct {
+	ServerMillis   float64 `json:"server_ms"`
+	DatabaseMillis float64 `json:"postgres_ms"` // every postgres process of this machine
 }
 
 // BaselineReport compares one phase (a measure list walk, or measure reads) against the API
@@ -179,6 +189,10 @@ func (r Report) WriteTable(w io.Writer) error {
 		writePhase(w, b.Baseline)
 		fmt.Fprintf(w, "\n%s: API %.1f req/s, baseline %.1f req/s: the API reaches %.0f%% of the baseline\n",
 			b.API.Scenario, b.APIRPS, b.BaselineRPS, 100*b.Ratio)
+		if a, base := b.API.CPU, b.Baseline.CPU; a != nil && base != nil {
+			fmt.Fprintf(w, "CPU per request, server + PostgreSQL: API %.3f + %.3f ms, baseline %.3f + %.3f ms\n",
+				a.ServerMillis, a.DatabaseMillis, base.ServerMillis, base.DatabaseMillis)
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintln(w, "note:", n)
@@ -199,6 +213,9 @@ func writePhase(w io.Writer, p PhaseReport) {
 			withStatuses(o.Conflicts, o.ConflictStatuses), withStatuses(o.Errors, o.ErrorStatuses))
 	}
 	_ = tw.Flush()
+	if p.CPU != nil {
+		fmt.Fprintf(w, "CPU per request: server %.3f ms, PostgreSQL %.3f ms\n", p.CPU.ServerMillis, p.CPU.DatabaseMillis)
+	}
 }
 
 // withStatuses writes a count with its statuses, as "3 (409×2 412×1)".

@@ -136,7 +136,7 @@ func runStreams(ctx context.Context, api *client, w *world, cfg Config, progress
 
 	fmt.Fprintf(progress, "ministry scenario while the streams are open: %d workers for %s\n", cfg.Concurrency, cfg.Duration)
 	cpuBefore := procCPU(cfg.ServerPID)
-	main := runPhase(ctx, api, w, cfg, ScenarioMinistry)
+	main := runPhase(ctx, api, w, cfg, ScenarioMinistry, cfg.ServerPID)
 	if cfg.ServerPID > 0 {
 		rep.WritesCPUMillis = (procCPU(cfg.ServerPID) - cpuBefore).Milliseconds()
 	}
@@ -371,27 +371,6 @@ func procMemory(pid int) (rss, hwm int64) {
 		}
 	}
 	return rss, hwm
-}
-
-// procCPU is the CPU time, user and system, a process on this machine has used; 0 when it
-// cannot be read. /proc counts it in ticks of 1/100 s (USER_HZ) on every Linux.
-func procCPU(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name, in parentheses, may hold spaces: fields are counted after it.
-	_, after, _ := strings.Cut(string(b), ") ")
-	f := strings.Fields(after)
-	if len(f) < 13 {
-		return 0
-	}
-	user, _ := strconv.ParseInt(f[11], 10, 64)
-	system, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(user+system) * 10 * time.Millisecond
 }
 
 func (r *StreamsReport) write(w io.Writer) {

@@ -78,8 +78,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	return db, nil
 }
 
-// openPool returns a pool of PoolSize connections to dsn, as opts say, with sessionDefaults; it connects
-// only when first used.
+// openPool returns a pool of PoolSize connections to dsn, as opts say, with sessionDefaults;
+// it connects only when first used.
 func openPool(dsn string, opts ...Option) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {

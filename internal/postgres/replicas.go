@@ -391,6 +391,7 @@ func (p *replicaPool) QueryRowContext(ctx context.Context, query string, args ..
 	return row
 }
 
+// queryRow is DB.queryRow on the replica, asking the primary as QueryRowContext does.
 func (p *replicaPool) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
 	err := pgxQueryRow(ctx, p.replica.db, query, args, dest...)
 	if err != nil && p.replica.askPrimary(ctx, err) {
