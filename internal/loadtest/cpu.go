@@ -37,8 +37,8 @@ func postgresCPU() time.Duration {
 	var total time.Duration
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, dir := range dirs {
-		if comm, err := os.ReadFile(dir + "/comm"); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
-			pid, _ := strconv.Atoi(filepath.Base(dir))
+		pid, _ := strconv.Atoi(filepath.Base(dir))
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
 			total += procCPU(pid)
 		}
 	}
