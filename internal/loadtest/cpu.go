@@ -31,37 +31,50 @@ func (m cpuMeter) perRequest(n int) *CPUReport {
 	return &CPUReport{ServerMillis: per(procCPU(m.server) - m.serverCPU), DatabaseMillis: per(postgresCPU() - m.dbCPU)}
 }
 
-// postgresCPU is the CPU time every postgres process of this machine has used. A connection
-// that ends takes its time with it: the server's pool keeps its connections through a run.
+// postgresCPU is the CPU time every postgres process of this machine has used, with that of
+// those that ended: a backend that exits (an idle connection closed, a parallel worker) leaves
+// its time to the postmaster, which waited for it.
 func postgresCPU() time.Duration {
 	var total time.Duration
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, dir := range dirs {
 		pid, _ := strconv.Atoi(filepath.Base(dir))
 		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
-			total += procCPU(pid)
+			own, ended := procTimes(pid)
+			total += own + ended
 		}
 	}
 	return total
 }
 
 // procCPU is the CPU time, user and system, a process on this machine has used; 0 when it
-// cannot be read. /proc counts it in ticks of 1/100 s (USER_HZ) on every Linux.
+// cannot be read.
 func procCPU(pid int) time.Duration {
+	own, _ := procTimes(pid)
+	return own
+}
+
+// procTimes is the CPU time, user and system, a process on this machine has used, and that
+// of its children it waited for; 0 when it cannot be read. /proc counts in ticks of 1/100 s
+// (USER_HZ) on every Linux.
+func procTimes(pid int) (own, children time.Duration) {
 	if pid <= 0 {
-		return 0
+		return 0, 0
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	// The command name, in parentheses, may hold spaces: fields are counted after it.
 	_, after, _ := strings.Cut(string(b), ") ")
 	f := strings.Fields(after)
-	if len(f) < 13 {
-		return 0
+	if len(f) < 15 {
+		return 0, 0
 	}
-	user, _ := strconv.ParseInt(f[11], 10, 64)
-	system, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(user+system) * 10 * time.Millisecond
+	ticks := func(i, j int) time.Duration {
+		a, _ := strconv.ParseInt(f[i], 10, 64)
+		b, _ := strconv.ParseInt(f[j], 10, 64)
+		return time.Duration(a+b) * 10 * time.Millisecond
+	}
+	return ticks(11, 12), ticks(13, 14)
 }
