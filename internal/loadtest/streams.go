@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"slices"
@@ -135,10 +136,9 @@ func runStreams(ctx context.Context, api *client, w *world, cfg Config, progress
 	}
 
 	fmt.Fprintf(progress, "ministry scenario while the streams are open: %d workers for %s\n", cfg.Concurrency, cfg.Duration)
-	cpuBefore := procCPU(cfg.ServerPID)
 	main := runPhase(ctx, api, w, cfg, ScenarioMinistry, cfg.ServerPID)
-	if cfg.ServerPID > 0 {
-		rep.WritesCPUMillis = (procCPU(cfg.ServerPID) - cpuBefore).Milliseconds()
+	if main.CPU != nil {
+		rep.WritesCPUMillis = int64(math.Round(main.CPU.ServerMillis * float64(main.Total.Requests)))
 	}
 
 	// What each caller's feed lists after the start, once the writes ended.

@@ -25,7 +25,6 @@ import (
 // any (replicas.go).
 type DB struct {
 	gorm       *gorm.DB
-	pool       *sql.DB // gorm's
 	summaries  summaries
 	statements statements
 	replicas   *replicaSet // nil without replicas
@@ -70,7 +69,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	translateErrors(g)
 	g.ClauseBuilders["LIMIT"] = literalLimit
-	db := &DB{gorm: g, pool: sqlDB}
+	db := &DB{gorm: g}
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -169,17 +168,18 @@ func translateErrors(g *gorm.DB) {
 
 type txKey struct{}
 
-// queryRow runs a statement of one row on the handle conn would choose, and scans it into
-// dest. On a pool it asks pgx directly: database/sql's rows and conversions cost a measure's
-// read a tenth of its time.
+// queryRow runs a statement of one row on ctx's handle, and scans it into dest. On a pool it
+// asks pgx directly: database/sql's rows and conversions cost a measure's read a tenth of its
+// time.
 func (db *DB) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return tx.Statement.ConnPool.QueryRowContext(ctx, query, args...).Scan(dest...)
+	switch h := db.handle(ctx).(type) {
+	case *sql.DB:
+		return pgxQueryRow(ctx, h, query, args, dest...)
+	case *replicaPool:
+		return h.queryRow(ctx, query, args, dest...)
+	default:
+		return h.QueryRowContext(ctx, query, args...).Scan(dest...)
 	}
-	if r, ok := ctx.Value(replicaKey{}).(*replica); ok {
-		return r.pool.queryRow(ctx, query, args, dest...)
-	}
-	return pgxQueryRow(ctx, db.pool, query, args, dest...)
 }
 
 // pgxQueryRow is queryRow on one of pool's connections.
@@ -194,16 +194,25 @@ func pgxQueryRow(ctx context.Context, pool *sql.DB, query string, args []any, de
 	})
 }
 
-// conn is the handle a statement runs on: the transaction InTx put in ctx; else the replica
+// handle is what a statement runs on: the transaction InTx put in ctx; else the replica
 // ReadReplica routed ctx to, for queries (replicas.go); else the pool.
+func (db *DB) handle(ctx context.Context) gorm.ConnPool {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx.Statement.ConnPool
+	}
+	if r, ok := ctx.Value(replicaKey{}).(*replica); ok {
+		return r.pool
+	}
+	return db.gorm.ConnPool
+}
+
+// conn is gorm on ctx's handle.
 func (db *DB) conn(ctx context.Context) *gorm.DB {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return tx.WithContext(ctx)
 	}
 	g := db.gorm.WithContext(ctx)
-	if r, ok := ctx.Value(replicaKey{}).(*replica); ok {
-		g.Statement.ConnPool = r.pool
-	}
+	g.Statement.ConnPool = db.handle(ctx)
 	return g
 }
 
