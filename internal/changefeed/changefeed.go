@@ -4,8 +4,10 @@
 package changefeed
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -121,9 +123,11 @@ func (h *Hub) round(ctx context.Context, all bool) {
 
 // serve delivers to followers of one scope what is new after their cursors. A query from one
 // cursor serves every follower whose cursor is that one or among the changes it returns, so
-// followers of a scope share one cursor after their first change in common.
+// followers of a scope share one cursor after their first change in common. It reads from the
+// earliest cursor first, whose changes may hold the others'.
 func (h *Hub) serve(ctx context.Context, pending []*Follower) {
 	for len(pending) > 0 {
+		slices.SortFunc(pending, func(a, b *Follower) int { return cmp.Compare(a.cursor, b.cursor) })
 		from := pending[0].cursor
 		p, err := h.list(ctx, pending[0].scope, from, pageSize)
 		if err != nil {
