@@ -131,7 +131,7 @@ func TestUseCasesStartFromTheirAccessCheck(t *testing.T) {
 		"update": p.countStatements("FROM progress_updates u JOIN measures m"),
 		"place":  p.countStatements("array_prepend(m.lead_id"),
 		"plan":   p.countStatements("FROM plans p LEFT JOIN organizations o"),
-		"period": p.countStatements("FROM reporting_periods rp WHERE"),
+		"period": p.countStatements("FROM reporting_periods rp WHERE rp.id = $"),
 	}
 	expect := func(step string, want map[string]int64) {
 		t.Helper()

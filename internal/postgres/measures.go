@@ -143,17 +143,22 @@ func sameApproved(a, b nap.Scope) bool {
 // that scope reads, by period and then approval, among the periods that end by until (all
 // when nil); no_information when there is none. It is the one rule of derived status: the
 // kept columns are made by it too (DeriveStatuses). alias names the join.
+//
+// A period's end is looked up for each update by its key: a measure has few approved updates,
+// and joining the periods instead had the planner hash all of them, three times in an
+// approval's recomputation, which took it twice as long.
 func latestApproved(scope nap.Scope, until *time.Time, alias string) derivation {
+	const periodEnd = `(SELECT rp.ends_on FROM reporting_periods rp WHERE rp.id = u.period_id)`
 	cond, args := visibleBeyondOrg(scope, "u")
 	if until != nil {
-		cond += " AND rp.ends_on <= ?::date"
+		cond += " AND " + periodEnd + " <= ?::date"
 		args = append(args, until.Format(nap.DateLayout))
 	}
 	return derivation{status: "coalesce(" + alias + ".proposed_status, 'no_information')", progress: alias + ".progress_percent",
 		join: `LEFT JOIN LATERAL (SELECT u.proposed_status, u.progress_percent
-			FROM progress_updates u JOIN reporting_periods rp ON rp.id = u.period_id
+			FROM progress_updates u
 			WHERE u.measure_id = m.id AND u.state = 'approved' AND ` + cond + `
-			ORDER BY rp.ends_on DESC, u.approved_at DESC LIMIT 1) ` + alias + ` ON true`, args: args}
+			ORDER BY ` + periodEnd + ` DESC, u.approved_at DESC LIMIT 1) ` + alias + ` ON true`, args: args}
 }
 
 // from adds the derivation's join to q, which reads measures m.
