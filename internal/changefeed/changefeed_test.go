@@ -151,11 +151,18 @@ func TestFollowersAtOtherCursorsJoinUp(t *testing.T) {
 	ids := f.change(4)
 	ctx := context.Background()
 	early, late := f.hub.Follow(public, ids[0]), f.hub.Follow(public, ids[2])
-	got := delivered{early: nil, late: nil}
-	// (A round that found the changes held back leaves the followers apart for one more.)
-	if queries := f.roundsUntil(got, ids[3]); len(queries) == 1 && queries[0] != 1 {
-		t.Errorf("a round for followers of a scope, one's cursor in the other's changes, ran %d queries", queries[0])
+	// Served in the order a round may happen to take them, the later cursor first: one query,
+	// from the earlier, serves both. (Unless it found the changes held back, which leaves the
+	// followers apart for one more; the rounds after deliver the rest.)
+	f.queries.Store(0)
+	f.hub.serve(ctx, []*Follower{late, early})
+	got := delivered{}
+	got[early], _ = received(early)
+	got[late], _ = received(late)
+	if n := f.queries.Load(); slices.Contains(got[early], ids[3]) && n != 1 {
+		t.Errorf("followers of a scope, one's cursor in the other's changes, were served with %d queries", n)
 	}
+	f.roundsUntil(got, ids[3])
 	if !slices.Equal(got[early], ids[1:]) {
 		t.Errorf("early follower got %v, want %v", got[early], ids[1:])
 	}
