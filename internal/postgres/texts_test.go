@@ -31,34 +31,25 @@ func TestTextCheckAnswersAsFirstWritten(t *testing.T) {
 		$$`); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []*string{nil,
-		ptr(`{}`), ptr(`{"en": "Plan"}`), ptr(`{"tg": "Нақша", "ru": "План", "en": "Plan"}`),
-		ptr(`{"en": ""}`), ptr(`{"en": " "}`), ptr(`{"en": "   "}`), ptr(`{"en": " a "}`),
-		ptr(`{"en": "\t"}`), ptr(`{"en": "\n"}`), ptr(`{"en": "\u00a0"}`), ptr(`{"ru": "x", "en": " "}`),
-		ptr(`{"fr": "Plan"}`), ptr(`{"en": "Plan", "de": "Plan"}`), ptr(`{"EN": "Plan"}`),
-		ptr(`{"en": 1}`), ptr(`{"en": null}`), ptr(`{"en": true}`), ptr(`{"en": ["Plan"]}`), ptr(`{"en": {"x": "y"}}`),
-		ptr(`[]`), ptr(`["en"]`), ptr(`"Plan"`), ptr(`1`), ptr(`null`), ptr(`true`),
+	for _, v := range []any{nil,
+		`{}`, `{"en": "Plan"}`, `{"tg": "Нақша", "ru": "План", "en": "Plan"}`,
+		`{"en": ""}`, `{"en": " "}`, `{"en": "   "}`, `{"en": " a "}`,
+		`{"en": "\t"}`, `{"en": "\n"}`, `{"en": "\u00a0"}`, `{"ru": "x", "en": " "}`,
+		`{"fr": "Plan"}`, `{"en": "Plan", "de": "Plan"}`, `{"EN": "Plan"}`,
+		`{"en": 1}`, `{"en": null}`, `{"en": true}`, `{"en": ["Plan"]}`, `{"en": {"x": "y"}}`,
+		`[]`, `["en"]`, `"Plan"`, `1`, `null`, `true`,
 	} {
 		var now, first sql.NullBool
 		if err := db.QueryRow(`SELECT i18n_valid($1::jsonb), pg_temp.i18n_valid_first($1::jsonb)`, v).Scan(&now, &first); err != nil {
-			t.Fatalf("%s: %v", show(v), err)
+			t.Fatalf("%v: %v", v, err)
 		}
 		if now != first {
-			t.Errorf("i18n_valid(%s) = %v, first defined %v", show(v), now, first)
+			t.Errorf("i18n_valid(%v) = %v, first defined %v", v, now, first)
 		}
 	}
-	// Inlined into a CHECK, it still refuses a blank title.
+	// Inlined into a CHECK, it still refuses a blank name.
 	_, err = db.Exec(`INSERT INTO organizations (id, code, kind, name, provenance) VALUES (gen_random_uuid(), 'X', 'ministry', '{"en": " "}', 'sourced')`)
 	if pgErr := (*pgconn.PgError)(nil); !errors.As(err, &pgErr) || pgErr.Code != "23514" {
 		t.Errorf("a blank name: %v, want a CHECK violation", err)
 	}
-}
-
-func ptr(s string) *string { return &s }
-
-func show(v *string) string {
-	if v == nil {
-		return "NULL"
-	}
-	return *v
 }
