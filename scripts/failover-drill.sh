@@ -31,8 +31,7 @@ if [ "$(id -u)" = 0 ]; then
   chown postgres: "$dir"
   as=(runuser -u postgres --)
 fi
-free_port() { local p; for p in $(seq "$1" $(($1 + 200))); do port_taken "$p" || { echo "$p"; return; }; done; return 1; }
-primary_port=$(free_port 55600)
+primary_port=$(free_port 25600)
 replica_port=$(free_port $((primary_port + 1)))
 api_port=$(free_port $((replica_port + 1)))
 server=
@@ -47,7 +46,8 @@ trap cleanup EXIT
 
 pg_start() { # NAME PORT
   "${as[@]}" "$bindir/pg_ctl" -D "$dir/$1" -l "$dir/$1.log" -w -t 60 \
-    -o "-p $2 -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
+    -o "-p $2 -k $dir -c listen_addresses=127.0.0.1" start >/dev/null \
+    || { echo "failover-drill: the $1 did not start on port $2; its log:" >&2; tail -n 30 "$dir/$1.log" >&2; return 1; }
 }
 url() { echo "postgres://$1@127.0.0.1:$2/naptracker?sslmode=disable"; }
 sql() { psql -X -Atq -d "$(url postgres "$1")" -c "$2"; }

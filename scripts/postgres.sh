@@ -22,6 +22,20 @@ pg_login() {
 
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# free_port FROM prints the first port from FROM on that nothing listens on and that the kernel
+# does not hand out to outgoing connections (its ephemeral range): a port in that range can be
+# taken by a client's connection at any moment, and a server started on it fails to bind.
+free_port() {
+  local p lo=32768 hi=60999
+  [ -r /proc/sys/net/ipv4/ip_local_port_range ] && read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+  for p in $(seq "$1" $(($1 + 200))); do
+    [ "$p" -ge "$lo" ] && [ "$p" -le "$hi" ] && continue
+    port_taken "$p" || { echo "$p"; return 0; }
+  done
+  echo "naptracker: no free port from $1 to $(($1 + 200))" >&2
+  return 1
+}
+
 pg_bindir() {
   local d
   for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) "$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")"; do
@@ -60,7 +74,7 @@ use_postgres() { # DATADIR
     || { echo "naptracker: initdb failed; see $datadir/initdb.log" >&2; return 1; }
   # A server left running by an earlier run that was killed is stopped first.
   "${as[@]}" "$bindir/pg_ctl" -D "$datadir/data" status >/dev/null 2>&1 && "${as[@]}" "$bindir/pg_ctl" -D "$datadir/data" -m fast -w stop >/dev/null
-  for port in $(seq 54329 54429); do port_taken "$port" || break; done
+  port=$(free_port 25432) || return 1
   "${as[@]}" "$bindir/pg_ctl" -D "$datadir/data" -l "$datadir/server.log" -w -t 30 \
     -o "-k '$datadir' -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null \
     || { echo "naptracker: PostgreSQL did not start; see $datadir/server.log" >&2; return 1; }

@@ -52,7 +52,7 @@ use_postgres "$PG_REMOVE"
 export DATABASE_URL SERVER RESTORED=$restored
 DATABASE_URL=$(with_database "$PG_SERVER_URL" "$database")
 SERVER=${PG_SERVER_URL%/*}
-for port in $(seq 18080 18180); do port_taken "$port" || break; done
+port=$(free_port 18080)
 export API=http://127.0.0.1:$port
 
 go build -buildvcs=auto -o bin/naptracker ./cmd/naptracker

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"math"
 	"net"
 	"net/http"
@@ -39,6 +40,21 @@ func TestMetrics(t *testing.T) {
 	if status, _ := get(t, s.url+"/v1/me", s.tokens["partner"]); status != http.StatusOK {
 		t.Fatalf("me: %d", status)
 	}
+	// Streamed answers (files, pages) count by the status the client was sent too.
+	_, plans := get(t, s.url+"/v1/plans", "")
+	var list struct{ Items []struct{ ID string } }
+	if err := json.Unmarshal(plans, &list); err != nil || len(list.Items) == 0 {
+		t.Fatalf("plans: %v %s", err, plans)
+	}
+	for path, want := range map[string]int{
+		"/v1/plans/" + list.Items[0].ID + "/export?format=csv":  http.StatusOK,
+		"/v1/plans/" + list.Items[0].ID + "/report":             http.StatusOK,
+		"/v1/plans/00000000-0000-4000-8000-000000000000/export": http.StatusNotFound,
+	} {
+		if status, _ := get(t, s.url+path, ""); status != want {
+			t.Fatalf("%s: %d, want %d", path, status, want)
+		}
+	}
 
 	families := scrape(t, s.url+"/metrics")
 	requests := families["naptracker_http_request_duration_seconds"]
@@ -48,11 +64,15 @@ func TestMetrics(t *testing.T) {
 	for _, want := range []struct {
 		operation, class string
 		count            uint64
-	}{{"list-plans", "2xx", 3}, {"get-plan", "4xx", 1}, {"get-me", "2xx", 1}} {
+	}{
+		{"list-plans", "2xx", 4}, {"get-plan", "4xx", 1}, {"get-me", "2xx", 1},
+		{"export-plan-matrix", "2xx", 1}, {"export-plan-matrix", "4xx", 1}, {"export-plan-matrix", "5xx", 0},
+		{"get-plan-report", "2xx", 1}, {"get-plan-report", "5xx", 0},
+	} {
 		labels := map[string]string{"operation": want.operation, "status_class": want.class}
 		m := find(requests, labels)
 		if got := m.GetHistogram().GetSampleCount() - find(before, labels).GetHistogram().GetSampleCount(); got != want.count ||
-			len(m.GetHistogram().GetBucket()) == 0 {
+			want.count > 0 && len(m.GetHistogram().GetBucket()) == 0 {
 			t.Errorf("%s %s: %d more requests in %v, want %d in buckets", want.operation, want.class, got, m, want.count)
 		}
 	}

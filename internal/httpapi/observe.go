@@ -1,11 +1,16 @@
 package httpapi
 
-import "github.com/danielgtaylor/huma/v2"
+import (
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+)
 
 // Observer is told what the API serves, for an operator's metrics.
 type Observer interface {
 	// Begin is called as an operation starts; what it returns, as the operation ends, with the
-	// status answered (0 when the operation failed before answering).
+	// status the client was sent (500 when the operation failed, or was cut off, after it).
 	Begin(operation string) (end func(status int))
 	// StreamsOpen is told how many change streams are open whenever that changes.
 	StreamsOpen(n int)
@@ -19,7 +24,31 @@ func observe(o Observer) func(huma.Context, func(huma.Context)) {
 			return
 		}
 		end := o.Begin(ctx.Operation().OperationID)
-		defer func() { end(ctx.Status()) }()
+		defer func() {
+			if p := recover(); p != nil {
+				end(http.StatusInternalServerError)
+				panic(p)
+			}
+			end(sentStatus(ctx))
+		}()
 		next(ctx)
 	}
+}
+
+// sentStatus is the status the client was sent. Streamed responses (exports, evidence files)
+// write to the connection without telling huma their status, so it is read from the request
+// log's recorder, which sees every response; net/http sends 200 when nothing was written.
+func sentStatus(ctx huma.Context) int {
+	_, w := humago.Unwrap(ctx)
+	for w != nil {
+		if rec, ok := w.(*statusRecorder); ok {
+			return rec.status
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	return ctx.Status()
 }
