@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -133,6 +134,9 @@ func TestImportMatrix(t *testing.T) {
 		t.Fatalf("commit: %d %s", status, b)
 	}
 	var requests []string
+	if err := p.db.LinkCommitted(context.Background()); err != nil { // as every reader of the trail does
+		t.Fatal(err)
+	}
 	p.db.Gorm().Raw(`SELECT DISTINCT request_id FROM audit_events WHERE action = 'progress_update.insert' AND entity_id IN ?`,
 		[]string{done.Rows[rowOf(done, own.Code)-2].UpdateID, done.Rows[rowOf(done, second)-2].UpdateID}).Scan(&requests)
 	if len(requests) != 1 || requests[0] == "" {

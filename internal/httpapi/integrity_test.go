@@ -202,6 +202,9 @@ func TestUploadBesideADeletionOfTheSameBytes(t *testing.T) {
 	id, digest := p.storedFile(t, update, pdf(4321))
 	p.expectStatus(p.author, 204, "DELETE", "/v1/evidence/"+id, nil)
 	var left, released int64
+	if err := p.db.LinkCommitted(context.Background()); err != nil { // as every reader of the trail does
+		t.Fatal(err)
+	}
 	p.db.Gorm().Raw(`SELECT count(*) FROM blobs WHERE sha256 = ?`, digest).Scan(&left)
 	p.db.Gorm().Raw(`SELECT count(*) FROM audit_events WHERE action = 'content.release' AND before ->> 'sha256' = ?`, digest).Scan(&released)
 	if left != 0 || released != 1 {

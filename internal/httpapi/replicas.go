@@ -15,8 +15,10 @@ type Replica struct {
 }
 
 // primaryReads are the read-only operations whose reads must see the latest state: the change
-// feed (its horizon is the primary's) and the caller's live identity and roles.
-var primaryReads = map[string]bool{"list-changes": true, "stream-changes": true, "get-me": true}
+// feed (its horizon is the primary's), the caller's live identity and roles, and the audit
+// trail, which links what is committed on the primary before it is read (service.ListAuditEvents).
+var primaryReads = map[string]bool{"list-changes": true, "stream-changes": true, "get-me": true,
+	"list-audit-events": true, "get-measure-history": true}
 
 // readReplicas lets the reads of every other read-only operation go where route sends them, a
 // replica of the database that may serve the caller (postgres.DB.ReadReplica). It runs after

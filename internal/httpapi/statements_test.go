@@ -109,7 +109,7 @@ func TestReadsAreBoundedStatements(t *testing.T) {
 		"list-measures": 1, "filtered-measures": 1, "changes": 1, "measure": 1,
 		"updates": 2, // the measure's visibility, then the page
 		"summary": 2, // what the plan's summary depends on, then the summary unless it is remembered
-		"export":  8, // in one snapshot (begin, commit): the plan, the audit head and its checkpoint, and one statement per 200 measures
+		"export":  9, // the trail linked, then in one snapshot (begin, commit): the plan, the audit head and its checkpoint, and one statement per 200 measures
 	}
 	for name := range reads {
 		t.Logf("%s: %d statements for a page of 5, %d for a page of 500", name, small[name], large[name])

@@ -37,6 +37,10 @@ func createOrganization(ctx context.Context, db *postgres.DB, code string) error
 // verified fails the test unless the audit chain verifies, and returns how many events it holds.
 func verified(t *testing.T, db *postgres.DB) int64 {
 	t.Helper()
+	// As every reader of the trail does: what is committed is linked first.
+	if err := db.LinkCommitted(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	v, err := db.VerifyAudit(context.Background())
 	if err != nil || v.FirstInvalidSeq != nil {
 		t.Fatalf("audit chain: %+v, %v", v, err)
@@ -245,9 +249,9 @@ func TestDeadlockVictimEveryTimeIsTold(t *testing.T) {
 	}
 }
 
-// A change commits while the audit chain's lock is held elsewhere: others read it at once,
-// its events wait, staged, and the writer is answered once they are linked, as soon as the
-// lock is free.
+// A change commits and is answered while the audit chain's lock is held elsewhere: its events
+// wait, staged, for the pass its commit started; a read of the trail (LinkCommitted) waits for
+// them, and has them as soon as the lock is free.
 func TestCommitDoesNotWaitForTheChain(t *testing.T) {
 	db := openDB(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -258,13 +262,21 @@ func TestCommitDoesNotWaitForTheChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer holder.Rollback()
-	answered := make(chan error, 1)
-	go func() {
-		answered <- db.InTx(nap.NewContextWithRequestID(ctx, "while-held"), func(ctx context.Context) error {
-			return createOrganization(ctx, db, "WHILEHELD")
-		})
-	}()
-	// The writer's linking pass waits for the lock only once the change is committed.
+	err := db.InTx(nap.NewContextWithRequestID(ctx, "while-held"), func(ctx context.Context) error {
+		return createOrganization(ctx, db, "WHILEHELD")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var committed, staged int
+	if err := db.Gorm().Raw(`SELECT (SELECT count(*) FROM organizations WHERE code = 'WHILEHELD'),
+			(SELECT count(*) FROM audit_staged WHERE request_id = 'while-held')`).Row().Scan(&committed, &staged); err != nil {
+		t.Fatal(err)
+	}
+	if committed != 1 || staged != 1 {
+		t.Errorf("answered while the chain's lock is held: %d organizations committed, %d events staged; want 1 and 1", committed, staged)
+	}
+	// The pass the commit started waits for the lock.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		var waiting int
 		if err := db.Gorm().Raw(`SELECT count(*) FROM pg_locks
@@ -278,21 +290,15 @@ func TestCommitDoesNotWaitForTheChain(t *testing.T) {
 			t.Fatal("no linking pass waited for the chain's lock")
 		}
 	}
-	var committed, staged int
-	if err := db.Gorm().Raw(`SELECT (SELECT count(*) FROM organizations WHERE code = 'WHILEHELD'),
-			(SELECT count(*) FROM audit_staged WHERE request_id = 'while-held')`).Row().Scan(&committed, &staged); err != nil {
-		t.Fatal(err)
-	}
-	if committed != 1 || staged != 1 {
-		t.Errorf("while the chain's lock is held: %d organizations committed, %d events staged; want 1 and 1", committed, staged)
-	}
+	read := make(chan error, 1)
+	go func() { read <- db.LinkCommitted(ctx) }()
 	select {
-	case err := <-answered:
-		t.Fatalf("the writer was answered before its events were in the chain: %v", err)
+	case err := <-read:
+		t.Fatalf("a read of the trail went on before the change's events were in the chain: %v", err)
 	default:
 	}
 	holder.Rollback()
-	if err := <-answered; err != nil {
+	if err := <-read; err != nil {
 		t.Fatal(err)
 	}
 	if n := verified(t, db); n != before+1 {

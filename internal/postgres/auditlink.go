@@ -41,19 +41,24 @@ func (db *DB) LinkCommitted(ctx context.Context) error {
 	})
 }
 
-// linkCommitted is LinkCommitted after a commit of InTx: whoever made a change can read its
-// events as soon as they are told the change is made. The change is made either way, so a pass
-// that fails is only logged; the next pass, of anyone's, links what it left.
-func (db *DB) linkCommitted(ctx context.Context) {
-	if err := db.LinkCommitted(ctx); err != nil && ctx.Err() == nil {
-		slog.Warn("linking the audit trail failed; the next pass links what is staged", "error", err)
-	}
+// linkAfterCommit starts, after a commit of InTx, the pass that links its events, and returns
+// without waiting for it: the change is answered at once, and whoever reads the trail waits
+// for a pass first (LinkCommitted), so the change's events are there to read. The change is
+// made either way, so a pass that fails is only logged; the next pass, of anyone's, links what
+// it left. Close waits for the passes started.
+func (db *DB) linkAfterCommit(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	db.linking.Go(func() {
+		if err := db.LinkCommitted(ctx); err != nil {
+			slog.Warn("linking the audit trail failed; the next pass links what is staged", "error", err)
+		}
+	})
 }
 
-// linker shares linking passes among the transactions of this process, as PostgreSQL's group
-// commit shares a flush of its log: a transaction that has committed waits for a pass that
-// starts after its commit, and all that commit while a pass runs share the next one. So a
-// burst of writes takes a few passes, not one each.
+// linker shares linking passes among the commits and the readers of the trail of this
+// process, as PostgreSQL's group commit shares a flush of its log: each waits for a pass that
+// starts after it came, and all that come while a pass runs share the next one. So a burst of
+// writes takes a few passes, not one each.
 type linker struct {
 	mu      sync.Mutex
 	running bool      // a pass is running

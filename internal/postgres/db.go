@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,7 @@ type DB struct {
 	statements statements
 	replicas   *replicaSet // nil without replicas
 	links      linker
+	linking    sync.WaitGroup // the passes started after commits (linkAfterCommit), which Close awaits
 }
 
 // PoolSize is the number of connections a process keeps open. Idle connections are kept as
@@ -116,6 +118,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection of the pool, and of the replicas' pools.
 func (db *DB) Close() error {
+	db.linking.Wait()
 	sqlDB, err := db.gorm.DB()
 	if err != nil {
 		return err
@@ -219,8 +222,8 @@ func (db *DB) conn(ctx context.Context) *gorm.DB {
 // InTx runs fn in one transaction: every statement made with the context fn receives commits
 // with the others or not at all. Inside a transaction already, fn joins it. The transaction
 // carries the caller and the request id of ctx, which the audit trail records; its audit
-// events are staged, and joined to the trail's chain after it commits (linkCommitted), so
-// writers never wait for each other for the chain. Writers that lock the same rows in
+// events are staged, and a pass that joins them to the trail's chain starts as it commits
+// (linkAfterCommit), so writers never wait for each other, nor for the chain. Writers that lock the same rows in
 // different orders may deadlock: the transaction PostgreSQL aborts to end it runs again, from
 // the start, up to txAttempts times in all, so fn must do nothing but statements; after that
 // the caller is told to retry (503).
@@ -251,7 +254,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		}
 		if err == nil {
 			db.replicas.wrote(ctx)
-			db.linkCommitted(ctx)
+			db.linkAfterCommit(ctx)
 		}
 		return err
 	}

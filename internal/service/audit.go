@@ -34,17 +34,25 @@ type Signer interface {
 	Public() ed25519.PublicKey
 }
 
-// ListAuditEvents returns a page of the audit trail.
+// ListAuditEvents returns a page of the audit trail. Like every read of the trail, it first
+// waits for the events of every change committed before the call to be linked: a change is
+// answered before its events join the chain, and its author can read them at once.
 func (s *Service) ListAuditEvents(ctx context.Context, f nap.AuditFilter, page nap.PageRequest) (nap.Page[nap.AuditEvent], error) {
 	if f.Since != nil && f.Until != nil && !f.Until.After(*f.Since) {
 		return nap.Page[nap.AuditEvent]{}, nap.Errorf(nap.EINVALID, "until must be after since")
+	}
+	if err := s.store.LinkCommitted(ctx); err != nil {
+		return nap.Page[nap.AuditEvent]{}, err
 	}
 	return s.store.ListAuditEvents(ctx, f, page)
 }
 
 // MeasureHistory returns the changes of a measure and its progress updates that the caller
-// may read.
+// may read, every change committed before the call included (ListAuditEvents).
 func (s *Service) MeasureHistory(ctx context.Context, measureID string, page nap.PageRequest) (nap.Page[nap.AuditEvent], error) {
+	if err := s.store.LinkCommitted(ctx); err != nil {
+		return nap.Page[nap.AuditEvent]{}, err
+	}
 	return s.store.MeasureHistory(ctx, s.scope(ctx), measureID, page)
 }
 

@@ -11,6 +11,7 @@ import (
 type ExportStore interface {
 	// Snapshot runs fn in a read-only transaction that sees one moment of the database.
 	Snapshot(ctx context.Context, fn func(ctx context.Context) error) error
+	LinkCommitted(ctx context.Context) error
 	AuditHead(ctx context.Context) (nap.AuditHead, error)
 	PlanPeriod(ctx context.Context, planID, key string) (nap.ReportingPeriod, error)
 	MatrixRows(ctx context.Context, scope nap.Scope, planID string, until *time.Time, day time.Time, page nap.PageRequest) (nap.Page[nap.MatrixRow], error)
@@ -23,13 +24,17 @@ const matrixPage = 200
 
 // Matrix reads a plan's implementation matrix as the caller may see it (and the period, by id
 // or label, when one is given), from one read-only snapshot of the database: the audit
-// trail's head and latest checkpoint it names describe exactly its rows. It is read whole
-// before anything is sent, so that no transaction is held while a client takes its time; a
-// snapshot takes no lock a writer waits for.
+// trail's head and latest checkpoint it names describe exactly its rows (the events of every
+// change committed before the call are linked first, so that the head covers them). It is
+// read whole before anything is sent, so that no transaction is held while a client takes its
+// time; a snapshot takes no lock a writer waits for.
 func (s *Service) Matrix(ctx context.Context, planID, period string) (nap.Matrix, []nap.MatrixRow, error) {
 	scope := s.scope(ctx)
 	var m nap.Matrix
 	var rows []nap.MatrixRow
+	if err := s.store.LinkCommitted(ctx); err != nil {
+		return m, nil, err
+	}
 	err := s.store.Snapshot(ctx, func(ctx context.Context) error {
 		plan, err := s.store.GetPlan(ctx, scope, planID)
 		if err != nil {
@@ -71,7 +76,7 @@ func (s *Service) Matrix(ctx context.Context, planID, period string) (nap.Matrix
 }
 
 // Report reads a plan's report by recommendation as the caller may see it, from one
-// snapshot of the database.
+// snapshot of the database, which its first statement takes, after Matrix linked the trail.
 func (s *Service) Report(ctx context.Context, planID, period string) (nap.Report, error) {
 	var r nap.Report
 	err := s.store.Snapshot(ctx, func(ctx context.Context) error {
