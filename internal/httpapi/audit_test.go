@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -113,6 +114,54 @@ func TestAuditTrail(t *testing.T) {
 	_ = json.Unmarshal(p.expectStatus(auditor, 200, "GET", "/v1/audit-events/verify", nil), &v)
 	if v.Valid || v.FirstInvalidSeq == nil || *v.FirstInvalidSeq != seq {
 		t.Fatalf("verify after tampering with %d: %+v", seq, v)
+	}
+}
+
+// A change is answered while the audit chain cannot be linked (its lock held elsewhere); its
+// author's read of the trail and of the measure's history waits for the change's events, and
+// has them as soon as the chain is free.
+func TestAuthorReadsTheEventsOfAChangeAnsweredBeforeTheyAreLinked(t *testing.T) {
+	p := newProgressFixture(t)
+	holder := p.db.Gorm().Begin()
+	if err := holder.Exec(`SELECT pg_advisory_xact_lock(727102)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+	id, _ := p.draft(p.author)
+	var staged int
+	if err := p.db.Gorm().Raw(`SELECT count(*) FROM audit_staged WHERE entity_id = ?`, id).Scan(&staged).Error; err != nil || staged == 0 {
+		t.Fatalf("the draft was answered with %d of its events staged (%v): the test proves nothing", staged, err)
+	}
+	type read struct {
+		status int
+		body   []byte
+	}
+	history := make(chan read, 1)
+	go func() {
+		status, b := p.call(p.author, "GET", "/v1/measures/"+p.measureID+"/history?limit=500", nil)
+		history <- read{status, b}
+	}()
+	select {
+	case r := <-history:
+		t.Fatalf("the history was read before the draft's events were in the chain: %d %s", r.status, r.body)
+	default:
+	}
+	holder.Rollback()
+	r := <-history
+	var h page[struct {
+		Action   string
+		EntityID string `json:"entity_id"`
+	}]
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &h) != nil {
+		t.Fatalf("history: %d %s", r.status, r.body)
+	}
+	if !slices.ContainsFunc(h.Items, func(e struct {
+		Action   string
+		EntityID string `json:"entity_id"`
+	}) bool {
+		return e.Action == "progress_update.insert" && e.EntityID == id
+	}) {
+		t.Errorf("the author's history (%d events) lacks the draft it made", len(h.Items))
 	}
 }
 
