@@ -361,8 +361,8 @@ func notifyPass(ctx context.Context, svc *service.Service) {
 	}
 }
 
-// auditLinkEvery is how often a server links audit events that no writer of its own waited
-// for: those of other processes, or of writers whose pass failed.
+// auditLinkEvery is how often a server links audit events that no pass of its own took: those
+// of other processes, or those a failed pass left.
 const auditLinkEvery = time.Second
 
 // linkAudit links what is staged of the audit trail, in a pass it shares with this server's

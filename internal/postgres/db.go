@@ -223,10 +223,10 @@ func (db *DB) conn(ctx context.Context) *gorm.DB {
 // with the others or not at all. Inside a transaction already, fn joins it. The transaction
 // carries the caller and the request id of ctx, which the audit trail records; its audit
 // events are staged, and a pass that joins them to the trail's chain starts as it commits
-// (linkAfterCommit), so writers never wait for each other, nor for the chain. Writers that lock the same rows in
-// different orders may deadlock: the transaction PostgreSQL aborts to end it runs again, from
-// the start, up to txAttempts times in all, so fn must do nothing but statements; after that
-// the caller is told to retry (503).
+// (linkAfterCommit), so writers never wait for each other, nor for the chain. Writers that
+// lock the same rows in different orders may deadlock: the transaction PostgreSQL aborts to
+// end it runs again, from the start, up to txAttempts times in all, so fn must do nothing but
+// statements; after that the caller is told to retry (503).
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
