@@ -239,6 +239,8 @@ func TestReplicasAgreeWithinASecond(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
+	// Both servers know the grants before the revocation: A the admin's, B the coordinator's.
+	waitStatus(a, http.StatusCreated)
 	waitStatus(b, http.StatusCreated)
 
 	req, _ := http.NewRequest("DELETE", a.URL+"/v1/users/"+coordinator.ID+"/memberships/"+m.ID, nil)
