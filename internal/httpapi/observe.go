@@ -37,18 +37,13 @@ func observe(o Observer) func(huma.Context, func(huma.Context)) {
 
 // sentStatus is the status the client was sent. Streamed responses (exports, evidence files)
 // write to the connection without telling huma their status, so it is read from the request
-// log's recorder, which sees every response; net/http sends 200 when nothing was written.
+// log's recorder (New serves every operation through it); net/http sends 200 when nothing was
+// written.
 func sentStatus(ctx huma.Context) int {
-	_, w := humago.Unwrap(ctx)
-	for w != nil {
+	if _, w := humago.Unwrap(ctx); w != nil {
 		if rec, ok := w.(*statusRecorder); ok {
 			return rec.status
 		}
-		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
-		if !ok {
-			break
-		}
-		w = u.Unwrap()
 	}
 	return ctx.Status()
 }
