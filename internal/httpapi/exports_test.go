@@ -612,6 +612,9 @@ func TestExportReadsOneMoment(t *testing.T) {
 		}
 	}}
 	srv := p.serveStore(store)
+	if err := p.db.LinkCommitted(context.Background()); err != nil { // the fixture's changes, answered before they were linked
+		t.Fatal(err)
+	}
 	head, _ := p.db.AuditHead(context.Background())
 	res, err := srv.Client().Get(srv.URL + "/v1/plans/" + p.planID + "/export?format=csv")
 	if err != nil {

@@ -159,17 +159,28 @@ func (db *DB) VerifyAudit(ctx context.Context) (nap.AuditVerification, error) {
 	return v, rows.Err()
 }
 
+// editActions are the actions that change an update's content or values.
+const editActions = `('progress_update.insert', 'progress_update.update', 'indicator_value.insert',
+	'indicator_value.update', 'indicator_value.delete')`
+
 // EditedUpdate reports whether the user ever wrote or changed a progress update's content,
-// its values or its evidence, as the audit trail's chain records (LinkCommitted first, to count
-// every change committed). Each EXISTS looks up the update's events by their own index.
+// its values or its evidence, as the audit trail records it: in the chain, or staged by a
+// committed transaction and not yet linked. One statement reads both, so each event counts
+// once, wherever a linking pass has put it; the check need not wait for a pass. The editors
+// are read off the update's own events, by indexes on the update, never off the user's, whose
+// history grows without bound.
 func (db *DB) EditedUpdate(ctx context.Context, userID, updateID string) (bool, error) {
 	var edited bool
-	err := db.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM audit_events a
-			WHERE a.entity_type IN ('progress_update', 'indicator_value') AND a.entity_id = ? AND a.actor_id = ?
-				AND a.action IN ('progress_update.insert', 'progress_update.update', 'indicator_value.insert',
-					'indicator_value.update', 'indicator_value.delete'))
-		OR EXISTS (SELECT 1 FROM audit_events a
-			WHERE a.entity_type = 'evidence' AND coalesce(a.after, a.before) ->> 'update_id' = ? AND a.actor_id = ?)`,
-		updateID, userID, updateID, userID).Scan(&edited).Error
+	err := db.conn(ctx).Raw(`SELECT coalesce(?::uuid = ANY (ARRAY(
+			SELECT a.actor_id FROM audit_events a
+			WHERE a.entity_type IN ('progress_update', 'indicator_value') AND a.entity_id = ? AND a.action IN `+editActions+`
+			UNION ALL
+			SELECT a.actor_id FROM audit_events a
+			WHERE a.entity_type = 'evidence' AND coalesce(a.after, a.before) ->> 'update_id' = ?
+			UNION ALL
+			SELECT s.actor_id FROM audit_staged s
+			WHERE s.entity_type IN ('progress_update', 'indicator_value') AND s.entity_id = ? AND s.action IN `+editActions+`
+				OR s.entity_type = 'evidence' AND coalesce(s.after, s.before) ->> 'update_id' = ?)), false)`,
+		userID, updateID, updateID, updateID, updateID).Scan(&edited).Error
 	return edited, err
 }

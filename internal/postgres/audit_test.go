@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -337,29 +338,76 @@ func TestStagedEventsAreLinkedByTheNextPass(t *testing.T) {
 }
 
 // LinkCommitted returns once every event committed before it is in the chain, whoever staged
-// it: so whether someone edited an update (checked after it) counts an edit the moment it is
-// committed.
+// it.
 func TestLinkCommittedCoversEveryCommit(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
-	const editor, update = "00000000-0000-4000-8000-0000000000e1", "00000000-0000-4000-8000-0000000000e2"
-	err := db.Gorm().Transaction(func(tx *gorm.DB) error {
-		return tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true),
-			audit_append('progress_update.update', 'progress_update', ?::uuid, NULL, NULL)`, editor, update).Error
-	})
-	if err != nil {
-		t.Fatal(err)
+	const update = "00000000-0000-4000-8000-0000000000e2"
+	stage(t, db, "00000000-0000-4000-8000-0000000000e1", "progress_update", update, nil)
+	chained := func() (n int) {
+		if err := db.Gorm().Raw(`SELECT count(*) FROM audit_events WHERE entity_id = ?`, update).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
-	if edited, err := db.EditedUpdate(ctx, editor, update); err != nil || edited {
-		t.Fatalf("an edit staged, not yet linked: edited %v, %v; the test proves nothing", edited, err)
+	if n := chained(); n != 0 {
+		t.Fatalf("a staged event is in the chain before any pass (%d); the test proves nothing", n)
 	}
 	if err := db.LinkCommitted(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if edited, err := db.EditedUpdate(ctx, editor, update); err != nil || !edited {
-		t.Errorf("after LinkCommitted: edited %v, %v; want true", edited, err)
+	if n := chained(); n != 1 {
+		t.Errorf("after LinkCommitted: %d events of the change in the chain, want 1", n)
 	}
 	verified(t, db)
+}
+
+// Whether someone edited an update counts their edits from the moment they commit, linked or
+// not, and counts an edit of its evidence, and nobody else's.
+func TestEditedUpdateCountsCommittedEditsLinkedOrNot(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	const editor, uploader, other = "00000000-0000-4000-8000-0000000000e1", "00000000-0000-4000-8000-0000000000e3",
+		"00000000-0000-4000-8000-0000000000e4"
+	const update = "00000000-0000-4000-8000-0000000000e2"
+	stage(t, db, editor, "progress_update", update, nil)
+	stage(t, db, uploader, "evidence", "00000000-0000-4000-8000-0000000000e5", map[string]string{"update_id": update})
+	stage(t, db, other, "progress_update", "00000000-0000-4000-8000-0000000000e6", nil)
+	check := func(when string) {
+		for user, want := range map[string]bool{editor: true, uploader: true, other: false} {
+			if edited, err := db.EditedUpdate(ctx, user, update); err != nil || edited != want {
+				t.Errorf("%s: %s edited the update: %v, %v; want %v", when, user, edited, err, want)
+			}
+		}
+	}
+	check("staged")
+	if _, err := db.LinkAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("linked")
+}
+
+// stage commits one audit event of actor's change to an entity, as a write's trigger does, and
+// leaves it staged, not linked.
+func stage(t *testing.T, db *postgres.DB, actor, entityType, entityID string, after map[string]string) {
+	t.Helper()
+	action := entityType + ".update"
+	var row *string
+	if after != nil {
+		action = entityType + ".insert"
+		b, err := json.Marshal(after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row = new(string(b))
+	}
+	err := db.Gorm().Transaction(func(tx *gorm.DB) error {
+		return tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true),
+			audit_append(?, ?, ?::uuid, NULL, ?::jsonb)`, actor, action, entityType, entityID, row).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // The role serve runs as links the chain too: its writes leave nothing staged.

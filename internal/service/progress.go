@@ -383,9 +383,6 @@ func (s *Service) checkDuties(ctx context.Context, actor *nap.Actor, u nap.Progr
 		}
 	}
 	if action == nap.ActionSignOff || action == nap.ActionApprove {
-		if err := s.store.LinkCommitted(ctx); err != nil {
-			return err
-		}
 		edited, err := s.store.EditedUpdate(ctx, me, u.ID)
 		if err != nil {
 			return err
