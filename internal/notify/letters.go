@@ -15,10 +15,9 @@ type Link struct {
 	Text, URL string
 }
 
-// Letter is what a notification says, before it is rendered.
+// Letter is what a notification says, before it is rendered and its reader greeted.
 type Letter struct {
 	Subject    string
-	Greeting   string
 	Paragraphs []string
 	Items      []Link
 	Action     Link // where to act
@@ -26,7 +25,6 @@ type Letter struct {
 
 // ReviewData is what a notice of an update's review tells.
 type ReviewData struct {
-	Recipient    string
 	Measure      string // code
 	MeasureTitle string
 	Period       string
@@ -38,7 +36,6 @@ type ReviewData struct {
 // ReminderData is what a reminder of a submission deadline tells an organization's focal
 // point.
 type ReminderData struct {
-	Recipient    string
 	Organization string
 	Period       string
 	Deadline     time.Time
@@ -47,13 +44,7 @@ type ReminderData struct {
 	URL          string // of the organization's completeness
 }
 
-// DigestData is what the coordinators' weekly digest tells.
-type DigestData struct {
-	Recipient string
-	Periods   []DigestPeriod
-}
-
-// DigestPeriod is one reporting round in the digest.
+// DigestPeriod is one reporting round in the coordinators' weekly digest.
 type DigestPeriod struct {
 	Plan, Period                           string
 	Deadline                               time.Time
@@ -181,7 +172,6 @@ func Review(kind nap.NotificationKind, lang string, d ReviewData) Letter {
 	subject, body := texts[0], texts[1]
 	l := Letter{
 		Subject:    fmt.Sprintf(subject, d.Measure, d.Period),
-		Greeting:   fmt.Sprintf(w.greeting, d.Recipient),
 		Paragraphs: []string{fmt.Sprintf(body, d.Measure, d.MeasureTitle, d.Organization, d.Period)},
 		Action:     Link{Text: w.open, URL: d.URL},
 	}
@@ -196,7 +186,7 @@ func Review(kind nap.NotificationKind, lang string, d ReviewData) Letter {
 func Reminder(lang string, d ReminderData) Letter {
 	w := of(lang)
 	deadline := d.Deadline.Format(w.dateLayout)
-	l := Letter{Greeting: fmt.Sprintf(w.greeting, d.Recipient), Items: d.Missing, Action: Link{Text: w.completeness, URL: d.URL}}
+	l := Letter{Items: d.Missing, Action: Link{Text: w.completeness, URL: d.URL}}
 	if d.DaysLeft < 0 {
 		l.Subject = fmt.Sprintf(w.overdueSubject, d.Organization, d.Period)
 		l.Paragraphs = []string{fmt.Sprintf(w.overdue, d.Organization, d.Period, deadline)}
@@ -213,10 +203,10 @@ func MissingMeasure(lang, code, title, url string) Link {
 }
 
 // Digest words the coordinators' weekly digest.
-func Digest(lang string, d DigestData) Letter {
+func Digest(lang string, periods []DigestPeriod) Letter {
 	w := of(lang)
-	l := Letter{Subject: w.digestSubject, Greeting: fmt.Sprintf(w.greeting, d.Recipient), Paragraphs: []string{w.digest}}
-	for _, p := range d.Periods {
+	l := Letter{Subject: w.digestSubject, Paragraphs: []string{w.digest}}
+	for _, p := range periods {
 		line := fmt.Sprintf(w.digestLine, p.Plan, p.Period, p.Deadline.Format(w.dateLayout), p.Submitted, p.Expected, p.Approved, p.Waiting)
 		if len(p.Late) > 0 {
 			line += " " + fmt.Sprintf(w.digestLate, strings.Join(p.Late, ", "))

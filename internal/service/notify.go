@@ -74,22 +74,23 @@ func (s *Service) noticeOfReview(ctx context.Context, u nap.ProgressUpdate, r na
 	if err != nil {
 		return err
 	}
+	letters := notify.NewLetters(func(lang string) notify.Letter {
+		return notify.Review(kind, lang, notify.ReviewData{Measure: code, MeasureTitle: title.In(lang), Period: u.Period,
+			Organization: u.ReportingOrg, Reason: r.Comment, URL: s.link("/v1/updates/" + u.ID)})
+	})
 	ns := make([]nap.Notification, len(recipients))
 	for i, rc := range recipients {
-		letter := notify.Review(kind, rc.Language, notify.ReviewData{Recipient: rc.Name, Measure: code,
-			MeasureTitle: title.In(rc.Language), Period: u.Period, Organization: u.ReportingOrg, Reason: r.Comment,
-			URL: s.link("/v1/updates/" + u.ID)})
-		ns[i] = s.notification(kind, rc, letter)
+		ns[i] = s.notification(kind, rc, letters)
 		ns[i].UpdateID, ns[i].OrganizationID = u.ID, u.ReportingOrgID
 	}
 	_, err = s.store.Enqueue(ctx, ns)
 	return err
 }
 
-// notification is a letter to a recipient, rendered in their language.
-func (s *Service) notification(kind nap.NotificationKind, rc nap.Recipient, l notify.Letter) nap.Notification {
-	text, html := notify.Render(l, rc.Language)
-	return nap.Notification{Kind: kind, UserID: rc.UserID, Email: rc.Email, Language: rc.Language, Subject: l.Subject,
+// notification is a letter to a recipient, in their language.
+func (s *Service) notification(kind nap.NotificationKind, rc nap.Recipient, letters *notify.Letters) nap.Notification {
+	subject, text, html := letters.To(rc.Name, rc.Language)
+	return nap.Notification{Kind: kind, UserID: rc.UserID, Email: rc.Email, Language: rc.Language, Subject: subject,
 		Text: text, HTML: html, NextAttemptAt: s.now()}
 }
 
@@ -199,18 +200,21 @@ func (s *Service) reminders(ctx context.Context, p nap.ReportingPeriod, day time
 		if err != nil {
 			return nil, err
 		}
+		orgCode := unsubmitted[0].Organization
+		letters := notify.NewLetters(func(lang string) notify.Letter {
+			data := notify.ReminderData{Organization: orgCode, Period: p.Label, Deadline: p.SubmissionDeadline,
+				DaysLeft: daysLeft, URL: s.link("/v1/periods/" + p.ID + "/completeness?organization=" + orgCode)}
+			for _, r := range unsubmitted {
+				data.Missing = append(data.Missing, notify.MissingMeasure(lang, r.MeasureCode, r.MeasureTitle.In(lang),
+					s.link("/v1/measures/"+r.MeasureID)))
+			}
+			return notify.Reminder(lang, data)
+		})
 		for _, rc := range recipients {
 			if !rc.Reminders {
 				continue
 			}
-			data := notify.ReminderData{Recipient: rc.Name, Organization: unsubmitted[0].Organization, Period: p.Label,
-				Deadline: p.SubmissionDeadline, DaysLeft: daysLeft,
-				URL: s.link("/v1/periods/" + p.ID + "/completeness?organization=" + unsubmitted[0].Organization)}
-			for _, r := range unsubmitted {
-				data.Missing = append(data.Missing, notify.MissingMeasure(rc.Language, r.MeasureCode, r.MeasureTitle.In(rc.Language),
-					s.link("/v1/measures/"+r.MeasureID)))
-			}
-			n := s.notification(kind, rc, notify.Reminder(rc.Language, data))
+			n := s.notification(kind, rc, letters)
 			n.Key, n.PeriodID, n.OrganizationID = key+":"+org+":"+rc.UserID, p.ID, org
 			out = append(out, n)
 		}
@@ -264,12 +268,13 @@ func (s *Service) digests(ctx context.Context, day time.Time, periods []notify.D
 		return nil, err
 	}
 	year, week := day.ISOWeek()
+	letters := notify.NewLetters(func(lang string) notify.Letter { return notify.Digest(lang, periods) })
 	var out []nap.Notification
 	for _, rc := range recipients {
 		if !rc.Reminders {
 			continue
 		}
-		n := s.notification(nap.NotifyDigest, rc, notify.Digest(rc.Language, notify.DigestData{Recipient: rc.Name, Periods: periods}))
+		n := s.notification(nap.NotifyDigest, rc, letters)
 		n.Key = fmt.Sprintf("digest:%d-W%02d:%s", year, week, rc.UserID)
 		out = append(out, n)
 	}

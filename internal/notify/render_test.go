@@ -1,0 +1,46 @@
+package notify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/naptracker/naptracker/internal/nap"
+)
+
+// A letter to many readers is worded once in each of their languages, and each reader is
+// greeted by name, escaped in the HTML, above the same text.
+func TestLettersGreetEachReader(t *testing.T) {
+	worded := map[string]int{}
+	letters := NewLetters(func(lang string) Letter {
+		worded[lang]++
+		return Review(nap.NotifyReturned, lang, ReviewData{Measure: "1.2", MeasureTitle: "Law <draft> & code", Period: "2026 H1",
+			Organization: "MLME", Reason: "Add the minutes", URL: "https://nap.example.org/v1/updates/1"})
+	})
+	readers := []struct{ name, lang, text, html string }{
+		{"Ali", "en", "Dear Ali,\n", "<p>Dear Ali,</p>\n"},
+		{`O'Brien & <Co>`, "en", "Dear O'Brien & <Co>,\n", "<p>Dear O&#39;Brien &amp; &lt;Co&gt;,</p>\n"},
+		{"Зарина", "ru", "Уважаемый(ая) Зарина!\n", "<p>Уважаемый(ая) Зарина!</p>\n"},
+		{"Фарида", "ru", "Уважаемый(ая) Фарида!\n", "<p>Уважаемый(ая) Фарида!</p>\n"},
+	}
+	bodies := map[string][2]string{}
+	for _, r := range readers {
+		subject, text, html := letters.To(r.name, r.lang)
+		if !strings.HasPrefix(subject, map[string]string{"en": "Returned: measure 1.2", "ru": "Возвращён: мера 1.2"}[r.lang]) {
+			t.Errorf("%s: subject %q", r.name, subject)
+		}
+		if !strings.HasPrefix(text, r.text) || !strings.Contains(html, "\n"+r.html) {
+			t.Errorf("%s is not greeted as %q:\n%s\n%s", r.name, r.text, text, html)
+		}
+		if !strings.Contains(html, "Law &lt;draft&gt; &amp; code") || !strings.Contains(text, "Law <draft> & code") {
+			t.Errorf("%s: the measure's title is not escaped in the HTML alone:\n%s\n%s", r.name, text, html)
+		}
+		body := [2]string{strings.TrimPrefix(text, r.text), strings.Replace(html, r.html, "", 1)}
+		if b, ok := bodies[r.lang]; ok && b != body {
+			t.Errorf("%s reads another letter than the first reader in %s", r.name, r.lang)
+		}
+		bodies[r.lang] = body
+	}
+	if worded["en"] != 1 || worded["ru"] != 1 || len(worded) != 2 {
+		t.Errorf("worded %v, want once in each language", worded)
+	}
+}
