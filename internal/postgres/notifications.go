@@ -37,7 +37,7 @@ func (db *DB) Recipients(ctx context.Context, ids []string) ([]nap.Recipient, er
 	}
 	var rows []nap.Recipient
 	err := db.conn(ctx).Raw(`SELECT id AS user_id, email, name, preferred_language AS language, reminders
-		FROM users WHERE active AND id IN ? ORDER BY lower(email)`, ids).Scan(&rows).Error
+		FROM users WHERE active AND id = ANY (?::uuid[]) ORDER BY lower(email)`, TextArray(ids)).Scan(&rows).Error
 	return rows, err
 }
 
@@ -73,7 +73,7 @@ func (db *DB) Enqueue(ctx context.Context, ns []nap.Notification) (int, error) {
 			?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY
 			AS n(id, kind, key, user_id, email, language, subject, text_body, html_body, update_id, period_id, organization_id, next_attempt_at, n)
 		ORDER BY n
-		ON CONFLICT (key) DO NOTHING`, c.ids, c.kinds, c.keys, c.users, c.emails, c.languages, c.subjects, c.texts, c.htmls,
+		ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING`, c.ids, c.kinds, c.keys, c.users, c.emails, c.languages, c.subjects, c.texts, c.htmls,
 		c.updates, c.periods, c.orgs, c.next)
 	return int(res.RowsAffected), res.Error
 }
