@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -264,9 +265,9 @@ type changeAmidStep struct {
 	once   sync.Once
 }
 
-func (c *changeAmidStep) TransitionUpdate(ctx context.Context, r nap.Review, version int, digest string) error {
+func (c *changeAmidStep) TransitionUpdate(ctx context.Context, u nap.ProgressUpdate, r nap.Review, digest string) (nap.ProgressUpdate, error) {
 	c.once.Do(c.change)
-	return c.DB.TransitionUpdate(ctx, r, version, digest)
+	return c.DB.TransitionUpdate(ctx, u, r, digest)
 }
 
 // TestStepAppliesToTheVersionItWasDecidedOn: between a sign-off's checks and its statement, the
@@ -351,6 +352,57 @@ func TestSeparationOfDuties(t *testing.T) {
 	p.expectStatus(chief, 200, "POST", "/v1/updates/"+id2+"/sign-off", nil)
 	p.expectStatus(chief, 403, "POST", "/v1/updates/"+id2+"/approve", nil)
 	p.expectStatus(p.coordinator, 200, "POST", "/v1/updates/"+id2+"/approve", nil)
+}
+
+// TestStepAnswersAsAReadThenShows: a review step answers with the update as a read right
+// after it shows it, body and ETag, whatever the step: returns at both stages, a correction's
+// approval that supersedes, a rejection and a withdrawal.
+func TestStepAnswersAsAReadThenShows(t *testing.T) {
+	p := newProgressFixture(t)
+	step := func(c caller, id, verb string, body any) {
+		t.Helper()
+		res, b := p.send("POST", "/v1/updates/"+id+"/"+verb, body, c.auth()...)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s as %s: %d %s", verb, c.name, res.StatusCode, b)
+		}
+		read, rb := p.get("/v1/updates/"+id, c.auth()...)
+		var answered, shown any
+		if json.Unmarshal(b, &answered) != nil || json.Unmarshal(rb, &shown) != nil || !reflect.DeepEqual(answered, shown) ||
+			res.Header.Get("ETag") != read.Header.Get("ETag") {
+			t.Errorf("%s as %s answered (ETag %s)\n%s\nand a read then shows (ETag %s)\n%s", verb, c.name,
+				res.Header.Get("ETag"), b, read.Header.Get("ETag"), rb)
+		}
+	}
+	reason := map[string]any{"reason": "Add the date of the working group."}
+	id, _ := p.draft(p.author)
+	step(p.author, id, "submit", nil)
+	step(p.approver, id, "return", reason)
+	step(p.author, id, "submit", nil)
+	step(p.approver, id, "sign-off", nil)
+	step(p.coordinator, id, "return", reason)
+	step(p.author, id, "submit", nil)
+	step(p.approver, id, "sign-off", nil)
+	step(p.coordinator, id, "approve", nil)
+
+	res, b := p.send("POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{"period_id": p.periodID,
+		"proposed_status": "partially_implemented", "progress_percent": 60, "supersedes": id,
+		"correction_reason": "The working group's draft was submitted in December."}, p.colleague.auth()...)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("correction: %d %s", res.StatusCode, b)
+	}
+	var c struct{ ID string }
+	_ = json.Unmarshal(b, &c)
+	step(p.colleague, c.ID, "submit", nil)
+	step(p.approver, c.ID, "sign-off", nil)
+	step(p.coordinator, c.ID, "approve", nil)
+
+	rejected, _ := p.draft(p.author)
+	step(p.author, rejected, "submit", nil)
+	step(p.approver, rejected, "sign-off", nil)
+	step(p.coordinator, rejected, "reject", map[string]any{"reason": "Not this period's work."})
+	withdrawn, _ := p.draft(p.author)
+	step(p.author, withdrawn, "submit", nil)
+	step(p.author, withdrawn, "withdraw", nil)
 }
 
 func TestLockedPeriodRefuses(t *testing.T) {

@@ -263,36 +263,54 @@ func (db *DB) EditUpdate(ctx context.Context, actorID, id string, version int, c
 	})
 }
 
-// TransitionUpdate moves an update from one state to another and records the step, in one
-// transaction, with what the step fixes: who submitted, signed off or approved it, and when;
-// on approval, digest. The step applies to the version of the update it was decided on (whose
-// content digest covers): ECONFLICT when the update is no longer that version in state from,
+// TransitionUpdate takes review step r on u, as read at the version the step was decided on,
+// and records it, in one transaction, with what the step fixes: who submitted, signed off or
+// approved the update, and when; on approval, digest. The step applies to that version (whose
+// content digest covers): ECONFLICT when the update is no longer that version in state r.From,
 // as when someone acted first, or it went back, was edited and came back to the same state.
-func (db *DB) TransitionUpdate(ctx context.Context, r nap.Review, version int, digest string) error {
-	return db.InTx(ctx, func(ctx context.Context) error {
-		c := columns{"state": string(r.To), "version": gorm.Expr("version + 1"), "updated_at": gorm.Expr("now()"),
-			"updated_by": nullable(r.ActorID)}
-		switch r.Action {
-		case nap.ActionSubmit:
-			c["submitted_at"], c["signed_off_by"] = gorm.Expr("now()"), nil
-		case nap.ActionSignOff:
-			c["signed_off_by"] = nullable(r.ActorID)
-		case nap.ActionApprove:
-			c["approved_by"], c["approved_at"], c["content_sha256"] = nullable(r.ActorID), gorm.Expr("now()"), digest
-		}
-		res := db.conn(ctx).Table("progress_updates").
-			Where("id = ? AND state = ? AND version = ?", r.UpdateID, string(r.From), version).
-			Updates(map[string]any(c))
+// It returns u as the step left it, with the columns the step wrote as PostgreSQL returned
+// them; nothing else of an update changes in a step.
+func (db *DB) TransitionUpdate(ctx context.Context, u nap.ProgressUpdate, r nap.Review, digest string) (nap.ProgressUpdate, error) {
+	set := "state = @to, version = version + 1, updated_at = now(), updated_by = @actor"
+	switch r.Action {
+	case nap.ActionSubmit:
+		set += ", submitted_at = now(), signed_off_by = NULL"
+	case nap.ActionSignOff:
+		set += ", signed_off_by = @actor"
+	case nap.ActionApprove:
+		set += ", approved_by = @actor, approved_at = now(), content_sha256 = @digest"
+	}
+	var w struct {
+		Version                 int
+		UpdatedAt               time.Time
+		State                   string
+		SignedOffBy, ApprovedBy *string
+		ContentSHA256           *string `gorm:"column:content_sha256"`
+		SubmittedAt, ApprovedAt *time.Time
+	}
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		res := db.conn(ctx).Raw(`UPDATE progress_updates SET `+set+`
+			WHERE id = @id AND state = @from AND version = @version
+			RETURNING version, updated_at, state, signed_off_by, approved_by, content_sha256, submitted_at, approved_at`,
+			map[string]any{"id": u.ID, "from": string(r.From), "version": u.Version, "to": string(r.To),
+				"actor": nullable(r.ActorID), "digest": digest}).Scan(&w)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return nap.Errorf(nap.ECONFLICT, "the update changed since it was read (version %d, %s); read it again", version, r.From)
+			return nap.Errorf(nap.ECONFLICT, "the update changed since it was read (version %d, %s); read it again", u.Version, r.From)
 		}
 		return db.conn(ctx).Exec(`INSERT INTO review_actions (id, update_id, actor_id, action, from_state, to_state, comment)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, newID(), r.UpdateID, nullable(r.ActorID), string(r.Action),
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, newID(), u.ID, nullable(r.ActorID), string(r.Action),
 			string(r.From), string(r.To), r.Comment).Error
 	})
+	if err != nil {
+		return nap.ProgressUpdate{}, err
+	}
+	u.Version, u.UpdatedAt, u.State = w.Version, w.UpdatedAt, nap.UpdateState(w.State)
+	u.SignedOffBy, u.ApprovedBy, u.ContentSHA256 = deref(w.SignedOffBy), deref(w.ApprovedBy), deref(w.ContentSHA256)
+	u.SubmittedAt, u.ApprovedAt = w.SubmittedAt, w.ApprovedAt
+	return u, nil
 }
 
 // Supersede marks the approved update id as replaced by the approved correction by.

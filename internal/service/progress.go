@@ -20,7 +20,7 @@ type ProgressStore interface {
 	ListUpdates(ctx context.Context, scope nap.Scope, measureID string, page nap.PageRequest) (nap.Page[nap.ProgressUpdate], error)
 	CreateUpdate(ctx context.Context, actorID, measureID, orgID string, ch nap.UpdateChange, source nap.Source) (string, error)
 	EditUpdate(ctx context.Context, actorID, id string, version int, ch nap.UpdateChange) error
-	TransitionUpdate(ctx context.Context, r nap.Review, version int, digest string) error
+	TransitionUpdate(ctx context.Context, u nap.ProgressUpdate, r nap.Review, digest string) (nap.ProgressUpdate, error)
 	Supersede(ctx context.Context, actorID, id, by string) error
 	RecomputeMeasure(ctx context.Context, measureID string) error
 	ListReviews(ctx context.Context, updateID string) ([]nap.Review, error)
@@ -328,40 +328,38 @@ func (s *Service) Act(ctx context.Context, id string, action nap.ReviewAction, r
 	}
 	review := nap.Review{UpdateID: id, ActorID: actor.User.ID, Action: action, From: u.State, To: to, Comment: strings.TrimSpace(reason)}
 	return inTx(ctx, s, func(ctx context.Context) (nap.ProgressUpdate, error) {
-		if err := s.transition(ctx, u, review); err != nil {
-			return nap.ProgressUpdate{}, err
-		}
-		return s.GetUpdate(ctx, id)
+		return s.transition(ctx, u, review)
 	})
 }
 
 // transition records a review step and what follows from it: the notices it sends and, on
-// approval, the content it approves, the update it supersedes and the measure's status.
-func (s *Service) transition(ctx context.Context, u nap.ProgressUpdate, review nap.Review) error {
-	action, id := review.Action, u.ID
+// approval, the content it approves, the update it supersedes and the measure's status. It
+// returns the update as the step left it.
+func (s *Service) transition(ctx context.Context, u nap.ProgressUpdate, review nap.Review) (nap.ProgressUpdate, error) {
 	digest := ""
-	if action == nap.ActionApprove {
-		evidence, err := s.store.EvidenceDigests(ctx, id)
+	if review.Action == nap.ActionApprove {
+		evidence, err := s.store.EvidenceDigests(ctx, u.ID)
 		if err != nil {
-			return err
+			return nap.ProgressUpdate{}, err
 		}
 		digest = nap.ContentDigest(u, evidence)
 	}
-	if err := s.store.TransitionUpdate(ctx, review, u.Version, digest); err != nil {
-		return err
+	stepped, err := s.store.TransitionUpdate(ctx, u, review, digest)
+	if err != nil {
+		return nap.ProgressUpdate{}, err
 	}
 	if err := s.noticeOfReview(ctx, u, review); err != nil {
-		return err
+		return nap.ProgressUpdate{}, err
 	}
-	if action != nap.ActionApprove {
-		return nil
+	if review.Action != nap.ActionApprove {
+		return stepped, nil
 	}
 	if u.Supersedes != "" {
-		if err := s.store.Supersede(ctx, review.ActorID, u.Supersedes, id); err != nil {
-			return err
+		if err := s.store.Supersede(ctx, review.ActorID, u.Supersedes, u.ID); err != nil {
+			return nap.ProgressUpdate{}, err
 		}
 	}
-	return s.store.RecomputeMeasure(ctx, u.MeasureID)
+	return stepped, s.store.RecomputeMeasure(ctx, u.MeasureID)
 }
 
 // checkDuties applies the stage and separation-of-duties rules of Act. Whoever wrote, edited
