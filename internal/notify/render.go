@@ -36,7 +36,7 @@ var htmlLetter = template.Must(template.New("html").Parse(`{{define "head"}}<!DO
 
 // Letters is one letter to many readers, who differ only in their name and language: a review
 // step tells every approver of an organization the same thing. It is worded and rendered once
-// in each language its readers read, and each reader is greeted by name.
+// in each language its readers read, and each reader is greeted by name. One goroutine uses it.
 type Letters struct {
 	word     func(lang string) Letter
 	rendered map[string]rendered

@@ -359,12 +359,15 @@ func (s *Service) transition(ctx context.Context, u nap.ProgressUpdate, review n
 			return nap.ProgressUpdate{}, err
 		}
 	}
-	return stepped, s.store.RecomputeMeasure(ctx, u.MeasureID)
+	if err := s.store.RecomputeMeasure(ctx, u.MeasureID); err != nil {
+		return nap.ProgressUpdate{}, err
+	}
+	return stepped, nil
 }
 
 // checkDuties applies the stage and separation-of-duties rules of Act. Whoever wrote, edited
 // or added evidence to the update at any time, as the audit trail records, neither signs it
-// off nor approves it; every change committed so far is linked into the trail first.
+// off nor approves it; every change committed so far counts, linked into the chain or not.
 func (s *Service) checkDuties(ctx context.Context, actor *nap.Actor, u nap.ProgressUpdate, action nap.ReviewAction, stage nap.Stage) error {
 	me := actor.User.ID
 	if action == nap.ActionReturn {
