@@ -191,7 +191,9 @@ func TestRolledBackWriteLeavesNoAuditEvent(t *testing.T) {
 }
 
 // Two writers lock two rows in opposite orders: PostgreSQL aborts one to end the deadlock,
-// and that one runs again and commits after the other.
+// and that one runs again and commits after the other. The victim's second run waits until
+// the other has committed: run at once, it may take the first row back before the other,
+// woken, does, and deadlock again, which is InTx's next retry, not this test's.
 func TestDeadlockVictimRunsAgain(t *testing.T) {
 	db := openDB(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -208,11 +210,18 @@ func TestDeadlockVictimRunsAgain(t *testing.T) {
 	var once [2]sync.Once
 	var attempts [2]atomic.Int32
 	errs := make(chan error, 2)
+	committed := []chan struct{}{make(chan struct{}), make(chan struct{})}
 	order := [][]string{{"FIRSTROW", "SECONDROW"}, {"SECONDROW", "FIRSTROW"}}
 	for i := range 2 {
 		go func() {
-			errs <- db.InTx(ctx, func(ctx context.Context) error {
-				attempts[i].Add(1)
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				if attempts[i].Add(1) > 1 {
+					select {
+					case <-committed[1-i]:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
 				if err := lock(ctx, order[i][0]); err != nil {
 					return err
 				}
@@ -224,6 +233,10 @@ func TestDeadlockVictimRunsAgain(t *testing.T) {
 				}
 				return lock(ctx, order[i][1])
 			})
+			if err == nil {
+				close(committed[i])
+			}
+			errs <- err
 		}()
 	}
 	for range 2 {
