@@ -400,6 +400,63 @@ func TestEditedUpdateCountsCommittedEditsLinkedOrNot(t *testing.T) {
 	check("linked")
 }
 
+// Whether a reviewer edited an update is read off the update's events, never the reviewer's:
+// a reviewer with a long history, linked and staged, whom the planner's statistics have not
+// seen (so that they look rarer than any update), costs a step no more than one with none.
+// PostgreSQL counts, per transaction, the rows its statements read from each table.
+func TestEditedUpdateReadsTheUpdatesEventsNotTheReviewers(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	const reviewer, update = "00000000-0000-4000-8000-0000000000f1", "00000000-0000-4000-8000-0000000000f2"
+	changes := func(actor string, n int) { // actor's changes to n other updates
+		t.Helper()
+		err := db.Gorm().Transaction(func(tx *gorm.DB) error {
+			return tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true), audit_append('progress_update.update',
+				'progress_update', gen_random_uuid(), NULL, NULL) FROM generate_series(1, ?)`, actor, n).Error
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, other := range []string{"00000000-0000-4000-8000-0000000000f4", "00000000-0000-4000-8000-0000000000f5"} {
+		changes(other, 1000)
+	}
+	if _, err := db.LinkAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Gorm().Exec(`ANALYZE audit_events, audit_staged`).Error; err != nil {
+		t.Fatal(err)
+	}
+	changes(reviewer, 1500)
+	if _, err := db.LinkAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	changes(reviewer, 1500)
+	stage(t, db, "00000000-0000-4000-8000-0000000000f3", "progress_update", update, nil)
+	// The rows this backend's statements read from the trail's tables, so far: counted again
+	// after the check, in the same transaction, the difference is the check's.
+	const trailReads = `(SELECT coalesce(sum(seq_tup_read + coalesce(idx_tup_fetch, 0)), 0) FROM pg_stat_xact_user_tables
+		WHERE relname IN ('audit_events', 'audit_staged'))`
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		if err := db.Exec(ctx, `SELECT set_config('naptracker_test.trail_reads', `+trailReads+`::text, true)`); err != nil {
+			return err
+		}
+		if edited, err := db.EditedUpdate(ctx, reviewer, update); err != nil || edited {
+			return fmt.Errorf("the reviewer edited the update: %v, %v", edited, err)
+		}
+		return db.Exec(ctx, `DO $$
+			DECLARE n bigint := `+trailReads+` - current_setting('naptracker_test.trail_reads')::bigint;
+			BEGIN
+				IF n > 10 THEN
+					RAISE EXCEPTION 'the check read % events of the trail', n;
+				END IF;
+			END $$`)
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
 // stage commits one audit event of actor's change to an entity, as a write's trigger does, and
 // leaves it staged, not linked.
 func stage(t *testing.T, db *postgres.DB, actor, entityType, entityID string, after map[string]string) {
