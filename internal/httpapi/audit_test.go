@@ -148,19 +148,15 @@ func TestAuthorReadsTheEventsOfAChangeAnsweredBeforeTheyAreLinked(t *testing.T) 
 	}
 	holder.Rollback()
 	r := <-history
-	var h page[struct {
+	type event struct {
 		Action   string
 		EntityID string `json:"entity_id"`
-	}]
+	}
+	var h page[event]
 	if r.status != http.StatusOK || json.Unmarshal(r.body, &h) != nil {
 		t.Fatalf("history: %d %s", r.status, r.body)
 	}
-	if !slices.ContainsFunc(h.Items, func(e struct {
-		Action   string
-		EntityID string `json:"entity_id"`
-	}) bool {
-		return e.Action == "progress_update.insert" && e.EntityID == id
-	}) {
+	if !slices.Contains(h.Items, event{"progress_update.insert", id}) {
 		t.Errorf("the author's history (%d events) lacks the draft it made", len(h.Items))
 	}
 }
