@@ -31,7 +31,7 @@ type Notification struct {
 
 func toNotification(n nap.Notification) Notification {
 	out := Notification{ID: n.ID, Kind: NotificationKind(n.Kind), UserID: n.UserID, Email: n.Email, Language: Language(n.Language),
-		Subject: n.Subject, Text: n.Text, UpdateID: n.UpdateID, PeriodID: n.PeriodID, State: NotificationState(n.State),
+		Subject: n.Subject(), Text: n.Text(), UpdateID: n.UpdateID, PeriodID: n.PeriodID, State: NotificationState(n.State),
 		Attempts: n.Attempts, LastError: n.LastError, CreatedAt: n.CreatedAt, SentAt: n.SentAt}
 	if n.State == nap.NotificationPending {
 		out.NextAttemptAt = &n.NextAttemptAt

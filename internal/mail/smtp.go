@@ -125,7 +125,7 @@ func (s *SMTP) Send(ctx context.Context, n nap.Notification) error {
 func Message(from mail.Address, n nap.Notification) ([]byte, error) {
 	var body bytes.Buffer
 	parts := multipart.NewWriter(&body)
-	for _, p := range []struct{ mediaType, content string }{{"text/plain", n.Text}, {"text/html", n.HTML}} {
+	for _, p := range []struct{ mediaType, content string }{{"text/plain", n.Text()}, {"text/html", n.HTML()}} {
 		w, err := parts.CreatePart(textproto.MIMEHeader{
 			"Content-Type":              {p.mediaType + "; charset=utf-8"},
 			"Content-Transfer-Encoding": {"quoted-printable"},
@@ -149,7 +149,7 @@ func Message(from mail.Address, n nap.Notification) ([]byte, error) {
 	for _, h := range [][2]string{
 		{"From", from.String()},
 		{"To", (&mail.Address{Address: n.Email}).String()},
-		{"Subject", mime.QEncoding.Encode("utf-8", n.Subject)},
+		{"Subject", mime.QEncoding.Encode("utf-8", n.Subject())},
 		{"Date", n.CreatedAt.UTC().Format(time.RFC1123Z)},
 		{"Message-ID", "<" + n.ID + "@" + domain + ">"},
 		{"Content-Language", n.Language},

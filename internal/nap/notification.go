@@ -47,9 +47,8 @@ type Notification struct {
 	UserID         string
 	Email          string
 	Language       string
-	Subject        string
-	Text           string
-	HTML           string
+	Letter         Letter
+	Greeting       Greeting
 	UpdateID       string
 	PeriodID       string
 	OrganizationID string
@@ -59,6 +58,30 @@ type Notification struct {
 	NextAttemptAt  time.Time
 	CreatedAt      time.Time
 	SentAt         *time.Time
+}
+
+// Subject, Text and HTML are the notification as its reader receives it: the letter, with
+// the reader's greeting between its halves.
+func (n Notification) Subject() string { return n.Letter.Subject }
+func (n Notification) Text() string {
+	return n.Letter.TextBefore + n.Greeting.Text + n.Letter.TextAfter
+}
+func (n Notification) HTML() string {
+	return n.Letter.HTMLBefore + n.Greeting.HTML + n.Letter.HTMLAfter
+}
+
+// Letter is what notifications say, kept once for all their readers in one language: a
+// review step tells each of a dozen readers or more the same thing. Each reader's greeting
+// is written between its halves.
+type Letter struct {
+	Subject               string
+	TextBefore, TextAfter string
+	HTMLBefore, HTMLAfter string
+}
+
+// Greeting is how a notification greets its reader, as plain text and as HTML.
+type Greeting struct {
+	Text, HTML string
 }
 
 // Recipient is a user notifications may be sent to.

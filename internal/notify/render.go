@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"strings"
 	textTemplate "text/template"
+
+	"github.com/naptracker/naptracker/internal/nap"
 )
 
 var textLetter = textTemplate.Must(textTemplate.New("text").Parse(`{{range .Paragraphs}}
@@ -39,37 +41,32 @@ var htmlLetter = template.Must(template.New("html").Parse(`{{define "head"}}<!DO
 // in each language its readers read, and each reader is greeted by name. One goroutine uses it.
 type Letters struct {
 	word     func(lang string) Letter
-	rendered map[string]rendered
-}
-
-// rendered is a letter in one language, without its greeting.
-type rendered struct {
-	subject, text, htmlHead, htmlBody string
+	rendered map[string]nap.Letter
 }
 
 // NewLetters is the letter word writes in each language.
 func NewLetters(word func(lang string) Letter) *Letters {
-	return &Letters{word: word, rendered: map[string]rendered{}}
+	return &Letters{word: word, rendered: map[string]nap.Letter{}}
 }
 
-// To is the letter as a reader named name receives it in lang: its subject, and its text as
-// plain text and as HTML (escaped).
-func (ls *Letters) To(name, lang string) (subject, text, html string) {
-	r, ok := ls.rendered[lang]
+// To is the letter a reader named name receives in lang, and their greeting: as plain text
+// and as HTML (escaped), it goes between the letter's halves.
+func (ls *Letters) To(name, lang string) (nap.Letter, nap.Greeting) {
+	l, ok := ls.rendered[lang]
 	if !ok {
-		r = render(ls.word(lang), lang)
-		ls.rendered[lang] = r
+		l = render(ls.word(lang), lang)
+		ls.rendered[lang] = l
 	}
 	greeting := fmt.Sprintf(of(lang).greeting, name)
 	var h strings.Builder
-	h.WriteString(r.htmlHead)
 	// The templates are fixed and take strings only: they cannot fail.
 	_ = htmlLetter.ExecuteTemplate(&h, "greeting", greeting)
-	h.WriteString(r.htmlBody)
-	return r.subject, greeting + "\n" + r.text, h.String()
+	return l, nap.Greeting{Text: greeting + "\n", HTML: h.String()}
 }
 
-func render(l Letter, lang string) rendered {
+// render is a letter in lang without its greeting, which goes before the text and between
+// the HTML's head and body.
+func render(l Letter, lang string) nap.Letter {
 	var t, head, body strings.Builder
 	_ = textLetter.Execute(&t, l)
 	_ = htmlLetter.ExecuteTemplate(&head, "head", struct {
@@ -77,5 +74,5 @@ func render(l Letter, lang string) rendered {
 		Lang string
 	}{l, lang})
 	_ = htmlLetter.ExecuteTemplate(&body, "body", l)
-	return rendered{subject: l.Subject, text: t.String(), htmlHead: head.String(), htmlBody: body.String()}
+	return nap.Letter{Subject: l.Subject, TextAfter: t.String(), HTMLBefore: head.String(), HTMLAfter: body.String()}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // A letter to many readers is worded once in each of their languages, and each reader is
-// greeted by name, escaped in the HTML, above the same text.
+// greeted by name, escaped in the HTML, above the same letter.
 func TestLettersGreetEachReader(t *testing.T) {
 	worded := map[string]int{}
 	letters := NewLetters(func(lang string) Letter {
@@ -22,9 +22,11 @@ func TestLettersGreetEachReader(t *testing.T) {
 		{"Зарина", "ru", "Уважаемый(ая) Зарина!\n", "<p>Уважаемый(ая) Зарина!</p>\n"},
 		{"Фарида", "ru", "Уважаемый(ая) Фарида!\n", "<p>Уважаемый(ая) Фарида!</p>\n"},
 	}
-	bodies := map[string][2]string{}
+	read := map[string]nap.Letter{}
 	for _, r := range readers {
-		subject, text, html := letters.To(r.name, r.lang)
+		letter, greeting := letters.To(r.name, r.lang)
+		n := nap.Notification{Letter: letter, Greeting: greeting}
+		subject, text, html := n.Subject(), n.Text(), n.HTML()
 		if !strings.HasPrefix(subject, map[string]string{"en": "Returned: measure 1.2", "ru": "Возвращён: мера 1.2"}[r.lang]) {
 			t.Errorf("%s: subject %q", r.name, subject)
 		}
@@ -34,11 +36,13 @@ func TestLettersGreetEachReader(t *testing.T) {
 		if !strings.Contains(html, "Law &lt;draft&gt; &amp; code") || !strings.Contains(text, "Law <draft> & code") {
 			t.Errorf("%s: the measure's title is not escaped in the HTML alone:\n%s\n%s", r.name, text, html)
 		}
-		body := [2]string{strings.TrimPrefix(text, r.text), strings.Replace(html, r.html, "", 1)}
-		if b, ok := bodies[r.lang]; ok && b != body {
+		if greeting != (nap.Greeting{Text: r.text, HTML: r.html}) {
+			t.Errorf("%s is greeted %+v, want %q and %q", r.name, greeting, r.text, r.html)
+		}
+		if l, ok := read[r.lang]; ok && l != letter {
 			t.Errorf("%s reads another letter than the first reader in %s", r.name, r.lang)
 		}
-		bodies[r.lang] = body
+		read[r.lang] = letter
 	}
 	if worded["en"] != 1 || worded["ru"] != 1 || len(worded) != 2 {
 		t.Errorf("worded %v, want once in each language", worded)

@@ -38,6 +38,7 @@ var appPrivileges = map[string]string{ //nolint:gosec // privileges, not credent
 	"audit_staged":            "SELECT, INSERT, DELETE",
 	"changes":                 "SELECT, INSERT",
 	"notifications":           "SELECT, INSERT, UPDATE",
+	"letters":                 "SELECT, INSERT",
 	"goose_db_version":        "SELECT",
 }
 

@@ -14,7 +14,8 @@ import (
 
 // TestAppRoleHoldsNoPowerOverTheRecord: the role serve runs as owns nothing and cannot turn a
 // trigger off, truncate, alter the schema, or change or remove audit events, checkpoints, the
-// change feed or stored content, whatever it sends.
+// change feed or stored content, whatever it sends; nor remove the users, organizations,
+// updates and letters that notifications name unchecked (migration 00022).
 func TestAppRoleHoldsNoPowerOverTheRecord(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.NewDatabase(t)
@@ -61,6 +62,10 @@ func TestAppRoleHoldsNoPowerOverTheRecord(t *testing.T) {
 		`UPDATE blobs SET size_bytes = 2`,
 		`DELETE FROM blobs`,
 		`DELETE FROM organizations`,
+		`DELETE FROM users`,
+		`DELETE FROM progress_updates`,
+		`DELETE FROM letters`,
+		`UPDATE letters SET subject = 'forged'`,
 		`UPDATE review_actions SET comment = 'forged'`,
 	} {
 		err := app.Gorm().Exec(sql).Error

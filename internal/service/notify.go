@@ -89,9 +89,9 @@ func (s *Service) noticeOfReview(ctx context.Context, u nap.ProgressUpdate, r na
 
 // notification is a letter to a recipient, in their language.
 func (s *Service) notification(kind nap.NotificationKind, rc nap.Recipient, letters *notify.Letters) nap.Notification {
-	subject, text, html := letters.To(rc.Name, rc.Language)
-	return nap.Notification{Kind: kind, UserID: rc.UserID, Email: rc.Email, Language: rc.Language, Subject: subject,
-		Text: text, HTML: html, NextAttemptAt: s.now()}
+	letter, greeting := letters.To(rc.Name, rc.Language)
+	return nap.Notification{Kind: kind, UserID: rc.UserID, Email: rc.Email, Language: rc.Language, Letter: letter,
+		Greeting: greeting, NextAttemptAt: s.now()}
 }
 
 // link is the address of path on the server, where a notification's reader acts.
