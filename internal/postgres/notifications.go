@@ -51,9 +51,9 @@ func (db *DB) Recipients(ctx context.Context, ids []string) ([]nap.Recipient, er
 
 // Enqueue keeps notifications in the outbox, in the caller's transaction when there is one:
 // they are sent only once it commits. A notification whose key is kept already is not kept
-// again. It returns how many it kept. One statement keeps them all, a step may tell every
-// approver of an organization, and each letter once, however many of them read it; a letter
-// none of the kept notifications reads is not kept.
+// again. It returns how many it kept. One statement keeps them all (a step may tell every
+// approver of an organization) and each of their letters once, however many read it; a
+// letter that none of the notifications it kept reads is not kept.
 func (db *DB) Enqueue(ctx context.Context, ns []nap.Notification) (int, error) {
 	if len(ns) == 0 {
 		return 0, nil
