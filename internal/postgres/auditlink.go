@@ -48,11 +48,37 @@ func (db *DB) LinkCommitted(ctx context.Context) error {
 // it left. Close waits for the passes started.
 func (db *DB) linkAfterCommit(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
-	db.linking.Go(func() {
+	db.linking.start(func() {
 		if err := db.LinkCommitted(ctx); err != nil {
 			slog.Warn("linking the audit trail failed; the next pass links what is staged", "error", err)
 		}
 	})
+}
+
+// passes are the linking passes started after commits. Once Close has begun, none starts: a
+// commit that comes as the server stops leaves its events staged for the next pass, of this
+// server when it starts again or of another, as a pass that fails does.
+type passes struct {
+	mu      sync.Mutex
+	stopped bool
+	started sync.WaitGroup
+}
+
+// start runs pass in a goroutine of its own, unless the passes are stopped.
+func (p *passes) start(pass func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.stopped {
+		p.started.Go(pass)
+	}
+}
+
+// stop starts no pass from now on, and returns once those started have ended.
+func (p *passes) stop() {
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	p.started.Wait()
 }
 
 // linker shares linking passes among the commits and the readers of the trail of this

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -60,5 +61,35 @@ func TestLinkerSharesPasses(t *testing.T) {
 		// the first, then one for everyone who came while it ran, and at most one more for a
 		// caller counted before it began its wait
 		t.Errorf("%d passes for %d callers, want 2 or 3", n, callers)
+	}
+}
+
+// Stopping the passes waits for those started, and none starts after: a commit that comes
+// as the server stops leaves its events staged.
+func TestStoppedPassesStartNone(t *testing.T) {
+	var p passes
+	release := make(chan struct{})
+	ran := make(chan string, 2)
+	p.start(func() {
+		<-release
+		ran <- "started before the stop"
+	})
+	stopped := make(chan struct{})
+	go func() {
+		p.stop()
+		close(stopped)
+	}()
+	for !func() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.stopped }() { // the stop has begun
+		runtime.Gosched()
+	}
+	p.start(func() { ran <- "started after the stop" })
+	close(release)
+	<-stopped
+	var got []string
+	for len(ran) > 0 {
+		got = append(got, <-ran)
+	}
+	if want := []string{"started before the stop"}; !slices.Equal(got, want) {
+		t.Errorf("passes that ran by the time the stop returned: %q, want %q", got, want)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,7 +29,7 @@ type DB struct {
 	statements statements
 	replicas   *replicaSet // nil without replicas
 	links      linker
-	linking    sync.WaitGroup // the passes started after commits (linkAfterCommit), which Close awaits
+	linking    passes // started after commits (linkAfterCommit); Close stops them
 }
 
 // PoolSize is the number of connections a process keeps open. Idle connections are kept as
@@ -118,7 +117,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection of the pool, and of the replicas' pools.
 func (db *DB) Close() error {
-	db.linking.Wait()
+	db.linking.stop()
 	sqlDB, err := db.gorm.DB()
 	if err != nil {
 		return err
