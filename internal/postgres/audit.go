@@ -159,9 +159,23 @@ func (db *DB) VerifyAudit(ctx context.Context) (nap.AuditVerification, error) {
 	return v, rows.Err()
 }
 
-// editActions are the actions that change an update's content or values.
-const editActions = `('progress_update.insert', 'progress_update.update', 'indicator_value.insert',
-	'indicator_value.update', 'indicator_value.delete')`
+// editorsIn selects who caused the events in table, the chain (audit_events) or its queue
+// (audit_staged), which have the same columns, that changed the content, values or evidence
+// of the update @update: each kind by an index on the update.
+func editorsIn(table string) string {
+	return `SELECT a.actor_id FROM ` + table + ` a
+		WHERE a.entity_type IN ('progress_update', 'indicator_value') AND a.entity_id = @update
+			AND a.action IN ('progress_update.insert', 'progress_update.update', 'indicator_value.insert',
+				'indicator_value.update', 'indicator_value.delete')
+		UNION ALL
+		SELECT a.actor_id FROM ` + table + ` a
+		WHERE a.entity_type = 'evidence' AND coalesce(a.after, a.before) ->> 'update_id' = @update`
+}
+
+// editedUpdate asks whether @user is among the editors of @update; the editors are collected
+// first (ARRAY), so that the user's id never becomes an index condition.
+var editedUpdate = `SELECT coalesce(@user = ANY (ARRAY(` + editorsIn("audit_events") + `
+	UNION ALL ` + editorsIn("audit_staged") + `)), false)`
 
 // EditedUpdate reports whether the user ever wrote or changed a progress update's content,
 // its values or its evidence, as the audit trail records it: in the chain, or staged by a
@@ -171,16 +185,6 @@ const editActions = `('progress_update.insert', 'progress_update.update', 'indic
 // history grows without bound.
 func (db *DB) EditedUpdate(ctx context.Context, userID, updateID string) (bool, error) {
 	var edited bool
-	err := db.conn(ctx).Raw(`SELECT coalesce(?::uuid = ANY (ARRAY(
-			SELECT a.actor_id FROM audit_events a
-			WHERE a.entity_type IN ('progress_update', 'indicator_value') AND a.entity_id = ? AND a.action IN `+editActions+`
-			UNION ALL
-			SELECT a.actor_id FROM audit_events a
-			WHERE a.entity_type = 'evidence' AND coalesce(a.after, a.before) ->> 'update_id' = ?
-			UNION ALL
-			SELECT s.actor_id FROM audit_staged s
-			WHERE s.entity_type IN ('progress_update', 'indicator_value') AND s.entity_id = ? AND s.action IN `+editActions+`
-				OR s.entity_type = 'evidence' AND coalesce(s.after, s.before) ->> 'update_id' = ?)), false)`,
-		userID, updateID, updateID, updateID, updateID).Scan(&edited).Error
+	err := db.conn(ctx).Raw(editedUpdate, map[string]any{"user": userID, "update": updateID}).Scan(&edited).Error
 	return edited, err
 }
