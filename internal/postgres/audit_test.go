@@ -485,3 +485,43 @@ func TestAppRoleLinksTheChain(t *testing.T) {
 		t.Errorf("%d events after one write as the app role, want %d", n, before+1)
 	}
 }
+
+// A write that leaves a row as it was is neither a change of the feed nor an event of the
+// trail; one that changes a column is both. Text in another order of its languages is the same
+// text.
+func TestUnchangedRowsRecordNothing(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	if err := createOrganization(ctx, db, "UNCHANGED"); err != nil {
+		t.Fatal(err)
+	}
+	counts := func() (changes, events int64) {
+		t.Helper()
+		events = verified(t, db)
+		err := db.Gorm().Raw(`SELECT count(*) FROM changes c JOIN organizations o ON o.id = c.entity_id
+			WHERE c.entity_type = 'organization' AND o.code = 'UNCHANGED'`).Scan(&changes).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+		return changes, events
+	}
+	changes, events := counts()
+	for _, w := range []struct {
+		set     string
+		changed int64
+	}{
+		{`code = code, name = name, kind = kind`, 0},
+		{`name = name || '{"ru": "Организация"}'`, 1},
+		{`name = '{"ru": "Организация", "en": "Organization UNCHANGED"}'`, 0},
+		{`name = '{"en": "Organization UNCHANGED"}'`, 1},
+	} {
+		if err := db.Gorm().Exec(`UPDATE organizations SET ` + w.set + ` WHERE code = 'UNCHANGED'`).Error; err != nil {
+			t.Fatal(err)
+		}
+		c, e := counts()
+		if c-changes != w.changed || e-events != w.changed {
+			t.Errorf("SET %s: %d changes and %d events, want %d of each", w.set, c-changes, e-events, w.changed)
+		}
+		changes, events = c, e
+	}
+}

@@ -55,27 +55,71 @@ func (db *DB) linkAfterCommit(ctx context.Context) {
 	})
 }
 
-// passes are the linking passes started after commits. Once Close has begun, none starts: a
-// commit that comes as the server stops leaves its events staged for the next pass, of this
-// server when it starts again or of another, as a pass that fails does.
+// passes are the linking passes started after commits. One pass links what every commit made
+// before it began, so while one is due to begin a commit starts none; and none begins sooner
+// than passSpacing after the last began, so that a steady stream of commits is linked in a few
+// passes a second, not one every few commits: each pass is a transaction of its own, with its
+// lock, its flush of the log and its announcement to the change streams. Once Close has begun,
+// none starts, and one still waiting to begin does not: a commit that comes as the server stops
+// leaves its events staged for the next pass, of this server when it starts again or of
+// another, as a pass that fails does.
 type passes struct {
 	mu      sync.Mutex
 	stopped bool
+	due     bool          // a pass has started and not yet begun linking
+	last    time.Time     // when the last pass began
+	drop    chan struct{} // closed by stop: the pass waiting to begin does not
+	spacing time.Duration // between the beginnings of passes; 0: passSpacing
 	started sync.WaitGroup
 }
 
-// start runs pass in a goroutine of its own, unless the passes are stopped.
+// passSpacing is the least time between the beginnings of two passes started after commits:
+// what a change's stream announcement may wait at most, beyond the pass itself, when commits
+// come faster than passes end.
+const passSpacing = 25 * time.Millisecond
+
+// start runs pass in a goroutine of its own, at once or passSpacing after the last one began,
+// unless one is due already (it begins later, so it covers the caller's commit) or the passes
+// are stopped.
 func (p *passes) start(pass func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.stopped {
-		p.started.Go(pass)
+	if p.stopped || p.due {
+		return
 	}
+	if p.drop == nil {
+		p.drop = make(chan struct{})
+	}
+	p.due = true
+	spacing := p.spacing
+	if spacing == 0 {
+		spacing = passSpacing
+	}
+	wait, drop := time.Until(p.last.Add(spacing)), p.drop
+	p.started.Go(func() {
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-drop:
+				return
+			}
+		}
+		p.mu.Lock()
+		p.due, p.last = false, time.Now()
+		p.mu.Unlock()
+		pass()
+	})
 }
 
-// stop starts no pass from now on, and returns once those started have ended.
+// stop starts no pass from now on, drops the one waiting for its time to begin, and returns
+// once the others started have ended.
 func (p *passes) stop() {
 	p.mu.Lock()
+	if !p.stopped && p.drop != nil {
+		close(p.drop)
+	}
 	p.stopped = true
 	p.mu.Unlock()
 	p.started.Wait()

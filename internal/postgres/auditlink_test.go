@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Every caller of await returns only after a pass that began after its call has ended, with
@@ -91,5 +92,66 @@ func TestStoppedPassesStartNone(t *testing.T) {
 	}
 	if want := []string{"started before the stop"}; !slices.Equal(got, want) {
 		t.Errorf("passes that ran by the time the stop returned: %q, want %q", got, want)
+	}
+}
+
+// Commits that come while a pass is due start none, and passes begin at least passSpacing
+// apart; every commit is linked by a pass that begins after it.
+func TestPassesBeginSpacedAndCoverEveryCommit(t *testing.T) {
+	var p passes
+	defer p.stop()
+	type begun struct {
+		at     time.Time
+		covers int64 // the commits counted before the pass began
+	}
+	var commits atomic.Int64
+	begins := make(chan begun, 100)
+	pass := func() { begins <- begun{time.Now(), commits.Load()} }
+	const rounds, perRound = 5, 10
+	var got []begun
+	for range rounds {
+		for range perRound {
+			commits.Add(1)
+			p.start(pass)
+		}
+		for len(got) == 0 || got[len(got)-1].covers < commits.Load() {
+			select {
+			case b := <-begins:
+				got = append(got, b)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("commit %d was never covered by a pass; passes: %v", commits.Load(), got)
+			}
+		}
+	}
+	for i := 1; i < len(got); i++ {
+		if gap := got[i].at.Sub(got[i-1].at); gap < passSpacing {
+			t.Errorf("pass %d began %v after the one before, want at least %v", i, gap, passSpacing)
+		}
+	}
+	if len(got) > 2*rounds {
+		t.Errorf("%d passes for %d commits in %d bursts, want at most two a burst", len(got), rounds*perRound, rounds)
+	}
+}
+
+// Stopping drops the pass waiting for its time to begin, without waiting for that time.
+func TestStopDropsTheDuePass(t *testing.T) {
+	p := passes{spacing: time.Hour}
+	release := make(chan struct{})
+	ran := make(chan string, 2)
+	p.start(func() {
+		ran <- "begun"
+		<-release
+	})
+	<-ran
+	p.start(func() { ran <- "due when the stop came" }) // due an hour after the first began
+	stopped := make(chan struct{})
+	go func() {
+		p.stop()
+		close(stopped)
+	}()
+	close(release)
+	<-stopped
+	if len(ran) > 0 {
+		t.Errorf("the pass due when the stop came ran: %q", <-ran)
 	}
 }
