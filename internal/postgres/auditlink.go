@@ -45,7 +45,7 @@ func (db *DB) LinkCommitted(ctx context.Context) error {
 // without waiting for it: the change is answered at once, and whoever reads the trail waits
 // for a pass first (LinkCommitted), so the change's events are there to read. The change is
 // made either way, so a pass that fails is only logged; the next pass, of anyone's, links what
-// it left. Close waits for the passes started.
+// it left. Close waits for the passes begun and drops the one waiting to begin.
 func (db *DB) linkAfterCommit(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
 	db.linking.start(func() {
@@ -64,13 +64,17 @@ func (db *DB) linkAfterCommit(ctx context.Context) {
 // leaves its events staged for the next pass, of this server when it starts again or of
 // another, as a pass that fails does.
 type passes struct {
+	spacing time.Duration // the least time between the beginnings of two passes
+	drop    chan struct{} // closed by stop: the pass waiting to begin does not
 	mu      sync.Mutex
 	stopped bool
-	due     bool          // a pass has started and not yet begun linking
-	last    time.Time     // when the last pass began
-	drop    chan struct{} // closed by stop: the pass waiting to begin does not
-	spacing time.Duration // between the beginnings of passes; 0: passSpacing
+	due     bool      // a pass has started and not yet begun linking
+	last    time.Time // when the last pass began
 	started sync.WaitGroup
+}
+
+func newPasses(spacing time.Duration) *passes {
+	return &passes{spacing: spacing, drop: make(chan struct{})}
 }
 
 // passSpacing is the least time between the beginnings of two passes started after commits:
@@ -78,7 +82,7 @@ type passes struct {
 // come faster than passes end.
 const passSpacing = 25 * time.Millisecond
 
-// start runs pass in a goroutine of its own, at once or passSpacing after the last one began,
+// start runs pass in a goroutine of its own, at once or spacing after the last one began,
 // unless one is due already (it begins later, so it covers the caller's commit) or the passes
 // are stopped.
 func (p *passes) start(pass func()) {
@@ -87,22 +91,15 @@ func (p *passes) start(pass func()) {
 	if p.stopped || p.due {
 		return
 	}
-	if p.drop == nil {
-		p.drop = make(chan struct{})
-	}
 	p.due = true
-	spacing := p.spacing
-	if spacing == 0 {
-		spacing = passSpacing
-	}
-	wait, drop := time.Until(p.last.Add(spacing)), p.drop
+	wait := time.Until(p.last.Add(p.spacing))
 	p.started.Go(func() {
 		if wait > 0 {
 			t := time.NewTimer(wait)
 			defer t.Stop()
 			select {
 			case <-t.C:
-			case <-drop:
+			case <-p.drop:
 				return
 			}
 		}
@@ -117,7 +114,7 @@ func (p *passes) start(pass func()) {
 // once the others started have ended.
 func (p *passes) stop() {
 	p.mu.Lock()
-	if !p.stopped && p.drop != nil {
+	if !p.stopped {
 		close(p.drop)
 	}
 	p.stopped = true

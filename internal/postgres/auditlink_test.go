@@ -68,7 +68,7 @@ func TestLinkerSharesPasses(t *testing.T) {
 // Stopping the passes waits for those started, and none starts after: a commit that comes
 // as the server stops leaves its events staged.
 func TestStoppedPassesStartNone(t *testing.T) {
-	var p passes
+	p := newPasses(0)
 	release := make(chan struct{})
 	ran := make(chan string, 2)
 	p.start(func() {
@@ -98,7 +98,7 @@ func TestStoppedPassesStartNone(t *testing.T) {
 // Commits that come while a pass is due start none, and passes begin at least passSpacing
 // apart; every commit is linked by a pass that begins after it.
 func TestPassesBeginSpacedAndCoverEveryCommit(t *testing.T) {
-	var p passes
+	p := newPasses(passSpacing)
 	defer p.stop()
 	type begun struct {
 		at     time.Time
@@ -135,7 +135,7 @@ func TestPassesBeginSpacedAndCoverEveryCommit(t *testing.T) {
 
 // Stopping drops the pass waiting for its time to begin, without waiting for that time.
 func TestStopDropsTheDuePass(t *testing.T) {
-	p := passes{spacing: time.Hour}
+	p := newPasses(time.Hour)
 	release := make(chan struct{})
 	ran := make(chan string, 2)
 	p.start(func() {

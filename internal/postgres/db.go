@@ -29,7 +29,7 @@ type DB struct {
 	statements statements
 	replicas   *replicaSet // nil without replicas
 	links      linker
-	linking    passes // started after commits (linkAfterCommit); Close stops them
+	linking    *passes // started after commits (linkAfterCommit); Close stops them
 }
 
 // PoolSize is the number of connections a process keeps open. Idle connections are kept as
@@ -70,7 +70,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	translateErrors(g)
 	g.ClauseBuilders["LIMIT"] = literalLimit
-	db := &DB{gorm: g}
+	db := &DB{gorm: g, linking: newPasses(passSpacing)}
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
