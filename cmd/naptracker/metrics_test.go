@@ -21,7 +21,7 @@ import (
 // by operation and status class, the open change streams, the connection pool, the access
 // policy, the change feed, the Go runtime and the process.
 func TestMetrics(t *testing.T) {
-	s := startSDKServer(t)
+	s := startSDKServerOn(t, pgtest.NewDatabase(t), func(o *config.Options) { o.DBConnections = 3 })
 	// A submission tells the organization's approver; with no mail server, the notice waits.
 	update := draftUpdater(t, s)(t)
 	if res := request(t, http.MethodPost, s.url+"/v1/updates/"+update+"/submit", s.tokens["focal_point"], "", nil); res.status != http.StatusOK {
@@ -90,6 +90,9 @@ func TestMetrics(t *testing.T) {
 		if find(families[name], labels) == nil {
 			t.Errorf("no %s%v", name, labels)
 		}
+	}
+	if open := value(find(families["go_sql_max_open_connections"], map[string]string{"db_name": "primary"})); open != 3 {
+		t.Errorf("the primary's pool: at most %v connections, want --db-connections 3", open)
 	}
 	if reloads := value(find(families["naptracker_access_policy_reloads_total"], nil)); reloads < 1 {
 		t.Errorf("access policy reloads: %v", reloads)

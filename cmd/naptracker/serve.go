@@ -59,6 +59,7 @@ func serveFlags(f *pflag.FlagSet, opts *config.Options) {
 	f.BoolVar(&opts.Migrate, "migrate", opts.Migrate, "create the database if missing and apply pending migrations first")
 	f.BoolVar(&opts.Seed, "seed", opts.Seed, "load the reference data where absent first")
 	f.DurationVar(&opts.DBWait, "db-wait", opts.DBWait, "how long to keep trying to reach the database at start, waiting longer between tries; 0 tries once")
+	f.IntVar(&opts.DBConnections, "db-connections", opts.DBConnections, "connections to keep open to the database, and to each replica; 0 for two for each CPU the server may use, at least four")
 	f.StringSliceVar(&opts.ReplicaURLs, "replica-url", opts.ReplicaURLs, "a streaming replica of the database to send reads to (repeat for more); writes, and reads that need the latest state, go to --database-url")
 	f.DurationVar(&opts.MaxReplicaLag, "max-replica-lag", opts.MaxReplicaLag, "how far behind the primary a replica may be and still serve reads")
 	f.Int64Var(&opts.MaxBodyBytes, "max-body-bytes", opts.MaxBodyBytes, "largest JSON request body")
@@ -129,7 +130,7 @@ func startServer(ctx context.Context, opts config.Options) (_ *server, err error
 			}
 		}
 		var err error
-		db, err = postgres.Open(ctx, opts.DatabaseURL)
+		db, err = postgres.Open(ctx, opts.DatabaseURL, postgres.WithConnections(opts.DBConnections))
 		return err
 	})
 	if err != nil {

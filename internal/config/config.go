@@ -63,6 +63,9 @@ type Options struct {
 	MaxReplicaLag time.Duration
 	// DBWait is how long serve keeps trying to reach the database at start before it gives up.
 	DBWait time.Duration
+	// DBConnections is how many connections serve keeps open to the database, and to each
+	// replica; 0 for two for each CPU it may use, at least four (postgres.DefaultConnections).
+	DBConnections int
 }
 
 // DatabaseURLEnv is the environment variable that gives the database when no flag does.
@@ -104,6 +107,9 @@ func (o Options) Validate() error {
 	}
 	if o.DBWait < 0 {
 		errs = append(errs, fmt.Errorf("--db-wait %s is negative", o.DBWait))
+	}
+	if o.DBConnections < 0 {
+		errs = append(errs, fmt.Errorf("--db-connections %d is negative", o.DBConnections))
 	}
 	if _, err := o.Level(); err != nil {
 		errs = append(errs, err)

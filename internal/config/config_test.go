@@ -28,6 +28,7 @@ func TestValidate(t *testing.T) {
 		{func(o *Options) { o.ReplicaURLs = []string{" "} }, "--replica-url"},
 		{func(o *Options) { o.MaxReplicaLag = 0 }, "--max-replica-lag"},
 		{func(o *Options) { o.DBWait = -time.Second }, "--db-wait"},
+		{func(o *Options) { o.DBConnections = -1 }, "--db-connections"},
 	}
 	for _, c := range cases {
 		o := ok

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -24,19 +25,22 @@ import (
 // DB is a connection pool to the naptracker database, and to its read replicas when it has
 // any (replicas.go).
 type DB struct {
-	gorm       *gorm.DB
-	summaries  summaries
-	statements statements
-	replicas   *replicaSet // nil without replicas
-	links      linker
-	linking    *passes // started after commits (linkAfterCommit); Close stops them
+	gorm        *gorm.DB
+	connections int // of each pool, the primary's and each replica's
+	summaries   summaries
+	statements  statements
+	replicas    *replicaSet // nil without replicas
+	links       linker
+	linking     *passes // started after commits (linkAfterCommit); Close stops them
 }
 
-// PoolSize is the number of connections a process keeps open. Idle connections are kept as
-// many as open ones: closing and reopening them under load costs more than all the ORM work.
-// More is not faster: on two cores shared with the database, 16 connections served a fifth
-// fewer reads than 8 (docs/PERFORMANCE.md).
-const PoolSize = 8
+// DefaultConnections is how many connections a process keeps open to the database, and to
+// each replica, unless WithConnections says otherwise: two for each CPU the process may use,
+// at least four. Idle connections are kept as many as open ones: closing and reopening them
+// under load costs more than all the ORM work. More is not faster where the database shares
+// the CPUs: on two cores, 16 connections served a fifth fewer reads than 8, and 8 fewer than
+// 4, each query taking longer among more backends (docs/PERFORMANCE.md).
+func DefaultConnections() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // sessionDefaults are settings for a database that answers short queries: compiling a query
 // (JIT) costs more than it saves. A connection string that sets one wins. (A random_page_cost
@@ -46,17 +50,35 @@ const PoolSize = 8
 var sessionDefaults = map[string]string{"jit": "off"}
 
 // Option changes how Open connects.
-type Option func(*pgx.ConnConfig)
+type Option func(*options)
+
+type options struct {
+	tracer      pgx.QueryTracer
+	connections int // 0: DefaultConnections
+}
 
 // WithTracer has every connection of the pool tell t about each statement it sends, whichever
 // way it was made: for diagnosis, and for tests that count what a request costs.
 func WithTracer(t pgx.QueryTracer) Option {
-	return func(c *pgx.ConnConfig) { c.Tracer = t }
+	return func(o *options) { o.tracer = t }
+}
+
+// WithConnections keeps n connections open to the database, and to each replica; 0 keeps
+// DefaultConnections.
+func WithConnections(n int) Option {
+	return func(o *options) { o.connections = n }
 }
 
 // Open connects to the database at dsn and checks that it answers.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	sqlDB, err := openPool(dsn, opts...)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.connections == 0 {
+		o.connections = DefaultConnections()
+	}
+	sqlDB, err := openPool(dsn, o)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +92,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	translateErrors(g)
 	g.ClauseBuilders["LIMIT"] = literalLimit
-	db := &DB{gorm: g, linking: newPasses(passSpacing)}
+	db := &DB{gorm: g, connections: o.connections, linking: newPasses(passSpacing)}
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -78,15 +100,15 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	return db, nil
 }
 
-// openPool returns a pool of PoolSize connections to dsn, as opts say, with sessionDefaults;
-// it connects only when first used.
-func openPool(dsn string, opts ...Option) (*sql.DB, error) {
+// openPool returns a pool of o's connections to dsn, with o's tracer and sessionDefaults; it
+// connects only when first used.
+func openPool(dsn string, o options) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	for _, o := range opts {
-		o(cfg)
+	if o.tracer != nil {
+		cfg.Tracer = o.tracer
 	}
 	for k, v := range sessionDefaults {
 		if _, set := cfg.RuntimeParams[k]; !set {
@@ -94,8 +116,8 @@ func openPool(dsn string, opts ...Option) (*sql.DB, error) {
 		}
 	}
 	sqlDB := stdlib.OpenDB(*cfg)
-	sqlDB.SetMaxOpenConns(PoolSize)
-	sqlDB.SetMaxIdleConns(PoolSize)
+	sqlDB.SetMaxOpenConns(o.connections)
+	sqlDB.SetMaxIdleConns(o.connections)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return sqlDB, nil
 }

@@ -118,7 +118,7 @@ func (db *DB) AddReplicas(dsns []string, maxLag time.Duration) error {
 			_ = s.close()
 			return fmt.Errorf("replica: %w", err)
 		}
-		pool, err := openPool(dsn)
+		pool, err := openPool(dsn, options{connections: db.connections})
 		if err != nil {
 			_ = s.close()
 			return fmt.Errorf("replica: %w", err)
