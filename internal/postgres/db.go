@@ -38,8 +38,9 @@ type DB struct {
 // each replica, unless WithConnections says otherwise: two for each CPU the process may use,
 // at least four. Idle connections are kept as many as open ones: closing and reopening them
 // under load costs more than all the ORM work. More is not faster where the database shares
-// the CPUs: on two cores, 16 connections served a fifth fewer reads than 8, and 8 fewer than
-// 4, each query taking longer among more backends (docs/PERFORMANCE.md).
+// the CPUs: on two cores, 16 connections served a fifth fewer reads than 8, and with 8 a
+// measure's read cost PostgreSQL a fifth more than with 4; each query takes longer among more
+// backends (docs/PERFORMANCE.md).
 func DefaultConnections() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // sessionDefaults are settings for a database that answers short queries: compiling a query
