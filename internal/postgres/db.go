@@ -25,13 +25,12 @@ import (
 // DB is a connection pool to the naptracker database, and to its read replicas when it has
 // any (replicas.go).
 type DB struct {
-	gorm        *gorm.DB
-	connections int // of each pool, the primary's and each replica's
-	summaries   summaries
-	statements  statements
-	replicas    *replicaSet // nil without replicas
-	links       linker
-	linking     *passes // started after commits (linkAfterCommit); Close stops them
+	gorm       *gorm.DB
+	summaries  summaries
+	statements statements
+	replicas   *replicaSet // nil without replicas
+	links      linker
+	linking    *passes // started after commits (linkAfterCommit); Close stops them
 }
 
 // DefaultConnections is how many connections a process keeps open to the database, and to
@@ -93,7 +92,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	translateErrors(g)
 	g.ClauseBuilders["LIMIT"] = literalLimit
-	db := &DB{gorm: g, connections: o.connections, linking: newPasses(passSpacing)}
+	db := &DB{gorm: g, linking: newPasses(passSpacing)}
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err

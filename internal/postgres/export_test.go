@@ -6,10 +6,3 @@ import "context"
 func (db *DB) Exec(ctx context.Context, sql string, args ...any) error {
 	return db.conn(ctx).Exec(sql, args...).Error
 }
-
-// DownTo rolls migrations back until version is the latest applied, for tests of a migration
-// that later ones follow.
-func (m *Migrator) DownTo(ctx context.Context, version int64) error {
-	_, err := m.provider.DownTo(ctx, version)
-	return err
-}

@@ -63,9 +63,9 @@ func (m *Migrator) Down(ctx context.Context, w io.Writer) error {
 	return err
 }
 
-// Reset rolls back every migration.
-func (m *Migrator) Reset(ctx context.Context) error {
-	_, err := m.provider.DownTo(ctx, 0)
+// DownTo rolls migrations back until version is the latest applied; 0 rolls back every one.
+func (m *Migrator) DownTo(ctx context.Context, version int64) error {
+	_, err := m.provider.DownTo(ctx, version)
 	return err
 }
 

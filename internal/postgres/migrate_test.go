@@ -37,7 +37,7 @@ func TestMigrationsRoundTrip(t *testing.T) {
 		t.Fatalf("check on a migrated database: %v", err)
 	}
 
-	if err := m.Reset(ctx); err != nil {
+	if err := m.DownTo(ctx, 0); err != nil {
 		t.Fatalf("down to zero: %v", err)
 	}
 	if n := tables(); n != 0 {

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"runtime"
 	"testing"
@@ -28,17 +29,16 @@ func TestDefaultConnections(t *testing.T) {
 func TestPoolsKeepTheirConnections(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.NewDatabase(t)
-	sized := func(db *postgres.DB) []int {
+	pools := func(db *postgres.DB) (primary *sql.DB, sizes []int) {
 		t.Helper()
-		pools, err := db.Pools()
+		ps, err := db.Pools()
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out []int
-		for _, p := range pools {
-			out = append(out, p.DB.Stats().MaxOpenConnections)
+		for _, p := range ps {
+			sizes = append(sizes, p.DB.Stats().MaxOpenConnections)
 		}
-		return out
+		return ps[0].DB, sizes
 	}
 
 	def, err := postgres.Open(ctx, dsn)
@@ -46,7 +46,7 @@ func TestPoolsKeepTheirConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer def.Close()
-	if got := sized(def); len(got) != 1 || got[0] != postgres.DefaultConnections() {
+	if _, got := pools(def); len(got) != 1 || got[0] != postgres.DefaultConnections() {
 		t.Errorf("by default: %v connections, want %d", got, postgres.DefaultConnections())
 	}
 
@@ -58,15 +58,10 @@ func TestPoolsKeepTheirConnections(t *testing.T) {
 	if err := db.AddReplicas([]string{dsn}, time.Second); err != nil { // a replica's pool connects only when used
 		t.Fatal(err)
 	}
-	if got := sized(db); len(got) != 2 || got[0] != 3 || got[1] != 3 {
+	primary, got := pools(db)
+	if len(got) != 2 || got[0] != 3 || got[1] != 3 {
 		t.Errorf("with 3: %v connections, want 3 for the primary and for the replica", got)
 	}
-
-	pools, err := db.Pools()
-	if err != nil {
-		t.Fatal(err)
-	}
-	primary := pools[0].DB
 	for range 3 {
 		c, err := primary.Conn(ctx)
 		if err != nil {

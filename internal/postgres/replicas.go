@@ -101,7 +101,7 @@ type replica struct {
 type replicaKey struct{}
 
 // AddReplicas makes dsns, streaming replicas of db, serve reads when ReadReplica routes them
-// there, at most maxLag behind the primary. No replica is used until WatchReplicas has
+// there, at most maxLag behind the primary; each keeps as many connections as the primary. No replica is used until WatchReplicas has
 // checked it. It connects to none yet, so a replica that is down does not stop a start.
 func (db *DB) AddReplicas(dsns []string, maxLag time.Duration) error {
 	if len(dsns) == 0 {
@@ -118,7 +118,7 @@ func (db *DB) AddReplicas(dsns []string, maxLag time.Duration) error {
 			_ = s.close()
 			return fmt.Errorf("replica: %w", err)
 		}
-		pool, err := openPool(dsn, options{connections: db.connections})
+		pool, err := openPool(dsn, options{connections: primary.Stats().MaxOpenConnections})
 		if err != nil {
 			_ = s.close()
 			return fmt.Errorf("replica: %w", err)
