@@ -74,7 +74,13 @@ func TestReviewNotices(t *testing.T) {
 	p.expectStatus(p.approver, 200, "POST", "/v1/updates/"+id+"/sign-off", nil)
 	p.expectStatus(p.coordinator, 200, "POST", "/v1/updates/"+id+"/return", map[string]any{"reason": "Add the decree's number."})
 	p.pass(t)
-	if review := smtp.Await("to:"+email(p.coordinator), 1); len(review) != 1 || !strings.Contains(review[0].Subject, "To review") {
+	// Each names the measure, by its code and by its title in the reader's language.
+	measure := p.ds.Plan.Measures[0]
+	if !strings.Contains(signOff[0].Text, measure.Code) || !strings.Contains(signOff[0].Text, measure.Title.In("tg")) {
+		t.Errorf("the approver's notice does not name measure %s, %q: %s", measure.Code, measure.Title.In("tg"), signOff[0].Text)
+	}
+	if review := smtp.Await("to:"+email(p.coordinator), 1); len(review) != 1 || !strings.Contains(review[0].Subject, "To review") ||
+		!strings.Contains(review[0].Text, measure.Code) || !strings.Contains(review[0].Text, measure.Title.In("en")) {
 		t.Errorf("the coordinator's notice: %+v", review)
 	}
 	returned := smtp.Await("to:"+email(p.author), 1)

@@ -33,11 +33,17 @@ func (*statementLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEnd
 // countStatements counts, from now until the test ends, the statements the fixture's server
 // sends to the database whose text holds marker ("": all).
 func (f *fixture) countStatements(marker string) *atomic.Int64 {
+	return f.countStatementsWhere(func(sql string) bool { return strings.Contains(sql, marker) })
+}
+
+// countStatementsWhere counts, from now until the test ends, the statements the fixture's
+// server sends to the database that match.
+func (f *fixture) countStatementsWhere(match func(sql string) bool) *atomic.Int64 {
 	var n atomic.Int64
 	f.sent.mu.Lock()
 	defer f.sent.mu.Unlock()
 	f.sent.watchers = append(f.sent.watchers, func(sql string) {
-		if strings.Contains(sql, marker) {
+		if match(sql) {
 			n.Add(1)
 		}
 	})
@@ -160,5 +166,69 @@ func TestUseCasesStartFromTheirAccessCheck(t *testing.T) {
 	}{{p.author, "submit"}, {p.approver, "sign-off"}, {p.coordinator, "approve"}} {
 		p.expectStatus(step.by, 200, "POST", path+"/"+step.action, nil)
 		expect(step.action, map[string]int64{"update": 1})
+	}
+}
+
+// TestWritesAreFewRoundTrips: each step of a report's way, from draft to approval, costs a
+// fixed, small number of statements, each a round trip to the database: the transaction's
+// BEGIN carries who acts and the request's ids, and a review step is recorded in the statement
+// that takes it. Not counted: the pass that links the trail after a commit, which runs beside
+// the request, and authentication, remembered between requests.
+func TestWritesAreFewRoundTrips(t *testing.T) {
+	p := newProgressFixture(t)
+	counted := p.countStatementsWhere(func(sql string) bool {
+		return !strings.Contains(sql, "audit_link(") && !strings.Contains(sql, "api_tokens") && !strings.Contains(sql, "FROM memberships")
+	})
+	stampAlone := p.countStatementsWhere(func(sql string) bool {
+		return strings.Contains(sql, "set_config('naptracker.actor_id'") && !strings.HasPrefix(sql, "BEGIN; ")
+	})
+	begins := p.countStatementsWhere(func(sql string) bool { return strings.EqualFold(strings.TrimSpace(sql), "begin") })
+	budget := map[string]int64{
+		// the measure's place and the period, then BEGIN, the draft, the draft read back, COMMIT
+		"draft": 6,
+		// the update, then BEGIN, the edit, the update read back, COMMIT
+		"edit": 5,
+		// the update, then BEGIN, the step, whom to tell, the notices, COMMIT
+		"submit": 6,
+		// as submit, and who edited it, from the trail
+		"sign-off": 7,
+		// as sign-off, and the evidence's digests, then the measure's status derived anew
+		"approve": 9,
+	}
+	step := func(name string, by caller, method, path string, body any, header ...string) []byte {
+		t.Helper()
+		p.expectStatus(by, 200, "GET", "/v1/me", nil) // authentication remembered
+		before := counted.Load()
+		status, b := p.call(by, method, path, body, header...)
+		if status/100 != 2 {
+			t.Fatalf("%s: %d %s", name, status, b)
+		}
+		got := counted.Load() - before
+		t.Logf("%s: %d statements", name, got)
+		if got > budget[name] {
+			t.Errorf("%s: %d statements, want at most %d", name, got, budget[name])
+		}
+		return b
+	}
+	b := step("draft", p.author, "POST", "/v1/measures/"+p.measureID+"/updates", map[string]any{
+		"period_id": p.periodID, "proposed_status": "in_progress", "progress_percent": 10, "narrative": map[string]string{"en": "Drafted."},
+	})
+	var u struct {
+		ID      string
+		Version int
+	}
+	if err := json.Unmarshal(b, &u); err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/updates/" + u.ID
+	step("edit", p.author, "PATCH", path, map[string]any{"progress_percent": 15}, "If-Match", fmt.Sprintf(`"%d"`, u.Version))
+	step("submit", p.author, "POST", path+"/submit", nil)
+	step("sign-off", p.approver, "POST", path+"/sign-off", nil)
+	step("approve", p.coordinator, "POST", path+"/approve", nil)
+	if n := stampAlone.Load(); n != 0 {
+		t.Errorf("%d statements set who acts on their own, want none: BEGIN carries it", n)
+	}
+	if n := begins.Load(); n != 0 {
+		t.Errorf("%d transactions began with a bare BEGIN, want none", n)
 	}
 }

@@ -182,9 +182,12 @@ type ProgressUpdate struct {
 	Source           Source
 
 	// What its review depends on, read with it: whether its plan asks for the ministry's
-	// sign-off, and whether its reporting period is locked.
+	// sign-off, and whether its reporting period is locked; and what the notices of a step
+	// name its measure by.
 	PlanRequiresSignOff bool
 	PeriodLocked        bool
+	MeasureCode         string
+	MeasureTitle        Text
 }
 
 // IndicatorValue is a value reported for an indicator: a number (number, percent and, as 1 or

@@ -5,6 +5,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"runtime"
@@ -253,17 +254,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		return fn(ctx)
 	}
 	for attempt := 1; ; attempt++ {
-		err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			actor := ""
-			if a := nap.ActorFromContext(ctx); a != nil {
-				actor = a.User.ID
-			}
-			err := tx.Exec(`SELECT set_config('naptracker.actor_id', ?, true), set_config('naptracker.request_id', ?, true),
-					set_config('naptracker.client_request_id', ?, true)`,
-				actor, nap.RequestIDFromContext(ctx), nap.ClientRequestIDFromContext(ctx)).Error
-			if err != nil {
-				return err
-			}
+		err := db.stampedTx(ctx, func(tx *gorm.DB) error {
 			return fn(context.WithValue(ctx, txKey{}, tx))
 		})
 		if deadlocked(err) {
@@ -279,6 +270,109 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		}
 		return err
 	}
+}
+
+// stampedTx runs fn in a transaction on a connection of its own, and commits it if fn returns
+// nil. Its BEGIN carries the caller and the request ids of ctx, which the audit triggers read,
+// in the same round trip: a write is a handful of short statements, and on machines where
+// each round trip costs the server and PostgreSQL a system call or two, a statement of its own
+// for the stamp was a tenth of a write's cost.
+func (db *DB) stampedTx(ctx context.Context, fn func(tx *gorm.DB) error) (err error) {
+	pool, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	c, err := pool.Conn(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer c.Close()
+	actor := ""
+	if a := nap.ActorFromContext(ctx); a != nil {
+		actor = a.User.ID
+	}
+	err = onPgx(c, func(pg *pgx.Conn) error {
+		begin, err := stampedBegin(pg.PgConn(), actor, nap.RequestIDFromContext(ctx), nap.ClientRequestIDFromContext(ctx))
+		if err != nil {
+			return err
+		}
+		_, err = pg.Exec(ctx, begin)
+		return err
+	})
+	if err != nil {
+		return translate(err)
+	}
+	// Whatever happens to fn, the transaction ends here; a connection left in one is closed,
+	// not handed to the next caller.
+	committed := false
+	defer func() {
+		if !committed {
+			_ = onPgx(c, func(pg *pgx.Conn) error {
+				if _, err := pg.Exec(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
+					return driver.ErrBadConn
+				}
+				return nil
+			})
+		}
+	}()
+	tx := db.gorm.WithContext(ctx)
+	tx.Statement.ConnPool = txConn{c}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	err = onPgx(c, func(pg *pgx.Conn) error {
+		tag, err := pg.Exec(ctx, "COMMIT")
+		if err == nil && tag.String() != "COMMIT" { // a statement failed and fn went on
+			return pgx.ErrTxCommitRollback
+		}
+		return err
+	})
+	committed = err == nil
+	return translate(err)
+}
+
+// stampedBegin is BEGIN and the setting of the audit trail's actor and request ids, as one
+// simple query: its values are quoted by the connection's own rules, as a simple query has no
+// parameters.
+func stampedBegin(pg *pgconn.PgConn, actor, request, clientRequest string) (string, error) {
+	q := "BEGIN; SELECT "
+	for i, kv := range [][2]string{{"actor_id", actor}, {"request_id", request}, {"client_request_id", clientRequest}} {
+		v, err := pg.EscapeString(kv[1])
+		if err != nil {
+			return "", err
+		}
+		if i > 0 {
+			q += ", "
+		}
+		q += "set_config('naptracker." + kv[0] + "', '" + v + "', true)"
+	}
+	return q, nil
+}
+
+// onPgx runs fn on c's pgx connection.
+func onPgx(c *sql.Conn, fn func(pg *pgx.Conn) error) error {
+	return c.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) })
+}
+
+// txConn is a connection in a transaction of stampedTx, as gorm runs statements on it. It has
+// no BeginTx, so that gorm, seeing it cannot begin one, does not wrap a single write in a
+// transaction of its own: that BEGIN would be inside this one, and its COMMIT this one's.
+type txConn struct{ c *sql.Conn }
+
+func (t txConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return t.c.PrepareContext(ctx, query)
+}
+
+func (t txConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.c.ExecContext(ctx, query, args...)
+}
+
+func (t txConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.c.QueryContext(ctx, query, args...)
+}
+
+func (t txConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.c.QueryRowContext(ctx, query, args...)
 }
 
 // inPlainTx runs fn in a transaction of its own, or in the caller's, once: without the stamp,

@@ -114,16 +114,6 @@ func (db *DB) Enqueue(ctx context.Context, ns []nap.Notification) (int, error) {
 	return kept, err
 }
 
-// MeasureLabel returns a measure's code and title, whoever asks: what a notice names it by.
-func (db *DB) MeasureLabel(ctx context.Context, id string) (string, nap.Text, error) {
-	var row struct {
-		Code  string
-		Title jsonOf[nap.Text]
-	}
-	err := db.conn(ctx).Raw(`SELECT code, title FROM measures WHERE id = ?`, id).Take(&row).Error
-	return row.Code, row.Title.V, notFound(err, "measure")
-}
-
 // OpenRounds returns the open reporting periods of published plans whose round is on as of
 // day: from lead days before their submission deadline until their review deadline.
 func (db *DB) OpenRounds(ctx context.Context, day time.Time, lead int) ([]nap.ReportingPeriod, error) {

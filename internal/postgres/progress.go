@@ -51,6 +51,8 @@ type updateRow struct {
 
 	PlanRequiresSignOff bool
 	PeriodLocked        bool
+	MeasureCode         string
+	MeasureTitle        jsonOf[nap.Text]
 }
 
 func (r updateRow) sortKey() string { return r.Period }
@@ -77,6 +79,7 @@ func (r updateRow) toNap() nap.ProgressUpdate {
 		SupersededBy: deref(r.SupersededBy), ContentSHA256: deref(r.ContentSHA256), SubmittedAt: r.SubmittedAt,
 		ApprovedAt: r.ApprovedAt, Source: r.RowSource.toNap(),
 		PlanRequiresSignOff: r.PlanRequiresSignOff, PeriodLocked: r.PeriodLocked,
+		MeasureCode: r.MeasureCode, MeasureTitle: r.MeasureTitle.V,
 	}
 }
 
@@ -86,6 +89,7 @@ const updateColumns = `u.id, u.version, u.created_at, u.updated_at, u.provenance
 	u.progress_percent, u.narrative, u.challenges, u.next_steps, u.visibility, u.supersedes,
 	u.correction_reason, u.superseded_by, u.content_sha256, u.submitted_at, u.approved_at,
 	p.requires_sign_off AS plan_requires_sign_off, rp.state = 'locked' AS period_locked,
+	m.code AS measure_code, m.title AS measure_title,
 	coalesce((SELECT jsonb_agg(jsonb_build_object('indicator_id', iv.indicator_id, 'indicator', i.code,
 			'value', iv.value, 'text', iv.text, 'disaggregation', iv.disaggregation, 'note', iv.note)
 			ORDER BY i.code, iv.disaggregation::text)
@@ -288,22 +292,25 @@ func (db *DB) TransitionUpdate(ctx context.Context, u nap.ProgressUpdate, r nap.
 		ContentSHA256           *string `gorm:"column:content_sha256"`
 		SubmittedAt, ApprovedAt *time.Time
 	}
-	err := db.InTx(ctx, func(ctx context.Context) error {
-		res := db.conn(ctx).Raw(`UPDATE progress_updates SET `+set+`
+	// The step and its record are one statement: the review is recorded only where the update
+	// moved, and a review step costs one round trip to the database fewer.
+	res := db.conn(ctx).Raw(`WITH stepped AS (
+			UPDATE progress_updates SET `+set+`
 			WHERE id = @id AND state = @from AND version = @version
-			RETURNING version, updated_at, state, signed_off_by, approved_by, content_sha256, submitted_at, approved_at`,
-			map[string]any{"id": u.ID, "from": string(r.From), "version": u.Version, "to": string(r.To),
-				"actor": nullable(r.ActorID), "digest": digest}).Scan(&w)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return nap.Errorf(nap.ECONFLICT, "the update changed since it was read (version %d, %s); read it again", u.Version, r.From)
-		}
-		return db.conn(ctx).Exec(`INSERT INTO review_actions (id, update_id, actor_id, action, from_state, to_state, comment)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, newID(), u.ID, nullable(r.ActorID), string(r.Action),
-			string(r.From), string(r.To), r.Comment).Error
-	})
+			RETURNING version, updated_at, state, signed_off_by, approved_by, content_sha256, submitted_at, approved_at
+		), recorded AS (
+			INSERT INTO review_actions (id, update_id, actor_id, action, from_state, to_state, comment)
+			SELECT CAST(@review AS uuid), CAST(@id AS uuid), CAST(@actor AS uuid), CAST(@action AS text), CAST(@from AS text),
+				CAST(@to AS text), CAST(@comment AS text) FROM stepped
+		)
+		SELECT * FROM stepped`,
+		map[string]any{"id": u.ID, "from": string(r.From), "version": u.Version, "to": string(r.To),
+			"actor": nullable(r.ActorID), "digest": digest, "review": newID(), "action": string(r.Action),
+			"comment": r.Comment}).Scan(&w)
+	err := res.Error
+	if err == nil && res.RowsAffected == 0 {
+		err = nap.Errorf(nap.ECONFLICT, "the update changed since it was read (version %d, %s); read it again", u.Version, r.From)
+	}
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}

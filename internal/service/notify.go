@@ -16,7 +16,6 @@ import (
 // NotifyStore keeps the outbox of notifications and finds whom to notify.
 type NotifyStore interface {
 	Recipients(ctx context.Context, userIDs []string) ([]nap.Recipient, error)
-	MeasureLabel(ctx context.Context, id string) (code string, title nap.Text, err error)
 	Enqueue(ctx context.Context, ns []nap.Notification) (int, error)
 	Deliver(ctx context.Context, now time.Time, limit, maxAttempts int, retry func(attempts int) time.Duration,
 		send func(nap.Notification) error) (int, error)
@@ -70,12 +69,8 @@ func (s *Service) noticeOfReview(ctx context.Context, u nap.ProgressUpdate, r na
 	if err != nil || len(recipients) == 0 {
 		return err
 	}
-	code, title, err := s.store.MeasureLabel(ctx, u.MeasureID)
-	if err != nil {
-		return err
-	}
 	letters := notify.NewLetters(func(lang string) notify.Letter {
-		return notify.Review(kind, lang, notify.ReviewData{Measure: code, MeasureTitle: title.In(lang), Period: u.Period,
+		return notify.Review(kind, lang, notify.ReviewData{Measure: u.MeasureCode, MeasureTitle: u.MeasureTitle.In(lang), Period: u.Period,
 			Organization: u.ReportingOrg, Reason: r.Comment, URL: s.link("/v1/updates/" + u.ID)})
 	})
 	ns := make([]nap.Notification, len(recipients))
