@@ -35,14 +35,10 @@ func TestStampReachesTheTrailAsGiven(t *testing.T) {
 // on as if it had not failed; its connection is rolled back and kept in the pool, and the next
 // transaction on it commits on its own.
 func TestFailedStatementCommitsNothing(t *testing.T) {
-	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t), postgres.WithConnections(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := openOneConnection(t)
 	ctx := context.Background()
 	pid := backend(t, db)
-	err = db.InTx(ctx, func(ctx context.Context) error {
+	err := db.InTx(ctx, func(ctx context.Context) error {
 		if err := createOrganization(ctx, db, "BEFOREFAILURE"); err != nil {
 			return err
 		}
@@ -74,11 +70,7 @@ func TestFailedStatementCommitsNothing(t *testing.T) {
 // A panic in a transaction rolls it back and goes on up; the connection is kept in the pool,
 // out of the transaction.
 func TestPanicInTransactionRollsBack(t *testing.T) {
-	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t), postgres.WithConnections(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := openOneConnection(t)
 	ctx := context.Background()
 	oops := errors.New("oops")
 	pid := backend(t, db)
@@ -102,6 +94,17 @@ func TestPanicInTransactionRollsBack(t *testing.T) {
 	if again := backend(t, db); again != pid {
 		t.Errorf("the transaction's connection was closed (backend %d, now %d), not rolled back and kept", pid, again)
 	}
+}
+
+// openOneConnection opens a new database through a pool of one connection.
+func openOneConnection(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t), postgres.WithConnections(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
 
 // backend is the server process of the only connection of db's pool.
