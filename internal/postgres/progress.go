@@ -268,7 +268,7 @@ func (db *DB) EditUpdate(ctx context.Context, actorID, id string, version int, c
 }
 
 // TransitionUpdate takes review step r on u, as read at the version the step was decided on,
-// and records it, in one transaction, with what the step fixes: who submitted, signed off or
+// and records it, in one statement, with what the step fixes: who submitted, signed off or
 // approved the update, and when; on approval, digest. The step applies to that version (whose
 // content digest covers): ECONFLICT when the update is no longer that version in state r.From,
 // as when someone acted first, or it went back, was edited and came back to the same state.
@@ -294,23 +294,25 @@ func (db *DB) TransitionUpdate(ctx context.Context, u nap.ProgressUpdate, r nap.
 	}
 	// The step and its record are one statement: the review is recorded only where the update
 	// moved, and a review step costs one round trip to the database fewer.
-	res := db.conn(ctx).Raw(`WITH stepped AS (
-			UPDATE progress_updates SET `+set+`
-			WHERE id = @id AND state = @from AND version = @version
-			RETURNING version, updated_at, state, signed_off_by, approved_by, content_sha256, submitted_at, approved_at
-		), recorded AS (
-			INSERT INTO review_actions (id, update_id, actor_id, action, from_state, to_state, comment)
-			SELECT CAST(@review AS uuid), CAST(@id AS uuid), CAST(@actor AS uuid), CAST(@action AS text), CAST(@from AS text),
-				CAST(@to AS text), CAST(@comment AS text) FROM stepped
-		)
-		SELECT * FROM stepped`,
-		map[string]any{"id": u.ID, "from": string(r.From), "version": u.Version, "to": string(r.To),
-			"actor": nullable(r.ActorID), "digest": digest, "review": newID(), "action": string(r.Action),
-			"comment": r.Comment}).Scan(&w)
-	err := res.Error
-	if err == nil && res.RowsAffected == 0 {
-		err = nap.Errorf(nap.ECONFLICT, "the update changed since it was read (version %d, %s); read it again", u.Version, r.From)
-	}
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		res := db.conn(ctx).Raw(`WITH stepped AS (
+				UPDATE progress_updates SET `+set+`
+				WHERE id = @id AND state = @from AND version = @version
+				RETURNING version, updated_at, state, signed_off_by, approved_by, content_sha256, submitted_at, approved_at
+			), recorded AS (
+				INSERT INTO review_actions (id, update_id, actor_id, action, from_state, to_state, comment)
+				SELECT CAST(@review AS uuid), CAST(@id AS uuid), CAST(@actor AS uuid), CAST(@action AS text),
+					CAST(@from AS text), CAST(@to AS text), CAST(@comment AS text) FROM stepped
+			)
+			SELECT * FROM stepped`,
+			map[string]any{"id": u.ID, "from": string(r.From), "version": u.Version, "to": string(r.To),
+				"actor": nullable(r.ActorID), "digest": digest, "review": newID(), "action": string(r.Action),
+				"comment": r.Comment}).Scan(&w)
+		if res.Error == nil && res.RowsAffected == 0 {
+			return nap.Errorf(nap.ECONFLICT, "the update changed since it was read (version %d, %s); read it again", u.Version, r.From)
+		}
+		return res.Error
+	})
 	if err != nil {
 		return nap.ProgressUpdate{}, err
 	}
