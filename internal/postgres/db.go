@@ -214,9 +214,7 @@ func pgxQueryRow(ctx context.Context, pool *sql.DB, query string, args []any, de
 		return err
 	}
 	defer c.Close()
-	return c.Raw(func(dc any) error {
-		return dc.(*stdlib.Conn).Conn().QueryRow(ctx, query, args...).Scan(dest...)
-	})
+	return onPgx(c, func(pg *pgx.Conn) error { return pg.QueryRow(ctx, query, args...).Scan(dest...) })
 }
 
 // handle is what a statement runs on: the transaction InTx put in ctx; else the replica
@@ -254,7 +252,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		return fn(ctx)
 	}
 	for attempt := 1; ; attempt++ {
-		err := db.stampedTx(ctx, func(tx *gorm.DB) error {
+		err := db.transact(ctx, stamped(ctx), func(tx *gorm.DB) error {
 			return fn(context.WithValue(ctx, txKey{}, tx))
 		})
 		if deadlocked(err) {
@@ -272,12 +270,10 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	}
 }
 
-// stampedTx runs fn in a transaction on a connection of its own, and commits it if fn returns
-// nil. Its BEGIN carries the caller and the request ids of ctx, which the audit triggers read,
-// in the same round trip: a write is a handful of short statements, each a round trip that
-// costs the server and PostgreSQL system calls, and the stamp's own statement was one of eight
-// or nine.
-func (db *DB) stampedTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+// transact runs fn in a transaction on a connection of its own, which begin opens, and
+// commits it if fn returns nil. Whatever happens to fn, even a panic, the transaction ends
+// here; a connection that cannot end it is closed, not handed to the next caller.
+func (db *DB) transact(ctx context.Context, begin func(*pgconn.PgConn) (string, error), fn func(tx *gorm.DB) error) error {
 	pool, err := db.gorm.DB()
 	if err != nil {
 		return err
@@ -287,23 +283,17 @@ func (db *DB) stampedTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		return translate(err)
 	}
 	defer c.Close()
-	actor := ""
-	if a := nap.ActorFromContext(ctx); a != nil {
-		actor = a.User.ID
-	}
 	err = onPgx(c, func(pg *pgx.Conn) error {
-		begin, err := stampedBegin(pg.PgConn(), actor, nap.RequestIDFromContext(ctx), nap.ClientRequestIDFromContext(ctx))
+		q, err := begin(pg.PgConn())
 		if err != nil {
 			return err
 		}
-		_, err = pg.Exec(ctx, begin)
+		_, err = pg.Exec(ctx, q)
 		return err
 	})
 	if err != nil {
 		return translate(err)
 	}
-	// Whatever happens to fn, even a panic, the transaction ends here; a connection that cannot
-	// end it is closed, not handed to the next caller.
 	committed := false
 	defer func() {
 		if !committed {
@@ -331,22 +321,31 @@ func (db *DB) stampedTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return translate(err)
 }
 
-// stampedBegin is BEGIN and the setting of the audit trail's actor and request ids, as one
-// simple query: its values are quoted by the connection's own rules, as a simple query has no
-// parameters.
-func stampedBegin(pg *pgconn.PgConn, actor, request, clientRequest string) (string, error) {
-	q := "BEGIN; SELECT "
-	for i, kv := range [][2]string{{"actor_id", actor}, {"request_id", request}, {"client_request_id", clientRequest}} {
-		v, err := pg.EscapeString(kv[1])
-		if err != nil {
-			return "", err
-		}
-		if i > 0 {
-			q += ", "
-		}
-		q += "set_config('naptracker." + kv[0] + "', '" + v + "', true)"
+// plainBegin opens a transaction that carries nothing.
+func plainBegin(*pgconn.PgConn) (string, error) { return "BEGIN", nil }
+
+// stamped opens a transaction that carries the caller and the request ids of ctx, which the
+// audit triggers read, in the same round trip as BEGIN: a write is a handful of short
+// statements, each a round trip that costs the server and PostgreSQL system calls, and the
+// stamp's own statement was one of eight or nine. A simple query has no parameters: the values
+// are quoted by the connection's own rules.
+func stamped(ctx context.Context) func(*pgconn.PgConn) (string, error) {
+	actor := ""
+	if a := nap.ActorFromContext(ctx); a != nil {
+		actor = a.User.ID
 	}
-	return q, nil
+	return func(pg *pgconn.PgConn) (string, error) {
+		var v [3]string
+		for i, s := range []string{actor, nap.RequestIDFromContext(ctx), nap.ClientRequestIDFromContext(ctx)} {
+			var err error
+			if v[i], err = pg.EscapeString(s); err != nil {
+				return "", err
+			}
+		}
+		return fmt.Sprintf(`BEGIN; SELECT set_config('naptracker.actor_id', '%s', true), `+
+			`set_config('naptracker.request_id', '%s', true), set_config('naptracker.client_request_id', '%s', true)`,
+			v[0], v[1], v[2]), nil
+	}
 }
 
 // onPgx runs fn on c's pgx connection.
@@ -354,7 +353,7 @@ func onPgx(c *sql.Conn, fn func(pg *pgx.Conn) error) error {
 	return c.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) })
 }
 
-// txConn is a connection in a transaction of stampedTx, as gorm runs statements on it. It has
+// txConn is a connection in a transaction of transact, as gorm runs statements on it. It has
 // no BeginTx, so that gorm, seeing it cannot begin one, does not wrap a single write in a
 // transaction of its own: that BEGIN would be inside this one, and its COMMIT this one's.
 type txConn struct{ c *sql.Conn }
@@ -382,7 +381,7 @@ func (db *DB) inPlainTx(ctx context.Context, fn func(ctx context.Context) error)
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transact(ctx, plainBegin, func(tx *gorm.DB) error {
 		return fn(context.WithValue(ctx, txKey{}, tx))
 	})
 	if err == nil {

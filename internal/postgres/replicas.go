@@ -101,8 +101,9 @@ type replica struct {
 type replicaKey struct{}
 
 // AddReplicas makes dsns, streaming replicas of db, serve reads when ReadReplica routes them
-// there, at most maxLag behind the primary; each keeps as many connections as the primary. No replica is used until WatchReplicas has
-// checked it. It connects to none yet, so a replica that is down does not stop a start.
+// there, at most maxLag behind the primary; each keeps as many connections as the primary.
+// No replica is used until WatchReplicas has checked it. It connects to none yet, so a
+// replica that is down does not stop a start.
 func (db *DB) AddReplicas(dsns []string, maxLag time.Duration) error {
 	if len(dsns) == 0 {
 		return nil
