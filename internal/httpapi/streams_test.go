@@ -354,7 +354,7 @@ func TestStreamsMissNothingWhileChangesCommit(t *testing.T) {
 	wg.Wait()
 	last := p.createIndicator("c.last")
 	for _, s := range streams {
-		want, _, _ := p.readFeed(t, s.c, s.after)
+		want, _ := p.awaitFeed(t, s.c, s.after, last)
 		if got := awaitEvent(t, s.events, last); !slices.Equal(got, want) {
 			t.Fatalf("a stream from %d delivered %v, the feed lists %v", s.after, got, want)
 		}
