@@ -318,13 +318,14 @@ func TestPublishingAPlanAnnouncesItsContent(t *testing.T) {
 	var m struct{ ID string }
 	_ = json.Unmarshal(p.expectStatus(p.coordinator, 201, "POST", "/v1/plans/"+plan.ID+"/measures", map[string]any{"code": "1.1",
 		"title": map[string]string{"en": "Prepared"}, "lead": "MS"}), &m)
-	seen := p.feedsPast(t, start, p.createIndicator("feed.1"), p.anonymous)[p.anonymous.name]
+	// Whether the public feed lists them, once it lists a public change made after them.
+	_, seen := p.awaitFeed(t, p.anonymous, start, p.createIndicator("feed.1"))
 	if seen[m.ID] || seen[plan.ID] {
 		t.Fatal("the public feed shows a draft plan's content")
 	}
 	res, _ := p.get("/v1/plans/"+plan.ID, p.coordinator.auth()...)
 	p.expectStatus(p.coordinator, 200, "PATCH", "/v1/plans/"+plan.ID, map[string]any{"status": "adopted"}, "If-Match", res.Header.Get("ETag"))
-	seen = p.feedsPast(t, start, p.createIndicator("feed.2"), p.anonymous)[p.anonymous.name]
+	_, seen = p.awaitFeed(t, p.anonymous, start, p.createIndicator("feed.2"))
 	if !seen[m.ID] || !seen[plan.ID] {
 		t.Fatalf("after adoption the public feed shows the plan %v, its measure %v", seen[plan.ID], seen[m.ID])
 	}
