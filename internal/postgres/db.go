@@ -326,9 +326,8 @@ func plainBegin(*pgconn.PgConn) (string, error) { return "BEGIN", nil }
 
 // stamped opens a transaction that carries the caller and the request ids of ctx, which the
 // audit triggers read, in the same round trip as BEGIN: a write is a handful of short
-// statements, each a round trip that costs the server and PostgreSQL system calls, and the
-// stamp's own statement was one of eight or nine. A simple query has no parameters: the values
-// are quoted by the connection's own rules.
+// statements, and each round trip costs the server and PostgreSQL system calls. A simple query
+// has no parameters: the values are quoted by the connection's own rules.
 func stamped(ctx context.Context) func(*pgconn.PgConn) (string, error) {
 	actor := ""
 	if a := nap.ActorFromContext(ctx); a != nil {

@@ -63,12 +63,6 @@ func (m *Migrator) Down(ctx context.Context, w io.Writer) error {
 	return err
 }
 
-// DownTo rolls migrations back until version is the latest applied; 0 rolls back every one.
-func (m *Migrator) DownTo(ctx context.Context, version int64) error {
-	_, err := m.provider.DownTo(ctx, version)
-	return err
-}
-
 // Status writes every migration and whether it is applied to w.
 func (m *Migrator) Status(ctx context.Context, w io.Writer) error {
 	statuses, err := m.provider.Status(ctx)
